@@ -1,0 +1,243 @@
+// The runbook model: plain data produced by the loader, read by everything else. No I/O here.
+//
+// Field names follow ../shared/RUNBOOK-FORMAT.md. Values that may hold `${{ ... }}` templates are
+// kept as Text (the raw source string and where it came from); they are rendered per step at plan
+// or run time (engine/template.h). Values that can never be templated (ids, names, durations of
+// timeouts and retries) are checked and converted by the loader.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "engine/diag.h"
+
+namespace runbook {
+
+using Duration = std::chrono::milliseconds;
+
+// A string from the runbook that may contain `${{ ... }}` expressions.
+struct Text {
+  std::string raw;
+  Location loc;
+  bool HasTemplate() const { return raw.find("${{") != std::string::npos; }
+};
+
+// A name with the place it was written, e.g. an entry of `needs` or a `db:` reference.
+struct NameRef {
+  std::string name;
+  Location loc;
+};
+
+// ---- params, secrets, hosts, databases ------------------------------------------------------
+
+enum class ParamType { kString, kInteger, kNumber, kBoolean, kPath, kDuration };
+
+struct Param {
+  std::string name;
+  Location loc;
+  ParamType type = ParamType::kString;
+  std::optional<std::string> default_value;  // canonical text of the default; none = required
+  Location default_loc;
+  std::string description;
+};
+
+struct Secret {
+  enum class Source { kEnv, kFile };
+  std::string name;
+  Location loc;
+  Source source = Source::kEnv;
+  std::string ref;  // the environment variable name or the file path
+};
+
+struct Host {
+  std::string name;
+  Location loc;
+  bool local = false;  // `local: true`; otherwise `ssh` is set
+  std::string ssh;     // "user@host" or "host"
+  std::optional<int> port;
+  std::string identity_file;
+  std::vector<std::string> options;  // extra `-o` options, "Key=Value"
+};
+
+struct Database {
+  std::string name;
+  Location loc;
+  Text conninfo;                  // libpq conninfo string (or URI)
+  std::optional<Text> password;   // usually "${{ secrets.X }}"
+  std::optional<NameRef> tunnel;  // a host to reach the database through (ssh forward)
+};
+
+// ---- commands and guards --------------------------------------------------------------------
+
+// A `run:` value: a string is one shell command (run by /bin/sh -c); a list is an argv, no shell.
+struct Command {
+  bool shell = true;
+  std::vector<Text> words;  // shell: exactly one element, the script
+};
+
+enum class OnFail { kAbort, kSkip, kWarn };
+
+struct PostgresIdleGuard {
+  NameRef db;
+  int max_active = 0;  // other active backends tolerated
+  std::vector<std::string> ignore_applications;
+};
+
+struct DjangoCheck {
+  Text manage;  // path to manage.py
+  std::optional<Text> python;
+};
+
+struct MigrationsAppliedGuard {
+  NameRef db;
+  std::optional<DjangoCheck> django;    // ask Django itself
+  std::optional<Text> migrations_dir;   // or compare files with django_migrations
+};
+
+struct BackupFreshGuard {
+  Text path;                      // a glob
+  std::optional<Text> max_age;    // duration
+  std::optional<Text> min_size;   // size, e.g. "1MB"
+  std::optional<Command> verify;  // e.g. pg_restore --list {}
+  std::optional<NameRef> host;    // default: the step's host
+};
+
+struct SqlGuard {
+  NameRef db;
+  Text query;
+  std::optional<Text> expect;         // the one value; "true" when neither is given
+  std::optional<int64_t> expect_rows;
+};
+
+struct CommandGuard {
+  Command command;
+  std::optional<NameRef> host;  // default: the step's host
+};
+
+using GuardKind =
+    std::variant<PostgresIdleGuard, MigrationsAppliedGuard, BackupFreshGuard, SqlGuard, CommandGuard>;
+
+struct Guard {
+  GuardKind kind;
+  Location loc;  // of the kind key
+  std::optional<Duration> wait;
+  OnFail on_fail = OnFail::kAbort;
+};
+
+// The kind key of a guard as written in YAML ("postgres_idle", ...).
+const char* GuardKindName(const GuardKind& kind);
+
+// ---- steps ----------------------------------------------------------------------------------
+
+struct RunStep {
+  Command command;
+};
+
+enum class ShowMode { kNone, kTable };
+
+struct SqlStep {
+  NameRef db;
+  std::optional<Text> query;  // exactly one of query and file
+  std::optional<Text> file;
+  ShowMode show = ShowMode::kNone;
+  std::optional<Text> expect;
+};
+
+struct CopyMatch {
+  std::string column;         // column of this table
+  NameRef step;               // an earlier copy_rows step
+  std::string parent_column;  // column copied by that step whose values are kept
+  Location loc;
+};
+
+struct CopyRowsStep {
+  NameRef from;
+  NameRef to;
+  Text table;
+  std::vector<Text> columns;  // empty = all
+  std::optional<Text> where;
+  std::optional<Text> order_by;
+  std::optional<Text> every;  // integer, possibly templated
+  std::optional<Text> limit;  // integer, possibly templated
+  std::optional<CopyMatch> match;
+  bool truncate = false;
+};
+
+struct CancelQueriesStep {
+  NameRef db;
+  std::optional<Text> older_than;  // duration
+  bool read_only = true;
+  std::optional<Text> application_name;
+};
+
+struct ManualStep {
+  Text text;
+};
+
+using StepKind = std::variant<RunStep, SqlStep, CopyRowsStep, CancelQueriesStep, ManualStep>;
+
+// The kind key of a step as written in YAML ("run", "sql", ...).
+const char* StepKindName(const StepKind& kind);
+
+struct Step {
+  std::string id;
+  Location loc;       // of the `id` value
+  Location kind_loc;  // of the kind key
+  StepKind kind;
+  std::string description;
+  std::vector<NameRef> needs;
+  std::optional<Text> if_expr;
+  std::optional<NameRef> host;  // unset: defaults.host
+  std::optional<Text> user;
+  std::optional<Text> cwd;
+  std::vector<std::pair<std::string, Text>> env;  // in file order
+  std::optional<Duration> timeout;                // unset: defaults.timeout
+  std::optional<int> retries;                     // unset: defaults.retries
+  bool idempotent = false;
+  std::optional<Text> confirm;
+  std::vector<Guard> guards;
+  std::vector<Guard> done_when;
+  std::vector<Guard> verify;
+  bool in_finally = false;
+};
+
+struct Defaults {
+  NameRef host{"local", {}};
+  Duration timeout = std::chrono::minutes(30);
+  int retries = 0;
+};
+
+struct Runbook {
+  std::string path;  // the file it was loaded from
+  std::string name;
+  Location name_loc;
+  std::string description;
+  std::vector<Param> params;
+  std::vector<Secret> secrets;
+  std::vector<Host> hosts;  // always contains "local" after loading
+  std::vector<Database> databases;
+  Defaults defaults;
+  std::vector<Step> steps;
+  std::vector<Step> finally;
+
+  const Param* FindParam(std::string_view name) const;
+  const Secret* FindSecret(std::string_view name) const;
+  const Host* FindHost(std::string_view name) const;
+  const Database* FindDatabase(std::string_view name) const;
+  const Step* FindStep(std::string_view id) const;  // in steps or finally; linear
+};
+
+// An inventory file: hosts, databases and param values that override the runbook's.
+struct Inventory {
+  std::string path;
+  std::vector<Host> hosts;
+  std::vector<Database> databases;
+  std::vector<std::pair<NameRef, std::string>> params;  // name, value as written
+};
+
+}  // namespace runbook

@@ -1,0 +1,73 @@
+// What a step kind or guard kind implementation (steps/*.cc) gets from the executor.
+//
+// Step and guard code never touches the journal, the terminal or the template scope directly:
+// it renders its fields, writes lines, reaches databases and processes through this interface.
+// The executor provides the real one; unit tests provide a recording fake.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/cancel.h"
+#include "engine/diag.h"
+#include "engine/model.h"
+#include "engine/output.h"
+
+namespace runbook {
+
+class ProcessRunner;
+
+// A query with `${{ ... }}` replaced by $1, $2, ... and the values to bind.
+struct SqlText {
+  std::string query;                // what the server receives
+  std::vector<std::string> params;  // bind values, in order
+  std::string display;              // for plans and logs: the query with values shown, secrets "***"
+};
+
+// A database reference resolved for connecting. `password` is empty when none is configured.
+struct DbTarget {
+  std::string name;
+  std::string conninfo;  // rendered; never printed when it may hold a password (password is apart)
+  std::string password;  // secret: never print, log or journal
+  std::string tunnel_host;  // empty: direct
+};
+
+enum class DryRun { kNo, kYes };
+
+class StepEnv {
+ public:
+  virtual ~StepEnv() = default;
+
+  virtual const std::string& step_id() const = 0;
+  virtual const std::string& run_id() const = 0;
+  // kYes in `plan` / `run --dry-run`: only read-only work (guards in read-only transactions).
+  virtual DryRun dry_run() const = 0;
+
+  // Renders a field of this step (plain text: no quoting; secrets allowed).
+  virtual Result<std::string> Render(const Text& text) = 0;
+  // Renders a field that becomes SQL: each `${{ ... }}` becomes a bind parameter.
+  virtual Result<SqlText> RenderSql(const Text& text) = 0;
+
+  virtual Result<DbTarget> Database(const NameRef& db) = 0;
+  // Runs a command on `host` (a host name from the runbook; "local" runs here).
+  virtual ProcessRunner& Processes() = 0;
+
+  virtual OutputSink& Out() = 0;
+  virtual const CancelToken& Cancel() const = 0;
+
+  // Data a step keeps with the run (journaled), readable by later steps even after a resume in
+  // a new process: e.g. the key values a copy_rows step copied, for a later `match`.
+  virtual Status SaveData(const std::string& key, const std::string& value) = 0;
+  virtual std::optional<std::string> LoadData(const std::string& step_id, const std::string& key) = 0;
+};
+
+// The outcome of evaluating one guard, with the evidence shown to the operator.
+struct GuardResult {
+  bool held = false;
+  std::string summary;                // one line: "postgres is idle on prod (0 active backends)"
+  std::vector<std::string> evidence;  // detail lines: active queries, unapplied migrations, ...
+};
+
+}  // namespace runbook

@@ -14,10 +14,9 @@
 #include "engine/diag.h"
 #include "engine/model.h"
 #include "engine/output.h"
+#include "engine/process.h"
 
 namespace runbook {
-
-class ProcessRunner;
 
 // A query with `${{ ... }}` replaced by $1, $2, ... and the values to bind.
 struct SqlText {
@@ -51,8 +50,9 @@ class StepEnv {
   virtual Result<SqlText> RenderSql(const Text& text) = 0;
 
   virtual Result<DbTarget> Database(const NameRef& db) = 0;
-  // Runs a command on `host` (a host name from the runbook; "local" runs here).
-  virtual ProcessRunner& Processes() = 0;
+  // Runs a process on `host` (a host name of the runbook; "local" runs here, others over ssh),
+  // with the step's user applied when `as_step_user` is set. Output goes to `out`.
+  virtual ProcessResult RunOn(const std::string& host, const ProcessSpec& spec, OutputSink* out) = 0;
 
   virtual OutputSink& Out() = 0;
   virtual const CancelToken& Cancel() const = 0;

@@ -1,0 +1,43 @@
+# The two commands of README.md: `make demo` and `make test`. Both install what is missing first.
+BUILD ?= build
+CMAKE_FLAGS ?=
+JOBS ?= $(shell nproc)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian 12 packages. Boost 1.81 for Boost.Process v2 (libboost-dev is 1.74 and conflicts).
+DEB_PACKAGES := cmake ninja-build g++ clang libclang-rt-14-dev libyaml-cpp-dev libpq-dev \
+  libboost1.81-dev nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev \
+  postgresql-15 postgresql-client-15 python3 python3-django openssh-server openssh-client \
+  rsync sudo procps nodejs npm hyperfine time
+
+.PHONY: deps build test unit demo bench clean
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@[ -x tests/node_modules/.bin/ajv ] || (cd tests && npm install --no-audit --no-fund --silent)
+
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 1800
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'e2e|integration'
+
+demo: build
+	bash examples/demo.sh $(BUILD)/runbook
+
+bench: build
+	bash bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

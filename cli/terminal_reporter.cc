@@ -195,7 +195,7 @@ void TerminalReporter::StepFinished(const StepSummary& s) {
   current_.erase(s.id);
   waiting_.clear();
   std::string line = Paint(OutcomeColor(s.outcome), std::string("= ") + s.id + " " +
-                                                        OutcomeName(s.outcome));
+                                                        StepOutcomeName(s.outcome));
   if (s.seconds > 0) line += Paint(kDim, " " + Seconds(s.seconds));
   if (!s.message.empty()) line += Paint(kDim, " (" + s.message + ")");
   Print(line);
@@ -219,7 +219,7 @@ void TerminalReporter::RunFinished(const std::vector<StepSummary>& steps, int ex
   for (const StepSummary& s : steps) {
     char row[512];
     std::snprintf(row, sizeof row, "%-*s  %-12s  %9s  %d", static_cast<int>(width), s.id.c_str(),
-                  OutcomeName(s.outcome), s.seconds > 0 ? Seconds(s.seconds).c_str() : "-",
+                  StepOutcomeName(s.outcome), s.seconds > 0 ? Seconds(s.seconds).c_str() : "-",
                   s.attempts);
     Print(Paint(OutcomeColor(s.outcome), row));
   }

@@ -1,7 +1,5 @@
 #include "engine/executor.h"
 
-#include <unistd.h>
-
 #include <condition_variable>
 #include <deque>
 #include <queue>
@@ -35,12 +33,6 @@ bool FinishedBefore(StepStatus s) {
   return s == StepStatus::kSucceeded || s == StepStatus::kDone || s == StepStatus::kSkipped;
 }
 
-std::string Hostname() {
-  char buf[256] = {0};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
 // One run in progress: the state every step thread shares.
 class Run {
  public:
@@ -52,7 +44,7 @@ class Run {
  private:
   int Prepare();  // lock, run directory, journal, resume state; returns an exit code or -1
   StepSummary RunStep(const Step& step, int index, int total);
-  StepSummary Finish(const Step& step, StepSummary s, const std::string& hash, int attempt);
+  StepSummary Finish(const Step& step, StepSummary s, int attempt);
   void Schedule(const Graph& graph);
   void RunFinally();
   int ExitCode() const;
@@ -86,15 +78,24 @@ int Run::Prepare() {
   }
   secrets_ = *secrets;
 
-  const std::string lock_path = RunbookStateDir(options_.state_dir, rb_.name) + "/lock";
-  LockHolder holder;
-  auto lock = RunLock::Acquire(lock_path, &holder);
-  if (!lock.ok()) {
-    c_.reporter->Notice(lock.message());
+  LockHolder me = ThisProcess();
+  me.started = FormatTimestamp(std::chrono::system_clock::now());
+  auto attempt = AcquireRunLock(LockPath(options_.state_dir, rb_.name), me);
+  if (!attempt.ok()) {
+    c_.reporter->Notice("cannot take the lock of '" + rb_.name + "': " + attempt.message());
     return kExitRefused;
   }
-  lock_ = std::move(lock).value();
-  if (lock_->took_over()) c_.reporter->Notice(lock_->takeover_note());
+  if (auto* busy = std::get_if<LockBusy>(&attempt.value())) {
+    c_.reporter->Notice("runbook '" + rb_.name + "' is locked by " + busy->holder.Describe() +
+                        ": only one run of a runbook at a time");
+    return kExitRefused;
+  }
+  auto& acquired = std::get<LockAcquired>(attempt.value());
+  lock_ = std::move(acquired.lock);
+  if (acquired.took_over) {
+    c_.reporter->Notice("took over a stale lock of " + acquired.took_over->Describe() +
+                        (acquired.process_gone ? " (its process is gone)" : ""));
+  }
 
   // The latest run of this runbook decides whether a new run may start.
   std::optional<RunInfo> previous;
@@ -161,7 +162,6 @@ int Run::Prepare() {
     }
     journal_ = std::move(journal).value();
   }
-  lock_->SetRunId(run_id_);
 
   scope_ = std::make_unique<RunScope>(&rb_, &loaded_.params, &secrets_, run_id_, run_dir_);
   remote_ = MakeSshHosts(run_dir_, c_.processes);
@@ -180,18 +180,20 @@ int Run::Prepare() {
 
   nlohmann::json start;
   if (resuming_) {
-    start = {{"type", "run_resumed"}, {"pid", getpid()}, {"host", Hostname()}};
+    start = RunResumedRecord(me.pid, me.host, me.boot_id);
   } else {
-    nlohmann::json params = nlohmann::json::object();
-    for (const auto& [k, v] : loaded_.params) params[k] = v;
-    nlohmann::json ids = nlohmann::json::array();
-    for (const Step& s : rb_.steps) ids.push_back(s.id);
-    start = {{"type", "run_started"},   {"format", 1},
-             {"run_id", run_id_},       {"runbook", rb_.name},
-             {"path", rb_.path},        {"inventories", options_.inventories},
-             {"sets", options_.sets},   {"params", params},
-             {"pid", getpid()},         {"host", Hostname()},
-             {"step_ids", ids}};
+    RunStartedInfo info;
+    info.run_id = run_id_;
+    info.runbook = rb_.name;
+    info.path = rb_.path;
+    info.inventories = options_.inventories;
+    info.sets = options_.sets;
+    info.params = loaded_.params;
+    for (const Step& s : rb_.steps) info.step_ids.push_back(s.id);
+    info.pid = me.pid;
+    info.host = me.host;
+    info.boot_id = me.boot_id;
+    start = RunStartedRecord(info);
   }
   Status st = journal_->Append(start);
   if (!st.ok()) {
@@ -238,14 +240,15 @@ void Run::Sleep(Duration d) const {
   }
 }
 
-StepSummary Run::Finish(const Step& step, StepSummary s, const std::string& hash, int attempt) {
-  scope_->SetOutcome(step.id, OutcomeName(s.outcome));
-  nlohmann::json rec = {{"type", "step_finished"}, {"step", step.id},
-                        {"outcome", OutcomeName(s.outcome)}, {"attempt", attempt},
-                        {"duration_ms", static_cast<int64_t>(s.seconds * 1000)},
-                        {"message", Mask(s.message, services_.redact)}};
-  if (!hash.empty()) rec["hash"] = hash;
-  Status st = journal_->Append(rec);
+StepSummary Run::Finish(const Step& step, StepSummary s, int attempt) {
+  scope_->SetOutcome(step.id, StepOutcomeName(s.outcome));
+  StepFinishedInfo info;
+  info.step = step.id;
+  info.outcome = s.outcome;
+  info.attempt = attempt;
+  info.duration_ms = static_cast<int64_t>(s.seconds * 1000);
+  info.message = Mask(s.message, services_.redact);
+  Status st = journal_->Append(StepFinishedRecord(info));
   if (!st.ok()) {
     // A journal that cannot be made durable must stop the run (LIBRARIES.md §4: never retry).
     c_.reporter->Notice("cannot write the journal: " + st.message() + "; stopping");
@@ -272,7 +275,7 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
     s.outcome = kind;
     s.message = std::move(message);
     s.seconds = elapsed();
-    return Finish(step, s, hash, s.attempts);
+    return Finish(step, s, s.attempts);
   };
   if (!def.ok()) return fail(StepOutcomeKind::kFailure, def.message());
 
@@ -311,8 +314,7 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
   Duration backoff = options_.retry_backoff;
   for (int attempt = 1;; ++attempt) {
     s.attempts = attempt;
-    Status st = journal_->Append(
-        {{"type", "step_started"}, {"step", step.id}, {"attempt", attempt}, {"hash", hash}});
+    Status st = journal_->Append(StepStartedRecord(step.id, attempt, hash));
     if (!st.ok()) return fail(StepOutcomeKind::kFailure, "journal write failed: " + st.message());
     ctx.StartClock();
     StepOutcome outcome = RunStepKind(step, ctx);
@@ -331,7 +333,7 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
       s.outcome = StepOutcomeKind::kSuccess;
       s.message = outcome.message;
       s.seconds = elapsed();
-      return Finish(step, s, hash, attempt);
+      return Finish(step, s, attempt);
     }
     const bool timed_out = ctx.DeadlinePassed();
     if (attempt > retries) {
@@ -342,10 +344,13 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
     StepSummary attempt_summary = s;
     attempt_summary.outcome = timed_out ? StepOutcomeKind::kTimedOut : StepOutcomeKind::kFailure;
     attempt_summary.message = outcome.message;
-    (void)journal_->Append({{"type", "step_finished"}, {"step", step.id},
-                            {"outcome", OutcomeName(attempt_summary.outcome)},
-                            {"attempt", attempt}, {"hash", hash},
-                            {"message", Mask(outcome.message, services_.redact)}});
+    StepFinishedInfo info;
+    info.step = step.id;
+    info.outcome = attempt_summary.outcome;
+    info.attempt = attempt;
+    info.duration_ms = static_cast<int64_t>(elapsed() * 1000);
+    info.message = Mask(outcome.message, services_.redact);
+    (void)journal_->Append(StepFinishedRecord(info));
     c_.reporter->Notice("step '" + step.id + "' attempt " + std::to_string(attempt) + " of " +
                         std::to_string(retries + 1) + " failed (" + outcome.message +
                         "); retrying in " +
@@ -514,13 +519,11 @@ ExecResult Run::Execute() {
   }
   if (remote_) remote_->CloseAll();
   result.exit_code = ExitCode();
-  const char* outcome = result.exit_code == kExitOk              ? "success"
-                        : result.exit_code == kExitInterrupted   ? "interrupted"
-                        : result.exit_code == kExitBlocked       ? "blocked"
-                        : result.exit_code == kExitRefused       ? "refused"
-                                                                 : "failure";
-  (void)journal_->Append(
-      {{"type", "run_finished"}, {"outcome", outcome}, {"exit_code", result.exit_code}});
+  const RunOutcome outcome = result.exit_code == kExitOk            ? RunOutcome::kSuccess
+                             : result.exit_code == kExitInterrupted ? RunOutcome::kInterrupted
+                             : result.exit_code == kExitBlocked     ? RunOutcome::kBlocked
+                                                                    : RunOutcome::kFailure;
+  (void)journal_->Append(RunFinishedRecord(outcome, result.exit_code));
   result.steps = summaries_;
   c_.reporter->RunFinished(summaries_, result.exit_code);
   return result;

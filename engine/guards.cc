@@ -4,6 +4,7 @@
 
 #include "engine/dispatch.h"
 #include "engine/journal.h"
+#include "engine/run_state.h"
 #include "engine/secrets.h"
 
 namespace runbook {
@@ -20,13 +21,8 @@ void Record(const Guard& guard, GuardPhase phase, const GuardResult& r, const st
             Reporter& reporter, Journal* journal) {
   reporter.GuardEvaluated(step, phase, GuardKindName(guard.kind), r);
   if (journal) {
-    (void)journal->Append({{"type", "guard"},
-                           {"step", step},
-                           {"phase", GuardPhaseName(phase)},
-                           {"kind", GuardKindName(guard.kind)},
-                           {"held", r.held},
-                           {"summary", r.summary},
-                           {"evidence", r.evidence}});
+    (void)journal->Append(
+        GuardRecord(step, phase, GuardKindName(guard.kind), r.held, r.summary, r.evidence));
   }
 }
 

@@ -8,26 +8,10 @@
 
 #include "engine/model.h"
 #include "engine/output.h"
+#include "engine/run_state.h"
 #include "engine/step_env.h"
 
 namespace runbook {
-
-// How a step ended, as shown and journaled ("success", "failure", ...).
-enum class StepOutcomeKind {
-  kSuccess,      // ran and succeeded (verify held)
-  kFailure,      // ran and failed, or could not be prepared
-  kSkipped,      // `if:` false, a guard with on_fail: skip, or a dependency was skipped
-  kDone,         // done_when held: the effect is already there, nothing ran
-  kBlocked,      // a guard with on_fail: abort did not hold
-  kInterrupted,  // Ctrl-C or a refused confirmation while running
-  kTimedOut,     // the step's timeout expired
-  kNotRun,       // never started: an earlier failure stopped the run
-  kAlreadyDone,  // resume: finished in an earlier attempt of this run
-};
-const char* OutcomeName(StepOutcomeKind kind);
-
-enum class GuardPhase { kGuards, kDoneWhen, kVerify };
-const char* GuardPhaseName(GuardPhase phase);
 
 struct StepSummary {
   std::string id;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "engine/remote_hosts.h"
+#include "engine/run_state.h"
 #include "engine/secrets.h"
 #include "engine/shell_quote.h"
 
@@ -192,8 +193,7 @@ Result<bool> StepContext::AskOperator(const std::string& text) {
 Status StepContext::SaveData(const std::string& key, const std::string& value) {
   services_->data->Put(step_.id, key, value);
   if (!services_->journal) return Status::Ok();
-  return services_->journal->Append(
-      {{"type", "step_data"}, {"step", step_.id}, {"key", key}, {"value", value}});
+  return services_->journal->Append(StepDataRecord(step_.id, key, value));
 }
 
 std::optional<std::string> StepContext::LoadData(const std::string& step_id,

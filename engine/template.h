@@ -1,0 +1,90 @@
+// Templating: `${{ ... }}` expressions inside runbook text, and `if:` conditions.
+//
+// An expression is one of these references, or a condition built from them:
+//   params.NAME   secrets.NAME   env.NAME   run.id   run.dir
+//   steps.ID.outcome             databases.NAME.conninfo (libpq conninfo, without the password)
+//   literals: 'text' (a '' inside is one quote), "text", true, false, integers
+//   operators, loosest first: ||  &&  == !=  !  ( )
+// Every value is a string: `==` compares text, a condition is false when its value is "", "false"
+// or "0", and operators yield "true" or "false". Names allow [A-Za-z0-9_-] and whitespace inside
+// `${{ }}` is free. There is no escape for a literal "${{" in text.
+//
+// An `if:` is either one `${{ expr }}` or a bare expression without `${{` (as GitHub Actions);
+// text mixing both is an error, since it would be a string and so always true.
+//
+// Rendering never guesses: a reference without a value (unset environment variable, param
+// without value, unknown step outcome) is an error naming the expression.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/diag.h"
+#include "engine/loader.h"
+#include "engine/model.h"
+#include "engine/step_env.h"
+
+namespace runbook {
+
+// One reference found in a text, for validation.
+struct TemplateRef {
+  enum class Kind { kParam, kSecret, kEnv, kRun, kStep, kDatabase };
+  Kind kind = Kind::kParam;
+  std::string name;   // NAME / ID; for run: "id" or "dir"
+  std::string field;  // "outcome" for steps, "conninfo" for databases, else empty
+  std::string expr;   // the whole expression as written, e.g. "${{ params.x }}", for messages
+  Location loc;       // of the reference itself when the text's columns are known (Text::raw_col)
+};
+
+// Parses every `${{ }}` of a value. Syntax errors go to `diags` (one per broken expression, at
+// its column when known) and the references of the well-formed expressions are returned.
+std::vector<TemplateRef> CollectRefs(const Text& text, Diagnostics* diags);
+
+// The same for an `if:` condition (one `${{ }}` or a bare expression).
+std::vector<TemplateRef> CollectConditionRefs(const Text& text, Diagnostics* diags);
+
+// Where the values of references come from while rendering. Unset members make their
+// references fail to render.
+struct TemplateScope {
+  const ParamValues* params = nullptr;
+  const std::map<std::string, std::string>* secrets = nullptr;  // name -> value
+  std::function<std::optional<std::string>(const std::string&)> env;
+  std::string run_id;
+  std::string run_dir;
+  const std::map<std::string, std::string>* step_outcomes = nullptr;  // id -> "success", ...
+  std::function<std::optional<std::string>(const std::string&)> db_conninfo;  // no password
+};
+
+enum class Quote {
+  kNone,   // values inserted as they are
+  kShell,  // the text is a /bin/sh script: each value is quoted for its place in it
+};
+
+struct Rendered {
+  std::string value;    // what runs
+  std::string display;  // what is shown: every secret's value replaced by ***
+  bool used_secret = false;
+};
+
+Result<Rendered> RenderText(const Text& text, const TemplateScope& scope, Quote quote);
+
+// Renders SQL: each `${{ }}` becomes a bind parameter $1, $2, ... with its value in `params`;
+// values are never spliced into the query. `display` shows each value as an SQL literal
+// ('...', secrets as ***). An expression inside an SQL string, quoted identifier or comment is
+// an error (a $n there would not be a parameter).
+Result<SqlText> RenderSql(const Text& text, const TemplateScope& scope);
+
+// Validation of a text that RenderSql will render: reports each `${{ }}` placed inside an SQL
+// string, quoted identifier or comment (where RenderSql would fail).
+void CheckSqlTemplate(const Text& text, Diagnostics* diags);
+
+// Evaluates an `if:` condition.
+Result<bool> EvaluateCondition(const Text& text, const TemplateScope& scope);
+
+// The truth of a value: false for "", "false" and "0", true otherwise.
+bool IsTruthy(const std::string& value);
+
+}  // namespace runbook

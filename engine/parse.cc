@@ -640,6 +640,7 @@ std::optional<Inventory> ParseInventory(const std::string& path, const std::stri
       inv.params.emplace_back(NameRef{k.scalar, k.loc}, std::move(*value));
     }
   });
+  d.SortByLocation();
   diags->Append(d);
   if (!d.ok()) return std::nullopt;
   return inv;

@@ -31,6 +31,16 @@ TEST(SuggestTest, PrefersTheClosestThenTheFirst) {
   EXPECT_EQ(Suggest("abcd", {"abxx", "abcx"}), "abcx");
 }
 
+TEST(SuggestTest, UnambiguousAbbreviations) {
+  const std::vector<std::string> types = {"string", "integer", "number", "boolean", "path"};
+  EXPECT_EQ(Suggest("int", types), "integer");
+  EXPECT_EQ(Suggest("bool", types), "boolean");
+  EXPECT_EQ(Suggest("str", types), "string");
+  EXPECT_EQ(Suggest("in", types), std::nullopt);  // too short to be sure
+  EXPECT_EQ(Suggest("pa", {"path", "params"}), std::nullopt);
+  EXPECT_EQ(Suggest("par", {"params", "parent"}), std::nullopt);  // ambiguous
+}
+
 TEST(SuggestTest, DidYouMeanFormatsOrIsEmpty) {
   EXPECT_EQ(DidYouMean("nedds", {"needs"}), " (did you mean 'needs'?)");
   EXPECT_EQ(DidYouMean("qqqqq", {"needs"}), "");

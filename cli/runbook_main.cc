@@ -1,14 +1,386 @@
 #include "cli/runbook_main.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/plan_text.h"
+#include "cli/run_queries.h"
+#include "cli/terminal_reporter.h"
+#include "engine/executor.h"
+#include "engine/graph.h"
+#include "engine/graph_export.h"
+#include "engine/journal.h"
+#include "engine/loader.h"
+#include "engine/plan.h"
+#include "engine/run_state.h"
+#include "engine/state_dir.h"
 
 namespace runbook {
 
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSignal(int) { g_interrupted.store(true); }
+
+void InstallSignalHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  // A closed terminal or pipe must not kill the engine mid-journal.
+  signal(SIGPIPE, SIG_IGN);
+}
+
+std::vector<std::pair<std::string, std::string>> ParseSets(const std::vector<std::string>& raw,
+                                                           bool* ok) {
+  std::vector<std::pair<std::string, std::string>> sets;
+  for (const std::string& s : raw) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "runbook: --set %s: expected NAME=VALUE\n", s.c_str());
+      *ok = false;
+      continue;
+    }
+    sets.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  }
+  return sets;
+}
+
+// Loads and validates; prints every diagnostic. nullopt means exit 2.
+std::optional<LoadedRunbook> Load(const std::string& file, const LoadOptions& options) {
+  Diagnostics diags;
+  auto loaded = LoadRunbook(file, options, &diags);
+  if (!loaded) {
+    for (const Diagnostic& d : diags.errors()) std::fprintf(stderr, "%s\n", d.ToString().c_str());
+    std::fprintf(stderr, "%zu error%s in %s\n", diags.errors().size(),
+                 diags.errors().size() == 1 ? "" : "s", file.c_str());
+  }
+  return loaded;
+}
+
+struct Common {
+  std::vector<std::string> inventories;
+  std::vector<std::string> sets;
+};
+
+std::string ReadAll(const std::string& path, bool* ok) {
+  std::ifstream in(path, std::ios::binary);
+  *ok = static_cast<bool>(in);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+int CmdValidate(const std::vector<std::string>& files, const Common& common) {
+  int rc = kExitOk;
+  for (const std::string& f : files) {
+    LoadOptions options;
+    options.inventories = common.inventories;
+    options.require_params = RequireParams::kNo;
+    auto loaded = Load(f, options);
+    if (!loaded) {
+      rc = kExitInvalid;
+      continue;
+    }
+    std::printf("%s: ok (%zu steps, %zu finally)\n", f.c_str(), loaded->runbook.steps.size(),
+                loaded->runbook.finally.size());
+  }
+  return rc;
+}
+
+int CmdPlan(const std::string& file, const Common& common, const std::string& format,
+            const std::string& out_path, bool offline) {
+  bool ok = true;
+  LoadOptions options;
+  options.inventories = common.inventories;
+  options.sets = ParseSets(common.sets, &ok);
+  if (!ok) return kExitInvalid;
+  auto loaded = Load(file, options);
+  if (!loaded) return kExitInvalid;
+  PlanOptions plan_options;
+  plan_options.state_dir = StateDir();
+  plan_options.offline = offline;
+  plan_options.inventories = options.inventories;
+  plan_options.sets = options.sets;
+  auto processes = MakeSystemProcessRunner();
+  auto plan = BuildPlan(*loaded, plan_options, processes.get());
+  if (!plan.ok()) {
+    std::fprintf(stderr, "%s\n", plan.message().c_str());
+    return kExitInvalid;
+  }
+  if (!out_path.empty()) {
+    std::ofstream out(out_path, std::ios::trunc);
+    out << plan->dump(2) << "\n";
+    if (!out) {
+      std::fprintf(stderr, "runbook: cannot write %s\n", out_path.c_str());
+      return kExitInvalid;
+    }
+  }
+  if (format == "json") {
+    std::printf("%s\n", plan->dump(2).c_str());
+  } else {
+    std::fputs(PlanToText(*plan, DetectTerminal(1).color).c_str(), stdout);
+    if (!out_path.empty()) std::printf("plan saved to %s\n", out_path.c_str());
+  }
+  return PlanBlocked(*plan) ? kExitBlocked : kExitOk;
+}
+
+struct RunArgs {
+  bool dry_run = false;
+  bool yes = false;
+  int jobs = 1;
+  std::string plan_path;
+  bool resume = false;
+  bool fresh = false;
+};
+
+int Execute(const LoadedRunbook& loaded, ExecOptions exec) {
+  exec.interrupt = &g_interrupted;
+  auto processes = MakeSystemProcessRunner();
+  TerminalReporter reporter(DetectTerminal(exec.jobs));
+  TerminalPrompter prompter;
+  InstallSignalHandlers();
+  ExecResult r = ExecuteRun(loaded, exec, {processes.get(), &reporter, &prompter});
+  if (!r.run_id.empty() && r.exit_code != kExitOk) {
+    std::fprintf(stderr, "run %s: logs in %s/logs; `runbook resume %s` continues it\n",
+                 r.run_id.c_str(), r.run_dir.c_str(), r.run_id.c_str());
+  }
+  return r.exit_code;
+}
+
+int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
+  if (args.resume && args.fresh) {
+    std::fprintf(stderr, "runbook: --resume and --fresh exclude each other\n");
+    return kExitInvalid;
+  }
+  if (args.jobs < 1) {
+    std::fprintf(stderr, "runbook: --jobs must be at least 1\n");
+    return kExitInvalid;
+  }
+  if (args.dry_run) return CmdPlan(file, common, "text", "", false);
+  bool ok = true;
+  LoadOptions options;
+  options.inventories = common.inventories;
+  options.sets = ParseSets(common.sets, &ok);
+  if (!ok) return kExitInvalid;
+
+  if (!args.plan_path.empty()) {
+    // Run exactly the saved plan: same file, params, inventories; refuse on any difference.
+    bool read = false;
+    std::string text = ReadAll(args.plan_path, &read);
+    nlohmann::json saved = nlohmann::json::parse(text, nullptr, false);
+    if (!read || saved.is_discarded() || !saved.is_object()) {
+      std::fprintf(stderr, "runbook: %s is not a plan file\n", args.plan_path.c_str());
+      return kExitInvalid;
+    }
+    if (common.inventories.empty() && common.sets.empty()) {
+      options.inventories = saved.value("inventories", std::vector<std::string>{});
+      options.sets = saved.value("sets", std::vector<std::pair<std::string, std::string>>{});
+    }
+    auto loaded = Load(file, options);
+    if (!loaded) return kExitInvalid;
+    PlanOptions plan_options;
+    plan_options.state_dir = StateDir();
+    plan_options.inventories = options.inventories;
+    plan_options.sets = options.sets;
+    auto processes = MakeSystemProcessRunner();
+    auto now = BuildPlan(*loaded, plan_options, processes.get());
+    if (!now.ok()) {
+      std::fprintf(stderr, "%s\n", now.message().c_str());
+      return kExitInvalid;
+    }
+    std::vector<std::string> diffs = ComparePlans(saved, *now);
+    PrintGuardObservations(saved, *now);
+    if (!diffs.empty()) {
+      std::fprintf(stderr, "runbook: refusing to run %s: it no longer matches the plan %s:\n",
+                   file.c_str(), args.plan_path.c_str());
+      for (const std::string& d : diffs) std::fprintf(stderr, "  - %s\n", d.c_str());
+      return kExitRefused;
+    }
+    ExecOptions exec;
+    exec.state_dir = StateDir();
+    exec.jobs = args.jobs;
+    exec.yes = args.yes;
+    exec.inventories = options.inventories;
+    exec.sets = options.sets;
+    exec.start = args.fresh ? StartMode::kFresh : StartMode::kNew;
+    return Execute(*loaded, exec);
+  }
+
+  auto loaded = Load(file, options);
+  if (!loaded) return kExitInvalid;
+  ExecOptions exec;
+  exec.state_dir = StateDir();
+  exec.jobs = args.jobs;
+  exec.yes = args.yes;
+  exec.inventories = options.inventories;
+  exec.sets = options.sets;
+  exec.start = args.resume ? StartMode::kResume : args.fresh ? StartMode::kFresh : StartMode::kNew;
+  return Execute(*loaded, exec);
+}
+
+int CmdResume(const std::string& target, bool yes, int jobs) {
+  const std::string state = StateDir();
+  std::optional<RunInfo> run;
+  if (target.empty()) {
+    run = LatestUnfinishedRun(state, "");
+  } else if (std::filesystem::is_regular_file(target)) {
+    Diagnostics diags;
+    LoadOptions probe;
+    probe.require_params = RequireParams::kNo;
+    auto loaded = LoadRunbook(target, probe, &diags);
+    if (!loaded) {
+      for (const Diagnostic& d : diags.errors()) std::fprintf(stderr, "%s\n", d.ToString().c_str());
+      return kExitInvalid;
+    }
+    run = LatestUnfinishedRun(state, loaded->runbook.name);
+  } else {
+    run = FindRun(state, target);
+    if (!run) {
+      std::fprintf(stderr, "runbook: no run or runbook file '%s' (state dir %s)\n", target.c_str(),
+                   state.c_str());
+      return kExitRefused;
+    }
+  }
+  if (!run) {
+    std::fprintf(stderr, "runbook: no unfinished run to resume%s\n",
+                 target.empty() ? "" : (" for " + target).c_str());
+    return kExitRefused;
+  }
+  auto contents = ReadJournal(run->journal);
+  if (!contents.ok()) {
+    std::fprintf(stderr, "runbook: run %s: %s\n", run->run_id.c_str(), contents.message().c_str());
+    return kExitRefused;
+  }
+  RunState rs = ReplayJournal(contents->records);
+  LoadOptions options;
+  options.inventories = rs.inventories;
+  options.sets = rs.sets;
+  auto loaded = Load(rs.path, options);
+  if (!loaded) return kExitInvalid;
+  ExecOptions exec;
+  exec.state_dir = state;
+  exec.start = StartMode::kResume;
+  exec.resume_run_id = run->run_id;
+  exec.jobs = jobs;
+  exec.yes = yes;
+  exec.inventories = rs.inventories;
+  exec.sets = rs.sets;
+  return Execute(*loaded, exec);
+}
+
+int CmdGraph(const std::string& file, const std::string& format) {
+  LoadOptions options;
+  options.require_params = RequireParams::kNo;
+  auto loaded = Load(file, options);
+  if (!loaded) return kExitInvalid;
+  auto graph = BuildGraph(loaded->runbook);
+  if (!graph.ok()) {
+    std::fprintf(stderr, "%s\n", graph.message().c_str());
+    return kExitInvalid;
+  }
+  std::fputs((format == "mermaid" ? GraphToMermaid(loaded->runbook, *graph)
+                                  : GraphToDot(loaded->runbook, *graph))
+                 .c_str(),
+             stdout);
+  return kExitOk;
+}
+
+}  // namespace
+
 int RunbookMain(int argc, char** argv) {
-  (void)argc;
-  (void)argv;
-  std::fprintf(stderr, "runbook: not implemented yet\n");
-  return 2;
+  CLI::App app{"runbook: declarative runbooks with guards, dry runs, checkpoints and resume"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "runbook 0.1");
+  Common common;
+  auto add_common = [&](CLI::App* sub) {
+    sub->add_option("-i,--inventory", common.inventories, "Inventory file (repeatable, later wins)");
+  };
+  auto add_sets = [&](CLI::App* sub) {
+    sub->add_option("--set", common.sets, "Set a param: NAME=VALUE (repeatable)");
+  };
+
+  std::vector<std::string> validate_files;
+  auto* validate = app.add_subcommand("validate", "Check runbooks; errors as FILE:LINE:COL: message");
+  validate->add_option("FILE", validate_files, "Runbook files")->required();
+  add_common(validate);
+
+  std::string plan_file, plan_format = "text", plan_out;
+  bool offline = false;
+  auto* plan = app.add_subcommand("plan", "Preview a run exactly; changes nothing");
+  plan->add_option("FILE", plan_file, "Runbook file")->required();
+  add_common(plan);
+  add_sets(plan);
+  plan->add_option("--format", plan_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  plan->add_option("--out", plan_out, "Save the plan for `run --plan`");
+  plan->add_flag("--offline", offline, "Evaluate no guard and check no host");
+
+  std::string run_file;
+  RunArgs run_args;
+  auto* run = app.add_subcommand("run", "Run a runbook");
+  run->add_option("FILE", run_file, "Runbook file")->required();
+  add_common(run);
+  add_sets(run);
+  run->add_flag("--dry-run", run_args.dry_run, "Preview only (same as plan)");
+  run->add_flag("--yes", run_args.yes, "Confirm confirmations, manual steps and reruns");
+  run->add_option("--jobs", run_args.jobs, "Independent steps run at most N at once");
+  run->add_option("--plan", run_args.plan_path, "Run exactly this saved plan");
+  run->add_flag("--resume", run_args.resume, "Continue the unfinished run of this runbook");
+  run->add_flag("--fresh", run_args.fresh, "Start a new run even if one is unfinished");
+
+  std::string resume_target;
+  bool resume_yes = false;
+  int resume_jobs = 1;
+  auto* resume = app.add_subcommand("resume", "Continue an unfinished run");
+  resume->add_option("TARGET", resume_target, "RUN_ID or runbook FILE (default: the latest)");
+  resume->add_flag("--yes", resume_yes, "Confirm confirmations, manual steps and reruns");
+  resume->add_option("--jobs", resume_jobs, "Independent steps run at most N at once");
+
+  std::string status_target, status_format = "text";
+  auto* status = app.add_subcommand("status", "Show a run's steps and outcomes");
+  status->add_option("TARGET", status_target, "RUN_ID or runbook FILE (default: the latest run)");
+  status->add_option("--format", status_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  std::string history_file, history_format = "text";
+  auto* history = app.add_subcommand("history", "List runs");
+  history->add_option("FILE", history_file, "Only runs of this runbook");
+  history->add_option("--format", history_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  std::string logs_run, logs_step;
+  auto* logs = app.add_subcommand("logs", "Print a run's step logs");
+  logs->add_option("RUN_ID", logs_run, "Run id")->required();
+  logs->add_option("STEP", logs_step, "Only this step");
+
+  std::string graph_file, graph_format = "dot";
+  auto* graph = app.add_subcommand("graph", "Print the dependency graph");
+  graph->add_option("FILE", graph_file, "Runbook file")->required();
+  graph->add_option("--format", graph_format, "dot or mermaid")->check(CLI::IsMember({"dot", "mermaid"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitInvalid;
+  }
+
+  if (*validate) return CmdValidate(validate_files, common);
+  if (*plan) return CmdPlan(plan_file, common, plan_format, plan_out, offline);
+  if (*run) return CmdRun(run_file, common, run_args);
+  if (*resume) return CmdResume(resume_target, resume_yes, resume_jobs);
+  if (*status) return CmdStatus(status_target, status_format == "json");
+  if (*history) return CmdHistory(history_file, history_format == "json");
+  if (*logs) return CmdLogs(logs_run, logs_step);
+  if (*graph) return CmdGraph(graph_file, graph_format);
+  return kExitInvalid;
 }
 
 }  // namespace runbook

@@ -31,12 +31,13 @@ struct ProcessSpec {
 };
 
 struct ProcessResult {
-  bool started = false;   // false: could not spawn; `error` says why
-  int exit_code = -1;     // as a shell reports it: 128+N when killed by signal N
-  int signal = 0;         // the signal that ended the child, 0 if it exited
+  bool started = false;  // false: could not spawn; `error` says why
+  int exit_code = -1;    // as a shell reports it: 128+N when killed by signal N
+  int signal = 0;        // the signal that ended the child, 0 if it exited
   bool timed_out = false;
   bool cancelled = false;  // ended because the CancelToken was set
   Duration elapsed{0};
+  Duration timeout{0};  // the spec's timeout (for Describe)
   std::string error;
   bool ok() const { return started && exit_code == 0 && !timed_out && !cancelled; }
   // "exit 3", "killed by SIGTERM", "timed out after 5s", "could not start: ..."
@@ -48,7 +49,8 @@ class ProcessRunner {
  public:
   virtual ~ProcessRunner() = default;
   // Runs to completion. Blocks; safe to call from several threads at once (one child each).
-  virtual ProcessResult Run(const ProcessSpec& spec, OutputSink* out, const CancelToken& cancel) = 0;
+  virtual ProcessResult Run(const ProcessSpec& spec, OutputSink* out,
+                            const CancelToken& cancel) = 0;
 };
 
 // The real runner on Boost.Process v2.

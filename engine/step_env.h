@@ -53,6 +53,15 @@ class StepEnv {
   // Runs a process on `host` (a host name of the runbook; "local" runs here, others over ssh),
   // with the step's user applied when `as_step_user` is set. Output goes to `out`.
   virtual ProcessResult RunOn(const std::string& host, const ProcessSpec& spec, OutputSink* out) = 0;
+  // Runs a `run:`-style command the way the step runs: on the step's host (or `host` when set),
+  // as the step's user, in its cwd, with its env and secrets, within its timeout. Template
+  // fields are rendered (shell-quoted where they land in a shell script).
+  virtual ProcessResult RunCommand(const Command& command, const std::optional<NameRef>& host,
+                                   OutputSink* out) = 0;
+
+  // Asks the operator to confirm `text` (a `confirm:` or a `manual` step). True when confirmed
+  // (or --yes); false when declined; an error when nobody can answer (no terminal, no --yes).
+  virtual Result<bool> AskOperator(const std::string& text) = 0;
 
   virtual OutputSink& Out() = 0;
   virtual const CancelToken& Cancel() const = 0;

@@ -1,0 +1,224 @@
+#include "cli/run_queries.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "engine/executor.h"
+#include "engine/journal.h"
+#include "engine/loader.h"
+#include "engine/run_state.h"
+
+namespace runbook {
+
+namespace {
+
+std::optional<RunState> ReadState(const RunInfo& run) {
+  auto contents = ReadJournal(run.journal);
+  if (!contents.ok()) return std::nullopt;
+  return ReplayJournal(contents->records);
+}
+
+const char* StatusName(StepStatus s) {
+  switch (s) {
+    case StepStatus::kPending: return "pending";
+    case StepStatus::kRunning: return "running (or engine died)";
+    case StepStatus::kSucceeded: return "success";
+    case StepStatus::kFailed: return "failure";
+    case StepStatus::kSkipped: return "skipped";
+    case StepStatus::kDone: return "done";
+    case StepStatus::kInterrupted: return "interrupted";
+    case StepStatus::kBlocked: return "blocked";
+  }
+  return "unknown";
+}
+
+std::string RunOutcome(const RunState& rs) {
+  if (rs.finished) return rs.outcome;
+  return "unfinished";
+}
+
+// Resolves "RUN_ID | FILE | nothing" to a run.
+std::optional<RunInfo> Target(const std::string& state, const std::string& target) {
+  if (target.empty()) {
+    auto runs = ListRuns(state, "");
+    if (runs.empty()) return std::nullopt;
+    // ListRuns sorts per runbook; the newest overall has the greatest (time-ordered) run id.
+    return *std::max_element(runs.begin(), runs.end(),
+                             [](const RunInfo& a, const RunInfo& b) { return a.run_id < b.run_id; });
+  }
+  if (std::filesystem::is_regular_file(target)) {
+    Diagnostics diags;
+    LoadOptions probe;
+    probe.require_params = RequireParams::kNo;
+    auto loaded = LoadRunbook(target, probe, &diags);
+    if (!loaded) return std::nullopt;
+    return LatestRun(state, loaded->runbook.name);
+  }
+  return FindRun(state, target);
+}
+
+}  // namespace
+
+std::optional<RunInfo> LatestUnfinishedRun(const std::string& state, const std::string& runbook) {
+  auto runs = ListRuns(state, runbook);
+  std::sort(runs.begin(), runs.end(),
+            [](const RunInfo& a, const RunInfo& b) { return a.run_id > b.run_id; });
+  for (const RunInfo& r : runs) {
+    auto rs = ReadState(r);
+    if (!rs) continue;
+    // Only the newest run of each runbook can be resumed; an older one was superseded.
+    auto latest = LatestRun(state, rs->runbook);
+    if (!latest || latest->run_id != r.run_id) continue;
+    if (!(rs->finished && rs->outcome == "success")) return r;
+  }
+  return std::nullopt;
+}
+
+int CmdStatus(const std::string& target, bool json) {
+  const std::string state = StateDir();
+  auto run = Target(state, target);
+  if (!run) {
+    std::fprintf(stderr, "runbook: no run found%s\n", target.empty() ? "" : (" for " + target).c_str());
+    return kExitRefused;
+  }
+  auto rs = ReadState(*run);
+  if (!rs) {
+    std::fprintf(stderr, "runbook: cannot read the journal of %s\n", run->run_id.c_str());
+    return kExitRefused;
+  }
+  if (json) {
+    nlohmann::json j = {{"run_id", rs->run_id}, {"runbook", rs->runbook}, {"path", rs->path},
+                        {"started", rs->started_at}, {"ended", rs->ended_at},
+                        {"finished", rs->finished}, {"outcome", RunOutcome(*rs)},
+                        {"pid", rs->pid}, {"host", rs->host}, {"dir", run->dir}};
+    nlohmann::json steps = nlohmann::json::array();
+    for (const std::string& id : rs->step_ids) {
+      auto it = rs->steps.find(id);
+      nlohmann::json s = {{"id", id}, {"status", "pending"}};
+      if (it != rs->steps.end()) {
+        s["status"] = StatusName(it->second.status);
+        s["attempts"] = it->second.attempts;
+        s["duration_ms"] = it->second.duration_ms;
+        s["message"] = it->second.message;
+      }
+      steps.push_back(s);
+    }
+    j["steps"] = steps;
+    std::printf("%s\n", j.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("run %s of %s (%s)\nstarted %s by pid %d on %s; %s\n", rs->run_id.c_str(),
+              rs->runbook.c_str(), rs->path.c_str(), rs->started_at.c_str(), rs->pid,
+              rs->host.c_str(), RunOutcome(*rs).c_str());
+  for (const std::string& id : rs->step_ids) {
+    auto it = rs->steps.find(id);
+    if (it == rs->steps.end()) {
+      std::printf("  %-30s pending\n", id.c_str());
+      continue;
+    }
+    std::printf("  %-30s %-24s %6.1fs  %d attempt%s  %s\n", id.c_str(), StatusName(it->second.status),
+                it->second.duration_ms / 1000.0, it->second.attempts,
+                it->second.attempts == 1 ? "" : "s", it->second.message.c_str());
+  }
+  if (!rs->finished || rs->outcome != "success") {
+    std::printf("resume with: runbook resume %s\n", rs->run_id.c_str());
+  }
+  return kExitOk;
+}
+
+int CmdHistory(const std::string& file, bool json) {
+  const std::string state = StateDir();
+  std::string name;
+  if (!file.empty()) {
+    Diagnostics diags;
+    LoadOptions probe;
+    probe.require_params = RequireParams::kNo;
+    auto loaded = LoadRunbook(file, probe, &diags);
+    if (!loaded) {
+      for (const Diagnostic& d : diags.errors()) std::fprintf(stderr, "%s\n", d.ToString().c_str());
+      return kExitInvalid;
+    }
+    name = loaded->runbook.name;
+  }
+  auto runs = ListRuns(state, name);
+  std::sort(runs.begin(), runs.end(),
+            [](const RunInfo& a, const RunInfo& b) { return a.run_id < b.run_id; });
+  nlohmann::json out = nlohmann::json::array();
+  for (const RunInfo& r : runs) {
+    auto rs = ReadState(r);
+    if (!rs) continue;
+    int done = 0;
+    for (const auto& [id, s] : rs->steps) {
+      done += s.status == StepStatus::kSucceeded || s.status == StepStatus::kDone ||
+              s.status == StepStatus::kSkipped;
+    }
+    if (json) {
+      out.push_back({{"run_id", rs->run_id}, {"runbook", rs->runbook}, {"started", rs->started_at},
+                     {"ended", rs->ended_at}, {"outcome", RunOutcome(*rs)},
+                     {"steps_done", done}, {"steps", rs->step_ids.size()}});
+    } else {
+      std::printf("%-26s %-20s %-25s %-12s %d/%zu steps\n", rs->run_id.c_str(), rs->runbook.c_str(),
+                  rs->started_at.c_str(), RunOutcome(*rs).c_str(), done, rs->step_ids.size());
+    }
+  }
+  if (json) std::printf("%s\n", out.dump(2).c_str());
+  return kExitOk;
+}
+
+int CmdLogs(const std::string& run_id, const std::string& step) {
+  auto run = FindRun(StateDir(), run_id);
+  if (!run) {
+    std::fprintf(stderr, "runbook: no run %s\n", run_id.c_str());
+    return kExitRefused;
+  }
+  auto print = [](const std::string& path) {
+    std::ifstream in(path);
+    std::cout << in.rdbuf();
+    std::cout.flush();
+  };
+  const std::string logs = run->dir + "/logs";
+  if (!step.empty()) {
+    const std::string path = logs + "/" + step + ".log";
+    if (!std::filesystem::exists(path)) {
+      std::fprintf(stderr, "runbook: run %s has no log for step '%s'\n", run_id.c_str(), step.c_str());
+      return kExitRefused;
+    }
+    print(path);
+    return kExitOk;
+  }
+  // All logs, in the order the steps appear in the runbook.
+  auto rs = ReadState(*run);
+  if (!rs) return kExitRefused;
+  for (const std::string& id : rs->step_ids) {
+    const std::string path = logs + "/" + id + ".log";
+    if (!std::filesystem::exists(path)) continue;
+    std::printf("==> %s <==\n", id.c_str());
+    std::fflush(stdout);
+    print(path);
+  }
+  return kExitOk;
+}
+
+void PrintGuardObservations(const nlohmann::json& saved, const nlohmann::json& now) {
+  std::map<std::string, nlohmann::json> now_steps;
+  for (const auto& s : now["steps"]) now_steps[s.value("id", "")] = s;
+  for (const auto& s : saved["steps"]) {
+    auto it = now_steps.find(s.value("id", ""));
+    if (it == now_steps.end()) continue;
+    const auto& then_guards = s["guards"];
+    const auto& now_guards = it->second["guards"];
+    for (size_t i = 0; i < then_guards.size() && i < now_guards.size(); ++i) {
+      const auto& a = then_guards[i];
+      const auto& b = now_guards[i];
+      if (!a.value("evaluated", false) && !b.value("evaluated", false)) continue;
+      std::printf("%s %s %s:\n  in the plan: %s\n  now:         %s\n", s.value("id", "").c_str(),
+                  a.value("phase", "").c_str(), a.value("kind", "").c_str(),
+                  a.value("summary", "(not evaluated)").c_str(),
+                  b.value("summary", "(not evaluated)").c_str());
+    }
+  }
+}
+
+}  // namespace runbook

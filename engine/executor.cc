@@ -1,0 +1,540 @@
+#include "engine/executor.h"
+
+#include <condition_variable>
+#include <deque>
+#include <queue>
+#include <thread>
+
+#include "engine/dispatch.h"
+#include "engine/graph.h"
+#include "engine/guards.h"
+#include "engine/journal.h"
+#include "engine/lock.h"
+#include "engine/remote_hosts.h"
+#include "engine/resolve.h"
+#include "engine/run_state.h"
+#include "engine/secrets.h"
+#include "engine/ssh_hosts.h"
+#include "engine/state_dir.h"
+#include "engine/step_context.h"
+
+namespace runbook {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool Satisfies(StepOutcomeKind k) {
+  return k == StepOutcomeKind::kSuccess || k == StepOutcomeKind::kDone ||
+         k == StepOutcomeKind::kSkipped || k == StepOutcomeKind::kAlreadyDone;
+}
+
+bool FinishedBefore(StepStatus s) {
+  return s == StepStatus::kSucceeded || s == StepStatus::kDone || s == StepStatus::kSkipped;
+}
+
+// One run in progress: the state every step thread shares.
+class Run {
+ public:
+  Run(const LoadedRunbook& loaded, const ExecOptions& options, const Collaborators& c)
+      : loaded_(loaded), rb_(loaded.runbook), options_(options), c_(c) {}
+
+  ExecResult Execute();
+
+ private:
+  int Prepare();  // lock, run directory, journal, resume state; returns an exit code or -1
+  StepSummary RunStep(const Step& step, int index, int total);
+  StepSummary Finish(const Step& step, StepSummary s, int attempt);
+  void Schedule(const Graph& graph);
+  void RunFinally();
+  int ExitCode() const;
+  void Sleep(Duration d) const;
+
+  const LoadedRunbook& loaded_;
+  const Runbook& rb_;
+  const ExecOptions& options_;
+  Collaborators c_;
+
+  SecretValues secrets_;
+  std::unique_ptr<RunLock> lock_;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<RunScope> scope_;
+  std::unique_ptr<RemoteHosts> remote_;
+  RunData data_;
+  RunServices services_;
+  std::string run_id_, run_dir_;
+  RunState prior_;  // the journal so far when resuming
+  bool resuming_ = false;
+  std::vector<StepSummary> summaries_;
+  std::mutex summaries_mu_;
+  bool refused_ = false;
+};
+
+int Run::Prepare() {
+  auto secrets = LoadSecrets(rb_);
+  if (!secrets.ok()) {
+    c_.reporter->Notice(secrets.message());
+    return kExitInvalid;
+  }
+  secrets_ = *secrets;
+
+  LockHolder me = ThisProcess();
+  me.started = FormatTimestamp(std::chrono::system_clock::now());
+  auto attempt = AcquireRunLock(LockPath(options_.state_dir, rb_.name), me);
+  if (!attempt.ok()) {
+    c_.reporter->Notice("cannot take the lock of '" + rb_.name + "': " + attempt.message());
+    return kExitRefused;
+  }
+  if (auto* busy = std::get_if<LockBusy>(&attempt.value())) {
+    c_.reporter->Notice("runbook '" + rb_.name + "' is locked by " + busy->holder.Describe() +
+                        ": only one run of a runbook at a time");
+    return kExitRefused;
+  }
+  auto& acquired = std::get<LockAcquired>(attempt.value());
+  lock_ = std::move(acquired.lock);
+  if (acquired.took_over) {
+    c_.reporter->Notice("took over a stale lock of " + acquired.took_over->Describe() +
+                        (acquired.process_gone ? " (its process is gone)" : ""));
+  }
+
+  // The latest run of this runbook decides whether a new run may start.
+  std::optional<RunInfo> previous;
+  if (!options_.resume_run_id.empty()) {
+    previous = FindRun(options_.state_dir, options_.resume_run_id);
+    if (!previous) {
+      c_.reporter->Notice("no run " + options_.resume_run_id + " in " + options_.state_dir);
+      return kExitRefused;
+    }
+  } else {
+    previous = LatestRun(options_.state_dir, rb_.name);
+  }
+  RunState previous_state;
+  if (previous) {
+    auto contents = ReadJournal(previous->journal);
+    if (!contents.ok()) {
+      c_.reporter->Notice("cannot read the journal of run " + previous->run_id + ": " +
+                          contents.message());
+      return kExitRefused;
+    }
+    previous_state = ReplayJournal(contents->records);
+  }
+  const bool unfinished = previous && !(previous_state.finished && previous_state.outcome == "success");
+
+  if (options_.start == StartMode::kNew && unfinished) {
+    c_.reporter->Notice("run " + previous->run_id + " of '" + rb_.name +
+                        "' did not finish (" +
+                        (previous_state.outcome.empty() ? "it was stopped" : previous_state.outcome) +
+                        "): `runbook resume " + previous->run_id +
+                        "` continues it, `runbook run --fresh` starts over");
+    return kExitRefused;
+  }
+  if (options_.start == StartMode::kResume) {
+    if (!unfinished) {
+      c_.reporter->Notice(previous ? "run " + previous->run_id + " of '" + rb_.name +
+                                         "' already finished successfully: nothing to resume"
+                                   : "no run of '" + rb_.name + "' to resume");
+      return kExitRefused;
+    }
+    resuming_ = true;
+    prior_ = previous_state;
+    run_id_ = previous->run_id;
+    run_dir_ = previous->dir;
+    std::string warning;
+    auto journal = Journal::OpenForAppend(previous->journal, &warning);
+    if (!journal.ok()) {
+      c_.reporter->Notice("cannot resume run " + run_id_ + ": " + journal.message());
+      return kExitRefused;
+    }
+    if (!warning.empty()) c_.reporter->Notice(warning);
+    journal_ = std::move(journal).value();
+  } else {
+    auto dir = CreateRunDir(options_.state_dir, rb_.name);
+    if (!dir.ok()) {
+      c_.reporter->Notice(dir.message());
+      return kExitRefused;
+    }
+    run_id_ = dir->run_id;
+    run_dir_ = dir->dir;
+    auto journal = Journal::Create(dir->journal);
+    if (!journal.ok()) {
+      c_.reporter->Notice(journal.message());
+      return kExitRefused;
+    }
+    journal_ = std::move(journal).value();
+  }
+
+  scope_ = std::make_unique<RunScope>(&rb_, &loaded_.params, &secrets_, run_id_, run_dir_);
+  remote_ = MakeSshHosts(run_dir_, c_.processes);
+  services_.scope = scope_.get();
+  services_.processes = c_.processes;
+  services_.reporter = c_.reporter;
+  services_.prompter = c_.prompter;
+  services_.journal = journal_.get();
+  services_.data = &data_;
+  services_.remote = remote_.get();
+  services_.cancel = CancelToken(options_.interrupt);
+  services_.yes = options_.yes;
+  services_.kill_grace = options_.kill_grace;
+  services_.redact = RedactionList(secrets_);
+  services_.log_dir = run_dir_ + "/logs";
+
+  nlohmann::json start;
+  if (resuming_) {
+    start = RunResumedRecord(me.pid, me.host, me.boot_id);
+  } else {
+    RunStartedInfo info;
+    info.run_id = run_id_;
+    info.runbook = rb_.name;
+    info.path = rb_.path;
+    info.inventories = options_.inventories;
+    info.sets = options_.sets;
+    info.params = loaded_.params;
+    for (const Step& s : rb_.steps) info.step_ids.push_back(s.id);
+    info.pid = me.pid;
+    info.host = me.host;
+    info.boot_id = me.boot_id;
+    start = RunStartedRecord(info);
+  }
+  Status st = journal_->Append(start);
+  if (!st.ok()) {
+    c_.reporter->Notice("cannot write the journal: " + st.message());
+    return kExitRefused;
+  }
+
+  // Steps that were running when an earlier engine died: rerun only if idempotent or confirmed.
+  if (resuming_) {
+    std::string unconfirmed;
+    for (const Step& s : rb_.steps) {
+      auto it = prior_.steps.find(s.id);
+      if (it == prior_.steps.end() || it->second.status != StepStatus::kRunning) continue;
+      if (s.idempotent) {
+        c_.reporter->Notice("step '" + s.id +
+                            "' was running when the engine stopped; it is idempotent and runs again");
+      } else if (options_.yes ||
+                 (c_.prompter && c_.prompter->interactive() &&
+                  c_.prompter->Confirm("step '" + s.id +
+                                       "' was running when the engine stopped and may have "
+                                       "partly happened. Run it again?"))) {
+        c_.reporter->Notice("step '" + s.id + "' was running when the engine stopped; running it again (confirmed)");
+      } else {
+        unconfirmed += (unconfirmed.empty() ? "" : ", ") + s.id;
+      }
+    }
+    if (!unconfirmed.empty()) {
+      c_.reporter->Notice("step(s) " + unconfirmed +
+                          " were running when the engine stopped and are not idempotent: confirm "
+                          "rerunning them on a terminal or with --yes");
+      return kExitRefused;
+    }
+    for (const auto& [step, state] : prior_.steps) {
+      for (const auto& [key, value] : state.data) data_.Put(step, key, value);
+    }
+  }
+  return -1;
+}
+
+void Run::Sleep(Duration d) const {
+  const auto end = Clock::now() + d;
+  while (Clock::now() < end && !services_.cancel.requested()) {
+    std::this_thread::sleep_for(Duration(50));
+  }
+}
+
+StepSummary Run::Finish(const Step& step, StepSummary s, int attempt) {
+  scope_->SetOutcome(step.id, StepOutcomeName(s.outcome));
+  StepFinishedInfo info;
+  info.step = step.id;
+  info.outcome = s.outcome;
+  info.attempt = attempt;
+  info.duration_ms = static_cast<int64_t>(s.seconds * 1000);
+  info.message = Mask(s.message, services_.redact);
+  Status st = journal_->Append(StepFinishedRecord(info));
+  if (!st.ok()) {
+    // A journal that cannot be made durable must stop the run (LIBRARIES.md §4: never retry).
+    c_.reporter->Notice("cannot write the journal: " + st.message() + "; stopping");
+    s.outcome = StepOutcomeKind::kFailure;
+    s.message = "journal write failed: " + st.message();
+  }
+  c_.reporter->StepFinished(s);
+  return s;
+}
+
+StepSummary Run::RunStep(const Step& step, int index, int total) {
+  const auto started = Clock::now();
+  StepSummary s;
+  s.id = step.id;
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
+  c_.reporter->StepStarted(step.id, index, total);
+  StepContext ctx(step, &services_);
+  std::map<std::string, std::string> outcomes;
+  TemplateScope scope = scope_->Scope(&outcomes);
+
+  auto def = StepDefinition(step, rb_, scope_->StableScope());
+  const std::string hash = def.ok() ? DefinitionHash(*def) : "";
+  auto fail = [&](StepOutcomeKind kind, std::string message) {
+    s.outcome = kind;
+    s.message = std::move(message);
+    s.seconds = elapsed();
+    return Finish(step, s, s.attempts);
+  };
+  if (!def.ok()) return fail(StepOutcomeKind::kFailure, def.message());
+
+  if (step.if_expr) {
+    auto cond = EvaluateCondition(*step.if_expr, scope);
+    if (!cond.ok()) return fail(StepOutcomeKind::kFailure, cond.message());
+    if (!*cond) return fail(StepOutcomeKind::kSkipped, "condition is false: " + step.if_expr->raw);
+  }
+
+  GuardPolicy policy;
+  policy.redact = services_.redact;
+  if (!step.done_when.empty()) {
+    PhaseResult done =
+        EvaluatePhase(step.done_when, GuardPhase::kDoneWhen, ctx, *c_.reporter, journal_.get(), policy);
+    if (done.all_held) return fail(StepOutcomeKind::kDone, "already done (done_when held)");
+  }
+  if (!step.guards.empty()) {
+    PhaseResult g =
+        EvaluatePhase(step.guards, GuardPhase::kGuards, ctx, *c_.reporter, journal_.get(), policy);
+    if (services_.cancel.requested()) return fail(StepOutcomeKind::kInterrupted, "interrupted");
+    if (g.verdict == GuardVerdict::kBlock) return fail(StepOutcomeKind::kBlocked, g.message);
+    if (g.verdict == GuardVerdict::kSkip) return fail(StepOutcomeKind::kSkipped, g.message);
+  }
+  if (step.confirm) {
+    auto text = ctx.Render(*step.confirm);
+    if (!text.ok()) return fail(StepOutcomeKind::kFailure, text.message());
+    auto answer = ctx.AskOperator("step '" + step.id + "': " + *text + "\nProceed?");
+    if (!answer.ok() || !*answer) {
+      refused_ = true;
+      return fail(StepOutcomeKind::kInterrupted,
+                  answer.ok() ? "not confirmed by the operator" : answer.message());
+    }
+  }
+
+  const int retries = StepRetries(step, rb_);
+  Duration backoff = options_.retry_backoff;
+  for (int attempt = 1;; ++attempt) {
+    s.attempts = attempt;
+    Status st = journal_->Append(StepStartedRecord(step.id, attempt, hash));
+    if (!st.ok()) return fail(StepOutcomeKind::kFailure, "journal write failed: " + st.message());
+    ctx.StartClock();
+    StepOutcome outcome = RunStepKind(step, ctx);
+    if (services_.cancel.requested()) {
+      return fail(StepOutcomeKind::kInterrupted, "interrupted: " + outcome.message);
+    }
+    if (outcome.ok && !step.verify.empty()) {
+      PhaseResult v =
+          EvaluatePhase(step.verify, GuardPhase::kVerify, ctx, *c_.reporter, journal_.get(), policy);
+      if (v.verdict != GuardVerdict::kProceed) {
+        outcome.ok = false;
+        outcome.message = "verify failed: " + v.message;
+      }
+    }
+    if (outcome.ok) {
+      s.outcome = StepOutcomeKind::kSuccess;
+      s.message = outcome.message;
+      s.seconds = elapsed();
+      return Finish(step, s, attempt);
+    }
+    const bool timed_out = ctx.DeadlinePassed();
+    if (attempt > retries) {
+      return fail(timed_out ? StepOutcomeKind::kTimedOut : StepOutcomeKind::kFailure,
+                  outcome.message);
+    }
+    // A failed attempt that will be retried is journaled as such, then retried after a backoff.
+    StepSummary attempt_summary = s;
+    attempt_summary.outcome = timed_out ? StepOutcomeKind::kTimedOut : StepOutcomeKind::kFailure;
+    attempt_summary.message = outcome.message;
+    StepFinishedInfo info;
+    info.step = step.id;
+    info.outcome = attempt_summary.outcome;
+    info.attempt = attempt;
+    info.duration_ms = static_cast<int64_t>(elapsed() * 1000);
+    info.message = Mask(outcome.message, services_.redact);
+    (void)journal_->Append(StepFinishedRecord(info));
+    c_.reporter->Notice("step '" + step.id + "' attempt " + std::to_string(attempt) + " of " +
+                        std::to_string(retries + 1) + " failed (" + outcome.message +
+                        "); retrying in " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(backoff).count()) +
+                        "s");
+    Sleep(backoff);
+    if (services_.cancel.requested()) return fail(StepOutcomeKind::kInterrupted, "interrupted");
+    backoff = std::min<Duration>(backoff * 2, std::chrono::seconds(60));
+  }
+}
+
+void Run::Schedule(const Graph& graph) {
+  const size_t n = rb_.steps.size();
+  std::vector<int> pending_deps(n);
+  std::vector<int> position(n);  // index of each step in the topological order
+  for (size_t i = 0; i < graph.order.size(); ++i) position[graph.order[i]] = static_cast<int>(i);
+  // The ready set, ordered by topological position so ties follow the file order.
+  std::priority_queue<std::pair<int, int>, std::vector<std::pair<int, int>>, std::greater<>> ready;
+  std::vector<bool> finished(n, false);
+  const int total = static_cast<int>(n + rb_.finally.size());
+  int started_count = 0;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<int, StepSummary>> completed;
+  std::vector<std::thread> threads;
+  int running = 0;
+  bool stop_new = false;
+
+  auto complete = [&](int i, const StepSummary& s) {
+    // Called with `mu` held.
+    finished[i] = true;
+    {
+      std::lock_guard<std::mutex> lock(summaries_mu_);
+      summaries_[i] = s;
+    }
+    if (!Satisfies(s.outcome)) {
+      stop_new = true;
+      return;
+    }
+    for (int d : graph.dependents[i]) {
+      if (--pending_deps[d] == 0) ready.push({position[d], d});
+    }
+  };
+
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (size_t i = 0; i < n; ++i) pending_deps[i] = static_cast<int>(graph.deps[i].size());
+    for (size_t i = 0; i < n; ++i) {
+      auto it = prior_.steps.find(rb_.steps[i].id);
+      if (resuming_ && it != prior_.steps.end() && FinishedBefore(it->second.status)) continue;
+      if (pending_deps[i] == 0) ready.push({position[i], static_cast<int>(i)});
+    }
+    // Steps finished in an earlier attempt of this run count as done without running again.
+    for (int i : graph.order) {
+      auto it = prior_.steps.find(rb_.steps[i].id);
+      if (!resuming_ || it == prior_.steps.end() || !FinishedBefore(it->second.status)) continue;
+      const Step& step = rb_.steps[i];
+      StepSummary s{step.id, StepOutcomeKind::kAlreadyDone, 0, 0,
+                    "finished in an earlier attempt (" + it->second.outcome + ")"};
+      scope_->SetOutcome(step.id, it->second.outcome.empty() ? "success" : it->second.outcome);
+      auto def = StepDefinition(step, rb_, scope_->StableScope());
+      if (def.ok() && !it->second.hash.empty() && DefinitionHash(*def) != it->second.hash) {
+        c_.reporter->Notice("step '" + step.id +
+                            "' finished in an earlier attempt, but its definition changed since; "
+                            "it is not run again");
+        s.message += "; definition changed since";
+      }
+      c_.reporter->StepFinished(s);
+      complete(i, s);
+    }
+  }
+
+  std::unique_lock<std::mutex> lock(mu);
+  for (;;) {
+    while (!stop_new && !services_.cancel.requested() && running < options_.jobs && !ready.empty()) {
+      const int i = ready.top().second;
+      ready.pop();
+      ++running;
+      const int index = ++started_count;
+      threads.emplace_back([this, i, index, total, &mu, &cv, &completed] {
+        StepSummary s = RunStep(rb_.steps[i], index, total);
+        std::lock_guard<std::mutex> l(mu);
+        completed.emplace_back(i, s);
+        cv.notify_all();
+      });
+    }
+    if (running == 0) break;
+    cv.wait(lock, [&] { return !completed.empty(); });
+    while (!completed.empty()) {
+      auto [i, s] = completed.front();
+      completed.pop_front();
+      --running;
+      complete(i, s);
+    }
+  }
+  lock.unlock();
+  for (std::thread& t : threads) t.join();
+}
+
+void Run::RunFinally() {
+  const int total = static_cast<int>(rb_.steps.size() + rb_.finally.size());
+  int index = static_cast<int>(rb_.steps.size());
+  for (const Step& step : rb_.finally) {
+    StepSummary s = RunStep(step, ++index, total);
+    std::lock_guard<std::mutex> lock(summaries_mu_);
+    summaries_.push_back(s);
+  }
+}
+
+int Run::ExitCode() const {
+  if (services_.cancel.requested()) return kExitInterrupted;
+  bool failed = false, blocked = false;
+  for (const StepSummary& s : summaries_) {
+    switch (s.outcome) {
+      case StepOutcomeKind::kFailure:
+      case StepOutcomeKind::kTimedOut:
+        failed = true;
+        break;
+      case StepOutcomeKind::kBlocked:
+        blocked = true;
+        break;
+      case StepOutcomeKind::kInterrupted:
+        if (!refused_) return kExitInterrupted;
+        break;
+      default:
+        break;
+    }
+  }
+  if (failed) return kExitStepFailed;
+  if (blocked) return kExitBlocked;
+  if (refused_) return kExitRefused;
+  return kExitOk;
+}
+
+ExecResult Run::Execute() {
+  ExecResult result;
+  auto graph = BuildGraph(rb_);
+  if (!graph.ok()) {
+    c_.reporter->Notice(graph.message());
+    result.exit_code = kExitInvalid;
+    return result;
+  }
+  const int prepared = Prepare();
+  if (prepared >= 0) {
+    result.exit_code = prepared;
+    return result;
+  }
+  result.run_id = run_id_;
+  result.run_dir = run_dir_;
+  c_.reporter->RunStarted(rb_.name, run_id_, static_cast<int>(rb_.steps.size() + rb_.finally.size()),
+                          DryRun::kNo);
+  summaries_.resize(rb_.steps.size());
+  for (size_t i = 0; i < rb_.steps.size(); ++i) {
+    summaries_[i] = {rb_.steps[i].id, StepOutcomeKind::kNotRun, 0, 0, ""};
+  }
+  Schedule(*graph);
+  if (services_.cancel.requested()) {
+    // Ctrl-C stops now: `finally` runs when the run is resumed and finishes.
+    if (!rb_.finally.empty()) {
+      c_.reporter->Notice("interrupted: finally steps not run; `runbook resume " + run_id_ +
+                          "` continues the run and runs them");
+    }
+  } else {
+    RunFinally();
+  }
+  if (remote_) remote_->CloseAll();
+  result.exit_code = ExitCode();
+  const RunOutcome outcome = result.exit_code == kExitOk            ? RunOutcome::kSuccess
+                             : result.exit_code == kExitInterrupted ? RunOutcome::kInterrupted
+                             : result.exit_code == kExitBlocked     ? RunOutcome::kBlocked
+                                                                    : RunOutcome::kFailure;
+  (void)journal_->Append(RunFinishedRecord(outcome, result.exit_code));
+  result.steps = summaries_;
+  c_.reporter->RunFinished(summaries_, result.exit_code);
+  return result;
+}
+
+}  // namespace
+
+ExecResult ExecuteRun(const LoadedRunbook& loaded, const ExecOptions& options,
+                      const Collaborators& collaborators) {
+  Run run(loaded, options, collaborators);
+  return run.Execute();
+}
+
+}  // namespace runbook

@@ -1,0 +1,52 @@
+// Param types and values: checking a value against its declared type, and resolving the final
+// value of every param from its default, the inventories and --set.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/diag.h"
+#include "engine/loader.h"
+#include "engine/model.h"
+
+namespace runbook {
+
+// "string", "integer", "number", "boolean", "path", "duration": the names used in `type:`.
+const char* ParamTypeName(ParamType type);
+std::optional<ParamType> ParamTypeFromName(std::string_view name);
+const std::vector<std::string>& ParamTypeNames();
+
+// "a string", "an integer", "a number", "a boolean (true or false)", "a path",
+// "a duration (e.g. 90s, 5m, 2h)": completes "param 'x' is ...".
+std::string DescribeParamType(ParamType type);
+
+// The canonical text of `value` as a `type`, or nullopt when it does not fit:
+//  integer: optional sign and decimal digits, fits in 64 bits; canonical without '+' or leading
+//           zeros ("007" -> "7", "-0" -> "0");
+//  number:  a decimal number, optionally with fraction and exponent ("1.5", "-2e3"), as written;
+//  boolean: true or false in any letter case, canonical lower case;
+//  duration: as engine/units.h ParseDuration accepts, as written;
+//  path: any non-empty text; string: any text.
+std::optional<std::string> CanonicalParamValue(ParamType type, std::string_view value);
+
+// Final param values: each param's default, overridden by the inventories in order, then by the
+// --set values in order (later wins). Every value is checked against the param's type:
+//  - an inventory value that does not fit is an error at the value:
+//      "value 'abc' does not fit: param 'sample_every' is an integer"
+//    Inventory params the runbook does not declare are ignored: one inventory may serve several
+//    runbooks.
+//  - a --set value that does not fit, or names an unknown param, is an error located at
+//    "--set" (line 0), e.g. "--set sample_every=abc: param 'sample_every' is an integer" and
+//    "--set sampel_every=5: unknown param 'sampel_every' (did you mean 'sample_every'?)";
+//  - with RequireParams::kYes, a param left without any value is an error at its declaration:
+//      "param 'workdir' is required: set it with --set workdir=VALUE or in an inventory"
+//    With kNo such params are simply absent from the result.
+// Every problem is reported, not only the first.
+ParamValues ResolveParams(const Runbook& runbook, const std::vector<Inventory>& inventories,
+                          const std::vector<std::pair<std::string, std::string>>& sets,
+                          RequireParams require, Diagnostics* diags);
+
+}  // namespace runbook

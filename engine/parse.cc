@@ -1,0 +1,599 @@
+#include "engine/parse.h"
+
+#include <array>
+#include <utility>
+
+#include "engine/params.h"
+#include "engine/reader.h"
+#include "engine/suggest.h"
+#include "engine/units.h"
+#include "engine/yaml_parse.h"
+#include "steps/parse_kinds.h"
+
+namespace runbook {
+namespace {
+
+bool IsLowerOrDigit(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// [a-z0-9][a-z0-9<extra>]*
+bool MatchesLowerName(std::string_view s, std::string_view extra) {
+  if (s.empty() || !IsLowerOrDigit(s[0])) return false;
+  for (char c : s) {
+    if (!IsLowerOrDigit(c) && extra.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+// [A-Za-z_][A-Za-z0-9_]*
+bool IsIdentifier(std::string_view s) {
+  if (s.empty() || !(IsAlpha(s[0]) || s[0] == '_')) return false;
+  for (char c : s) {
+    if (!(IsAlpha(c) || IsDigit(c) || c == '_')) return false;
+  }
+  return true;
+}
+
+// [A-Za-z0-9_][A-Za-z0-9_-]*
+bool IsResourceName(std::string_view s) {
+  if (s.empty() || s[0] == '-') return false;
+  for (char c : s) {
+    if (!(IsAlpha(c) || IsDigit(c) || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
+const std::vector<std::string> kTopKeys = {"name",      "description", "params",
+                                           "secrets",   "hosts",       "databases",
+                                           "defaults",  "steps",       "finally"};
+const std::vector<std::string> kInventoryKeys = {"hosts", "databases", "params"};
+const std::vector<std::string> kParamKeys = {"type", "default", "description"};
+const std::vector<std::string> kSecretKeys = {"env", "file"};
+const std::vector<std::string> kHostKeys = {"ssh", "port", "identity_file", "options", "local"};
+const std::vector<std::string> kDatabaseKeys = {"conninfo", "password", "tunnel"};
+const std::vector<std::string> kDefaultsKeys = {"host", "timeout", "retries"};
+const std::vector<std::string> kStepKinds = {"run", "sql", "copy_rows", "cancel_queries",
+                                             "manual"};
+const std::vector<std::string> kGuardKinds = {"postgres_idle", "migrations_applied",
+                                              "backup_fresh", "sql", "command"};
+const std::vector<std::string> kStepFields = {
+    "id",  "description", "needs",      "if",      "host",   "user",      "cwd",   "env",
+    "timeout", "retries", "idempotent", "confirm", "guards", "done_when", "verify"};
+const std::vector<std::string> kGuardOptions = {"wait", "on_fail"};
+
+std::vector<std::string> Concat(const std::vector<std::string>& a,
+                                const std::vector<std::string>& b) {
+  std::vector<std::string> out = a;
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+const std::vector<std::string> kStepKeys = Concat(kStepFields, kStepKinds);
+const std::vector<std::string> kGuardKeys = Concat(kGuardKinds, kGuardOptions);
+
+constexpr int64_t kMaxRetries = 100;
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " or " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+// Iterates a `name: {...}` section; calls f(key node, value node) for each entry.
+template <class F>
+void ForEachNamed(const DocNode* section, std::string_view what, Diagnostics* d, F f) {
+  if (!section || section->IsNull()) return;
+  if (!section->IsMap()) {
+    ReportType(*section, "a mapping of names", "'" + std::string(what) + "'", d);
+    return;
+  }
+  for (size_t i = 0; i < section->MapSize(); ++i) f(section->Key(i), section->Value(i));
+}
+
+// Finds the one kind key among `kinds` in mapping `r`. Reports zero or two kinds unless an
+// unknown key already suggested a kind (then that error says it all).
+const DocNode* FindKind(const MapReader& r, const std::vector<std::string>& kinds,
+                        const std::string& owner, Diagnostics* d) {
+  const DocNode* found = nullptr;
+  for (size_t i = 0; i < r.node().MapSize(); ++i) {
+    const DocNode& key = r.node().Key(i);
+    bool is_kind = false;
+    for (const std::string& k : kinds) is_kind = is_kind || k == key.scalar;
+    if (!is_kind) continue;
+    if (found) {
+      d->Error(key.loc, owner + " has two kinds, '" + found->scalar + "' and '" + key.scalar +
+                            "': keep one");
+      return nullptr;
+    }
+    found = &key;
+  }
+  if (!found) {
+    for (const auto& [key, suggestion] : r.unknown_keys()) {
+      for (const std::string& k : kinds) {
+        if (suggestion == k) return nullptr;
+      }
+    }
+    d->Error(r.node().loc, owner + " has no kind: add one of " + JoinNames(kinds));
+  }
+  return found;
+}
+
+std::vector<Guard> ParseGuards(const DocNode& list, const std::string& field,
+                               const std::string& step_owner, Diagnostics* d) {
+  std::vector<Guard> guards;
+  const std::string what = "'" + field + "' of " + step_owner;
+  if (!list.IsSeq()) {
+    ReportType(list, "a list of guards", what, d);
+    return guards;
+  }
+  guards.reserve(list.children.size());
+  for (size_t i = 0; i < list.children.size(); ++i) {
+    const DocNode& item = list.children[i];
+    const std::string owner = "guard #" + std::to_string(i + 1) + " in " + what;
+    MapReader r(item, owner, kGuardKeys, d);
+    if (!r.ok()) continue;
+    const DocNode* kind_key = FindKind(r, kGuardKinds, owner, d);
+    Guard g;
+    if (auto wait = r.GetDuration("wait")) g.wait = *wait;
+    if (const DocNode* on_fail = r.Get("on_fail")) {
+      static const std::vector<std::string> kOnFail = {"abort", "skip", "warn"};
+      const std::string v = on_fail->IsScalar() ? on_fail->scalar : "";
+      if (v == "abort") {
+        g.on_fail = OnFail::kAbort;
+      } else if (v == "skip") {
+        g.on_fail = OnFail::kSkip;
+      } else if (v == "warn") {
+        g.on_fail = OnFail::kWarn;
+      } else {
+        d->Error(on_fail->loc, "'on_fail' must be abort, skip or warn, got " +
+                                   (on_fail->IsScalar() ? "'" + v + "'" : on_fail->KindName()) +
+                                   DidYouMean(v, kOnFail));
+      }
+    }
+    if (!kind_key) continue;
+    g.loc = kind_key->loc;
+    const DocNode& value = *r.Get(kind_key->scalar);
+    const std::string& k = kind_key->scalar;
+    bool ok = false;
+    if (k == "postgres_idle") {
+      auto v = ParsePostgresIdleGuard(value, step_owner, d);
+      if ((ok = v.has_value())) g.kind = std::move(*v);
+    } else if (k == "migrations_applied") {
+      auto v = ParseMigrationsAppliedGuard(value, step_owner, d);
+      if ((ok = v.has_value())) g.kind = std::move(*v);
+    } else if (k == "backup_fresh") {
+      auto v = ParseBackupFreshGuard(value, step_owner, d);
+      if ((ok = v.has_value())) g.kind = std::move(*v);
+    } else if (k == "sql") {
+      auto v = ParseSqlGuard(value, step_owner, d);
+      if ((ok = v.has_value())) g.kind = std::move(*v);
+    } else if (k == "command") {
+      auto v = ParseCommandGuard(value, step_owner, d);
+      if ((ok = v.has_value())) g.kind = std::move(*v);
+    }
+    if (ok) guards.push_back(std::move(g));
+  }
+  return guards;
+}
+
+std::optional<StepKind> ParseStepKind(const std::string& kind, const DocNode& value,
+                                      const std::string& owner, Diagnostics* d) {
+  if (kind == "run") {
+    if (auto v = ParseRunStep(value, owner, d)) return StepKind(std::move(*v));
+  } else if (kind == "sql") {
+    if (auto v = ParseSqlStep(value, owner, d)) return StepKind(std::move(*v));
+  } else if (kind == "copy_rows") {
+    if (auto v = ParseCopyRowsStep(value, owner, d)) return StepKind(std::move(*v));
+  } else if (kind == "cancel_queries") {
+    if (auto v = ParseCancelQueriesStep(value, owner, d)) return StepKind(std::move(*v));
+  } else if (kind == "manual") {
+    if (auto v = ParseManualStep(value, owner, d)) return StepKind(std::move(*v));
+  }
+  return std::nullopt;
+}
+
+std::optional<Step> ParseStep(const DocNode& n, const std::string& list_name, size_t index,
+                              Diagnostics* d) {
+  Step s;
+  s.in_finally = list_name == "finally";
+  std::string owner = "step #" + std::to_string(index + 1) + " of '" + list_name + "'";
+  if (!n.IsMap()) {
+    ReportType(n, "a step (a mapping with an id and a kind)", owner, d);
+    return std::nullopt;
+  }
+  bool ok = true;
+  s.loc = n.loc;
+  if (const DocNode* id = n.Find("id")) {
+    if (!id->IsScalar()) {
+      ReportType(*id, "a step id", "'id'", d);
+      ok = false;
+    } else {
+      s.id = id->scalar;
+      s.loc = id->loc;
+      if (!MatchesLowerName(s.id, "_-")) {
+        d->Error(id->loc, "invalid step id '" + s.id +
+                              "': use lower-case letters, digits, '-' and '_', starting with a "
+                              "letter or digit");
+        ok = false;
+      }
+      owner = "step '" + s.id + "'";
+    }
+  } else {
+    d->Error(n.loc, owner + " has no 'id'");
+    ok = false;
+  }
+  MapReader r(n, owner, kStepKeys, d);
+  const DocNode* kind_key = FindKind(r, kStepKinds, owner, d);
+  if (kind_key) {
+    s.kind_loc = kind_key->loc;
+    std::optional<StepKind> kind = ParseStepKind(kind_key->scalar, *r.Get(kind_key->scalar), owner, d);
+    if (kind) {
+      s.kind = std::move(*kind);
+    } else {
+      ok = false;
+    }
+  } else {
+    ok = false;
+  }
+  if (auto desc = r.String("description")) s.description = std::move(*desc);
+  if (auto needs = r.TextList("needs", AllowSingle::kYes)) {
+    s.needs.reserve(needs->size());
+    for (Text& t : *needs) s.needs.push_back({std::move(t.raw), t.loc});
+  }
+  s.if_expr = r.GetText("if");
+  s.host = r.Name("host");
+  s.user = r.GetText("user");
+  s.cwd = r.GetText("cwd");
+  if (const DocNode* env = r.Get("env")) {
+    if (!env->IsMap()) {
+      ReportType(*env, "a mapping of environment variables", "'env'", d);
+    } else {
+      s.env.reserve(env->MapSize());
+      for (size_t i = 0; i < env->MapSize(); ++i) {
+        const DocNode& key = env->Key(i);
+        if (!IsIdentifier(key.scalar)) {
+          d->Error(key.loc, "invalid environment variable name '" + key.scalar +
+                                "': use letters, digits and '_', not starting with a digit");
+        }
+        if (auto v = ReadText(env->Value(i), "'env." + key.scalar + "'", d)) {
+          s.env.emplace_back(key.scalar, std::move(*v));
+        }
+      }
+    }
+  }
+  if (auto t = r.GetDuration("timeout")) {
+    if (t->count() == 0) {
+      d->Error(r.Get("timeout")->loc, "'timeout' must be longer than 0s");
+    }
+    s.timeout = *t;
+  }
+  if (auto retries = r.Int("retries", 0, kMaxRetries)) s.retries = static_cast<int>(*retries);
+  if (auto idem = r.Bool("idempotent")) s.idempotent = *idem;
+  s.confirm = r.GetText("confirm");
+  if (const DocNode* g = r.Get("guards")) s.guards = ParseGuards(*g, "guards", owner, d);
+  if (const DocNode* g = r.Get("done_when")) s.done_when = ParseGuards(*g, "done_when", owner, d);
+  if (const DocNode* g = r.Get("verify")) s.verify = ParseGuards(*g, "verify", owner, d);
+  if (!ok) return std::nullopt;
+  return s;
+}
+
+std::vector<Step> ParseSteps(const DocNode& list, const std::string& name, Diagnostics* d) {
+  std::vector<Step> steps;
+  if (!list.IsSeq()) {
+    ReportType(list, "a list of steps", "'" + name + "'", d);
+    return steps;
+  }
+  steps.reserve(list.children.size());
+  for (size_t i = 0; i < list.children.size(); ++i) {
+    if (auto s = ParseStep(list.children[i], name, i, d)) steps.push_back(std::move(*s));
+  }
+  return steps;
+}
+
+std::optional<Param> ParseParam(const DocNode& key, const DocNode& value, Diagnostics* d) {
+  Param p;
+  p.name = key.scalar;
+  p.loc = key.loc;
+  if (!IsIdentifier(p.name)) {
+    d->Error(key.loc, "invalid param name '" + p.name +
+                          "': use letters, digits and '_', not starting with a digit");
+  }
+  const std::string owner = "param '" + p.name + "'";
+  MapReader r(value, owner, kParamKeys, d);
+  if (!r.ok()) return std::nullopt;
+  if (const DocNode* type = r.Get("type")) {
+    std::optional<ParamType> t;
+    if (type->IsScalar()) t = ParamTypeFromName(type->scalar);
+    if (!t) {
+      d->Error(type->loc, "unknown type " +
+                              (type->IsScalar() ? "'" + type->scalar + "'" : type->KindName()) +
+                              " for " + owner +
+                              (type->IsScalar() ? DidYouMean(type->scalar, ParamTypeNames()) : "") +
+                              ": use one of " + JoinNames(ParamTypeNames()));
+      return std::nullopt;
+    }
+    p.type = *t;
+  }
+  if (const DocNode* def = r.Get("default")) {
+    p.default_loc = def->loc;
+    if (!def->IsScalar()) {
+      ReportType(*def, "a single value", "the default of " + owner, d);
+      return std::nullopt;
+    }
+    p.default_value = CanonicalParamValue(p.type, def->scalar);
+    if (!p.default_value) {
+      d->Error(def->loc, "default '" + def->scalar + "' does not fit: " + owner + " is " +
+                             DescribeParamType(p.type));
+      return std::nullopt;
+    }
+  }
+  if (auto desc = r.String("description")) p.description = std::move(*desc);
+  return p;
+}
+
+std::optional<Secret> ParseSecret(const DocNode& key, const DocNode& value, Diagnostics* d) {
+  Secret s;
+  s.name = key.scalar;
+  s.loc = key.loc;
+  if (!IsIdentifier(s.name)) {
+    d->Error(key.loc, "invalid secret name '" + s.name +
+                          "': use letters, digits and '_', not starting with a digit");
+  }
+  const std::string owner = "secret '" + s.name + "'";
+  MapReader r(value, owner, kSecretKeys, d);
+  if (!r.ok()) return std::nullopt;
+  auto env = r.String("env");
+  auto file = r.String("file");
+  if (r.Has("env") && r.Has("file")) {
+    d->Error(r.GetKey("file")->loc, owner + " has both 'env' and 'file': keep one");
+    return std::nullopt;
+  }
+  if (!r.Has("env") && !r.Has("file")) {
+    d->Error(value.loc, owner + " needs 'env: VARIABLE' or 'file: PATH'");
+    return std::nullopt;
+  }
+  if (env) {
+    if (!IsIdentifier(*env)) {
+      d->Error(r.Get("env")->loc, "invalid environment variable name '" + *env + "' in " + owner);
+      return std::nullopt;
+    }
+    s.source = Secret::Source::kEnv;
+    s.ref = std::move(*env);
+  } else if (file) {
+    if (file->empty()) {
+      d->Error(r.Get("file")->loc, "empty 'file' in " + owner);
+      return std::nullopt;
+    }
+    s.source = Secret::Source::kFile;
+    s.ref = std::move(*file);
+  } else {
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<Host> ParseHost(const DocNode& key, const DocNode& value, Diagnostics* d) {
+  Host h;
+  h.name = key.scalar;
+  h.loc = key.loc;
+  if (!IsResourceName(h.name)) {
+    d->Error(key.loc, "invalid host name '" + h.name +
+                          "': use letters, digits, '-' and '_', not starting with '-'");
+  }
+  const std::string owner = "host '" + h.name + "'";
+  MapReader r(value, owner, kHostKeys, d);
+  if (!r.ok()) return std::nullopt;
+  bool ok = true;
+  if (auto local = r.Bool("local")) {
+    if (!*local) {
+      d->Error(r.Get("local")->loc, "'local' can only be true; for a remote host use 'ssh'");
+      ok = false;
+    }
+    h.local = *local;
+    if (r.Has("ssh")) {
+      d->Error(r.GetKey("ssh")->loc, owner + " has both 'local' and 'ssh': keep one");
+      ok = false;
+    }
+    for (const char* k : {"port", "identity_file", "options"}) {
+      if (const DocNode* kn = r.GetKey(k)) {
+        d->Error(kn->loc, "'" + std::string(k) + "' applies only to ssh hosts, and " + owner +
+                              " is local");
+        ok = false;
+      }
+    }
+  } else if (r.Has("local")) {
+    ok = false;
+  } else if (!r.Has("ssh")) {
+    d->Error(value.loc, owner + " needs 'ssh: user@host' or 'local: true'");
+    ok = false;
+  }
+  if (auto ssh = r.String("ssh")) {
+    if (ssh->empty() || (*ssh)[0] == '-' || ssh->find_first_of(" \t\n") != std::string::npos) {
+      d->Error(r.Get("ssh")->loc,
+               "invalid ssh destination '" + *ssh + "': expected user@host or host");
+      ok = false;
+    }
+    h.ssh = std::move(*ssh);
+  }
+  if (auto port = r.Int("port", 1, 65535)) h.port = static_cast<int>(*port);
+  if (auto id = r.String("identity_file")) h.identity_file = std::move(*id);
+  if (const DocNode* opts = r.Get("options")) {
+    if (opts->IsMap()) {
+      for (size_t i = 0; i < opts->MapSize(); ++i) {
+        if (auto v = ReadString(opts->Value(i), "'options." + opts->Key(i).scalar + "'", d)) {
+          h.options.push_back(opts->Key(i).scalar + "=" + *v);
+        }
+      }
+    } else if (auto list = ReadTextList(*opts, "'options'", AllowSingle::kNo, d)) {
+      for (Text& t : *list) {
+        if (t.raw.find('=') == std::string::npos || t.raw[0] == '-') {
+          d->Error(t.loc, "ssh option '" + t.raw + "' must look like Key=Value");
+          ok = false;
+        }
+        h.options.push_back(std::move(t.raw));
+      }
+    }
+  }
+  if (h.name == "local" && !h.local) {
+    d->Error(key.loc, "host 'local' is reserved for this machine: it can only be {local: true}");
+    ok = false;
+  }
+  if (!ok) return std::nullopt;
+  return h;
+}
+
+std::optional<Database> ParseDatabase(const DocNode& key, const DocNode& value,
+                                      Diagnostics* d) {
+  Database db;
+  db.name = key.scalar;
+  db.loc = key.loc;
+  if (!IsResourceName(db.name)) {
+    d->Error(key.loc, "invalid database name '" + db.name +
+                          "': use letters, digits, '-' and '_', not starting with '-'");
+  }
+  MapReader r(value, "database '" + db.name + "'", kDatabaseKeys, d);
+  if (!r.ok()) return std::nullopt;
+  auto conninfo = r.RequireText("conninfo");
+  db.password = r.GetText("password");
+  db.tunnel = r.Name("tunnel");
+  if (!conninfo) return std::nullopt;
+  db.conninfo = std::move(*conninfo);
+  return db;
+}
+
+void ParseHosts(const DocNode* section, std::vector<Host>* hosts, Diagnostics* d) {
+  ForEachNamed(section, "hosts", d, [&](const DocNode& k, const DocNode& v) {
+    if (auto h = ParseHost(k, v, d)) hosts->push_back(std::move(*h));
+  });
+}
+
+void ParseDatabases(const DocNode* section, std::vector<Database>* dbs, Diagnostics* d) {
+  ForEachNamed(section, "databases", d, [&](const DocNode& k, const DocNode& v) {
+    if (auto db = ParseDatabase(k, v, d)) dbs->push_back(std::move(*db));
+  });
+}
+
+void ParseDefaults(const DocNode& node, Defaults* defaults, Diagnostics* d) {
+  MapReader r(node, "'defaults'", kDefaultsKeys, d);
+  if (auto host = r.Name("host")) defaults->host = std::move(*host);
+  if (auto t = r.GetDuration("timeout")) {
+    if (t->count() == 0) d->Error(r.Get("timeout")->loc, "'timeout' must be longer than 0s");
+    defaults->timeout = *t;
+  }
+  if (auto retries = r.Int("retries", 0, kMaxRetries)) {
+    defaults->retries = static_cast<int>(*retries);
+  }
+}
+
+}  // namespace
+
+std::optional<Runbook> RunbookFromDoc(const std::string& path, DocNode root, Diagnostics* diags) {
+  Diagnostics d;
+  Runbook rb;
+  rb.path = path;
+  if (root.IsNull()) {
+    d.Error(root.loc, "the runbook is empty: it needs at least 'name' and 'steps'");
+    diags->Append(d);
+    return std::nullopt;
+  }
+  MapReader r(root, "the runbook", kTopKeys, &d);
+  if (!r.ok()) {
+    diags->Append(d);
+    return std::nullopt;
+  }
+  if (auto name = r.RequireName("name")) {
+    rb.name = name->name;
+    rb.name_loc = name->loc;
+    if (!MatchesLowerName(rb.name, "-")) {
+      d.Error(name->loc, "invalid runbook name '" + rb.name +
+                             "': use lower-case letters, digits and '-', starting with a letter "
+                             "or digit");
+    }
+  }
+  if (auto desc = r.String("description")) rb.description = std::move(*desc);
+  ForEachNamed(r.Get("params"), "params", &d, [&](const DocNode& k, const DocNode& v) {
+    if (auto p = ParseParam(k, v, &d)) rb.params.push_back(std::move(*p));
+  });
+  ForEachNamed(r.Get("secrets"), "secrets", &d, [&](const DocNode& k, const DocNode& v) {
+    if (auto s = ParseSecret(k, v, &d)) rb.secrets.push_back(std::move(*s));
+  });
+  ParseHosts(r.Get("hosts"), &rb.hosts, &d);
+  if (!rb.FindHost("local")) {
+    Host local;
+    local.name = "local";
+    local.local = true;
+    rb.hosts.push_back(std::move(local));
+  }
+  ParseDatabases(r.Get("databases"), &rb.databases, &d);
+  if (const DocNode* defaults = r.Get("defaults")) ParseDefaults(*defaults, &rb.defaults, &d);
+  if (const DocNode* steps = r.Require("steps")) {
+    if (steps->IsSeq() && steps->children.empty()) {
+      d.Error(steps->loc, "'steps' is empty: a runbook needs at least one step");
+    } else if (steps->IsNull()) {
+      d.Error(steps->loc, "'steps' is empty: a runbook needs at least one step");
+    } else {
+      rb.steps = ParseSteps(*steps, "steps", &d);
+    }
+  }
+  if (const DocNode* fin = r.Get("finally")) {
+    if (!fin->IsNull()) rb.finally = ParseSteps(*fin, "finally", &d);
+  }
+  diags->Append(d);
+  if (!d.ok()) return std::nullopt;
+  return rb;
+}
+
+std::optional<Runbook> ParseRunbook(const std::string& path, const std::string& text,
+                                    Diagnostics* diags) {
+  std::optional<DocNode> root = ParseYaml(path, text, diags);
+  if (!root) return std::nullopt;
+  return RunbookFromDoc(path, std::move(*root), diags);
+}
+
+std::optional<Inventory> ParseInventory(const std::string& path, const std::string& text,
+                                        Diagnostics* diags) {
+  std::optional<DocNode> root = ParseYaml(path, text, diags);
+  if (!root) return std::nullopt;
+  Diagnostics d;
+  Inventory inv;
+  inv.path = path;
+  if (root->IsNull()) return inv;  // an empty inventory changes nothing
+  MapReader r(*root, "the inventory", kInventoryKeys, &d);
+  ParseHosts(r.Get("hosts"), &inv.hosts, &d);
+  ParseDatabases(r.Get("databases"), &inv.databases, &d);
+  ForEachNamed(r.Get("params"), "params", &d, [&](const DocNode& k, const DocNode& v) {
+    if (auto value = ReadString(v, "param '" + k.scalar + "'", &d)) {
+      inv.params.emplace_back(NameRef{k.scalar, k.loc}, std::move(*value));
+    }
+  });
+  diags->Append(d);
+  if (!d.ok()) return std::nullopt;
+  return inv;
+}
+
+namespace {
+template <class T>
+void MergeByName(const std::vector<T>& from, std::vector<T>* into) {
+  for (const T& item : from) {
+    bool replaced = false;
+    for (T& existing : *into) {
+      if (existing.name == item.name) {
+        existing = item;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) into->push_back(item);
+  }
+}
+}  // namespace
+
+void ApplyInventory(const Inventory& inventory, Runbook* runbook) {
+  MergeByName(inventory.hosts, &runbook->hosts);
+  MergeByName(inventory.databases, &runbook->databases);
+}
+
+}  // namespace runbook

@@ -1,0 +1,490 @@
+// The system process runner on Boost.Process v2 (Boost 1.81), with the workarounds of
+// ../shared/notes/LIBRARIES.md §1.3: the two includes before v2.hpp, our own child setup hook that
+// marks every fd >= 3 close-on-exec and _exit()s on exec failure, and exit status decoded from the
+// native wait status.
+#include "engine/process.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <exception>
+#include <mutex>
+#include <string_view>
+
+// Boost 1.81's v2 headers use these without including them (LIBRARIES.md §1.3): keep them first.
+#include <boost/optional.hpp>
+#include <boost/type_traits/remove_pointer.hpp>
+// (this comment keeps clang-format from sorting the two above after v2.hpp)
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/writable_pipe.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/process/v2.hpp>
+
+extern char** environ;  // NOLINT: POSIX
+
+namespace runbook {
+namespace {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+using Clock = std::chrono::steady_clock;
+using ErrorCode = boost::system::error_code;
+
+constexpr size_t kMaxLine = 64 * 1024;
+// After the main process exits, background children still holding the output pipes get this long
+// before the group is killed (otherwise Run would wait for them: boostorg/process#468).
+constexpr Duration kLeftoverGrace = std::chrono::milliseconds(500);
+// After that SIGKILL, how long to keep reading what the dead processes left in the pipes before
+// closing our ends anyway (a process that left the group with setsid() may still hold them).
+constexpr Duration kPipeDrainGrace = std::chrono::milliseconds(200);
+constexpr Duration kCancelPoll = std::chrono::milliseconds(25);
+
+std::string SignalName(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  if (abbrev == nullptr) return "signal " + std::to_string(sig);
+  return std::string("SIG") + abbrev;
+}
+
+std::string FormatDuration(Duration d) {
+  long long ms = d.count();
+  if (ms % 1000 != 0) {
+    if (ms < 1000) return std::to_string(ms) + "ms";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms) / 1000.0);
+    return buf;
+  }
+  long long s = ms / 1000;
+  std::string out;
+  if (s >= 3600) out += std::to_string(s / 3600) + "h";
+  if (s % 3600 >= 60) out += std::to_string(s % 3600 / 60) + "m";
+  if (s % 60 != 0 || out.empty()) out += std::to_string(s % 60) + "s";
+  return out;
+}
+
+// Runs in the child between fork and exec: only async-signal-safe calls.
+struct ChildSetup {
+  template <class Launcher>
+  ErrorCode on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*) {
+    // Own process group, so a timeout or cancel can signal the whole tree.
+    if (setpgid(0, 0) != 0) return {errno, boost::system::system_category()};
+    // The engine may block or ignore signals; a child must start with the defaults.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl = {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    for (int sig : {SIGPIPE, SIGINT, SIGTERM}) sigaction(sig, &dfl, nullptr);
+    // Boost 1.81's close_all() skips fds between whitelisted ones; only 0, 1, 2 may survive exec.
+    // CLOEXEC (not close) keeps the launcher's exec-error pipe working.
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+      return {errno, boost::system::system_category()};
+    }
+    return {};
+  }
+  // Boost 1.81 calls exit() after a failed exec, running the parent's atexit handlers and
+  // flushing its stdio buffers in the child.
+  template <class... A>
+  void on_exec_error(A&&...) {
+    _exit(127);
+  }
+};
+
+// The environment of the child: ours, with `overrides` replacing or adding variables.
+std::vector<std::string> BuildEnvironment(
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+  for (const auto& [name, value] : overrides) {
+    std::string prefix = name + "=";
+    auto it = std::find_if(env.begin(), env.end(),
+                           [&](const std::string& kv) { return kv.starts_with(prefix); });
+    if (it != env.end()) {
+      *it = prefix + value;
+    } else {
+      env.push_back(prefix + value);
+    }
+  }
+  return env;
+}
+
+// argv[0] as the child's environment would find it: a name without '/' is searched in PATH.
+std::string ResolveProgram(const std::string& name, const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = "/usr/local/bin:/usr/bin:/bin";
+  for (const std::string& kv : env) {
+    if (kv.starts_with("PATH=")) path = kv.substr(5);
+  }
+  std::vector<bp::environment::key_value_pair> search_env = {
+      bp::environment::key_value_pair("PATH=" + path)};
+  return bp::environment::find_executable(name, search_env).string();
+}
+
+// Replaces every occurrence of a secret by "***". `secrets` is sorted longest first, so when one
+// secret contains another the longer one wins.
+std::string Redact(std::string_view line, const std::vector<std::string>& secrets) {
+  if (secrets.empty()) return std::string(line);
+  std::string out;
+  out.reserve(line.size());
+  size_t i = 0;
+  while (i < line.size()) {
+    bool matched = false;
+    for (const std::string& s : secrets) {
+      if (line.compare(i, s.size(), s) == 0) {
+        out += "***";
+        i += s.size();
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) out += line[i++];
+  }
+  return out;
+}
+
+// Splits a byte stream into lines for an OutputSink, redacting each complete line. Overlong lines
+// are cut at about kMaxLine bytes, never inside a secret.
+class LineSplitter {
+ public:
+  LineSplitter(Stream stream, OutputSink* out, const std::vector<std::string>* secrets)
+      : stream_(stream), out_(out), secrets_(secrets) {
+    for (const std::string& s : *secrets) max_secret_ = std::max(max_secret_, s.size());
+  }
+
+  void Feed(std::string_view data) {
+    partial_.append(data);
+    size_t start = 0;
+    for (size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
+      EmitCut(std::string_view(partial_).substr(start, nl - start));
+    }
+    partial_.erase(0, start);
+    // Cut a line still growing only once every secret that could straddle the cut has arrived.
+    while (partial_.size() >= kMaxLine + max_secret_) {
+      size_t cut = SafeCut(partial_);
+      Emit(std::string_view(partial_).substr(0, cut));
+      partial_.erase(0, cut);
+    }
+  }
+
+  // At end of stream: the last line, even without a newline.
+  void Finish() {
+    if (!partial_.empty()) EmitCut(partial_);
+    partial_.clear();
+  }
+
+ private:
+  void Emit(std::string_view line) {
+    if (out_ != nullptr) out_->Line(stream_, Redact(line, *secrets_));
+  }
+
+  // A complete line, in pieces of at most kMaxLine bytes.
+  void EmitCut(std::string_view line) {
+    while (line.size() > kMaxLine) {
+      size_t cut = SafeCut(line);
+      Emit(line.substr(0, cut));
+      line.remove_prefix(cut);
+    }
+    Emit(line);
+  }
+
+  // A cut position at or before kMaxLine that does not split an occurrence of a secret.
+  size_t SafeCut(std::string_view text) const {
+    size_t cut = kMaxLine;
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (const std::string& s : *secrets_) {
+        size_t from = cut >= s.size() ? cut - s.size() + 1 : 0;
+        size_t pos = text.find(s, from);
+        if (pos != std::string::npos && pos > 0 && pos < cut && pos + s.size() > cut) {
+          cut = pos;
+          moved = true;
+        }
+      }
+    }
+    return cut;
+  }
+
+  Stream stream_;
+  OutputSink* out_;
+  const std::vector<std::string>* secrets_;
+  size_t max_secret_ = 0;
+  std::string partial_;
+};
+
+// The state of one Run: one io_context, run on the calling thread.
+class Execution {
+ public:
+  Execution(const ProcessSpec& spec, OutputSink* out, const CancelToken& cancel,
+            const std::vector<std::string>* secrets)
+      : spec_(spec),
+        cancel_(cancel),
+        out_pipe_(ctx_),
+        err_pipe_(ctx_),
+        in_pipe_(ctx_),
+        out_lines_(Stream::kStdout, out, secrets),
+        err_lines_(Stream::kStderr, out, secrets),
+        deadline_(ctx_),
+        kill_timer_(ctx_),
+        poll_timer_(ctx_),
+        leftover_timer_(ctx_) {}
+
+  ~Execution() {
+    if (pgid_ > 0 && !(leader_done_ && !out_open_ && !err_open_)) Signal(SIGKILL);
+  }
+
+  // Spawns and runs to completion; fills `result`.
+  void Run(const std::string& program, std::vector<std::string> env, ProcessResult* result) {
+    // Keep argv[0] as the caller wrote it (Boost would substitute the resolved path).
+    std::vector<const char*> argv;
+    for (const std::string& a : spec_.argv) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    const char** argv_ptr = argv.data();
+
+    std::fflush(nullptr);  // the child must not inherit unflushed stdio buffers
+    ErrorCode ec;
+    bp::process_environment environment(env);
+    std::optional<bp::basic_process<asio::io_context::executor_type>> proc;
+    bp::default_process_launcher launcher;
+    if (spec_.stdin_data) {
+      proc.emplace(launcher(ctx_.get_executor(), ec, program, argv_ptr,
+                            bp::process_stdio{in_pipe_, out_pipe_, err_pipe_}, environment,
+                            bp::process_start_dir(spec_.cwd.empty() ? "." : spec_.cwd),
+                            ChildSetup{}));
+    } else {
+      proc.emplace(launcher(ctx_.get_executor(), ec, program, argv_ptr,
+                            bp::process_stdio{nullptr, out_pipe_, err_pipe_}, environment,
+                            bp::process_start_dir(spec_.cwd.empty() ? "." : spec_.cwd),
+                            ChildSetup{}));
+    }
+    if (ec) {
+      result->error = spec_.argv[0] + ": " + ec.message();
+      return;
+    }
+    result->started = true;
+    pgid_ = proc->id();  // the child called setpgid(0, 0) before exec succeeded
+
+    if (spec_.stdin_data) {
+      asio::async_write(in_pipe_, asio::buffer(*spec_.stdin_data), [this](ErrorCode, size_t) {
+        // EPIPE when the child does not read its input: not an error of the run.
+        ErrorCode ignored;
+        in_pipe_.close(ignored);
+      });
+    }
+    Read(out_pipe_, read_buf_out_, out_lines_, &out_open_);
+    Read(err_pipe_, read_buf_err_, err_lines_, &err_open_);
+    proc->async_wait([this](ErrorCode wait_ec, int) { LeaderExited(wait_ec); });
+    if (spec_.timeout.count() > 0) {
+      deadline_.expires_after(spec_.timeout);
+      deadline_.async_wait([this](ErrorCode e) {
+        if (e || leader_done_) return;
+        timed_out_ = true;
+        Stop();
+      });
+    }
+    PollCancel();
+
+    ctx_.run();
+
+    result->timed_out = timed_out_;
+    result->cancelled = cancelled_;
+    if (!wait_error_.empty()) {
+      result->error = wait_error_;
+    } else {
+      int status = proc->native_exit_code();
+      if (WIFEXITED(status)) {
+        result->exit_code = WEXITSTATUS(status);
+      } else if (WIFSIGNALED(status)) {
+        result->signal = WTERMSIG(status);
+        result->exit_code = 128 + result->signal;
+      }
+    }
+  }
+
+ private:
+  template <class Buffer>
+  void Read(asio::readable_pipe& pipe, Buffer& buf, LineSplitter& lines, bool* open) {
+    pipe.async_read_some(asio::buffer(buf),
+                         [this, &pipe, &buf, &lines, open](ErrorCode e, size_t n) {
+                           if (n > 0) lines.Feed(std::string_view(buf.data(), n));
+                           if (e) {
+                             lines.Finish();
+                             *open = false;
+                             ErrorCode ignored;
+                             pipe.close(ignored);
+                             MaybeFinish();
+                             return;
+                           }
+                           Read(pipe, buf, lines, open);
+                         });
+  }
+
+  // A timeout or a cancellation: SIGTERM to the group, SIGKILL after the grace period.
+  void Stop() {
+    if (stopping_ || leader_done_) return;
+    stopping_ = true;
+    Signal(SIGTERM);
+    kill_timer_.expires_after(spec_.kill_grace);
+    kill_timer_.async_wait([this](ErrorCode e) {
+      if (!e) Signal(SIGKILL);
+    });
+  }
+
+  void PollCancel() {
+    if (leader_done_) return;  // what is left is the leftover grace's business
+    if (cancel_.requested()) {
+      cancelled_ = true;
+      Stop();
+      return;
+    }
+    poll_timer_.expires_after(kCancelPoll);
+    poll_timer_.async_wait([this](ErrorCode e) {
+      if (!e) PollCancel();
+    });
+  }
+
+  void LeaderExited(ErrorCode e) {
+    if (e) wait_error_ = "waiting for " + spec_.argv[0] + ": " + e.message();
+    leader_done_ = true;
+    deadline_.cancel();
+    kill_timer_.cancel();
+    if (out_open_ || err_open_) {
+      leftover_timer_.expires_after(kLeftoverGrace);
+      leftover_timer_.async_wait([this](ErrorCode te) {
+        if (te) return;
+        Signal(SIGKILL);
+        leftover_timer_.expires_after(kPipeDrainGrace);
+        leftover_timer_.async_wait([this](ErrorCode te2) {
+          if (te2) return;
+          ErrorCode ignored;
+          out_pipe_.cancel(ignored);
+          err_pipe_.cancel(ignored);
+        });
+      });
+    }
+    MaybeFinish();
+  }
+
+  void MaybeFinish() {
+    if (!leader_done_ || out_open_ || err_open_) return;
+    deadline_.cancel();
+    kill_timer_.cancel();
+    poll_timer_.cancel();
+    leftover_timer_.cancel();
+    ErrorCode ignored;
+    in_pipe_.close(ignored);
+  }
+
+  // Signals every process of the child's group. Only called while the group is known to have
+  // members (before the leader was reaped, or while they hold our pipes), so the pgid is ours.
+  void Signal(int sig) {
+    if (pgid_ > 0) kill(-pgid_, sig);
+  }
+
+  const ProcessSpec& spec_;
+  const CancelToken& cancel_;
+  asio::io_context ctx_;  // declared before every I/O object: destroyed last
+  asio::readable_pipe out_pipe_;
+  asio::readable_pipe err_pipe_;
+  asio::writable_pipe in_pipe_;
+  std::array<char, 65536> read_buf_out_;
+  std::array<char, 65536> read_buf_err_;
+  LineSplitter out_lines_;
+  LineSplitter err_lines_;
+  asio::steady_timer deadline_;
+  asio::steady_timer kill_timer_;
+  asio::steady_timer poll_timer_;
+  asio::steady_timer leftover_timer_;
+  pid_t pgid_ = 0;
+  bool out_open_ = true;
+  bool err_open_ = true;
+  bool leader_done_ = false;
+  bool stopping_ = false;
+  bool timed_out_ = false;
+  bool cancelled_ = false;
+  std::string wait_error_;
+};
+
+class SystemProcessRunner : public ProcessRunner {
+ public:
+  ProcessResult Run(const ProcessSpec& spec, OutputSink* out, const CancelToken& cancel) override {
+    const Clock::time_point start = Clock::now();
+    ProcessResult result;
+    if (spec.timeout.count() > 0) result.timeout = spec.timeout;
+    RunInto(spec, out, cancel, &result);
+    result.elapsed = std::chrono::duration_cast<Duration>(Clock::now() - start);
+    return result;
+  }
+
+ private:
+  static void RunInto(const ProcessSpec& spec, OutputSink* out, const CancelToken& cancel,
+                      ProcessResult* result) {
+    if (spec.argv.empty() || spec.argv[0].empty()) {
+      result->error = "empty command";
+      return;
+    }
+    if (!spec.cwd.empty()) {
+      struct stat st;
+      if (stat(spec.cwd.c_str(), &st) != 0) {
+        result->error = "working directory " + spec.cwd + ": " + strerror(errno);
+        return;
+      }
+      if (!S_ISDIR(st.st_mode)) {
+        result->error = "working directory " + spec.cwd + ": not a directory";
+        return;
+      }
+    }
+    std::vector<std::string> secrets;
+    for (const std::string& s : spec.redact) {
+      if (!s.empty()) secrets.push_back(s);
+    }
+    std::sort(secrets.begin(), secrets.end(),
+              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    try {
+      std::vector<std::string> env = BuildEnvironment(spec.env);
+      std::string program = ResolveProgram(spec.argv[0], env);
+      if (program.empty()) {
+        result->error = spec.argv[0] + ": not found";
+        return;
+      }
+      auto execution = std::make_unique<Execution>(spec, out, cancel, &secrets);
+      execution->Run(program, std::move(env), result);
+    } catch (const std::exception& e) {
+      // Pipes or the reactor could not be set up, or the sink threw. Nothing of ours keeps
+      // running: ~Execution kills the group, the process destructor reaps the leader.
+      result->error = e.what();
+    }
+  }
+};
+
+}  // namespace
+
+std::string ProcessResult::Describe() const {
+  if (!started) return "could not start: " + error;
+  if (!error.empty()) return "failed: " + error;
+  std::string how =
+      signal != 0 ? "killed by " + SignalName(signal) : "exit " + std::to_string(exit_code);
+  if (timed_out) {
+    return "timed out after " + FormatDuration(timeout) +
+           (signal != 0 ? " (killed)" : " (" + how + ")");
+  }
+  if (cancelled) return "cancelled (" + how + ")";
+  return how;
+}
+
+std::unique_ptr<ProcessRunner> MakeSystemProcessRunner() {
+  // Writing a step's stdin after the child closed it must fail with EPIPE, not kill the engine.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { signal(SIGPIPE, SIG_IGN); });
+  return std::make_unique<SystemProcessRunner>();
+}
+
+}  // namespace runbook

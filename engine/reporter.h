@@ -1,0 +1,52 @@
+// What the engine tells the operator while it works: an event interface with one implementation
+// per front end (cli/terminal_reporter.cc for terminals and plain logs; tests record events).
+// The engine never writes to stdout/stderr itself.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/output.h"
+#include "engine/run_state.h"
+#include "engine/step_env.h"
+
+namespace runbook {
+
+struct StepSummary {
+  std::string id;
+  StepOutcomeKind outcome = StepOutcomeKind::kNotRun;
+  double seconds = 0;
+  int attempts = 0;
+  std::string message;
+};
+
+class Reporter {
+ public:
+  virtual ~Reporter() = default;
+  virtual void RunStarted(const std::string& runbook, const std::string& run_id, int total_steps,
+                          DryRun dry_run) = 0;
+  virtual void StepStarted(const std::string& step_id, int index, int total) = 0;
+  // A line of a step's output or of the engine about the step. `prefix` is set when steps run in
+  // parallel so interleaved lines stay attributable.
+  virtual void StepLine(const std::string& step_id, Stream stream, std::string_view line) = 0;
+  virtual void GuardEvaluated(const std::string& step_id, GuardPhase phase, const char* kind,
+                              const GuardResult& result) = 0;
+  // A guard with `wait:` did not hold yet; the engine polls it again.
+  virtual void Waiting(const std::string& step_id, const std::string& what, double seconds_left) = 0;
+  virtual void StepFinished(const StepSummary& summary) = 0;
+  // Anything the operator must read: a stale lock taken over, a changed definition, ...
+  virtual void Notice(const std::string& text) = 0;
+  virtual void RunFinished(const std::vector<StepSummary>& steps, int exit_code) = 0;
+};
+
+// Asking the operator: confirmations and manual steps. The CLI's implementation reads the terminal.
+class Prompter {
+ public:
+  virtual ~Prompter() = default;
+  virtual bool interactive() const = 0;
+  // Shows `text` and asks yes/no; false when declined or no answer.
+  virtual bool Confirm(const std::string& text) = 0;
+};
+
+}  // namespace runbook

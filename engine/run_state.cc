@@ -1,0 +1,302 @@
+#include "engine/run_state.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace runbook {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::pair<StepOutcomeKind, const char*> kStepOutcomes[] = {
+    {StepOutcomeKind::kSuccess, "success"},         {StepOutcomeKind::kFailure, "failure"},
+    {StepOutcomeKind::kSkipped, "skipped"},         {StepOutcomeKind::kDone, "done"},
+    {StepOutcomeKind::kInterrupted, "interrupted"}, {StepOutcomeKind::kTimedOut, "timed_out"},
+    {StepOutcomeKind::kBlocked, "blocked"},     {StepOutcomeKind::kNotRun, "not_run"},
+    {StepOutcomeKind::kAlreadyDone, "already_done"},
+};
+constexpr std::pair<RunOutcome, const char*> kRunOutcomes[] = {
+    {RunOutcome::kSuccess, "success"},
+    {RunOutcome::kFailure, "failure"},
+    {RunOutcome::kBlocked, "blocked"},
+    {RunOutcome::kInterrupted, "interrupted"},
+};
+
+// Total accessors: a missing field or one of another type reads as empty, so a record written by
+// a different version never makes replay throw.
+std::string Str(const json& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+std::optional<int64_t> Int(const json& o, const char* key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<int64_t>();
+}
+bool Bool(const json& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->is_boolean() && it->get<bool>();
+}
+std::vector<std::string> StrList(const json& o, const char* key) {
+  std::vector<std::string> out;
+  auto it = o.find(key);
+  if (it == o.end() || !it->is_array()) return out;
+  for (const json& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+StepStatus StatusOf(const std::string& outcome) {
+  std::optional<StepOutcomeKind> parsed = ParseStepOutcome(outcome);
+  if (!parsed) return StepStatus::kFailed;  // an outcome we cannot read never counts as success
+  switch (*parsed) {
+    case StepOutcomeKind::kSuccess:
+      return StepStatus::kSucceeded;
+    case StepOutcomeKind::kFailure:
+      return StepStatus::kFailed;
+    case StepOutcomeKind::kTimedOut:
+      return StepStatus::kFailed;
+    case StepOutcomeKind::kSkipped:
+      return StepStatus::kSkipped;
+    case StepOutcomeKind::kDone:
+      return StepStatus::kDone;
+    case StepOutcomeKind::kInterrupted:
+      return StepStatus::kInterrupted;
+    case StepOutcomeKind::kBlocked:
+      return StepStatus::kBlocked;
+    case StepOutcomeKind::kNotRun:
+      return StepStatus::kPending;
+    case StepOutcomeKind::kAlreadyDone:
+      return StepStatus::kSucceeded;
+  }
+  return StepStatus::kFailed;
+}
+
+}  // namespace
+
+const char* StepOutcomeName(StepOutcomeKind outcome) {
+  for (const auto& [o, name] : kStepOutcomes) {
+    if (o == outcome) return name;
+  }
+  return "failure";
+}
+
+std::optional<StepOutcomeKind> ParseStepOutcome(std::string_view name) {
+  for (const auto& [o, n] : kStepOutcomes) {
+    if (name == n) return o;
+  }
+  return std::nullopt;
+}
+
+const char* RunOutcomeName(RunOutcome outcome) {
+  for (const auto& [o, name] : kRunOutcomes) {
+    if (o == outcome) return name;
+  }
+  return "failure";
+}
+
+std::optional<RunOutcome> ParseRunOutcome(std::string_view name) {
+  for (const auto& [o, n] : kRunOutcomes) {
+    if (name == n) return o;
+  }
+  return std::nullopt;
+}
+
+const char* GuardPhaseName(GuardPhase phase) {
+  switch (phase) {
+    case GuardPhase::kGuards:
+      return "guards";
+    case GuardPhase::kDoneWhen:
+      return "done_when";
+    case GuardPhase::kVerify:
+      return "verify";
+  }
+  return "guards";
+}
+
+const char* StepStatusName(StepStatus status) {
+  switch (status) {
+    case StepStatus::kPending:
+      return "pending";
+    case StepStatus::kRunning:
+      return "running";
+    case StepStatus::kSucceeded:
+      return "succeeded";
+    case StepStatus::kFailed:
+      return "failed";
+    case StepStatus::kSkipped:
+      return "skipped";
+    case StepStatus::kDone:
+      return "done";
+    case StepStatus::kInterrupted:
+      return "interrupted";
+    case StepStatus::kBlocked:
+      return "blocked";
+  }
+  return "pending";
+}
+
+json RunStartedRecord(const RunStartedInfo& info) {
+  json sets = json::array();
+  for (const auto& [k, v] : info.sets) sets.push_back(json::array({k, v}));
+  return json{{"type", "run_started"}, {"run_id", info.run_id},           {"runbook", info.runbook},
+              {"path", info.path},     {"inventories", info.inventories}, {"sets", std::move(sets)},
+              {"params", info.params}, {"step_ids", info.step_ids},       {"pid", info.pid},
+              {"host", info.host},     {"boot_id", info.boot_id}};
+}
+
+json RunResumedRecord(int pid, const std::string& host, const std::string& boot_id) {
+  return json{{"type", "run_resumed"}, {"pid", pid}, {"host", host}, {"boot_id", boot_id}};
+}
+
+json StepStartedRecord(const std::string& step, int attempt, const std::string& hash,
+                       std::optional<int> pgid) {
+  json r{{"type", "step_started"}, {"step", step}, {"attempt", attempt}, {"hash", hash}};
+  if (pgid) r["pgid"] = *pgid;
+  return r;
+}
+
+json StepFinishedRecord(const StepFinishedInfo& info) {
+  json r{{"type", "step_finished"},
+         {"step", info.step},
+         {"outcome", StepOutcomeName(info.outcome)},
+         {"attempt", info.attempt},
+         {"duration_ms", info.duration_ms}};
+  if (info.exit_code) r["exit_code"] = *info.exit_code;
+  if (info.signal) r["signal"] = *info.signal;
+  if (!info.message.empty()) r["message"] = info.message;
+  return r;
+}
+
+json GuardRecord(const std::string& step, GuardPhase phase, const std::string& kind, bool held,
+                 const std::string& summary, const std::vector<std::string>& evidence) {
+  return json{{"type", "guard"},     {"step", step}, {"phase", GuardPhaseName(phase)},
+              {"kind", kind},        {"held", held}, {"summary", summary},
+              {"evidence", evidence}};
+}
+
+json StepDataRecord(const std::string& step, const std::string& key, const std::string& value) {
+  return json{{"type", "step_data"}, {"step", step}, {"key", key}, {"value", value}};
+}
+
+json RunFinishedRecord(RunOutcome outcome, int exit_code) {
+  return json{
+      {"type", "run_finished"}, {"outcome", RunOutcomeName(outcome)}, {"exit_code", exit_code}};
+}
+
+RunState ReplayJournal(const std::vector<json>& records) {
+  RunState run;
+  // Steps whose last record was step_finished: their next guard or step_started record begins a
+  // new attempt, whose checks replace the old ones. (Guards are journaled before step_started.)
+  std::map<std::string, bool> attempt_over;
+  auto new_attempt = [&](const std::string& id, StepState& s) {
+    if (attempt_over[id]) s.guards.clear();
+    attempt_over[id] = false;
+  };
+  for (const json& r : records) {
+    if (!r.is_object()) continue;
+    const std::string type = Str(r, "type");
+    const std::string ts = Str(r, "ts");
+    if (!ts.empty()) run.last_ts = ts;
+    if (type == "run_started") {
+      run.run_id = Str(r, "run_id");
+      run.runbook = Str(r, "runbook");
+      run.path = Str(r, "path");
+      run.inventories = StrList(r, "inventories");
+      if (auto it = r.find("sets"); it != r.end() && it->is_array()) {
+        for (const json& kv : *it) {
+          if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string()) {
+            run.sets.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
+          }
+        }
+      }
+      if (auto it = r.find("params"); it != r.end() && it->is_object()) {
+        for (const auto& [name, value] : it->items()) {
+          // Params are journaled as strings; anything else is shown as its JSON text.
+          run.params[name] = value.is_string() ? value.get<std::string>() : value.dump();
+        }
+      }
+      run.step_ids = StrList(r, "step_ids");
+      for (const std::string& id : run.step_ids) run.steps[id];
+      run.started_at = ts;
+      run.pid = static_cast<int>(Int(r, "pid").value_or(0));
+      run.host = Str(r, "host");
+      run.boot_id = Str(r, "boot_id");
+    } else if (type == "run_resumed") {
+      run.pid = static_cast<int>(Int(r, "pid").value_or(0));
+      run.host = Str(r, "host");
+      run.boot_id = Str(r, "boot_id");
+      ++run.resumes;
+      run.finished = false;
+      run.outcome.clear();
+      run.exit_code = 0;
+      run.ended_at.clear();
+    } else if (type == "step_started") {
+      const std::string id = Str(r, "step");
+      StepState& s = run.steps[id];
+      new_attempt(id, s);
+      s.status = StepStatus::kRunning;
+      s.hash = Str(r, "hash");
+      s.attempts = std::max(s.attempts, static_cast<int>(Int(r, "attempt").value_or(1)));
+      s.pgid = static_cast<int>(Int(r, "pgid").value_or(0));
+      s.started_at = ts;
+      s.message.clear();
+      s.exit_code.reset();
+      s.signal.reset();
+    } else if (type == "step_finished") {
+      const std::string id = Str(r, "step");
+      StepState& s = run.steps[id];
+      attempt_over[id] = true;
+      s.outcome = Str(r, "outcome");
+      s.status = StatusOf(s.outcome);
+      s.attempts = std::max(s.attempts, static_cast<int>(Int(r, "attempt").value_or(1)));
+      s.duration_ms = Int(r, "duration_ms").value_or(0);
+      s.message = Str(r, "message");
+      std::optional<int64_t> code = Int(r, "exit_code");
+      std::optional<int64_t> sig = Int(r, "signal");
+      s.exit_code = code ? std::optional<int>(static_cast<int>(*code)) : std::nullopt;
+      s.signal = sig ? std::optional<int>(static_cast<int>(*sig)) : std::nullopt;
+      s.finished_at = ts;
+    } else if (type == "guard") {
+      const std::string id = Str(r, "step");
+      StepState& s = run.steps[id];
+      new_attempt(id, s);
+      s.guards.push_back({Str(r, "phase"), Str(r, "kind"), Bool(r, "held"), Str(r, "summary"),
+                          StrList(r, "evidence"), ts});
+    } else if (type == "step_data") {
+      run.steps[Str(r, "step")].data[Str(r, "key")] = Str(r, "value");
+    } else if (type == "run_finished") {
+      run.finished = true;
+      run.outcome = Str(r, "outcome");
+      run.exit_code = static_cast<int>(Int(r, "exit_code").value_or(1));
+      run.ended_at = ts;
+    }
+  }
+  return run;
+}
+
+bool Crashed(const RunState& run) {
+  return !run.finished;
+}
+
+bool Unfinished(const RunState& run) {
+  return !run.finished || run.outcome != "success";
+}
+
+std::vector<std::string> StepsWithStatus(const RunState& run, StepStatus status) {
+  std::vector<std::string> out;
+  for (const std::string& id : run.step_ids) {
+    auto it = run.steps.find(id);
+    if (it != run.steps.end() && it->second.status == status) out.push_back(id);
+  }
+  for (const auto& [id, s] : run.steps) {
+    if (s.status == status &&
+        std::find(run.step_ids.begin(), run.step_ids.end(), id) == run.step_ids.end()) {
+      out.push_back(id);
+    }
+  }
+  return out;
+}
+
+}  // namespace runbook

@@ -1,0 +1,175 @@
+// What a run's journal records mean: the record builders the executor writes with, and the pure
+// replay of records into the state of a run (for resume, status, history and the dry-run preview).
+//
+// Record types (the "type" field; schemas/journal.schema.json documents every field):
+//   run_started   the first record of a run: what was run, with which inputs, by which process
+//   run_resumed   a new process continues the run (runbook resume / run --resume)
+//   step_started  written before a step is spawned; with no step_finished after it, the step's
+//                 outcome is unknown (the engine died while it ran)
+//   step_finished the step's outcome, exit code or signal, duration
+//   guard         one evaluated guard / done_when / verify check, with its evidence
+//   step_data     a value a step keeps with the run (StepEnv::SaveData)
+//   run_finished  the run's outcome and exit code
+// The journal (engine/journal.h) adds "seq", "ts" and, on the first record, "format".
+//
+// Builders never take secret values: callers pass rendered params with secrets already excluded.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace runbook {
+
+// ---- outcomes
+// ------------------------------------------------------------------------------------
+
+// How one attempt of a step ended (step_finished "outcome").
+enum class StepOutcomeKind {
+  kSuccess,      // "success": ran and exited 0 (and verify held)
+  kFailure,      // "failure": ran and failed (non-zero exit, signal, SQL error, verify failed)
+  kSkipped,      // "skipped": not run (when: false, or a dependency did not succeed)
+  kDone,         // "done": done_when held, so it was recorded as done without running
+  kInterrupted,  // "interrupted": stopped by Ctrl-C
+  kTimedOut,     // "timed_out": killed at its timeout
+  kBlocked,      // "blocked": a guard did not hold, so it did not run
+  // Only in summaries shown to the operator, never journaled:
+  kNotRun,       // "not_run": never started, an earlier failure stopped the run
+  kAlreadyDone,  // "already_done": resume: finished in an earlier attempt of this run
+};
+// The outcome's journal spelling, e.g. "timed_out".
+const char* StepOutcomeName(StepOutcomeKind outcome);
+std::optional<StepOutcomeKind> ParseStepOutcome(std::string_view name);
+
+// How a run ended (run_finished "outcome").
+enum class RunOutcome { kSuccess, kFailure, kBlocked, kInterrupted };
+const char* RunOutcomeName(RunOutcome outcome);  // "success", "failure", "blocked", "interrupted"
+std::optional<RunOutcome> ParseRunOutcome(std::string_view name);
+
+// Which check a guard record is about.
+enum class GuardPhase { kGuards, kDoneWhen, kVerify };
+const char* GuardPhaseName(GuardPhase phase);  // "guards", "done_when", "verify"
+
+// ---- record builders
+// -------------------------------------------------------------------------------
+
+struct RunStartedInfo {
+  std::string run_id;                                     // e.g. "20261125T054302Z-3fa9"
+  std::string runbook;                                    // the runbook's name
+  std::string path;                                       // absolute path of the runbook file
+  std::vector<std::string> inventories;                   // as given with -i, in order
+  std::vector<std::pair<std::string, std::string>> sets;  // --set K=V, in order
+  std::map<std::string, std::string> params;              // resolved params; never secrets
+  std::vector<std::string> step_ids;                      // every step, in runbook order
+  int pid = 0;
+  std::string host;     // hostname
+  std::string boot_id;  // /proc/sys/kernel/random/boot_id: tells a reboot from a live process
+};
+nlohmann::json RunStartedRecord(const RunStartedInfo& info);
+nlohmann::json RunResumedRecord(int pid, const std::string& host, const std::string& boot_id);
+
+// `hash` is the hash of the rendered step definition (what resume compares); `pgid` the process
+// group the step's children run in, when known before spawning.
+nlohmann::json StepStartedRecord(const std::string& step, int attempt, const std::string& hash,
+                                 std::optional<int> pgid = std::nullopt);
+
+struct StepFinishedInfo {
+  std::string step;
+  StepOutcomeKind outcome = StepOutcomeKind::kSuccess;
+  int attempt = 1;
+  std::optional<int> exit_code;  // when a process exited
+  std::optional<int> signal;     // when a process was killed by a signal
+  int64_t duration_ms = 0;
+  std::string message;  // one line for the operator (e.g. the SQL error); "" for none
+};
+nlohmann::json StepFinishedRecord(const StepFinishedInfo& info);
+
+// `kind` is the guard kind as written in the runbook (e.g. "postgres_idle").
+nlohmann::json GuardRecord(const std::string& step, GuardPhase phase, const std::string& kind,
+                           bool held, const std::string& summary,
+                           const std::vector<std::string>& evidence);
+nlohmann::json StepDataRecord(const std::string& step, const std::string& key,
+                              const std::string& value);
+nlohmann::json RunFinishedRecord(RunOutcome outcome, int exit_code);
+
+// ---- replay ------------------------------------------------------------------------------------
+
+enum class StepStatus {
+  kPending,      // no record of it yet
+  kRunning,      // started, never finished: the engine died (or the run is live)
+  kSucceeded,    // last attempt: success
+  kFailed,       // last attempt: failure or timed_out
+  kSkipped,      // last attempt: skipped
+  kDone,         // done_when held
+  kInterrupted,  // stopped by Ctrl-C
+  kBlocked,      // a guard did not hold
+};
+const char* StepStatusName(StepStatus status);  // "pending", "running", "succeeded", ...
+
+// One evaluated check, as a guard record holds it.
+struct GuardObservation {
+  std::string phase;  // "guards", "done_when", "verify"
+  std::string kind;
+  bool held = false;
+  std::string summary;
+  std::vector<std::string> evidence;
+  std::string ts;
+};
+
+struct StepState {
+  StepStatus status = StepStatus::kPending;
+  std::string hash;  // definition hash of the last step_started
+  int attempts = 0;  // the highest attempt number started
+  int pgid = 0;      // process group of the last attempt, 0 when not recorded
+  int64_t duration_ms = 0;
+  std::string message;
+  std::string outcome;  // the last step_finished outcome as written ("timed_out", ...)
+  std::optional<int> exit_code;
+  std::optional<int> signal;
+  std::string started_at, finished_at;      // ts of the last step_started / step_finished
+  std::map<std::string, std::string> data;  // step_data key -> value (the last one wins)
+  std::vector<GuardObservation> guards;     // the checks of the last attempt, in order (a
+                                            // guard or step_started after a step_finished
+                                            // starts a new list)
+};
+
+struct RunState {
+  std::string run_id, runbook, path;
+  std::vector<std::string> inventories;
+  std::vector<std::pair<std::string, std::string>> sets;
+  std::map<std::string, std::string> params;
+  std::map<std::string, StepState> steps;  // every id of step_ids, plus any other id recorded
+  std::vector<std::string> step_ids;       // runbook order, from run_started
+  bool finished = false;   // a run_finished record is the last word (no run_resumed after it)
+  std::string outcome;     // run_finished outcome; "" while not finished
+  int exit_code = 0;       // run_finished exit_code; 0 while not finished
+  std::string started_at;  // ts of run_started
+  std::string ended_at;    // ts of run_finished; "" while not finished
+  std::string last_ts;     // ts of the last record
+  int pid = 0;             // the process that last ran it (run_started or run_resumed)
+  std::string host;
+  std::string boot_id;
+  int resumes = 0;  // run_resumed records seen
+};
+
+// Replays journal records in order. Pure and total: never throws; fields of unexpected types
+// read as empty, and record types it does not know are ignored.
+RunState ReplayJournal(const std::vector<nlohmann::json>& records);
+
+// True when the run did not end in success: it has no run_finished (crashed or still live), or
+// it finished as failure, blocked or interrupted. `run` refuses to start a new run of the same
+// runbook while such a run exists, unless --fresh or --resume.
+bool Unfinished(const RunState& run);
+
+// True when the run has no run_finished record: its engine died (or is still running).
+bool Crashed(const RunState& run);
+
+// Ids of the steps in `status`, in runbook order (steps not in step_ids last, by id).
+std::vector<std::string> StepsWithStatus(const RunState& run, StepStatus status);
+
+}  // namespace runbook

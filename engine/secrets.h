@@ -1,0 +1,26 @@
+// Secret values: read from the environment or a file when a run or plan starts, kept in memory
+// only, and handed to the template scope and to the output redaction list. Never journaled.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/diag.h"
+#include "engine/model.h"
+
+namespace runbook {
+
+using SecretValues = std::map<std::string, std::string>;
+
+// Reads every secret of the runbook. A missing variable or unreadable file is an error naming the
+// secret and where it was looked for (never the value). A file's trailing newline is dropped.
+Result<SecretValues> LoadSecrets(const Runbook& rb);
+
+// The non-empty secret values, longest first: what output redaction replaces with "***".
+std::vector<std::string> RedactionList(const SecretValues& secrets);
+
+// `text` with every occurrence of each value of `redact` replaced by "***".
+std::string Mask(std::string_view text, const std::vector<std::string>& redact);
+
+}  // namespace runbook

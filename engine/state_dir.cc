@@ -1,0 +1,217 @@
+#include "engine/state_dir.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <random>
+#include <tuple>
+
+namespace runbook {
+namespace {
+
+std::string Errno(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+std::string HomeDir() {
+  const char* home = std::getenv("HOME");
+  if (home && *home) return home;
+  if (struct passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  return "/";
+}
+
+bool IsDir(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::vector<std::string> DirEntries(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return names;
+  while (struct dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  closedir(d);
+  return names;
+}
+
+Status FsyncDir(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::Error(Errno("cannot open directory", dir));
+  int rc = fsync(fd);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  if (rc != 0) return Status::Error(Errno("cannot fsync directory", dir));
+  return Status::Ok();
+}
+
+bool IsLowerHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+}  // namespace
+
+std::string StateDir() {
+  if (const char* dir = std::getenv("RUNBOOK_STATE_DIR"); dir && *dir) return dir;
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && xdg[0] == '/') {
+    return std::string(xdg) + "/runbook";
+  }
+  return HomeDir() + "/.local/state/runbook";
+}
+
+bool IsValidRunbookName(std::string_view name) {
+  if (name.empty()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool ok = (c >= 'a' && c <= 'z') || IsDigit(c) || (i > 0 && c == '-');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsRunId(std::string_view id) {
+  // 20261125T054302Z-3fa9
+  if (id.size() != 21 || id[8] != 'T' || id[15] != 'Z' || id[16] != '-') return false;
+  for (size_t i = 0; i < 15; ++i) {
+    if (i != 8 && !IsDigit(id[i])) return false;
+  }
+  for (size_t i = 17; i < 21; ++i) {
+    if (!IsLowerHex(id[i])) return false;
+  }
+  return true;
+}
+
+std::string FormatRunId(std::chrono::system_clock::time_point now, uint32_t random) {
+  time_t tt = std::chrono::system_clock::to_time_t(now);
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  char buf[80];  // room for any int, which keeps -Wformat-truncation quiet
+  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ-%04x", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, random & 0xffffu);
+  return buf;
+}
+
+std::string NewRunId() {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  return FormatRunId(std::chrono::system_clock::now(), static_cast<uint32_t>(rng()));
+}
+
+std::string RunbookStateDir(const std::string& state, const std::string& runbook) {
+  return state + "/" + runbook;
+}
+
+std::string RunDir(const std::string& state, const std::string& runbook,
+                   const std::string& run_id) {
+  return RunbookStateDir(state, runbook) + "/runs/" + run_id;
+}
+
+std::string JournalPath(const std::string& run_dir) {
+  return run_dir + "/journal.jsonl";
+}
+
+std::string StepLogPath(const std::string& run_dir, const std::string& step_id) {
+  return run_dir + "/logs/" + step_id + ".log";
+}
+
+std::string LockPath(const std::string& state, const std::string& runbook) {
+  return RunbookStateDir(state, runbook) + "/lock";
+}
+
+Status MakeDirs(const std::string& dir) {
+  if (dir.empty()) return Status::Error("empty directory name");
+  // Create each prefix in turn; EEXIST is fine as long as it is a directory.
+  for (size_t pos = 1; pos <= dir.size(); ++pos) {
+    if (pos != dir.size() && dir[pos] != '/') continue;
+    std::string prefix = dir.substr(0, pos);
+    if (mkdir(prefix.c_str(), 0700) != 0) {
+      if (errno != EEXIST) return Status::Error(Errno("cannot create directory", prefix));
+      if (!IsDir(prefix))
+        return Status::Error("cannot create directory " + prefix + ": not a directory");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<RunInfo> CreateRunDir(const std::string& state, const std::string& runbook) {
+  using R = Result<RunInfo>;
+  if (!IsValidRunbookName(runbook)) {
+    return R::Error("invalid runbook name '" + runbook + "' for the state directory");
+  }
+  const std::string runs = RunbookStateDir(state, runbook) + "/runs";
+  if (Status s = MakeDirs(runs); !s.ok()) return R::Error(s.message());
+  // 65536 suffixes per second; a handful of tries only fail when something else is wrong.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    RunInfo info;
+    info.name = runbook;
+    info.run_id = NewRunId();
+    info.dir = runs + "/" + info.run_id;
+    info.journal = JournalPath(info.dir);
+    if (mkdir(info.dir.c_str(), 0700) != 0) {
+      if (errno == EEXIST) continue;
+      return R::Error(Errno("cannot create run directory", info.dir));
+    }
+    const std::string logs = info.dir + "/logs";
+    if (mkdir(logs.c_str(), 0700) != 0) return R::Error(Errno("cannot create directory", logs));
+    if (Status s = FsyncDir(info.dir); !s.ok()) return R::Error(s.message());
+    if (Status s = FsyncDir(runs); !s.ok()) return R::Error(s.message());
+    return info;
+  }
+  return R::Error("cannot find an unused run id under " + runs);
+}
+
+std::vector<RunInfo> ListRuns(const std::string& state, const std::string& runbook) {
+  std::vector<std::string> names;
+  if (runbook.empty()) {
+    for (std::string& n : DirEntries(state)) {
+      if (IsValidRunbookName(n)) names.push_back(std::move(n));
+    }
+  } else {
+    names.push_back(runbook);
+  }
+  std::vector<RunInfo> runs;
+  for (const std::string& name : names) {
+    const std::string dir = RunbookStateDir(state, name) + "/runs";
+    for (std::string& id : DirEntries(dir)) {
+      if (!IsRunId(id) || !IsDir(dir + "/" + id)) continue;
+      RunInfo info;
+      info.name = name;
+      info.dir = dir + "/" + id;
+      info.journal = JournalPath(info.dir);
+      info.run_id = std::move(id);
+      runs.push_back(std::move(info));
+    }
+  }
+  std::sort(runs.begin(), runs.end(), [](const RunInfo& a, const RunInfo& b) {
+    return std::tie(a.run_id, a.name) < std::tie(b.run_id, b.name);
+  });
+  return runs;
+}
+
+std::optional<RunInfo> FindRun(const std::string& state, const std::string& run_id) {
+  if (!IsRunId(run_id)) return std::nullopt;
+  for (RunInfo& info : ListRuns(state, "")) {
+    if (info.run_id == run_id) return std::move(info);
+  }
+  return std::nullopt;
+}
+
+std::optional<RunInfo> LatestRun(const std::string& state, const std::string& runbook) {
+  std::vector<RunInfo> runs = ListRuns(state, runbook);
+  if (runs.empty()) return std::nullopt;
+  return std::move(runs.back());
+}
+
+}  // namespace runbook

@@ -1,0 +1,73 @@
+// Where runs live on disk, and how runs are named and found.
+//
+// Layout under the state directory:
+//
+//     <state>/<runbook-name>/lock                           the run lock (engine/lock.h)
+//     <state>/<runbook-name>/runs/<run-id>/journal.jsonl    the run's journal (engine/journal.h)
+//     <state>/<runbook-name>/runs/<run-id>/logs/<step>.log  each step's output
+//
+// Run ids sort by start time: "20261125T054302Z-3fa9" is UTC to the second, then 4 random hex
+// digits; CreateRunDir guarantees an id unique within its runbook. Directories are created 0700:
+// journals and logs may describe production systems.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/diag.h"
+
+namespace runbook {
+
+// $RUNBOOK_STATE_DIR, else $XDG_STATE_HOME/runbook, else ~/.local/state/runbook (empty or
+// relative XDG_STATE_HOME is ignored, as the XDG spec says). Only computes the path; the
+// functions below create what they need.
+std::string StateDir();
+
+// A runbook name as the format allows it ([a-z0-9][a-z0-9-]*), so it is safe as a directory name.
+bool IsValidRunbookName(std::string_view name);
+// "YYYYMMDDTHHMMSSZ-xxxx" with lower-case hex.
+bool IsRunId(std::string_view id);
+
+// The id for a run started at `now`, with the low 16 bits of `random` as the suffix.
+std::string FormatRunId(std::chrono::system_clock::time_point now, uint32_t random);
+// An id for a run starting now, with a random suffix. Uniqueness is checked by CreateRunDir.
+std::string NewRunId();
+
+struct RunInfo {
+  std::string name;  // the runbook name
+  std::string run_id;
+  std::string dir;      // <state>/<name>/runs/<run_id>
+  std::string journal;  // <dir>/journal.jsonl
+};
+
+std::string RunbookStateDir(const std::string& state, const std::string& runbook);
+std::string RunDir(const std::string& state, const std::string& runbook, const std::string& run_id);
+std::string JournalPath(const std::string& run_dir);
+std::string StepLogPath(const std::string& run_dir, const std::string& step_id);
+std::string LockPath(const std::string& state, const std::string& runbook);
+
+// Creates every missing directory of `dir` with mode 0700 (mkdir -p).
+Status MakeDirs(const std::string& dir);
+
+// Creates <state>/<runbook>/runs/<new id>/ and its logs/ directory, and fsyncs the parent so the
+// new name survives power loss. Picks another id when the first is taken (two runs started in the
+// same second). Errors on an invalid runbook name or an I/O failure.
+Result<RunInfo> CreateRunDir(const std::string& state, const std::string& runbook);
+
+// The runs of `runbook` (every runbook when empty) found under `state`, sorted by run id (then by
+// runbook name). Directories whose names are not run ids are ignored; a run whose journal is
+// missing is still listed (the engine died between mkdir and creating it). Missing state
+// directories yield an empty list.
+std::vector<RunInfo> ListRuns(const std::string& state, const std::string& runbook);
+
+// The run with this exact id, in any runbook.
+std::optional<RunInfo> FindRun(const std::string& state, const std::string& run_id);
+
+// The most recent run of `runbook` (the largest run id).
+std::optional<RunInfo> LatestRun(const std::string& state, const std::string& runbook);
+
+}  // namespace runbook

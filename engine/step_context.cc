@@ -1,0 +1,204 @@
+#include "engine/step_context.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "engine/remote_hosts.h"
+#include "engine/run_state.h"
+#include "engine/secrets.h"
+#include "engine/shell_quote.h"
+
+namespace runbook {
+
+void RunData::Put(const std::string& step, const std::string& key, const std::string& value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  data_[step][key] = value;
+}
+
+std::optional<std::string> RunData::Get(const std::string& step, const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = data_.find(step);
+  if (s == data_.end()) return std::nullopt;
+  auto k = s->second.find(key);
+  if (k == s->second.end()) return std::nullopt;
+  return k->second;
+}
+
+StepContext::StepContext(const Step& step, RunServices* services)
+    : step_(step), services_(services) {
+  scope_ = services_->scope->Scope(&outcomes_);
+  if (!services_->log_dir.empty()) {
+    const std::string path = services_->log_dir + "/" + step_.id + ".log";
+    // O_CLOEXEC: children must not inherit the log (LIBRARIES.md §1.3).
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd >= 0) log_ = ::fdopen(fd, "a");
+  }
+  StartClock();
+}
+
+StepContext::~StepContext() {
+  if (log_) std::fclose(log_);
+}
+
+void StepContext::StartClock() {
+  deadline_ = std::chrono::steady_clock::now() + StepTimeout(step_, services_->scope->runbook());
+}
+
+bool StepContext::DeadlinePassed() const { return std::chrono::steady_clock::now() >= deadline_; }
+
+Duration StepContext::Remaining() const {
+  auto left = std::chrono::duration_cast<Duration>(deadline_ - std::chrono::steady_clock::now());
+  return left.count() > 0 ? left : Duration(1);
+}
+
+void StepContext::Line(Stream stream, std::string_view line) {
+  const std::string masked = Mask(line, services_->redact);
+  if (log_) {
+    std::lock_guard<std::mutex> lock(log_mu_);
+    std::fwrite(masked.data(), 1, masked.size(), log_);
+    std::fputc('\n', log_);
+    std::fflush(log_);
+  }
+  services_->reporter->StepLine(step_.id, stream, masked);
+}
+
+Result<std::string> StepContext::Render(const Text& text) {
+  auto r = RenderText(text, scope_, Quote::kNone);
+  if (!r.ok()) return Result<std::string>::Error(r.message());
+  return r->value;
+}
+
+Result<SqlText> StepContext::RenderSql(const Text& text) { return runbook::RenderSql(text, scope_); }
+
+Result<DbTarget> StepContext::Database(const NameRef& ref) {
+  const Runbook& rb = services_->scope->runbook();
+  const runbook::Database* db = rb.FindDatabase(ref.name);
+  if (!db) return Result<DbTarget>::Error("unknown database '" + ref.name + "'");
+  DbTarget target;
+  target.name = db->name;
+  auto conninfo = Render(db->conninfo);
+  if (!conninfo.ok()) return Result<DbTarget>::Error(conninfo.message());
+  target.conninfo = *conninfo;
+  if (db->password) {
+    auto password = Render(*db->password);
+    if (!password.ok()) return Result<DbTarget>::Error(password.message());
+    target.password = *password;
+  }
+  if (db->tunnel) {
+    target.tunnel_host = db->tunnel->name;
+    if (!services_->remote) {
+      return Result<DbTarget>::Error("database '" + ref.name + "' needs an ssh tunnel to host '" +
+                                     db->tunnel->name + "', which is not available here");
+    }
+    auto local = services_->remote->Tunnel(db->tunnel->name, target.conninfo);
+    if (!local.ok()) return Result<DbTarget>::Error(local.message());
+    target.conninfo = *local;
+  }
+  return target;
+}
+
+ProcessResult StepContext::RunOn(const std::string& host, const ProcessSpec& spec,
+                                 OutputSink* out) {
+  ProcessSpec s = spec;
+  s.redact.insert(s.redact.end(), services_->redact.begin(), services_->redact.end());
+  if (s.timeout.count() == 0 || s.timeout > Remaining()) s.timeout = Remaining();
+  s.kill_grace = services_->kill_grace;
+  const Host* h = services_->scope->runbook().FindHost(host);
+  if (h && !h->local) {
+    if (!services_->remote) {
+      ProcessResult r;
+      r.error = "host '" + host + "' is reached over ssh, which is not available here";
+      return r;
+    }
+    return services_->remote->Run(*h, s, out, services_->cancel);
+  }
+  return services_->processes->Run(s, out, services_->cancel);
+}
+
+ProcessResult StepContext::RunCommand(const Command& command, const std::optional<NameRef>& host,
+                                      OutputSink* out) {
+  const Runbook& rb = services_->scope->runbook();
+  ProcessResult failed;
+  auto resolved = RenderCommand(command, scope_);
+  if (!resolved.ok()) {
+    failed.error = resolved.message();
+    return failed;
+  }
+  auto env = RenderEnv(step_, scope_, services_->scope->params());
+  if (!env.ok()) {
+    failed.error = env.message();
+    return failed;
+  }
+  std::string cwd, user;
+  if (step_.cwd) {
+    auto r = Render(*step_.cwd);
+    if (!r.ok()) {
+      failed.error = r.message();
+      return failed;
+    }
+    cwd = *r;
+  }
+  if (step_.user) {
+    auto r = Render(*step_.user);
+    if (!r.ok()) {
+      failed.error = r.message();
+      return failed;
+    }
+    user = *r;
+  }
+  const std::string& host_name = host ? host->name : StepHost(step_, rb);
+  const Host* h = rb.FindHost(host_name);
+
+  ProcessSpec spec;
+  std::vector<std::string> argv =
+      resolved->shell ? std::vector<std::string>{"/bin/sh", "-c", resolved->words[0]}
+                      : resolved->words;
+  if (h && !h->local) {
+    // The remote side applies cwd, env (secrets on stdin) and user; see engine/remote_hosts.h.
+    spec.argv = argv;
+    spec.cwd = cwd;
+    for (const ResolvedEnv& e : *env) spec.env.emplace_back(e.name, e.value);
+    if (!user.empty()) spec.argv.insert(spec.argv.begin(), {"sudo", "-n", "-u", user, "--"});
+    return RunOn(host_name, spec, out);
+  }
+  if (user.empty()) {
+    spec.argv = std::move(argv);
+    spec.cwd = cwd;
+    for (const ResolvedEnv& e : *env) spec.env.emplace_back(e.name, e.value);
+  } else {
+    // sudo resets the environment and argv is visible to every user: the environment (secrets
+    // included) and the working directory travel as a script on stdin, read by `sh -s`.
+    std::string script;
+    for (const ResolvedEnv& e : *env) script += "export " + e.name + "=" + ShellQuote(e.value) + "\n";
+    if (!cwd.empty()) script += "cd " + ShellQuote(cwd) + " || exit 1\n";
+    script += "exec";
+    for (const std::string& a : argv) script += " " + ShellQuote(a);
+    script += " </dev/null\n";
+    spec.argv = {"sudo", "-n", "-u", user, "--", "/bin/sh", "-s"};
+    spec.stdin_data = script;
+  }
+  return RunOn(host_name, spec, out);
+}
+
+Result<bool> StepContext::AskOperator(const std::string& text) {
+  if (services_->yes) return true;
+  if (!services_->prompter || !services_->prompter->interactive()) {
+    return Result<bool>::Error("step '" + step_.id +
+                               "' needs the operator's confirmation and there is no terminal: "
+                               "run on a terminal, or pass --yes");
+  }
+  return services_->prompter->Confirm(text);
+}
+
+Status StepContext::SaveData(const std::string& key, const std::string& value) {
+  services_->data->Put(step_.id, key, value);
+  if (!services_->journal) return Status::Ok();
+  return services_->journal->Append(StepDataRecord(step_.id, key, value));
+}
+
+std::optional<std::string> StepContext::LoadData(const std::string& step_id,
+                                                 const std::string& key) {
+  return services_->data->Get(step_id, key);
+}
+
+}  // namespace runbook

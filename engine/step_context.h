@@ -1,0 +1,87 @@
+// The executor's StepEnv: one per step attempt sequence. Renders the step's templates in the run's
+// scope, runs its processes (locally, as another user through sudo, or on an ssh host), writes its
+// output to the step log and the reporter, and journals the data it keeps.
+#pragma once
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/journal.h"
+#include "engine/reporter.h"
+#include "engine/resolve.h"
+#include "engine/step_env.h"
+
+namespace runbook {
+
+class RemoteHosts;
+
+// Data steps keep with the run (step id -> key -> value), shared by all steps of a run.
+class RunData {
+ public:
+  void Put(const std::string& step, const std::string& key, const std::string& value);
+  std::optional<std::string> Get(const std::string& step, const std::string& key) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::map<std::string, std::string>> data_;
+};
+
+// What all steps of one run share.
+struct RunServices {
+  RunScope* scope = nullptr;
+  ProcessRunner* processes = nullptr;
+  Reporter* reporter = nullptr;
+  Prompter* prompter = nullptr;
+  Journal* journal = nullptr;  // null in a dry run
+  RunData* data = nullptr;
+  RemoteHosts* remote = nullptr;  // null: only local hosts are usable
+  CancelToken cancel;
+  DryRun dry_run = DryRun::kNo;
+  bool yes = false;
+  Duration kill_grace = std::chrono::seconds(5);
+  std::vector<std::string> redact;  // secret values
+  std::string log_dir;              // empty: no log files (dry run)
+};
+
+class StepContext : public StepEnv, private OutputSink {
+ public:
+  StepContext(const Step& step, RunServices* services);
+  ~StepContext() override;
+
+  // The time by which the step must end (its timeout from now); reset for each attempt.
+  void StartClock();
+  bool DeadlinePassed() const;
+
+  const std::string& step_id() const override { return step_.id; }
+  const std::string& run_id() const override { return services_->scope->run_id(); }
+  DryRun dry_run() const override { return services_->dry_run; }
+  Result<std::string> Render(const Text& text) override;
+  Result<SqlText> RenderSql(const Text& text) override;
+  Result<DbTarget> Database(const NameRef& db) override;
+  ProcessResult RunOn(const std::string& host, const ProcessSpec& spec, OutputSink* out) override;
+  ProcessResult RunCommand(const Command& command, const std::optional<NameRef>& host,
+                           OutputSink* out) override;
+  Result<bool> AskOperator(const std::string& text) override;
+  OutputSink& Out() override { return *this; }
+  const CancelToken& Cancel() const override { return services_->cancel; }
+  Status SaveData(const std::string& key, const std::string& value) override;
+  std::optional<std::string> LoadData(const std::string& step_id, const std::string& key) override;
+
+ private:
+  void Line(Stream stream, std::string_view line) override;
+  Duration Remaining() const;
+
+  const Step& step_;
+  RunServices* services_;
+  std::map<std::string, std::string> outcomes_;  // the scope's snapshot for this step
+  TemplateScope scope_;
+  std::FILE* log_ = nullptr;
+  std::mutex log_mu_;
+  std::chrono::steady_clock::time_point deadline_;
+};
+
+}  // namespace runbook

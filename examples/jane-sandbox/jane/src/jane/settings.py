@@ -1,0 +1,61 @@
+"""Settings of the Jane stand-in. Site specifics (DATABASES) live in local_settings.py, which is
+not under version control, as in the real Jane."""
+import os
+
+# A user-installed package (pip install --user, i.e. ~/.local or $PYTHONUSERBASE): without the
+# right PYTHONUSERBASE this import fails, as it would for the real Jane's plugins.
+import janeplugins
+
+BASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SECRET_KEY = "jane-sandbox-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "jane.waveforms",
+    "jane.documents",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "jane.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+STATIC_URL = "/static/"
+# collectstatic exports here (the real Jane serves it through Apache).
+STATIC_ROOT = os.path.join(os.path.dirname(BASE_DIR), "static")
+
+JANE_PLUGINS_VERSION = janeplugins.__version__
+
+from jane.local_settings import *  # noqa: E402,F401,F403

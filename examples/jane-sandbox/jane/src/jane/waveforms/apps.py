@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WaveformsConfig(AppConfig):
+    name = "jane.waveforms"
+    label = "waveforms"

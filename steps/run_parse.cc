@@ -1,0 +1,41 @@
+// Parsing `run:` values and commands in general (also used by guards).
+#include "engine/reader.h"
+#include "steps/parse_kinds.h"
+
+namespace runbook {
+
+std::optional<Command> ParseCommand(const DocNode& value, std::string_view what,
+                                    Diagnostics* diags) {
+  Command c;
+  if (value.IsScalar()) {
+    if (value.scalar.find_first_not_of(" \t\n") == std::string::npos) {
+      diags->Error(value.loc, std::string(what) + " is an empty command");
+      return std::nullopt;
+    }
+    c.shell = true;
+    c.words.push_back({value.scalar, value.loc});
+    return c;
+  }
+  if (value.IsSeq()) {
+    std::optional<std::vector<Text>> words = ReadTextList(value, what, AllowSingle::kNo, diags);
+    if (!words) return std::nullopt;
+    if (words->empty()) {
+      diags->Error(value.loc, std::string(what) + " is an empty argv list");
+      return std::nullopt;
+    }
+    c.shell = false;
+    c.words = std::move(*words);
+    return c;
+  }
+  ReportType(value, "a command (a string, or a list of strings for an argv)", what, diags);
+  return std::nullopt;
+}
+
+std::optional<RunStep> ParseRunStep(const DocNode& value, const std::string&,
+                                    Diagnostics* diags) {
+  std::optional<Command> c = ParseCommand(value, "'run'", diags);
+  if (!c) return std::nullopt;
+  return RunStep{std::move(*c)};
+}
+
+}  // namespace runbook

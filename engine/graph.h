@@ -33,6 +33,6 @@ struct Graph {
 // component, at the `needs` entry that starts it from its earliest step:
 //   "dependency cycle: a -> b -> c -> a"   (read "a needs b, which needs c, which needs a")
 //   "step 'a' needs itself"
-Result<Graph> BuildGraph(const Runbook& rb, Diagnostics* diags);
+Result<Graph> BuildGraph(const Runbook& rb, Diagnostics* diags = nullptr);
 
 }  // namespace runbook

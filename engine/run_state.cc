@@ -8,11 +8,12 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::pair<StepOutcome, const char*> kStepOutcomes[] = {
-    {StepOutcome::kSuccess, "success"},         {StepOutcome::kFailure, "failure"},
-    {StepOutcome::kSkipped, "skipped"},         {StepOutcome::kDone, "done"},
-    {StepOutcome::kInterrupted, "interrupted"}, {StepOutcome::kTimedOut, "timed_out"},
-    {StepOutcome::kBlocked, "blocked"},
+constexpr std::pair<StepOutcomeKind, const char*> kStepOutcomes[] = {
+    {StepOutcomeKind::kSuccess, "success"},         {StepOutcomeKind::kFailure, "failure"},
+    {StepOutcomeKind::kSkipped, "skipped"},         {StepOutcomeKind::kDone, "done"},
+    {StepOutcomeKind::kInterrupted, "interrupted"}, {StepOutcomeKind::kTimedOut, "timed_out"},
+    {StepOutcomeKind::kBlocked, "blocked"},     {StepOutcomeKind::kNotRun, "not_run"},
+    {StepOutcomeKind::kAlreadyDone, "already_done"},
 };
 constexpr std::pair<RunOutcome, const char*> kRunOutcomes[] = {
     {RunOutcome::kSuccess, "success"},
@@ -47,37 +48,41 @@ std::vector<std::string> StrList(const json& o, const char* key) {
 }
 
 StepStatus StatusOf(const std::string& outcome) {
-  std::optional<StepOutcome> parsed = ParseStepOutcome(outcome);
+  std::optional<StepOutcomeKind> parsed = ParseStepOutcome(outcome);
   if (!parsed) return StepStatus::kFailed;  // an outcome we cannot read never counts as success
   switch (*parsed) {
-    case StepOutcome::kSuccess:
+    case StepOutcomeKind::kSuccess:
       return StepStatus::kSucceeded;
-    case StepOutcome::kFailure:
+    case StepOutcomeKind::kFailure:
       return StepStatus::kFailed;
-    case StepOutcome::kTimedOut:
+    case StepOutcomeKind::kTimedOut:
       return StepStatus::kFailed;
-    case StepOutcome::kSkipped:
+    case StepOutcomeKind::kSkipped:
       return StepStatus::kSkipped;
-    case StepOutcome::kDone:
+    case StepOutcomeKind::kDone:
       return StepStatus::kDone;
-    case StepOutcome::kInterrupted:
+    case StepOutcomeKind::kInterrupted:
       return StepStatus::kInterrupted;
-    case StepOutcome::kBlocked:
+    case StepOutcomeKind::kBlocked:
       return StepStatus::kBlocked;
+    case StepOutcomeKind::kNotRun:
+      return StepStatus::kPending;
+    case StepOutcomeKind::kAlreadyDone:
+      return StepStatus::kSucceeded;
   }
   return StepStatus::kFailed;
 }
 
 }  // namespace
 
-const char* StepOutcomeName(StepOutcome outcome) {
+const char* StepOutcomeName(StepOutcomeKind outcome) {
   for (const auto& [o, name] : kStepOutcomes) {
     if (o == outcome) return name;
   }
   return "failure";
 }
 
-std::optional<StepOutcome> ParseStepOutcome(std::string_view name) {
+std::optional<StepOutcomeKind> ParseStepOutcome(std::string_view name) {
   for (const auto& [o, n] : kStepOutcomes) {
     if (name == n) return o;
   }

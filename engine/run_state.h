@@ -30,7 +30,7 @@ namespace runbook {
 // ------------------------------------------------------------------------------------
 
 // How one attempt of a step ended (step_finished "outcome").
-enum class StepOutcome {
+enum class StepOutcomeKind {
   kSuccess,      // "success": ran and exited 0 (and verify held)
   kFailure,      // "failure": ran and failed (non-zero exit, signal, SQL error, verify failed)
   kSkipped,      // "skipped": not run (when: false, or a dependency did not succeed)
@@ -38,10 +38,13 @@ enum class StepOutcome {
   kInterrupted,  // "interrupted": stopped by Ctrl-C
   kTimedOut,     // "timed_out": killed at its timeout
   kBlocked,      // "blocked": a guard did not hold, so it did not run
+  // Only in summaries shown to the operator, never journaled:
+  kNotRun,       // "not_run": never started, an earlier failure stopped the run
+  kAlreadyDone,  // "already_done": resume: finished in an earlier attempt of this run
 };
 // The outcome's journal spelling, e.g. "timed_out".
-const char* StepOutcomeName(StepOutcome outcome);
-std::optional<StepOutcome> ParseStepOutcome(std::string_view name);
+const char* StepOutcomeName(StepOutcomeKind outcome);
+std::optional<StepOutcomeKind> ParseStepOutcome(std::string_view name);
 
 // How a run ended (run_finished "outcome").
 enum class RunOutcome { kSuccess, kFailure, kBlocked, kInterrupted };
@@ -77,7 +80,7 @@ nlohmann::json StepStartedRecord(const std::string& step, int attempt, const std
 
 struct StepFinishedInfo {
   std::string step;
-  StepOutcome outcome = StepOutcome::kSuccess;
+  StepOutcomeKind outcome = StepOutcomeKind::kSuccess;
   int attempt = 1;
   std::optional<int> exit_code;  // when a process exited
   std::optional<int> signal;     // when a process was killed by a signal

@@ -35,7 +35,7 @@ class Records {
   Records& Started(const std::string& step, int attempt = 1, const std::string& hash = "h1") {
     return Add(StepStartedRecord(step, attempt, hash, 4242));
   }
-  Records& Finished(const std::string& step, StepOutcome outcome, int attempt = 1,
+  Records& Finished(const std::string& step, StepOutcomeKind outcome, int attempt = 1,
                     std::optional<int> exit_code = 0) {
     StepFinishedInfo info;
     info.step = step;
@@ -54,7 +54,7 @@ class Records {
 TEST(RunStateRecordsTest, BuildersWriteTheDocumentedFields) {
   StepFinishedInfo info;
   info.step = "migrate";
-  info.outcome = StepOutcome::kTimedOut;
+  info.outcome = StepOutcomeKind::kTimedOut;
   info.attempt = 2;
   info.signal = 9;
   info.duration_ms = 60000;
@@ -78,9 +78,9 @@ TEST(RunStateRecordsTest, BuildersWriteTheDocumentedFields) {
 }
 
 TEST(RunStateRecordsTest, OutcomeNamesRoundTrip) {
-  for (StepOutcome o :
-       {StepOutcome::kSuccess, StepOutcome::kFailure, StepOutcome::kSkipped, StepOutcome::kDone,
-        StepOutcome::kInterrupted, StepOutcome::kTimedOut, StepOutcome::kBlocked}) {
+  for (StepOutcomeKind o :
+       {StepOutcomeKind::kSuccess, StepOutcomeKind::kFailure, StepOutcomeKind::kSkipped, StepOutcomeKind::kDone,
+        StepOutcomeKind::kInterrupted, StepOutcomeKind::kTimedOut, StepOutcomeKind::kBlocked}) {
     EXPECT_EQ(ParseStepOutcome(StepOutcomeName(o)), o);
   }
   for (RunOutcome o : {RunOutcome::kSuccess, RunOutcome::kFailure, RunOutcome::kBlocked,
@@ -88,16 +88,16 @@ TEST(RunStateRecordsTest, OutcomeNamesRoundTrip) {
     EXPECT_EQ(ParseRunOutcome(RunOutcomeName(o)), o);
   }
   EXPECT_EQ(ParseStepOutcome("succeeded"), std::nullopt);
-  EXPECT_STREQ(StepOutcomeName(StepOutcome::kTimedOut), "timed_out");
+  EXPECT_STREQ(StepOutcomeName(StepOutcomeKind::kTimedOut), "timed_out");
 }
 
 TEST(RunStateTest, SuccessfulRun) {
   RunState run = Records()
                      .Start({"a", "b"})
                      .Started("a")
-                     .Finished("a", StepOutcome::kSuccess)
+                     .Finished("a", StepOutcomeKind::kSuccess)
                      .Started("b")
-                     .Finished("b", StepOutcome::kDone, 1, std::nullopt)
+                     .Finished("b", StepOutcomeKind::kDone, 1, std::nullopt)
                      .Add(RunFinishedRecord(RunOutcome::kSuccess, 0))
                      .Replay();
   EXPECT_EQ(run.run_id, "20261125T054302Z-3fa9");
@@ -135,7 +135,7 @@ TEST(RunStateTest, CrashMidStepLeavesItRunning) {
   RunState run = Records()
                      .Start({"a", "b", "c"})
                      .Started("a")
-                     .Finished("a", StepOutcome::kSuccess)
+                     .Finished("a", StepOutcomeKind::kSuccess)
                      .Started("b", 1, "hb")
                      .Replay();
   EXPECT_FALSE(run.finished);
@@ -153,11 +153,11 @@ TEST(RunStateTest, RetriesCountAttemptsAndTheLastOneDecides) {
   RunState run = Records()
                      .Start({"flaky"})
                      .Started("flaky", 1)
-                     .Finished("flaky", StepOutcome::kFailure, 1, 1)
+                     .Finished("flaky", StepOutcomeKind::kFailure, 1, 1)
                      .Started("flaky", 2)
-                     .Finished("flaky", StepOutcome::kTimedOut, 2, std::nullopt)
+                     .Finished("flaky", StepOutcomeKind::kTimedOut, 2, std::nullopt)
                      .Started("flaky", 3)
-                     .Finished("flaky", StepOutcome::kSuccess, 3)
+                     .Finished("flaky", StepOutcomeKind::kSuccess, 3)
                      .Replay();
   const StepState& s = run.steps.at("flaky");
   EXPECT_EQ(s.attempts, 3);
@@ -167,7 +167,7 @@ TEST(RunStateTest, RetriesCountAttemptsAndTheLastOneDecides) {
   RunState timed_out = Records()
                            .Start({"x"})
                            .Started("x")
-                           .Finished("x", StepOutcome::kTimedOut, 1, std::nullopt)
+                           .Finished("x", StepOutcomeKind::kTimedOut, 1, std::nullopt)
                            .Add(RunFinishedRecord(RunOutcome::kFailure, 1))
                            .Replay();
   EXPECT_EQ(timed_out.steps.at("x").status, StepStatus::kFailed);
@@ -180,9 +180,9 @@ TEST(RunStateTest, ResumedRunTakesTheNewProcessAndReopens) {
   Records records;
   records.Start({"a", "b"})
       .Started("a")
-      .Finished("a", StepOutcome::kSuccess)
+      .Finished("a", StepOutcomeKind::kSuccess)
       .Started("b")
-      .Finished("b", StepOutcome::kFailure, 1, 2)
+      .Finished("b", StepOutcomeKind::kFailure, 1, 2)
       .Add(RunFinishedRecord(RunOutcome::kFailure, 1))
       .Add(RunResumedRecord(456, "ops2", "b2"));
   RunState mid = records.Replay();
@@ -197,7 +197,7 @@ TEST(RunStateTest, ResumedRunTakesTheNewProcessAndReopens) {
   EXPECT_EQ(mid.steps.at("b").exit_code, 2);
 
   RunState done = records.Started("b", 2, "h2")
-                      .Finished("b", StepOutcome::kSuccess, 2)
+                      .Finished("b", StepOutcomeKind::kSuccess, 2)
                       .Add(RunFinishedRecord(RunOutcome::kSuccess, 0))
                       .Replay();
   EXPECT_TRUE(done.finished);
@@ -215,7 +215,7 @@ TEST(RunStateTest, GuardsOfTheLastAttemptAndBlockedSteps) {
           .Start({"drop"})
           .Add(GuardRecord("drop", GuardPhase::kGuards, "postgres_idle", false, "3 backends",
                            {"pid 1: SELECT", "pid 2: COPY"}))
-          .Finished("drop", StepOutcome::kBlocked, 1, std::nullopt)
+          .Finished("drop", StepOutcomeKind::kBlocked, 1, std::nullopt)
           .Add(RunFinishedRecord(RunOutcome::kBlocked, 3))
           .Add(RunResumedRecord(2, "ops1", "b1"))
           .Add(GuardRecord("drop", GuardPhase::kGuards, "postgres_idle", true, "idle", {}))
@@ -235,7 +235,7 @@ TEST(RunStateTest, GuardsOfTheLastAttemptAndBlockedSteps) {
                          .Start({"drop"})
                          .Add(GuardRecord("drop", GuardPhase::kGuards, "postgres_idle", false,
                                           "3 backends", {"pid 1: SELECT"}))
-                         .Finished("drop", StepOutcome::kBlocked, 1, std::nullopt)
+                         .Finished("drop", StepOutcomeKind::kBlocked, 1, std::nullopt)
                          .Replay();
   EXPECT_EQ(blocked.steps.at("drop").status, StepStatus::kBlocked);
   ASSERT_EQ(blocked.steps.at("drop").guards.size(), 1u);
@@ -285,11 +285,11 @@ TEST(RunStateTest, StepsOutsideTheStepListComeLast) {
   RunState run = Records()
                      .Start({"b", "a"})
                      .Started("zz-renamed")
-                     .Finished("zz-renamed", StepOutcome::kSuccess)
+                     .Finished("zz-renamed", StepOutcomeKind::kSuccess)
                      .Started("a")
-                     .Finished("a", StepOutcome::kSuccess)
+                     .Finished("a", StepOutcomeKind::kSuccess)
                      .Started("b")
-                     .Finished("b", StepOutcome::kSuccess)
+                     .Finished("b", StepOutcomeKind::kSuccess)
                      .Replay();
   EXPECT_EQ(StepsWithStatus(run, StepStatus::kSucceeded),
             (std::vector<std::string>{"b", "a", "zz-renamed"}));

@@ -144,14 +144,15 @@ TEST_F(JournalAjvTest, AJournalOfEveryRecordValidates) {
   EXPECT_EQ(Validate(contents->records, &output), 0) << output;
 
   // The schema is strict enough to catch drift: an unknown field, a wrong outcome, a first
-  // record without the format.
-  std::vector<json> bad = contents->records;
-  bad[1]["surprise"] = 1;
-  bad[3]["outcome"] = "succeeded";
+  // record without the format. (One ajv run for all three: node starts slowly.)
+  std::vector<json> bad = {contents->records[0], contents->records[1], contents->records[3]};
   bad[0].erase("format");
-  EXPECT_NE(Validate({bad[0]}, &output), 0) << output;
-  EXPECT_NE(Validate({bad[1]}, &output), 0) << output;
-  EXPECT_NE(Validate({bad[3]}, &output), 0) << output;
+  bad[1]["surprise"] = 1;
+  bad[2]["outcome"] = "succeeded";
+  EXPECT_NE(Validate(bad, &output), 0) << output;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(output.find("/" + std::to_string(i) + ".json invalid"), std::string::npos) << output;
+  }
 }
 
 }  // namespace

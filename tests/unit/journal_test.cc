@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -155,7 +156,7 @@ TEST_F(JournalTest, OpenForAppendContinuesTheSequence) {
 // and must accept appends again after OpenForAppend.
 TEST_F(JournalTest, EveryTruncationReloads) {
   const std::string full = WriteSample(4);  // ~400 bytes; each size costs a few fsyncs
-  std::vector<size_t> line_ends;  // offset just past each newline
+  std::vector<size_t> line_ends;            // offset just past each newline
   for (size_t i = 0; i < full.size(); ++i) {
     if (full[i] == '\n') line_ends.push_back(i + 1);
   }
@@ -366,6 +367,47 @@ TEST_F(JournalTest, WriteFailurePoisonsTheJournal) {
   ASSERT_TRUE(contents.ok()) << contents.message();
   EXPECT_EQ(contents->records.size(), static_cast<size_t>(appended));
   EXPECT_NE(contents->warning, "") << "the partial record the limit cut off is a torn tail";
+}
+
+// kill -9 at arbitrary moments, then resume: every append the writer saw succeed is still there,
+// and the journal always reopens and continues its sequence.
+TEST_F(JournalTest, SurvivesKillNineAtAnyMomentAndResumes) {
+  ASSERT_TRUE(Journal::Create(path_).ok());
+  std::mt19937 rng(12345);
+  int64_t acked = 0;  // the highest seq a writer reported as appended
+  for (int round = 0; round < 12; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    int acks[2];
+    ASSERT_EQ(pipe(acks), 0);
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      close(acks[0]);
+      auto journal = Journal::OpenForAppend(path_, nullptr);
+      if (!journal.ok()) _exit(1);
+      for (;;) {
+        int64_t seq = journal.value()->next_seq();
+        json r{{"type", "step_data"}, {"value", std::string(static_cast<size_t>(seq % 300), 'v')}};
+        if (!journal.value()->Append(r).ok()) _exit(2);
+        if (write(acks[1], &seq, sizeof seq) != sizeof seq) _exit(3);
+      }
+    }
+    close(acks[1]);
+    std::this_thread::sleep_for(std::chrono::microseconds(2000 + rng() % 30000));
+    ASSERT_EQ(kill(child, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself with " << status;
+    int64_t seq = 0;
+    while (read(acks[0], &seq, sizeof seq) == sizeof seq) acked = std::max(acked, seq);
+    close(acks[0]);
+
+    auto contents = ReadJournal(path_);
+    ASSERT_TRUE(contents.ok()) << contents.message();
+    EXPECT_GE(static_cast<int64_t>(contents->records.size()), acked)
+        << "a committed record was lost";
+  }
+  EXPECT_GT(acked, 12) << "the writers got nothing done; the test proved nothing";
 }
 
 // Not a pass/fail check of speed (the disk decides), but the figure the executor's overhead per

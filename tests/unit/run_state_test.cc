@@ -79,8 +79,9 @@ TEST(RunStateRecordsTest, BuildersWriteTheDocumentedFields) {
 
 TEST(RunStateRecordsTest, OutcomeNamesRoundTrip) {
   for (StepOutcomeKind o :
-       {StepOutcomeKind::kSuccess, StepOutcomeKind::kFailure, StepOutcomeKind::kSkipped, StepOutcomeKind::kDone,
-        StepOutcomeKind::kInterrupted, StepOutcomeKind::kTimedOut, StepOutcomeKind::kBlocked}) {
+       {StepOutcomeKind::kSuccess, StepOutcomeKind::kFailure, StepOutcomeKind::kSkipped,
+        StepOutcomeKind::kDone, StepOutcomeKind::kInterrupted, StepOutcomeKind::kTimedOut,
+        StepOutcomeKind::kBlocked}) {
     EXPECT_EQ(ParseStepOutcome(StepOutcomeName(o)), o);
   }
   for (RunOutcome o : {RunOutcome::kSuccess, RunOutcome::kFailure, RunOutcome::kBlocked,

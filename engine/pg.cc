@@ -367,11 +367,24 @@ struct PgCopier {
     for (int attempt = 0; attempt < 5; ++attempt) {
       const int64_t before = dst.notices_;
       if (!PQconsumeInput(dst.conn_)) return true;
+      (void)PQisBusy(dst.conn_);  // parses the input: notices are delivered, an error is kept
       if (dst.notices_ != before) return false;
       p.revents = 0;
       if (poll(&p, 1, 20) <= 0) return true;
     }
     return true;
+  }
+
+  // A cancel may land anywhere (even while the COPY starts): report it as such, not as the
+  // 57014 error it causes.
+  Result<CopyStats> RunReportingInterrupts(std::string_view out_sql, std::string_view in_sql,
+                                           const std::function<void(std::string_view)>& on_row) {
+    Result<CopyStats> r = Run(out_sql, in_sql, on_row);
+    const PgConnection::Interrupted i = src.CheckInterrupt();
+    if (!r.ok() && i != PgConnection::Interrupted::kNo) {
+      return Result<CopyStats>::Error(InterruptMessage(i == PgConnection::Interrupted::kTimedOut));
+    }
+    return r;
   }
 
   Result<CopyStats> Run(std::string_view out_sql, std::string_view in_sql,
@@ -462,7 +475,7 @@ Result<CopyStats> StreamCopy(PgConnection& src, std::string_view copy_out_sql, P
                              std::string_view copy_in_sql,
                              const std::function<void(std::string_view row)>& on_row) {
   PgCopier copier{src, dst};
-  return copier.Run(copy_out_sql, copy_in_sql, on_row);
+  return copier.RunReportingInterrupts(copy_out_sql, copy_in_sql, on_row);
 }
 
 std::optional<std::string> CopyTextField(std::string_view row, size_t index) {

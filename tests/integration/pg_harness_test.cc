@@ -92,11 +92,11 @@ PgResult MustExec(const std::string& db, const std::string& sql) {
 
 std::string CreateTestDb(const std::string& suffix) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = std::string(info->test_suite_name()) + "_" + info->name() + suffix;
+  std::string name = std::string(info->test_suite_name()) + "_" + info->name();
+  name = name.substr(0, 50) + suffix;  // identifiers end at 63 bytes; keep the suffix
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
     return std::isalnum(c) ? static_cast<char>(std::tolower(c)) : '_';
   });
-  name = name.substr(0, 60);
   MustExec("postgres", "DROP DATABASE IF EXISTS " + name);
   MustExec("postgres", "CREATE DATABASE " + name);
   return name;

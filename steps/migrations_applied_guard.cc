@@ -80,7 +80,11 @@ GuardResult EvalDjango(const MigrationsAppliedGuard& guard, StepEnv& env) {
   const ProcessResult pr = env.RunOn("local", spec, &sink);
   if (!pr.ok()) {
     out.summary = "migrations_applied cannot be evaluated: " + python + " " + *manage +
-                  " showmigrations --plan: " + pr.Describe();
+                  " showmigrations --plan: " +
+                  (!pr.started    ? "could not start: " + pr.error
+                   : pr.timed_out ? std::string("timed out")
+                   : pr.cancelled ? std::string("cancelled")
+                                  : "exit " + std::to_string(pr.exit_code));
     out.evidence = SplitLines(sink.err());
     return out;
   }

@@ -188,7 +188,7 @@ prod_manage() {
 # maintaining nine indexes row by row); the definitions are Django's, read back from the catalog.
 generate_data_sql() {
   local per_file=$((NTRACES / NFILES)) preview="" k
-  for k in $(seq 0 29); do preview+="${preview:+,}round(sin(i * 0.37 + $k * 0.2)::numeric, 6)::float8"; done
+  for k in $(seq 0 19); do preview+="${preview:+,}sin(i * 0.37 + $k * 0.2)"; done
   cat <<EOF
 BEGIN;
 CREATE TEMP TABLE saved_defs AS

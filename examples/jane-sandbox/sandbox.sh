@@ -11,7 +11,7 @@
 #   sandbox.sh psql prod|dev [DB [PSQL ARGS...]] [--dir DIR]  superuser psql on a cluster
 #
 # DIR defaults to $RUNBOOK_SANDBOX_DIR, else /tmp/jane-sandbox (the runbooks' defaults point there).
-# Ports: PostgreSQL prod = N+2, dev = N+3, prod web = N+10, dev web = N+11; N defaults to 55430.
+# Ports: PostgreSQL prod = N+2, dev = N+3, prod web = N+10, dev web = N+11; N defaults to 25430 (outside the ephemeral port range 32768-60999, where a client socket can hold a port).
 # What `up` builds is described in examples/jane-sandbox/README.md.
 set -euo pipefail
 
@@ -36,7 +36,7 @@ CMD=${1:-}
 shift
 SIZE=default
 DIR=${RUNBOOK_SANDBOX_DIR:-$DEFAULT_DIR}
-PORT_BASE=55430
+PORT_BASE=25430
 ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in

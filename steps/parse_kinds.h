@@ -52,8 +52,7 @@ std::optional<MigrationsAppliedGuard> ParseMigrationsAppliedGuard(const DocNode&
                                                                   Diagnostics* diags);
 // backup_fresh: {path, max_age, min_size, verify, host}
 std::optional<BackupFreshGuard> ParseBackupFreshGuard(const DocNode& value,
-                                                      const std::string& owner,
-                                                      Diagnostics* diags);
+                                                      const std::string& owner, Diagnostics* diags);
 // sql: {db, query, expect | expect_rows}
 std::optional<SqlGuard> ParseSqlGuard(const DocNode& value, const std::string& owner,
                                       Diagnostics* diags);

@@ -5,9 +5,9 @@
 //
 // Header lines of a corpus file:
 //   # expect: LINE:COL: TEXT          an error in this file containing TEXT
-//   # expect-in: PATH:LINE:COL: TEXT  an error in another file (an inventory), PATH from the repo root
-//   # expect-set: TEXT                an error about a --set value
-//   # args: -i PATH --set K=V ...     extra command-line arguments
+//   # expect-in: PATH:LINE:COL: TEXT  an error in another file (an inventory), PATH from the repo
+//   root # expect-set: TEXT                an error about a --set value # args: -i PATH --set K=V
+//   ...     extra command-line arguments
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,8 +15,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/parse.h"
 #include "engine/params.h"
+#include "engine/parse.h"
 
 namespace runbook {
 namespace {

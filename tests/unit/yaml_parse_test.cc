@@ -52,7 +52,8 @@ TEST(YamlParseTest, BuildsTreeWithLocations) {
 }
 
 TEST(YamlParseTest, TellsQuotedFromPlainAndNull) {
-  DocNode root = ParseOk("a: yes\nb: 'yes'\nc: \"500\"\nd:\ne: ~\nf: null\ng: |\n  text\nh: !!str 5\n");
+  DocNode root =
+      ParseOk("a: yes\nb: 'yes'\nc: \"500\"\nd:\ne: ~\nf: null\ng: |\n  text\nh: !!str 5\n");
   EXPECT_FALSE(root.Find("a")->quoted);
   EXPECT_TRUE(root.Find("b")->quoted);
   EXPECT_TRUE(root.Find("c")->quoted);
@@ -109,8 +110,8 @@ TEST(YamlParseTest, BillionLaughsIsStopped) {
   std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 9; ++i) {
     const std::string p = "*a" + std::to_string(i - 1);
-    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + p + ", " + p + ", " +
-            p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + "]\n";
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + p + ", " + p + ", " + p +
+            ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + "]\n";
   }
   std::string errors = ParseErrors(text);
   EXPECT_NE(errors.find("aliases expand to more than 1000000 nodes"), std::string::npos) << errors;
@@ -158,7 +159,8 @@ TEST(YamlParseTest, TabIndentationGetsAHint) {
 }
 
 TEST(YamlParseTest, InvalidUtf8IsAnError) {
-  EXPECT_EQ(ParseErrors("a: ok\nb: \"\xff\"\n"), "t.yaml:2:5: invalid YAML: invalid leading UTF-8 octet\n");
+  EXPECT_EQ(ParseErrors("a: ok\nb: \"\xff\"\n"),
+            "t.yaml:2:5: invalid YAML: invalid leading UTF-8 octet\n");
 }
 
 TEST(YamlParseTest, DeepNestingIsRefused) {
@@ -171,8 +173,8 @@ class RecordingSink : public ItemSink {
  public:
   bool Wants(std::string_view key) const override { return key == "steps"; }
   void OnItem(std::string_view key, size_t index, DocNode item) override {
-    got.push_back(std::string(key) + "[" + std::to_string(index) + "]=" +
-                  item.Find("id")->scalar + "@" + std::to_string(item.loc.line));
+    got.push_back(std::string(key) + "[" + std::to_string(index) + "]=" + item.Find("id")->scalar +
+                  "@" + std::to_string(item.loc.line));
   }
   std::vector<std::string> got;
 };

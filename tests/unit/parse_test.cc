@@ -403,6 +403,13 @@ TEST(ParseRunbookTest, ErrorsFromAllStepsInOnePass) {
             "params, secrets, hosts, databases, defaults, steps, finally\n");
 }
 
+TEST(ParseRunbookTest, DuplicateKeysDoNotHideOtherErrors) {
+  EXPECT_EQ(
+      LoadErrors("name: t\nsteps:\n  - id: a\n    run: x\n    run: y\n  - id: b\n    rn: z\n"),
+      "rb.yaml:5:5: duplicate key 'run' (first at 4:5)\n"
+      "rb.yaml:7:5: unknown key 'rn' in step 'b' (did you mean 'run'?)\n");
+}
+
 TEST(ParseRunbookTest, RunbookFromDocMatchesParseRunbook) {
   Diagnostics d;
   std::optional<DocNode> doc = ParseYaml(

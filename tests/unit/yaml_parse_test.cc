@@ -23,6 +23,14 @@ DocNode ParseOk(const std::string& text) {
 
 std::string ParseErrors(const std::string& text) {
   Diagnostics d;
+  ParseYaml("t.yaml", text, &d);
+  EXPECT_FALSE(d.ok());
+  return Errors(d);
+}
+
+// Errors after which no tree is returned.
+std::string FatalErrors(const std::string& text) {
+  Diagnostics d;
   std::optional<DocNode> n = ParseYaml("t.yaml", text, &d);
   EXPECT_FALSE(n.has_value());
   EXPECT_FALSE(d.ok());
@@ -81,6 +89,17 @@ TEST(YamlParseTest, DuplicateKeysAreErrorsAtTheSecondKey) {
             "t.yaml:5:1: duplicate key 'a' (first at 1:1)\n");
 }
 
+TEST(YamlParseTest, RefusedEntriesAreLeftOutAndTheRestKept) {
+  Diagnostics d;
+  std::optional<DocNode> root =
+      ParseYaml("t.yaml", "a: 1\nb: 2\na: {x: 3}\n<<: {y: 4}\nc: 5\n", &d);
+  ASSERT_TRUE(root.has_value());
+  EXPECT_EQ(d.errors().size(), 2u);
+  ASSERT_EQ(root->MapSize(), 3u);
+  EXPECT_EQ(root->Find("a")->scalar, "1");
+  EXPECT_EQ(root->Find("c")->scalar, "5");
+}
+
 TEST(YamlParseTest, DuplicateKeysInBigMappings) {
   std::string text;
   for (int i = 0; i < 40; ++i) text += "k" + std::to_string(i) + ": v\n";
@@ -97,13 +116,13 @@ TEST(YamlParseTest, AliasesCopyTheAnchoredNode) {
 }
 
 TEST(YamlParseTest, RecursiveAliasIsAnError) {
-  EXPECT_EQ(ParseErrors("a: &x {b: *x}\n"),
+  EXPECT_EQ(FatalErrors("a: &x {b: *x}\n"),
             "t.yaml:1:11: alias '*x' is inside the node it refers to: recursive aliases are not "
             "allowed\n");
 }
 
 TEST(YamlParseTest, UnknownAliasIsAnError) {
-  EXPECT_EQ(ParseErrors("a: *nope\n"), "t.yaml:1:4: alias '*nope' refers to no anchor\n");
+  EXPECT_EQ(FatalErrors("a: *nope\n"), "t.yaml:1:4: alias '*nope' refers to no anchor\n");
 }
 
 TEST(YamlParseTest, BillionLaughsIsStopped) {
@@ -113,7 +132,7 @@ TEST(YamlParseTest, BillionLaughsIsStopped) {
     text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + p + ", " + p + ", " + p +
             ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + "]\n";
   }
-  std::string errors = ParseErrors(text);
+  std::string errors = FatalErrors(text);
   EXPECT_NE(errors.find("aliases expand to more than 1000000 nodes"), std::string::npos) << errors;
 }
 
@@ -134,7 +153,7 @@ TEST(YamlParseTest, NonScalarKeysAreRejected) {
 }
 
 TEST(YamlParseTest, SecondDocumentIsRejected) {
-  EXPECT_EQ(ParseErrors("a: 1\n---\nb: 2\n"),
+  EXPECT_EQ(FatalErrors("a: 1\n---\nb: 2\n"),
             "t.yaml:2:1: a runbook file holds one YAML document; found a second one here\n");
 }
 
@@ -144,28 +163,28 @@ TEST(YamlParseTest, TagsAreRejected) {
 }
 
 TEST(YamlParseTest, SyntaxErrorAtItsMark) {
-  EXPECT_EQ(ParseErrors("a: [1, 2\nb: 3\n"),
+  EXPECT_EQ(FatalErrors("a: [1, 2\nb: 3\n"),
             "t.yaml:2:2: invalid YAML: did not find expected ',' or ']' while parsing a flow "
             "sequence started at 1:4\n");
-  EXPECT_EQ(ParseErrors("a: b: c\n"),
+  EXPECT_EQ(FatalErrors("a: b: c\n"),
             "t.yaml:1:5: invalid YAML: mapping values are not allowed in this context\n");
 }
 
 TEST(YamlParseTest, TabIndentationGetsAHint) {
-  EXPECT_EQ(ParseErrors("a:\n  b: 1\n\tc: 2\n"),
+  EXPECT_EQ(FatalErrors("a:\n  b: 1\n\tc: 2\n"),
             "t.yaml:3:1: tab character in indentation: YAML indentation must use spaces (the "
             "YAML parser then failed at 3:1: found a tab character that violates indentation "
             "while scanning a plain scalar started at 2:6)\n");
 }
 
 TEST(YamlParseTest, InvalidUtf8IsAnError) {
-  EXPECT_EQ(ParseErrors("a: ok\nb: \"\xff\"\n"),
+  EXPECT_EQ(FatalErrors("a: ok\nb: \"\xff\"\n"),
             "t.yaml:2:5: invalid YAML: invalid leading UTF-8 octet\n");
 }
 
 TEST(YamlParseTest, DeepNestingIsRefused) {
   std::string text(5000, '[');
-  std::string errors = ParseErrors(text);
+  std::string errors = FatalErrors(text);
   EXPECT_NE(errors.find("nesting deeper than 1000 levels"), std::string::npos) << errors;
 }
 

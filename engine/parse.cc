@@ -67,7 +67,9 @@ const std::vector<std::string> kGuardKinds = {"postgres_idle", "migrations_appli
 const std::vector<std::string> kStepFields = {
     "id",      "description", "needs",      "if",      "host",   "user",      "cwd",   "env",
     "timeout", "retries",     "idempotent", "confirm", "guards", "done_when", "verify"};
-const std::vector<std::string> kGuardOptions = {"wait", "on_fail"};
+// `host` beside the kind key is accepted for the guards that run a command somewhere
+// (`- command: test -f /x` + `host: prod` reads naturally); it may also sit inside their mapping.
+const std::vector<std::string> kGuardOptions = {"wait", "on_fail", "host"};
 
 std::vector<std::string> Concat(const std::vector<std::string>& a,
                                 const std::vector<std::string>& b) {
@@ -128,6 +130,26 @@ const DocNode* FindKind(const MapReader& r, const std::vector<std::string>& kind
   return found;
 }
 
+// Applies a `host` written beside the guard's kind key. Only command and backup_fresh guards
+// run somewhere; the host may be given once.
+bool MoveHostIntoGuard(const MapReader& r, Guard* g, Diagnostics* d) {
+  std::optional<NameRef>* host = nullptr;
+  if (auto* c = std::get_if<CommandGuard>(&g->kind)) host = &c->host;
+  if (auto* b = std::get_if<BackupFreshGuard>(&g->kind)) host = &b->host;
+  const DocNode* key = r.GetKey("host");
+  if (!host) {
+    d->Error(key->loc, std::string("'host' applies only to command and backup_fresh guards, not ") +
+                           GuardKindName(g->kind));
+    return false;
+  }
+  if (host->has_value()) {
+    d->Error(key->loc, "'host' is given twice for this guard: keep one");
+    return false;
+  }
+  *host = r.Name("host");
+  return host->has_value();
+}
+
 std::vector<Guard> ParseGuards(const DocNode& list, const std::string& field,
                                const std::string& step_owner, Diagnostics* d) {
   std::vector<Guard> guards;
@@ -181,6 +203,7 @@ std::vector<Guard> ParseGuards(const DocNode& list, const std::string& field,
       auto v = ParseCommandGuard(value, step_owner, d);
       if ((ok = v.has_value())) g.kind = std::move(*v);
     }
+    if (ok && r.Has("host")) ok = MoveHostIntoGuard(r, &g, d);
     if (ok) guards.push_back(std::move(g));
   }
   return guards;

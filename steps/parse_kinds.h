@@ -57,6 +57,7 @@ std::optional<BackupFreshGuard> ParseBackupFreshGuard(const DocNode& value,
 std::optional<SqlGuard> ParseSqlGuard(const DocNode& value, const std::string& owner,
                                       Diagnostics* diags);
 // command: "script" | [argv...] | {run: "script" | [argv...], host}
+// (engine/parse.cc also accepts `host` beside the kind key, for command and backup_fresh.)
 std::optional<CommandGuard> ParseCommandGuard(const DocNode& value, const std::string& owner,
                                               Diagnostics* diags);
 

@@ -344,6 +344,19 @@ TEST(ParseRunbookTest, GuardFieldChecks) {
             "rb.yaml:6:18: missing required key 'run' in 'command' guard of step 's'\n");
 }
 
+TEST(ParseRunbookTest, GuardHostBesideTheKind) {
+  const std::string g = "    run: a\n    guards:\n";
+  Runbook rb = Load(WithStep(g + "      - command: test -f /x\n        host: prod\n"
+                                 "      - backup_fresh: {path: /b}\n        host: prod\n"));
+  EXPECT_EQ(std::get<CommandGuard>(rb.steps[0].guards[0].kind).host->name, "prod");
+  EXPECT_EQ(std::get<BackupFreshGuard>(rb.steps[0].guards[1].kind).host->name, "prod");
+  EXPECT_EQ(LoadErrors(WithStep(g + "      - postgres_idle: {db: d}\n        host: prod\n"
+                                    "      - command: {run: x, host: a}\n        host: b\n")),
+            "rb.yaml:7:9: 'host' applies only to command and backup_fresh guards, not "
+            "postgres_idle\n"
+            "rb.yaml:9:9: 'host' is given twice for this guard: keep one\n");
+}
+
 TEST(ParseRunbookTest, ParamsSecretsHostsDatabases) {
   EXPECT_EQ(LoadErrors(R"(name: t
 params:

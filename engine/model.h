@@ -24,6 +24,10 @@ using Duration = std::chrono::milliseconds;
 struct Text {
   std::string raw;
   Location loc;
+  // Column of raw[0] when raw is written verbatim on the line of `loc` (a one-line plain scalar,
+  // or a quoted one without escapes), so an error inside a `${{ }}` can point at its column;
+  // 0 when raw does not map onto the source column by column (errors then point at `loc`).
+  int raw_col = 0;
   bool HasTemplate() const { return raw.find("${{") != std::string::npos; }
 };
 

@@ -36,7 +36,7 @@ std::optional<Text> ReadText(const DocNode& n, std::string_view what, Diagnostic
     ReportType(n, "a string", what, d);
     return std::nullopt;
   }
-  return Text{n.scalar, n.loc};
+  return Text{n.scalar, n.loc, n.raw_col};
 }
 
 std::optional<NameRef> ReadName(const DocNode& n, std::string_view what, Diagnostics* d) {
@@ -96,7 +96,9 @@ std::optional<Duration> ReadDuration(const DocNode& n, std::string_view what, Di
 
 std::optional<std::vector<Text>> ReadTextList(const DocNode& n, std::string_view what,
                                               AllowSingle single, Diagnostics* d) {
-  if (n.IsScalar() && single == AllowSingle::kYes) return std::vector<Text>{{n.scalar, n.loc}};
+  if (n.IsScalar() && single == AllowSingle::kYes) {
+    return std::vector<Text>{{n.scalar, n.loc, n.raw_col}};
+  }
   if (!n.IsSeq()) {
     ReportType(n, "a list of strings", what, d);
     return std::nullopt;
@@ -110,7 +112,7 @@ std::optional<std::vector<Text>> ReadTextList(const DocNode& n, std::string_view
       ok = false;
       continue;
     }
-    out.push_back({item.scalar, item.loc});
+    out.push_back({item.scalar, item.loc, item.raw_col});
   }
   if (!ok) return std::nullopt;
   return out;

@@ -70,6 +70,18 @@ class TreeBuilder {
     }
     n.kind = DocNode::Kind::kScalar;
     n.scalar.assign(value);
+    // Verbatim when the source span is the value itself (plain) or the value in quotes, on one
+    // line. Marks count characters and `length` bytes, so non-ASCII text is never verbatim here
+    // (columns could not be computed by byte offsets anyway).
+    const size_t span = ev.end_mark.index - ev.start_mark.index;
+    const bool one_line = ev.start_mark.line == ev.end_mark.line;
+    if (one_line && sc.style == YAML_PLAIN_SCALAR_STYLE && span == sc.length) {
+      n.raw_col = n.loc.col;
+    } else if (one_line && span == sc.length + 2 &&
+               (sc.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                sc.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)) {
+      n.raw_col = n.loc.col + 1;
+    }
     Finish(std::move(n), anchor);
   }
 

@@ -76,6 +76,21 @@ TEST(YamlParseTest, TellsQuotedFromPlainAndNull) {
   EXPECT_EQ(root.Find("h")->scalar, "5");
 }
 
+TEST(YamlParseTest, RawColumnWhenVerbatim) {
+  DocNode root = ParseOk(
+      "a: plain text\nb: 'single'\nc: \"double\"\nd: \"esc\\n\"\ne: 'it''s'\nf: |\n  block\n"
+      "g: folded\n  plain\nh: \"caf\xc3\xa9\"\n");
+  EXPECT_EQ(root.Find("a")->raw_col, 4);
+  EXPECT_EQ(root.Find("b")->raw_col, 5);
+  EXPECT_EQ(root.Find("c")->raw_col, 5);
+  EXPECT_EQ(root.Find("d")->raw_col, 0);  // an escape: not column for column
+  EXPECT_EQ(root.Find("e")->raw_col, 0);
+  EXPECT_EQ(root.Find("f")->raw_col, 0);
+  EXPECT_EQ(root.Find("g")->raw_col, 0);  // folded over two lines
+  EXPECT_EQ(root.Find("h")->raw_col, 0);  // non-ASCII
+  EXPECT_EQ(root.Key(0).raw_col, 1);
+}
+
 TEST(YamlParseTest, EmptyDocumentIsNull) {
   DocNode root = ParseOk("# only a comment\n");
   EXPECT_TRUE(root.IsNull());

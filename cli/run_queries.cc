@@ -20,7 +20,7 @@ std::optional<RunState> ReadState(const RunInfo& run) {
   return ReplayJournal(contents->records);
 }
 
-const char* StatusName(StepStatus s) {
+const char* StatusText(StepStatus s) {
   switch (s) {
     case StepStatus::kPending: return "pending";
     case StepStatus::kRunning: return "running (or engine died)";
@@ -34,7 +34,7 @@ const char* StatusName(StepStatus s) {
   return "unknown";
 }
 
-std::string RunOutcome(const RunState& rs) {
+std::string RunOutcomeText(const RunState& rs) {
   if (rs.finished) return rs.outcome;
   return "unfinished";
 }
@@ -91,14 +91,14 @@ int CmdStatus(const std::string& target, bool json) {
   if (json) {
     nlohmann::json j = {{"run_id", rs->run_id}, {"runbook", rs->runbook}, {"path", rs->path},
                         {"started", rs->started_at}, {"ended", rs->ended_at},
-                        {"finished", rs->finished}, {"outcome", RunOutcome(*rs)},
+                        {"finished", rs->finished}, {"outcome", RunOutcomeText(*rs)},
                         {"pid", rs->pid}, {"host", rs->host}, {"dir", run->dir}};
     nlohmann::json steps = nlohmann::json::array();
     for (const std::string& id : rs->step_ids) {
       auto it = rs->steps.find(id);
       nlohmann::json s = {{"id", id}, {"status", "pending"}};
       if (it != rs->steps.end()) {
-        s["status"] = StatusName(it->second.status);
+        s["status"] = StatusText(it->second.status);
         s["attempts"] = it->second.attempts;
         s["duration_ms"] = it->second.duration_ms;
         s["message"] = it->second.message;
@@ -111,14 +111,14 @@ int CmdStatus(const std::string& target, bool json) {
   }
   std::printf("run %s of %s (%s)\nstarted %s by pid %d on %s; %s\n", rs->run_id.c_str(),
               rs->runbook.c_str(), rs->path.c_str(), rs->started_at.c_str(), rs->pid,
-              rs->host.c_str(), RunOutcome(*rs).c_str());
+              rs->host.c_str(), RunOutcomeText(*rs).c_str());
   for (const std::string& id : rs->step_ids) {
     auto it = rs->steps.find(id);
     if (it == rs->steps.end()) {
       std::printf("  %-30s pending\n", id.c_str());
       continue;
     }
-    std::printf("  %-30s %-24s %6.1fs  %d attempt%s  %s\n", id.c_str(), StatusName(it->second.status),
+    std::printf("  %-30s %-24s %6.1fs  %d attempt%s  %s\n", id.c_str(), StatusText(it->second.status),
                 it->second.duration_ms / 1000.0, it->second.attempts,
                 it->second.attempts == 1 ? "" : "s", it->second.message.c_str());
   }
@@ -156,11 +156,11 @@ int CmdHistory(const std::string& file, bool json) {
     }
     if (json) {
       out.push_back({{"run_id", rs->run_id}, {"runbook", rs->runbook}, {"started", rs->started_at},
-                     {"ended", rs->ended_at}, {"outcome", RunOutcome(*rs)},
+                     {"ended", rs->ended_at}, {"outcome", RunOutcomeText(*rs)},
                      {"steps_done", done}, {"steps", rs->step_ids.size()}});
     } else {
       std::printf("%-26s %-20s %-25s %-12s %d/%zu steps\n", rs->run_id.c_str(), rs->runbook.c_str(),
-                  rs->started_at.c_str(), RunOutcome(*rs).c_str(), done, rs->step_ids.size());
+                  rs->started_at.c_str(), RunOutcomeText(*rs).c_str(), done, rs->step_ids.size());
     }
   }
   if (json) std::printf("%s\n", out.dump(2).c_str());

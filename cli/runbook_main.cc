@@ -283,7 +283,8 @@ int CmdGraph(const std::string& file, const std::string& format) {
   options.require_params = RequireParams::kNo;
   auto loaded = Load(file, options);
   if (!loaded) return kExitInvalid;
-  auto graph = BuildGraph(loaded->runbook);
+  Diagnostics graph_diags;
+  auto graph = BuildGraph(loaded->runbook, &graph_diags);
   if (!graph.ok()) {
     std::fprintf(stderr, "%s\n", graph.message().c_str());
     return kExitInvalid;

@@ -117,6 +117,8 @@ int Run::Prepare() {
       return kExitRefused;
     }
     previous_state = ReplayJournal(contents->records);
+    // A journal without its first record: the engine died creating it; nothing ever ran.
+    if (previous_state.run_id.empty() && options_.resume_run_id.empty()) previous.reset();
   }
   const bool unfinished = previous && !(previous_state.finished && previous_state.outcome == "success");
 
@@ -429,6 +431,7 @@ void Run::Schedule(const Graph& graph) {
     while (!stop_new && !services_.cancel.requested() && running < options_.jobs && !ready.empty()) {
       const int i = ready.top().second;
       ready.pop();
+      if (finished[i]) continue;  // finished in an earlier attempt of this run
       ++running;
       const int index = ++started_count;
       threads.emplace_back([this, i, index, total, &mu, &cv, &completed] {
@@ -488,7 +491,8 @@ int Run::ExitCode() const {
 
 ExecResult Run::Execute() {
   ExecResult result;
-  auto graph = BuildGraph(rb_);
+  Diagnostics graph_diags;
+  auto graph = BuildGraph(rb_, &graph_diags);
   if (!graph.ok()) {
     c_.reporter->Notice(graph.message());
     result.exit_code = kExitInvalid;

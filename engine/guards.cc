@@ -1,5 +1,7 @@
 #include "engine/guards.h"
 
+#include <nlohmann/json.hpp>
+
 #include <thread>
 
 #include "engine/dispatch.h"

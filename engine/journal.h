@@ -95,7 +95,8 @@ struct JournalContents {
 
 // Reads a journal without changing it (status, history, logs, dry-run). A torn tail is ignored
 // with a warning; corruption in the middle, a record out of sequence, a wrong format or an I/O
-// error is an error naming the file and the byte offset.
+// error is an error naming the file and the byte offset. Reading the journal of a live run is
+// safe, but may catch the record being written as a torn tail.
 Result<JournalContents> ReadJournal(const std::string& path);
 
 // Parses journal bytes as ReadJournal does. `valid_bytes` (may be null) receives the length of

@@ -1,6 +1,6 @@
 #include "engine/parse.h"
 
-#include <array>
+#include <algorithm>
 #include <utility>
 
 #include "engine/params.h"
@@ -195,14 +195,16 @@ std::optional<StepKind> ParseStepKind(const std::string& kind, const DocNode& va
   return std::nullopt;
 }
 
-std::optional<Step> ParseStep(const DocNode& n, const std::string& list_name, size_t index,
-                              Diagnostics* d) {
-  Step s;
+// Fills `*out` (a fresh Step, constructed in place by the caller: Steps are big, so moving them
+// around shows in the load time of large runbooks). Returns false when the step is unusable.
+bool ParseStep(const DocNode& n, const std::string& list_name, size_t index, Step* out,
+               Diagnostics* d) {
+  Step& s = *out;
   s.in_finally = list_name == "finally";
   std::string owner = "step #" + std::to_string(index + 1) + " of '" + list_name + "'";
   if (!n.IsMap()) {
     ReportType(n, "a step (a mapping with an id and a kind)", owner, d);
-    return std::nullopt;
+    return false;
   }
   bool ok = true;
   s.loc = n.loc;
@@ -276,8 +278,7 @@ std::optional<Step> ParseStep(const DocNode& n, const std::string& list_name, si
   if (const DocNode* g = r.Get("guards")) s.guards = ParseGuards(*g, "guards", owner, d);
   if (const DocNode* g = r.Get("done_when")) s.done_when = ParseGuards(*g, "done_when", owner, d);
   if (const DocNode* g = r.Get("verify")) s.verify = ParseGuards(*g, "verify", owner, d);
-  if (!ok) return std::nullopt;
-  return s;
+  return ok;
 }
 
 std::vector<Step> ParseSteps(const DocNode& list, const std::string& name, Diagnostics* d) {
@@ -288,7 +289,8 @@ std::vector<Step> ParseSteps(const DocNode& list, const std::string& name, Diagn
   }
   steps.reserve(list.children.size());
   for (size_t i = 0; i < list.children.size(); ++i) {
-    if (auto s = ParseStep(list.children[i], name, i, d)) steps.push_back(std::move(*s));
+    steps.emplace_back();
+    if (!ParseStep(list.children[i], name, i, &steps.back(), d)) steps.pop_back();
   }
   return steps;
 }
@@ -490,7 +492,56 @@ void ParseDefaults(const DocNode& node, Defaults* defaults, Diagnostics* d) {
 
 }  // namespace
 
-std::optional<Runbook> RunbookFromDoc(const std::string& path, DocNode root, Diagnostics* diags) {
+namespace {
+
+// An upper bound on the number of items of any one block sequence in `text`: the lines whose
+// first non-blank character is '-', capped by what the text could hold at all (an item takes
+// at least 16 bytes: "- id: a\n  run: b").
+size_t SequenceItemBound(const std::string& text) {
+  size_t lines = 0;
+  bool at_line_start = true;
+  for (char c : text) {
+    if (at_line_start && c == '-') ++lines;
+    if (c == '\n') {
+      at_line_start = true;
+    } else if (c != ' ') {
+      at_line_start = false;
+    }
+  }
+  return std::min(lines, text.size() / 16 + 1);
+}
+
+// Turns `steps` and `finally` items into Steps while the YAML is being parsed.
+class StepSink : public ItemSink {
+ public:
+  // Steps are big (about 1 KB): a vector grown by doubling would hold two or three copies at
+  // its last reallocation. Reserving an upper bound instead costs address space only: the pages
+  // of unused capacity are never touched.
+  StepSink(size_t reserve, Diagnostics* diags) : diags_(diags) { steps_.reserve(reserve); }
+  bool Wants(std::string_view key) const override { return key == "steps" || key == "finally"; }
+  void OnItem(std::string_view key, size_t index, DocNode item) override {
+    const bool fin = key == "finally";
+    std::vector<Step>& list = fin ? finally_ : steps_;
+    (fin ? finally_items_ : step_items_) = index + 1;
+    list.emplace_back();
+    if (!ParseStep(item, fin ? "finally" : "steps", index, &list.back(), diags_)) list.pop_back();
+  }
+  size_t step_items() const { return step_items_; }
+  size_t finally_items() const { return finally_items_; }
+  std::vector<Step>&& TakeSteps() { return std::move(steps_); }
+  std::vector<Step>&& TakeFinally() { return std::move(finally_); }
+
+ private:
+  std::vector<Step> steps_;
+  std::vector<Step> finally_;
+  size_t step_items_ = 0;
+  size_t finally_items_ = 0;
+  Diagnostics* diags_;
+};
+
+// Decodes the top level. With `sink`, the items of `steps` and `finally` were decoded already.
+std::optional<Runbook> DecodeRunbook(const std::string& path, const DocNode& root,
+                                     StepSink* sink, Diagnostics* diags) {
   Diagnostics d;
   Runbook rb;
   rb.path = path;
@@ -530,27 +581,47 @@ std::optional<Runbook> RunbookFromDoc(const std::string& path, DocNode root, Dia
   ParseDatabases(r.Get("databases"), &rb.databases, &d);
   if (const DocNode* defaults = r.Get("defaults")) ParseDefaults(*defaults, &rb.defaults, &d);
   if (const DocNode* steps = r.Require("steps")) {
-    if (steps->IsSeq() && steps->children.empty()) {
+    const size_t items = sink && steps->IsSeq() ? sink->step_items() : steps->children.size();
+    if (steps->IsNull() || (steps->IsSeq() && items == 0)) {
       d.Error(steps->loc, "'steps' is empty: a runbook needs at least one step");
-    } else if (steps->IsNull()) {
-      d.Error(steps->loc, "'steps' is empty: a runbook needs at least one step");
+    } else if (sink && steps->IsSeq()) {
+      rb.steps = sink->TakeSteps();
     } else {
       rb.steps = ParseSteps(*steps, "steps", &d);
     }
   }
   if (const DocNode* fin = r.Get("finally")) {
-    if (!fin->IsNull()) rb.finally = ParseSteps(*fin, "finally", &d);
+    if (sink && fin->IsSeq()) {
+      rb.finally = sink->TakeFinally();
+    } else if (!fin->IsNull()) {
+      rb.finally = ParseSteps(*fin, "finally", &d);
+    }
   }
   diags->Append(d);
   if (!d.ok()) return std::nullopt;
   return rb;
 }
 
+}  // namespace
+
+std::optional<Runbook> RunbookFromDoc(const std::string& path, const DocNode& root,
+                                      Diagnostics* diags) {
+  return DecodeRunbook(path, root, nullptr, diags);
+}
+
 std::optional<Runbook> ParseRunbook(const std::string& path, const std::string& text,
                                     Diagnostics* diags) {
-  std::optional<DocNode> root = ParseYaml(path, text, diags);
-  if (!root) return std::nullopt;
-  return RunbookFromDoc(path, std::move(*root), diags);
+  Diagnostics d;
+  StepSink sink(SequenceItemBound(text), &d);
+  std::optional<DocNode> root = ParseYaml(path, text, &d, &sink);
+  std::optional<Runbook> rb;
+  if (root) rb = DecodeRunbook(path, *root, &sink, &d);
+  // Steps were decoded while the YAML was read, before the keys that follow them: restore the
+  // file's order.
+  d.SortByLocation();
+  diags->Append(d);
+  if (!d.ok()) return std::nullopt;
+  return rb;
 }
 
 std::optional<Inventory> ParseInventory(const std::string& path, const std::string& text,
@@ -569,6 +640,7 @@ std::optional<Inventory> ParseInventory(const std::string& path, const std::stri
       inv.params.emplace_back(NameRef{k.scalar, k.loc}, std::move(*value));
     }
   });
+  d.SortByLocation();
   diags->Append(d);
   if (!d.ok()) return std::nullopt;
   return inv;

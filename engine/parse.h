@@ -31,8 +31,11 @@ namespace runbook {
 std::optional<Runbook> ParseRunbook(const std::string& path, const std::string& text,
                                     Diagnostics* diags);
 
-// Same, from a parsed document (ParseYaml). The tree is consumed: strings are moved out of it.
-std::optional<Runbook> RunbookFromDoc(const std::string& path, DocNode root, Diagnostics* diags);
+// Same, from a document already parsed by ParseYaml without an ItemSink. ParseRunbook itself
+// decodes each step as soon as the YAML parser has read it, so that a 100k-step runbook never
+// exists whole as a DocNode tree.
+std::optional<Runbook> RunbookFromDoc(const std::string& path, const DocNode& root,
+                                      Diagnostics* diags);
 
 // Parses an inventory: a mapping with optional `hosts`, `databases` (shapes as in a runbook) and
 // `params` (name: scalar value; checked against the runbook's types by ResolveParams).

@@ -92,7 +92,8 @@ Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions&
   const Runbook& rb = loaded.runbook;
   auto secrets = LoadSecrets(rb);
   if (!secrets.ok()) return Result<nlohmann::json>::Error(secrets.message());
-  auto graph = BuildGraph(rb);
+  Diagnostics graph_diags;
+  auto graph = BuildGraph(rb, &graph_diags);
   if (!graph.ok()) return Result<nlohmann::json>::Error(graph.message());
 
   // The latest unfinished run: what a resume would skip.

@@ -254,7 +254,7 @@ class Execution {
     bp::process_environment environment(env);
     std::optional<bp::basic_process<asio::io_context::executor_type>> proc;
     bp::default_process_launcher launcher;
-    if (spec_.stdin_data) {
+    if (spec_.stdin_data || spec_.keep_stdin_open) {
       proc.emplace(launcher(ctx_.get_executor(), ec, program, argv_ptr,
                             bp::process_stdio{in_pipe_, out_pipe_, err_pipe_}, environment,
                             bp::process_start_dir(spec_.cwd.empty() ? "." : spec_.cwd),
@@ -276,7 +276,7 @@ class Execution {
       asio::async_write(in_pipe_, asio::buffer(*spec_.stdin_data), [this](ErrorCode, size_t) {
         // EPIPE when the child does not read its input: not an error of the run.
         ErrorCode ignored;
-        in_pipe_.close(ignored);
+        if (!spec_.keep_stdin_open) in_pipe_.close(ignored);
       });
     }
     Read(out_pipe_, read_buf_out_, out_lines_, &out_open_);
@@ -354,6 +354,10 @@ class Execution {
   void LeaderExited(ErrorCode e) {
     if (e) wait_error_ = "waiting for " + spec_.argv[0] + ": " + e.message();
     leader_done_ = true;
+    if (spec_.keep_stdin_open) {
+      ErrorCode ignored;
+      in_pipe_.close(ignored);
+    }
     deadline_.cancel();
     kill_timer_.cancel();
     if (out_open_ || err_open_) {
@@ -469,6 +473,7 @@ class SystemProcessRunner : public ProcessRunner {
 
 std::string ProcessResult::Describe() const {
   if (!started) return "could not start: " + error;
+  if (connection_failed) return "connection failed: " + error;
   if (!error.empty()) return "failed: " + error;
   std::string how =
       signal != 0 ? "killed by " + SignalName(signal) : "exit " + std::to_string(exit_code);

@@ -25,7 +25,10 @@ struct ProcessSpec {
   std::string cwd;                // empty: inherit
   std::vector<std::pair<std::string, std::string>> env;  // added to (overriding) the engine's env
   std::optional<std::string> stdin_data;  // written to the child's stdin, then closed
-  Duration timeout{0};                    // 0: no timeout
+  // Keep the stdin pipe open (after `stdin_data`) until the child has exited: the ssh wrapper's
+  // remote side takes end-of-input as "the client is gone" and kills the remote command.
+  bool keep_stdin_open = false;
+  Duration timeout{0};  // 0: no timeout
   Duration kill_grace = std::chrono::seconds(5);
   std::vector<std::string> redact;  // values replaced by "***" in every output line
 };
@@ -36,11 +39,14 @@ struct ProcessResult {
   int signal = 0;        // the signal that ended the child, 0 if it exited
   bool timed_out = false;
   bool cancelled = false;  // ended because the CancelToken was set
+  // ssh could not reach the host (or lost the connection); `error` has ssh's own message.
+  bool connection_failed = false;
   Duration elapsed{0};
   Duration timeout{0};  // the spec's timeout (for Describe)
   std::string error;
   bool ok() const { return started && exit_code == 0 && !timed_out && !cancelled; }
-  // "exit 3", "killed by SIGTERM", "timed out after 5s", "could not start: ..."
+  // "exit 3", "killed by SIGTERM", "timed out after 5s (killed)", "could not start: ...",
+  // "connection failed: ssh: connect to host ... Connection refused"
   std::string Describe() const;
 };
 

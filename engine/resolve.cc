@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "engine/shell_quote.h"
+
 namespace runbook {
 
 RunScope::RunScope(const Runbook* rb, const ParamValues* params, const SecretValues* secrets,

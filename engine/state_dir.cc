@@ -138,9 +138,17 @@ Status MakeDirs(const std::string& dir) {
     std::string prefix = dir.substr(0, pos);
     if (mkdir(prefix.c_str(), 0700) != 0) {
       if (errno != EEXIST) return Status::Error(Errno("cannot create directory", prefix));
-      if (!IsDir(prefix))
+      if (!IsDir(prefix)) {
         return Status::Error("cannot create directory " + prefix + ": not a directory");
+      }
+      continue;
     }
+    // A new directory's name lives in its parent: make it durable before anything goes inside.
+    size_t slash = prefix.rfind('/');
+    std::string parent = slash == std::string::npos ? "."
+                         : slash == 0               ? "/"
+                                                    : prefix.substr(0, slash);
+    if (Status s = FsyncDir(parent); !s.ok()) return s;
   }
   return Status::Ok();
 }
@@ -174,6 +182,7 @@ Result<RunInfo> CreateRunDir(const std::string& state, const std::string& runboo
 
 std::vector<RunInfo> ListRuns(const std::string& state, const std::string& runbook) {
   std::vector<std::string> names;
+  if (!runbook.empty() && !IsValidRunbookName(runbook)) return {};
   if (runbook.empty()) {
     for (std::string& n : DirEntries(state)) {
       if (IsValidRunbookName(n)) names.push_back(std::move(n));
@@ -186,6 +195,9 @@ std::vector<RunInfo> ListRuns(const std::string& state, const std::string& runbo
     const std::string dir = RunbookStateDir(state, name) + "/runs";
     for (std::string& id : DirEntries(dir)) {
       if (!IsRunId(id) || !IsDir(dir + "/" + id)) continue;
+      // A run directory without a journal is a run whose engine died while creating it: it
+      // never started anything, so it is not a run.
+      if (access(JournalPath(dir + "/" + id).c_str(), F_OK) != 0) continue;
       RunInfo info;
       info.name = name;
       info.dir = dir + "/" + id;

@@ -50,7 +50,8 @@ std::string JournalPath(const std::string& run_dir);
 std::string StepLogPath(const std::string& run_dir, const std::string& step_id);
 std::string LockPath(const std::string& state, const std::string& runbook);
 
-// Creates every missing directory of `dir` with mode 0700 (mkdir -p).
+// Creates every missing directory of `dir` with mode 0700 (mkdir -p), fsyncing the parent of
+// each one it creates so the new names survive power loss.
 Status MakeDirs(const std::string& dir);
 
 // Creates <state>/<runbook>/runs/<new id>/ and its logs/ directory, and fsyncs the parent so the
@@ -61,7 +62,7 @@ Result<RunInfo> CreateRunDir(const std::string& state, const std::string& runboo
 // The runs of `runbook` (every runbook when empty) found under `state`, sorted by run id (then by
 // runbook name). Directories whose names are not run ids are ignored; a run whose journal is
 // missing is still listed (the engine died between mkdir and creating it). Missing state
-// directories yield an empty list.
+// directories and invalid runbook names yield an empty list.
 std::vector<RunInfo> ListRuns(const std::string& state, const std::string& runbook);
 
 // The run with this exact id, in any runbook.

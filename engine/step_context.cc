@@ -1,5 +1,7 @@
 #include "engine/step_context.h"
 
+#include <nlohmann/json.hpp>
+
 #include <fcntl.h>
 #include <unistd.h>
 

@@ -5,6 +5,7 @@
 // The executor provides the real one; unit tests provide a recording fake.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -65,6 +66,17 @@ class StepEnv {
 
   virtual OutputSink& Out() = 0;
   virtual const CancelToken& Cancel() const = 0;
+  // When the step's `timeout` ends (set by the executor when the step starts); nullopt: no limit.
+  // SQL work polls it and cancels its query on the server when it passes.
+  virtual std::optional<std::chrono::steady_clock::time_point> Deadline() const {
+    return std::nullopt;
+  }
+
+  // copy_rows only: the columns of this step's table whose copied values later steps `match` on,
+  // i.e. the `match.parent_column` of every copy_rows step whose `match.step` is this step. The
+  // step saves those values (SaveData "keys:<column>") for them. The executor computes this from
+  // the runbook; the default (none) makes a later `match` on this step fail with a clear error.
+  virtual std::vector<std::string> MatchedColumns() const { return {}; }
 
   // Data a step keeps with the run (journaled), readable by later steps even after a resume in
   // a new process: e.g. the key values a copy_rows step copied, for a later `match`.

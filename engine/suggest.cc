@@ -38,6 +38,14 @@ std::optional<std::string> Suggest(std::string_view given,
       best_distance = d;
     }
   }
+  if (best || given.size() < 3) return best;
+  // An abbreviation ("int" for "integer", "bool" for "boolean"), when it is unambiguous.
+  for (const std::string& c : candidates) {
+    if (c.size() > given.size() && c.compare(0, given.size(), given) == 0) {
+      if (best) return std::nullopt;
+      best = c;
+    }
+  }
   return best;
 }
 

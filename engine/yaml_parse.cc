@@ -1,14 +1,10 @@
 #include "engine/yaml_parse.h"
 
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/mark.h>
-#include <yaml-cpp/parser.h>
+#include <yaml.h>
 
-#include <exception>
+#include <algorithm>
+#include <iterator>
 #include <memory>
-#include <sstream>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -16,135 +12,135 @@
 namespace runbook {
 namespace {
 
-// Thrown inside the event handler to stop parsing after a fatal error (already reported).
-struct Abort {};
-
 // Above this many keys, a mapping's duplicate check switches from a scan to a hash map.
 constexpr size_t kLinearKeyLimit = 16;
 
-class TreeBuilder : public YAML::EventHandler {
+// Receives libyaml's events and builds the tree. A fatal error (reported) sets `fatal_`, after
+// which the caller stops feeding events.
+class TreeBuilder {
  public:
-  TreeBuilder(const std::string* file, Diagnostics* diags) : file_(file), diags_(diags) {}
+  TreeBuilder(const std::string* file, ItemSink* sink, Diagnostics* diags)
+      : file_(file), sink_(sink), diags_(diags) {}
 
   std::optional<DocNode> TakeRoot() { return std::move(root_); }
   bool failed() const { return failed_; }
+  bool fatal() const { return fatal_; }
 
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-
-  void OnAnchor(const YAML::Mark&, const std::string& name) override { pending_anchor_ = name; }
-
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    DocNode n;
-    n.loc = Loc(mark);
-    Add(std::move(n), anchor);
+  Location Loc(const yaml_mark_t& m) const {
+    return Location{file_, static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1};
   }
 
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    if (anchor >= anchors_.size() || !anchors_[anchor].complete) {
-      Fatal(Loc(mark), "alias refers to a node that contains it: recursive aliases are not allowed");
+  void OnAlias(const yaml_mark_t& mark, const char* anchor) {
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) {
+      return Fatal(Loc(mark), "alias '*" + std::string(anchor) + "' refers to no anchor");
     }
-    const AnchorEntry& e = anchors_[anchor];
-    alias_nodes_ += e.count;
+    if (!it->second.complete) {
+      return Fatal(Loc(mark), "alias '*" + std::string(anchor) +
+                                  "' is inside the node it refers to: recursive aliases are not "
+                                  "allowed");
+    }
+    alias_nodes_ += it->second.count;
     if (alias_nodes_ > kMaxAliasNodes) {
-      Fatal(Loc(mark), "aliases expand to more than " + std::to_string(kMaxAliasNodes) +
-                           " nodes: the document is too large to expand");
+      return Fatal(Loc(mark), "aliases expand to more than " + std::to_string(kMaxAliasNodes) +
+                                  " nodes: the document is too large to expand");
     }
-    DocNode copy = e.node;
+    DocNode copy = it->second.node;
     copy.loc = Loc(mark);
-    Add(std::move(copy), YAML::NullAnchor);
+    Finish(std::move(copy), nullptr);
   }
 
-  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
+  void OnScalar(const yaml_event_t& ev) {
+    const auto& sc = ev.data.scalar;
     DocNode n;
-    n.loc = Loc(mark);
-    if (tag == "?") {
-      if (value == "~" || value == "null" || value == "Null" || value == "NULL") {
-        Add(std::move(n), anchor);
+    n.loc = Loc(ev.start_mark);
+    const char* tag = reinterpret_cast<const char*>(sc.tag);
+    const char* anchor = reinterpret_cast<const char*>(sc.anchor);
+    std::string_view value(reinterpret_cast<const char*>(sc.value), sc.length);
+    if (tag == nullptr && sc.style == YAML_PLAIN_SCALAR_STYLE) {
+      if (value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL") {
+        Finish(std::move(n), anchor);
         return;
       }
-    } else if (tag == "!" || tag == "tag:yaml.org,2002:str") {
+    } else if (tag == nullptr || std::string_view(tag) == "!" ||
+               std::string_view(tag) == "tag:yaml.org,2002:str") {
       n.quoted = true;
     } else {
-      Error(n.loc, "YAML tags are not supported ('" + tag + "')");
+      Error(n.loc, "YAML tags are not supported ('" + std::string(tag) + "')");
     }
     n.kind = DocNode::Kind::kScalar;
-    n.scalar = value;
-    Add(std::move(n), anchor);
+    n.scalar.assign(value);
+    Finish(std::move(n), anchor);
   }
 
-  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    Open(mark, tag, anchor, DocNode::Kind::kSeq);
+  void OnStart(const yaml_mark_t& mark, const yaml_char_t* tag, const yaml_char_t* anchor,
+               DocNode::Kind kind) {
+    OpenNode open;
+    open.node.kind = kind;
+    open.node.loc = Loc(mark);
+    open.first = scratch_.size();
+    if (anchor) {
+      open.anchor = reinterpret_cast<const char*>(anchor);
+      // Registered now, incomplete, so an alias to it from inside is recognised as recursive.
+      anchors_[open.anchor] = AnchorEntry{};
+    }
+    if (tag && std::string_view(reinterpret_cast<const char*>(tag)) != "!") {
+      Error(open.node.loc,
+            "YAML tags are not supported ('" + std::string(reinterpret_cast<const char*>(tag)) + "')");
+    }
+    if (stack_.size() >= kMaxDepth) {
+      return Fatal(open.node.loc, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    // Items of a top-level sequence the sink wants are handed over as they complete.
+    if (sink_ && kind == DocNode::Kind::kSeq && stack_.size() == 1 &&
+        stack_[0].node.kind == DocNode::Kind::kMap && scratch_.size() % 2 == 1 &&
+        sink_->Wants(scratch_.back().scalar)) {
+      open.sink_key = scratch_.back().scalar;
+    }
+    stack_.push_back(std::move(open));
   }
-  void OnSequenceEnd() override { Close(); }
 
-  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    Open(mark, tag, anchor, DocNode::Kind::kMap);
+  void OnEnd() {
+    OpenNode open = std::move(stack_.back());
+    stack_.pop_back();
+    // Children were collected on the shared scratch stack: one exact-size allocation here
+    // instead of a growing vector per node.
+    open.node.children.assign(std::make_move_iterator(scratch_.begin() + open.first),
+                              std::make_move_iterator(scratch_.end()));
+    scratch_.resize(open.first);
+    Finish(std::move(open.node), open.anchor.empty() ? nullptr : open.anchor.c_str());
   }
-  void OnMapEnd() override { Close(); }
-
- private:
-  struct OpenNode {
-    DocNode node;
-    YAML::anchor_t anchor;
-    std::unique_ptr<std::unordered_map<std::string, Location>> keys;  // only for big mappings
-  };
-  struct AnchorEntry {
-    std::string name;
-    bool complete = false;
-    size_t count = 0;
-    DocNode node;
-  };
-
-  Location Loc(const YAML::Mark& m) const { return Location{file_, m.line + 1, m.column + 1}; }
 
   void Error(const Location& loc, std::string message) {
     diags_->Error(loc, std::move(message));
     failed_ = true;
   }
-  [[noreturn]] void Fatal(const Location& loc, std::string message) {
+  void Fatal(const Location& loc, std::string message) {
     Error(loc, std::move(message));
-    throw Abort{};
+    fatal_ = true;
   }
 
-  void NoteAnchor(YAML::anchor_t anchor) {
-    if (anchor == YAML::NullAnchor) return;
-    if (anchors_.size() <= anchor) anchors_.resize(anchor + 1);
-    anchors_[anchor] = AnchorEntry{};
-    anchors_[anchor].name = std::move(pending_anchor_);
-    pending_anchor_.clear();
-  }
+ private:
+  static constexpr size_t kMaxDepth = 1000;
 
-  void Open(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-            DocNode::Kind kind) {
-    NoteAnchor(anchor);
-    OpenNode open;
-    open.node.kind = kind;
-    open.node.loc = Loc(mark);
-    open.anchor = anchor;
-    if (tag != "?" && !tag.empty()) Error(open.node.loc, "YAML tags are not supported ('" + tag + "')");
-    stack_.push_back(std::move(open));
-  }
+  struct OpenNode {
+    DocNode node;          // children are on scratch_ from index `first` until closed
+    size_t first = 0;
+    std::string anchor;
+    std::string sink_key;  // non-empty: items go to the sink
+    size_t sunk = 0;       // items handed to the sink
+    std::unique_ptr<std::unordered_map<std::string, Location>> keys;  // only for big mappings
+  };
+  struct AnchorEntry {
+    bool complete = false;
+    size_t count = 0;
+    DocNode node;
+  };
 
-  void Close() {
-    OpenNode open = std::move(stack_.back());
-    stack_.pop_back();
-    open.node.children.shrink_to_fit();
-    Finish(std::move(open.node), open.anchor);
-  }
-
-  void Add(DocNode n, YAML::anchor_t anchor) {
-    NoteAnchor(anchor);
-    Finish(std::move(n), anchor);
-  }
-
-  // Records a completed node as the anchor's target (if any) and appends it to its parent.
-  void Finish(DocNode n, YAML::anchor_t anchor) {
-    if (anchor != YAML::NullAnchor) {
-      AnchorEntry& e = anchors_[anchor];
+  // Records a completed node as its anchor's target (if any) and appends it to its parent.
+  void Finish(DocNode n, const char* anchor) {
+    if (anchor) {
+      AnchorEntry& e = anchors_[anchor];  // a redefined anchor applies to later aliases
       e.count = n.CountNodes();
       e.node = n;
       e.complete = true;
@@ -154,17 +150,20 @@ class TreeBuilder : public YAML::EventHandler {
       return;
     }
     OpenNode& top = stack_.back();
+    const size_t count = scratch_.size() - top.first;
     if (top.node.kind == DocNode::Kind::kMap) {
-      std::vector<DocNode>& c = top.node.children;
-      if (c.size() % 2 == 0) {
+      if (count % 2 == 0) {
         CheckKey(&top, n);
-      } else if (n.kind == DocNode::Kind::kNull && n.loc.line > c.back().loc.line) {
+      } else if (n.kind == DocNode::Kind::kNull && n.loc.line > scratch_.back().loc.line) {
         // An empty value (`key:` then a newline) is marked where the next token starts; the key
         // is where a reader looks for it.
-        n.loc = c.back().loc;
+        n.loc = scratch_.back().loc;
       }
+    } else if (!top.sink_key.empty() && !failed_) {
+      sink_->OnItem(top.sink_key, top.sunk++, std::move(n));
+      return;
     }
-    top.node.children.push_back(std::move(n));
+    scratch_.push_back(std::move(n));
   }
 
   void CheckKey(OpenNode* map, const DocNode& key) {
@@ -178,21 +177,22 @@ class TreeBuilder : public YAML::EventHandler {
             "for a whole value");
       return;
     }
-    std::vector<DocNode>& c = map->node.children;
     const Location* first = nullptr;
     if (map->keys) {
       auto [it, inserted] = map->keys->emplace(key.scalar, key.loc);
       if (!inserted) first = &it->second;
     } else {
-      for (size_t i = 0; i < c.size(); i += 2) {
-        if (c[i].scalar == key.scalar) {
-          first = &c[i].loc;
+      for (size_t i = map->first; i < scratch_.size(); i += 2) {
+        if (scratch_[i].scalar == key.scalar) {
+          first = &scratch_[i].loc;
           break;
         }
       }
-      if (!first && c.size() / 2 + 1 > kLinearKeyLimit) {
+      if (!first && (scratch_.size() - map->first) / 2 + 1 > kLinearKeyLimit) {
         map->keys = std::make_unique<std::unordered_map<std::string, Location>>();
-        for (size_t i = 0; i < c.size(); i += 2) map->keys->emplace(c[i].scalar, c[i].loc);
+        for (size_t i = map->first; i < scratch_.size(); i += 2) {
+          map->keys->emplace(scratch_[i].scalar, scratch_[i].loc);
+        }
         map->keys->emplace(key.scalar, key.loc);
       }
     }
@@ -203,34 +203,15 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   const std::string* file_;
+  ItemSink* sink_;
   Diagnostics* diags_;
   bool failed_ = false;
+  bool fatal_ = false;
   std::vector<OpenNode> stack_;
+  std::vector<DocNode> scratch_;  // children of the open nodes, innermost last
   std::optional<DocNode> root_;
-  std::vector<AnchorEntry> anchors_;
-  std::string pending_anchor_;
+  std::unordered_map<std::string, AnchorEntry> anchors_;
   size_t alias_nodes_ = 0;
-};
-
-// Stops at the start of a second document.
-class SecondDocument : public YAML::EventHandler {
- public:
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    mark_ = mark;
-    throw Abort{};
-  }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-  YAML::Mark mark_;
 };
 
 // The first line at or before `line` (1-based) whose indentation holds a tab: {line, col}.
@@ -249,47 +230,132 @@ std::pair<int, int> TabIndent(const std::string& text, int upto_line) {
   return {0, 0};
 }
 
+// libyaml's parser, freed on every path.
+class Parser {
+ public:
+  Parser(const std::string& text) {
+    ok_ = yaml_parser_initialize(&parser_) != 0;
+    if (ok_) {
+      yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()),
+                                   text.size());
+    }
+  }
+  ~Parser() {
+    if (ok_) yaml_parser_delete(&parser_);
+  }
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+  bool ok() const { return ok_; }
+  yaml_parser_t* get() { return &parser_; }
+
+ private:
+  yaml_parser_t parser_;
+  bool ok_ = false;
+};
+
+class Event {
+ public:
+  ~Event() {
+    if (valid_) yaml_event_delete(&event_);
+  }
+  bool Next(yaml_parser_t* parser) {
+    if (valid_) yaml_event_delete(&event_);
+    valid_ = yaml_parser_parse(parser, &event_) != 0;
+    return valid_;
+  }
+  const yaml_event_t& operator*() const { return event_; }
+
+ private:
+  yaml_event_t event_;
+  bool valid_ = false;
+};
+
+void ReportSyntaxError(const std::string& text, const std::string* file, yaml_parser_t* p,
+                       Diagnostics* diags) {
+  if (p->error == YAML_MEMORY_ERROR) {
+    diags->Error(Location{file, 0, 0}, "out of memory while parsing YAML");
+    return;
+  }
+  const yaml_mark_t& m = p->problem_mark;
+  Location loc{file, static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1};
+  std::string message = p->problem ? p->problem : "syntax error";
+  if (p->error == YAML_READER_ERROR) {
+    // Reader errors (bad UTF-8) carry a byte offset, not a line.
+    size_t off = std::min(p->problem_offset, text.size());
+    loc.line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + off, '\n'));
+    size_t bol = text.rfind('\n', off ? off - 1 : 0);
+    loc.col = static_cast<int>(off - (bol == std::string::npos || off == 0 ? 0 : bol + 1)) + 1;
+    diags->Error(loc, "invalid YAML: " + message);
+    return;
+  }
+  if (p->context) {
+    message += std::string(" ") + p->context + " started at " +
+               std::to_string(p->context_mark.line + 1) + ":" +
+               std::to_string(p->context_mark.column + 1);
+  }
+  auto [tab_line, tab_col] = TabIndent(text, loc.line + 1);
+  if (tab_line > 0) {
+    diags->Error(Location{file, tab_line, tab_col},
+                 "tab character in indentation: YAML indentation must use spaces (the YAML "
+                 "parser then failed at " +
+                     std::to_string(loc.line) + ":" + std::to_string(loc.col) + ": " + message +
+                     ")");
+  } else {
+    diags->Error(loc, "invalid YAML: " + message);
+  }
+}
+
 }  // namespace
 
 std::optional<DocNode> ParseYaml(const std::string& path, const std::string& text,
-                                 Diagnostics* diags) {
+                                 Diagnostics* diags, ItemSink* sink) {
   const std::string* file = InternFileName(path);
-  TreeBuilder builder(file, diags);
-  std::istringstream in(text);
-  try {
-    YAML::Parser parser(in);
-    if (!parser.HandleNextDocument(builder)) {
-      DocNode empty;
-      empty.loc = Location{file, 1, 1};
-      return empty;
-    }
-    SecondDocument second;
-    try {
-      parser.HandleNextDocument(second);
-    } catch (const Abort&) {
-      diags->Error(Location{file, second.mark_.line + 1, second.mark_.column + 1},
-                   "a runbook file holds one YAML document; found a second one here");
+  Parser parser(text);
+  if (!parser.ok()) {
+    diags->Error(Location{file, 0, 0}, "out of memory while parsing YAML");
+    return std::nullopt;
+  }
+  TreeBuilder builder(file, sink, diags);
+  Event ev;
+  int documents = 0;
+  bool done = false;
+  while (!done && !builder.fatal()) {
+    if (!ev.Next(parser.get())) {
+      ReportSyntaxError(text, file, parser.get(), diags);
       return std::nullopt;
     }
-  } catch (const Abort&) {
-    return std::nullopt;
-  } catch (const YAML::Exception& e) {
-    Location loc{file, e.mark.is_null() ? 0 : e.mark.line + 1,
-                 e.mark.is_null() ? 0 : e.mark.column + 1};
-    auto [tab_line, tab_col] = TabIndent(text, loc.line + 1);
-    if (tab_line > 0) {
-      diags->Error(Location{file, tab_line, tab_col},
-                   "tab character in indentation: YAML indentation must use spaces (the YAML "
-                   "parser then failed at " +
-                       std::to_string(loc.line) + ":" + std::to_string(loc.col) + ": " + e.msg +
-                       ")");
-    } else {
-      diags->Error(loc, "invalid YAML: " + e.msg);
+    const yaml_event_t& e = *ev;
+    switch (e.type) {
+      case YAML_DOCUMENT_START_EVENT:
+        if (++documents == 2) {
+          builder.Fatal(builder.Loc(e.start_mark),
+                        "a runbook file holds one YAML document; found a second one here");
+        }
+        break;
+      case YAML_SCALAR_EVENT:
+        builder.OnScalar(e);
+        break;
+      case YAML_ALIAS_EVENT:
+        builder.OnAlias(e.start_mark, reinterpret_cast<const char*>(e.data.alias.anchor));
+        break;
+      case YAML_SEQUENCE_START_EVENT:
+        builder.OnStart(e.start_mark, e.data.sequence_start.tag, e.data.sequence_start.anchor,
+                        DocNode::Kind::kSeq);
+        break;
+      case YAML_MAPPING_START_EVENT:
+        builder.OnStart(e.start_mark, e.data.mapping_start.tag, e.data.mapping_start.anchor,
+                        DocNode::Kind::kMap);
+        break;
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT:
+        builder.OnEnd();
+        break;
+      case YAML_STREAM_END_EVENT:
+        done = true;
+        break;
+      default:
+        break;
     }
-    return std::nullopt;
-  } catch (const std::exception& e) {
-    diags->Error(Location{file, 0, 0}, std::string("cannot parse YAML: ") + e.what());
-    return std::nullopt;
   }
   if (builder.failed()) return std::nullopt;
   std::optional<DocNode> root = builder.TakeRoot();

@@ -124,7 +124,10 @@ GuardResult EvalBackupFresh(const BackupFreshGuard& guard, StepEnv& env) {
   std::optional<Duration> max_age;
   if (guard.max_age) {
     auto text = env.Render(*guard.max_age);
-    if (text.ok()) max_age = ParseDuration(*text);
+    if (text.ok()) {
+      auto d = ParseDuration(*text);
+      if (d.ok()) max_age = *d;
+    }
     if (!text.ok() || !max_age) {
       result.summary = "backup_fresh: max_age is not a duration: " + guard.max_age->raw;
       return result;
@@ -133,7 +136,10 @@ GuardResult EvalBackupFresh(const BackupFreshGuard& guard, StepEnv& env) {
   std::optional<uint64_t> min_size;
   if (guard.min_size) {
     auto text = env.Render(*guard.min_size);
-    if (text.ok()) min_size = ParseSize(*text);
+    if (text.ok()) {
+      auto n = ParseSize(*text);
+      if (n.ok()) min_size = *n;
+    }
     if (!text.ok() || !min_size) {
       result.summary = "backup_fresh: min_size is not a size: " + guard.min_size->raw;
       return result;

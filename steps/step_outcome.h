@@ -1,4 +1,4 @@
-// How one attempt of a step's action ended.
+// What running one step reports to the executor.
 #pragma once
 
 #include <string>
@@ -7,6 +7,8 @@ namespace runbook {
 
 struct StepOutcome {
   bool ok = false;
+  // One line for the operator: "copied 3703 rows (1.2 MB) in 0.4 s", or why the step failed
+  // (possibly several lines, e.g. an SQL error with its caret line).
   std::string message;
 };
 

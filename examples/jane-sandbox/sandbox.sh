@@ -11,7 +11,7 @@
 #   sandbox.sh psql prod|dev [DB [PSQL ARGS...]] [--dir DIR]  superuser psql on a cluster
 #
 # DIR defaults to $RUNBOOK_SANDBOX_DIR, else /tmp/jane-sandbox (the runbooks' defaults point there).
-# Ports: PostgreSQL prod = N+2, dev = N+3, prod web = N+10, dev web = N+11; N defaults to 55430.
+# Ports: PostgreSQL prod = N+2, dev = N+3, prod web = N+10, dev web = N+11; N defaults to 25430 (outside the ephemeral port range 32768-60999, where a client socket can hold a port).
 # What `up` builds is described in examples/jane-sandbox/README.md.
 set -euo pipefail
 
@@ -36,7 +36,7 @@ CMD=${1:-}
 shift
 SIZE=default
 DIR=${RUNBOOK_SANDBOX_DIR:-$DEFAULT_DIR}
-PORT_BASE=55430
+PORT_BASE=25430
 ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -188,7 +188,7 @@ prod_manage() {
 # maintaining nine indexes row by row); the definitions are Django's, read back from the catalog.
 generate_data_sql() {
   local per_file=$((NTRACES / NFILES)) preview="" k
-  for k in $(seq 0 29); do preview+="${preview:+,}round(sin(i * 0.37 + $k * 0.2)::numeric, 6)::float8"; done
+  for k in $(seq 0 19); do preview+="${preview:+,}sin(i * 0.37 + $k * 0.2)"; done
   cat <<EOF
 BEGIN;
 CREATE TEMP TABLE saved_defs AS

@@ -193,6 +193,25 @@ TEST_F(ProcessTest, StdinIsDevNullByDefault) {
   EXPECT_THAT(sink_.out, ElementsAre("/dev/null"));
 }
 
+TEST_F(ProcessTest, StdinKeptOpenUntilExit) {
+  ProcessSpec spec = Shell("cat; echo eof");
+  spec.stdin_data = "first\n";
+  spec.keep_stdin_open = true;
+  spec.timeout = 500ms;
+  ProcessResult r = Run(spec);
+  EXPECT_TRUE(r.timed_out);  // cat never saw the end of its input
+  EXPECT_THAT(sink_.out, ElementsAre("first"));
+}
+
+TEST_F(ProcessTest, StdinKeptOpenChildExitsOnItsOwn) {
+  ProcessSpec spec = Shell("head -n 1; echo done");
+  spec.stdin_data = "first\nsecond\n";
+  spec.keep_stdin_open = true;
+  ProcessResult r = Run(spec);
+  EXPECT_TRUE(r.ok()) << r.Describe();
+  EXPECT_THAT(sink_.out, ElementsAre("first", "done"));
+}
+
 TEST_F(ProcessTest, UnreadStdinIsNotAnError) {
   ProcessSpec spec = Shell("exit 0");
   spec.stdin_data = std::string(1 << 20, 'x');  // more than a pipe holds
@@ -421,6 +440,12 @@ TEST(ProcessResultTest, Describe) {
   r.exit_code = 0;
   EXPECT_EQ(r.Describe(), "timed out after 1.5s (exit 0)");
   EXPECT_FALSE(r.ok());
+  r.timed_out = false;
+  r.exit_code = 255;
+  r.connection_failed = true;
+  r.error = "ssh: connect to host 127.0.0.1 port 1: Connection refused";
+  EXPECT_EQ(r.Describe(),
+            "connection failed: ssh: connect to host 127.0.0.1 port 1: Connection refused");
 }
 
 }  // namespace

@@ -1,0 +1,125 @@
+// PostgreSQL connections: the only unit that includes libpq-fe.h.
+//
+// A PgConnection is one libpq connection made from a DbTarget (conninfo string or URI, password
+// passed apart and never logged). Every query is sent asynchronously and waited for in 50 ms
+// slices, so a set CancelToken or a passed deadline cancels it on the server (PQcancel) within
+// about 50 ms plus the server's reaction. Errors come back as values whose message reads like
+// psql's: severity, text and SQLSTATE, the statement line with a caret under the error position,
+// then DETAIL, HINT and CONTEXT.
+//
+// A PgConnection must not be used by two threads at once, except Cancel(), which is thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/cancel.h"
+#include "engine/diag.h"
+#include "engine/output.h"
+#include "engine/step_env.h"
+
+struct pg_conn;
+struct pg_cancel;
+struct pg_result;
+
+namespace runbook {
+
+using PgRow = std::vector<std::optional<std::string>>;  // nullopt is SQL NULL
+
+struct PgResult {
+  bool returns_rows = false;           // a SELECT-like statement (even with zero rows)
+  std::vector<std::string> columns;    // column names when returns_rows
+  std::vector<uint32_t> column_types;  // type OIDs, parallel to columns
+  std::vector<PgRow> rows;
+  std::string command_tag;  // "SELECT 3", "UPDATE 1", ...
+};
+
+// When a running query is cancelled on the server.
+struct PgInterrupt {
+  CancelToken cancel;                                             // set: "cancelled"
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // passed: "timed out"
+};
+
+class PgConnection {
+ public:
+  // Connects with PQconnectdbParams(expand_dbname=1): `db.conninfo` may be a keyword string or a
+  // URI. Then connect_timeout=10, TCP keepalives, client_encoding=UTF8 and `application_name`
+  // override what conninfo says; `db.password`, when set, is passed as the password keyword.
+  // Errors name `db.name` and never contain the conninfo or the password.
+  static Result<std::unique_ptr<PgConnection>> Connect(const DbTarget& db,
+                                                       const std::string& application_name);
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Server notices and warnings become kInfo lines "NOTICE: ..." on `out` (nullptr: dropped).
+  void SetNoticeSink(OutputSink* out) { notice_sink_ = out; }
+  void SetInterrupt(PgInterrupt interrupt) { interrupt_ = std::move(interrupt); }
+
+  // Runs `sql`. Without params it goes through the simple protocol, so it may be any statement,
+  // or several separated by ';' (the result is the last one's). With params ($1..$n, text values,
+  // types inferred by the server) it must be a single statement. COPY FROM STDIN / TO STDOUT is
+  // refused (use StreamCopy).
+  Result<PgResult> Exec(std::string_view sql, const std::vector<std::string>& params = {});
+
+  // Asks the server to cancel the running query. Thread-safe; harmless when idle.
+  void Cancel();
+
+  int backend_pid() const;
+  const std::string& application_name() const { return application_name_; }
+  const std::string& db_name() const { return db_name_; }
+  // Quoting for generated SQL ("my table" -> "\"my table\"", it's -> 'it''s').
+  std::string QuoteIdentifier(std::string_view ident) const;
+  std::string QuoteLiteral(std::string_view value) const;
+
+ private:
+  friend struct PgCopier;
+  PgConnection() = default;
+  enum class Interrupted { kNo, kCancelled, kTimedOut };
+  Interrupted CheckInterrupt() const;
+  static void OnNotice(void* self, const ::pg_result* res);
+
+  pg_conn* conn_ = nullptr;
+  pg_cancel* cancel_ = nullptr;
+  OutputSink* notice_sink_ = nullptr;
+  int64_t notices_ = 0;  // counts notices received, to tell them from errors during COPY IN
+  PgInterrupt interrupt_;
+  std::string application_name_;
+  std::string db_name_;
+};
+
+struct CopyStats {
+  int64_t rows = 0;   // as counted by the target's COPY command tag
+  int64_t bytes = 0;  // COPY data bytes streamed
+};
+
+// Streams `copy_out_sql` (a COPY ... TO STDOUT) on `src` into `copy_in_sql` (a COPY ... FROM
+// STDIN) on `dst`, one row per call, in the transactions the caller opened. `on_row`, when set,
+// sees every data row as the source sent it. The target is watched every 1000 rows: an error
+// there (e.g. a foreign key violation) stops the copy at once instead of after the last row.
+// The source's interrupt settings apply (cancel, deadline); on any failure both sides are
+// stopped (PQcancel on the source, CopyFail on the target) and the caller must ROLLBACK both.
+Result<CopyStats> StreamCopy(PgConnection& src, std::string_view copy_out_sql, PgConnection& dst,
+                             std::string_view copy_in_sql,
+                             const std::function<void(std::string_view row)>& on_row = nullptr);
+
+// Decodes one field of a text-format COPY row: "\N" is NULL, backslash escapes are undone.
+// Returns the `index`th (0-based) tab-separated field; nullopt for NULL or a missing field.
+std::optional<std::string> CopyTextField(std::string_view row, size_t index);
+
+// The connection a step or guard uses for `db`: resolved through env.Database, application_name
+// StepApplicationName(run, step), notices to env.Out(), interrupted by env.Cancel() and
+// env.Deadline(). Errors read "cannot connect to database NAME: ...".
+Result<std::unique_ptr<PgConnection>> ConnectForStep(StepEnv& env, const NameRef& db);
+
+// The application_name of every connection of a run: "runbook/<run id>", then "/<step id>".
+std::string RunApplicationPrefix(const std::string& run_id);
+std::string StepApplicationName(const std::string& run_id, const std::string& step_id);
+
+}  // namespace runbook

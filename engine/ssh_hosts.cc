@@ -1,0 +1,542 @@
+// The ssh hosts: argv building, the remote wrapper script, master connections and tunnels.
+#include "engine/ssh_hosts.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <system_error>
+
+#include "engine/shell_quote.h"
+
+namespace runbook {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Socket paths must fit sockaddr_un (107 bytes). Ssh binds the control socket under a temporary
+// name 17 bytes longer than ControlPath; the longest of ours is DIR/ssh-NN.XXXXXXXXXXXXXXXX.
+constexpr size_t kMaxDirLength = 80;
+constexpr Duration kOpenTimeout = 60s;
+constexpr Duration kControlTimeout = 15s;
+
+bool ValidEnvName(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+// ssh expands %-tokens in ControlPath.
+std::string EscapePercent(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    out += c;
+    if (c == '%') out += '%';
+  }
+  return out;
+}
+
+// A value as sh text on a single line: newlines become "$__rb_nl", defined by the script.
+std::string QuoteOnOneLine(const std::string& value) {
+  std::string out;
+  size_t start = 0;
+  while (true) {
+    size_t nl = value.find('\n', start);
+    out += ShellQuote(
+        std::string_view(value).substr(start, nl == std::string::npos ? nl : nl - start));
+    if (nl == std::string::npos) break;
+    out += "\"$__rb_nl\"";
+    start = nl + 1;
+  }
+  return out;
+}
+
+// Collects what ssh says, for error messages; forwards nothing.
+class CollectSink : public OutputSink {
+ public:
+  void Line(Stream stream, std::string_view line) override {
+    if (stream == Stream::kStderr && !line.empty()) last_err = line;
+    if (stream == Stream::kStderr) all_err.emplace_back(line);
+  }
+  std::string last_err;
+  std::vector<std::string> all_err;
+};
+
+// Removes the remote script's markers from the output and remembers what they said.
+class MarkerSink : public OutputSink {
+ public:
+  explicit MarkerSink(OutputSink* out) : out_(out) {}
+  void Line(Stream stream, std::string_view line) override {
+    if (stream == Stream::kStderr) {
+      if (line == kRemoteStartMarker) {
+        started = true;
+        return;
+      }
+      if (line.starts_with(kRemoteExitMarker)) {
+        exited = true;
+        return;
+      }
+      if (!line.empty()) last_err = line;
+    }
+    if (out_ != nullptr) out_->Line(stream, line);
+  }
+  bool started = false;
+  bool exited = false;
+  std::string last_err;
+
+ private:
+  OutputSink* out_;
+};
+
+std::string Unquote(std::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\' && i + 1 < v.size()) ++i;
+    out += v[i];
+  }
+  return out;
+}
+
+const std::string* Find(const Conninfo& c, std::string_view key) {
+  const std::string* found = nullptr;
+  for (const auto& [k, v] : c) {
+    if (k == key) found = &v;  // libpq: the last occurrence wins
+  }
+  return found;
+}
+
+class SshHosts : public RemoteHosts {
+ public:
+  SshHosts(std::string control_dir, ProcessRunner* processes)
+      : requested_dir_(std::move(control_dir)), processes_(processes) {}
+  ~SshHosts() override { CloseAll(); }
+
+  ProcessResult Run(const Host& host, const ProcessSpec& spec, OutputSink* out,
+                    const CancelToken& cancel) override {
+    const auto start = std::chrono::steady_clock::now();
+    auto invocation = BuildRemoteInvocation(spec);
+    if (!invocation.ok()) {
+      ProcessResult r;
+      r.error = invocation.message();
+      return r;
+    }
+    Connection* c = Get(host);
+    if (c == nullptr) {
+      ProcessResult r;
+      r.error = dir_error_;
+      return r;
+    }
+    {
+      std::lock_guard<std::mutex> lock(c->mu);
+      if (!c->opened) {
+        Duration limit =
+            spec.timeout.count() > 0 ? std::min(spec.timeout, kOpenTimeout) : kOpenTimeout;
+        ProcessResult r = OpenMaster(c, limit, cancel);
+        if (!r.ok()) return r;
+        c->opened = true;
+      }
+    }
+    ProcessSpec s;
+    s.argv = SshArgv(host, c->control_path, {"-T"});
+    s.argv.push_back(invocation->command);
+    s.stdin_data = invocation->stdin_data;
+    s.keep_stdin_open = true;
+    s.timeout = spec.timeout;
+    s.kill_grace = spec.kill_grace;
+    s.redact = spec.redact;
+    MarkerSink sink(out);
+    ProcessResult r = processes_->Run(s, &sink, cancel);
+    if (r.started && !r.timed_out && !r.cancelled && !sink.exited && r.exit_code == 255) {
+      r.connection_failed = true;
+      std::string message = sink.last_err.empty() ? "ssh exited 255" : sink.last_err;
+      r.error = sink.started ? "connection to " + host.ssh + " lost: " + message : message;
+    }
+    r.elapsed = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - start);
+    return r;
+  }
+
+  Result<std::string> Tunnel(const Host& host, const std::string& conninfo) override {
+    using R = Result<std::string>;
+    auto parsed = ParseConninfo(conninfo);
+    if (!parsed.ok()) return R::Error("tunnel through " + host.name + ": " + parsed.message());
+    auto endpoint = TunnelEndpoint(*parsed);
+    if (!endpoint.ok()) return R::Error("tunnel through " + host.name + ": " + endpoint.message());
+    Connection* c = Get(host);
+    if (c == nullptr) return R::Error(dir_error_);
+
+    std::lock_guard<std::mutex> lock(c->mu);
+    std::string master = c->opened ? MasterPid(c) : "";
+    if (master.empty()) {
+      ProcessResult r = OpenMaster(c, kOpenTimeout, CancelToken());
+      if (!r.ok()) return R::Error("tunnel through " + host.name + ": " + r.Describe());
+      c->opened = true;
+      master = MasterPid(c);
+    }
+    Forward* f = nullptr;
+    for (Forward& existing : c->forwards) {
+      if (existing.remote == endpoint->remote && existing.port == endpoint->port) f = &existing;
+    }
+    if (f != nullptr && f->master == master) {
+      return RewriteConninfo(*parsed, f->socket_dir, f->port);
+    }
+    if (f == nullptr) {
+      // dir_ was set before this connection existed and stays until CloseAll.
+      std::string dir = dir_ + "/pg" + std::to_string(next_tunnel_++);
+      if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        return R::Error("tunnel through " + host.name + ": " + dir + ": " +
+                        std::error_code(errno, std::generic_category()).message());
+      }
+      c->forwards.push_back({endpoint->remote, endpoint->port, dir, ""});
+      f = &c->forwards.back();
+    }
+    // A new master (the old one exited) has no forwards: (re)create it. StreamLocalBindUnlink
+    // replaces a stale socket file.
+    std::string local = f->socket_dir + "/.s.PGSQL." + f->port;
+    ProcessSpec s;
+    s.argv = SshArgv(host, c->control_path, {"-O", "forward", "-L", local + ":" + f->remote});
+    s.timeout = kControlTimeout;
+    CollectSink sink;
+    ProcessResult r = processes_->Run(s, &sink, CancelToken());
+    if (!r.ok()) {
+      return R::Error("tunnel through " + host.name + " to " + f->remote + ": " +
+                      (sink.last_err.empty() ? r.Describe() : sink.last_err));
+    }
+    f->master = master;
+    return RewriteConninfo(*parsed, f->socket_dir, f->port);
+  }
+
+  Status CheckReachable(const Host& host) override {
+    Connection* c = Get(host);
+    if (c == nullptr) return Status::Error(dir_error_);
+    std::lock_guard<std::mutex> lock(c->mu);
+    ProcessResult r = OpenMaster(c, 20s, CancelToken());
+    if (!r.ok()) return Status::Error("ssh " + host.ssh + ": " + r.Describe());
+    c->opened = true;
+    return Status::Ok();
+  }
+
+  void CloseAll() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& c : connections_) {
+      std::lock_guard<std::mutex> c_lock(c->mu);
+      ProcessSpec s;
+      s.argv = SshArgv(c->host, c->control_path, {"-O", "exit"});
+      s.timeout = kControlTimeout;
+      CollectSink ignored;
+      if (c->opened) processes_->Run(s, &ignored, CancelToken());
+      std::error_code ec;
+      for (const Forward& f : c->forwards) std::filesystem::remove_all(f.socket_dir, ec);
+    }
+    connections_.clear();
+    if (!tmp_dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(tmp_dir_, ec);
+      tmp_dir_.clear();
+      dir_.clear();
+    }
+  }
+
+ private:
+  struct Forward {
+    std::string remote;
+    std::string port;
+    std::string socket_dir;
+    std::string master;  // pid of the master that holds it
+  };
+  struct Connection {
+    std::string key;
+    Host host;
+    std::string control_path;
+    std::mutex mu;  // serializes opening the master and adding forwards
+    bool opened = false;
+    std::vector<Forward> forwards;
+  };
+
+  // The connection for `host`, created on first use; null when no socket directory is usable.
+  Connection* Get(const Host& host) {
+    std::string key =
+        host.ssh + '\0' + std::to_string(host.port.value_or(0)) + '\0' + host.identity_file;
+    for (const std::string& o : host.options) key += '\0' + o;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& c : connections_) {
+      if (c->key == key) return c.get();
+    }
+    if (dir_.empty() && !MakeDir()) return nullptr;
+    auto c = std::make_unique<Connection>();
+    c->key = key;
+    c->host = host;
+    c->control_path = dir_ + "/ssh-" + std::to_string(connections_.size());
+    connections_.push_back(std::move(c));
+    return connections_.back().get();
+  }
+
+  // Chooses the socket directory: the caller's, or a private one when that is unusable.
+  bool MakeDir() {
+    if (!requested_dir_.empty()) {
+      std::error_code ec;
+      std::string abs = std::filesystem::absolute(requested_dir_, ec).string();
+      if (!ec && abs.size() <= kMaxDirLength && abs.find('%') == std::string::npos &&
+          std::filesystem::is_directory(abs, ec)) {
+        dir_ = abs;
+        return true;
+      }
+    }
+    std::string tmpl = (std::filesystem::temp_directory_path() / "runbook-ssh-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      dir_error_ = "cannot create a directory for ssh control sockets: " +
+                   std::error_code(errno, std::generic_category()).message();
+      return false;
+    }
+    dir_ = tmp_dir_ = tmpl;
+    return true;
+  }
+
+  // Connects (or reuses the running master) by running `true` on the host.
+  ProcessResult OpenMaster(Connection* c, Duration timeout, const CancelToken& cancel) {
+    ProcessSpec s;
+    s.argv = SshArgv(c->host, c->control_path, {"-T"});
+    s.argv.push_back("true");
+    s.timeout = timeout;
+    CollectSink sink;
+    ProcessResult r = processes_->Run(s, &sink, cancel);
+    if (r.started && !r.ok() && !r.timed_out && !r.cancelled) {
+      r.connection_failed = true;
+      r.error = sink.last_err.empty() ? "ssh " + r.Describe() : sink.last_err;
+    }
+    return r;
+  }
+
+  // The pid of the running master ("Master running (pid=N)"), or "" when there is none.
+  std::string MasterPid(Connection* c) {
+    ProcessSpec s;
+    s.argv = SshArgv(c->host, c->control_path, {"-O", "check"});
+    s.timeout = kControlTimeout;
+    CollectSink sink;
+    ProcessResult r = processes_->Run(s, &sink, CancelToken());
+    if (!r.ok()) return "";
+    for (const std::string& line : sink.all_err) {
+      size_t p = line.find("pid=");
+      if (p != std::string::npos) return line.substr(p + 4, line.find(')', p) - p - 4);
+    }
+    return "?";
+  }
+
+  const std::string requested_dir_;
+  ProcessRunner* const processes_;
+  std::mutex mu_;  // guards everything below
+  std::string dir_;
+  std::string tmp_dir_;  // ours to remove
+  std::string dir_error_;
+  std::vector<std::unique_ptr<Connection>> connections_;
+  std::atomic<int> next_tunnel_{0};
+};
+
+}  // namespace
+
+std::vector<std::string> SshArgv(const Host& host, const std::string& control_path,
+                                 const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {"ssh"};
+  for (const std::string& o : host.options) argv.insert(argv.end(), {"-o", o});
+  for (const std::string& o : {
+           std::string("BatchMode=yes"),
+           std::string("ConnectTimeout=10"),
+           std::string("ServerAliveInterval=15"),
+           std::string("ServerAliveCountMax=3"),
+           std::string("ControlMaster=auto"),
+           "ControlPath=" + EscapePercent(control_path),
+           // Idle masters exit by themselves if the engine dies before CloseAll.
+           std::string("ControlPersist=300"),
+           std::string("StreamLocalBindUnlink=yes"),
+       }) {
+    argv.insert(argv.end(), {"-o", o});
+  }
+  if (host.port) argv.insert(argv.end(), {"-p", std::to_string(*host.port)});
+  if (!host.identity_file.empty()) argv.insert(argv.end(), {"-i", host.identity_file});
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.insert(argv.end(), {"--", host.ssh});
+  return argv;
+}
+
+Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec) {
+  using R = Result<RemoteInvocation>;
+  std::vector<std::string> argv = spec.argv;
+  std::string user;
+  if (argv.size() >= 6 && argv[0] == "sudo" && argv[1] == "-n" && argv[2] == "-u" &&
+      argv[4] == "--") {
+    user = argv[3];
+    argv.erase(argv.begin(), argv.begin() + 5);
+  }
+  if (argv.empty() || argv[0].empty()) return R::Error("empty command");
+
+  RemoteInvocation inv;
+  bool newline = false;
+  std::string exports;
+  for (size_t i = 0; i < spec.env.size(); ++i) {
+    const auto& [name, value] = spec.env[i];
+    if (!ValidEnvName(name)) return R::Error("invalid environment variable name '" + name + "'");
+    newline = newline || value.find('\n') != std::string::npos;
+    std::string var = "__rb_e" + std::to_string(i);
+    inv.stdin_data += var + "=" + QuoteOnOneLine(value) + "\n";
+    exports += (exports.empty() ? "export " : " ") + name + "=\"$" + var + "\"";
+  }
+  long long grace = std::max<long long>(1, (spec.kill_grace.count() + 999) / 1000);
+
+  // One line of sh: csh-family login shells reject newlines inside quotes.
+  std::string s;
+  if (newline) s += "__rb_nl=$(printf '\\nx'); __rb_nl=${__rb_nl%x}; ";
+  if (!spec.env.empty()) {
+    s += "__rb_i=0; while [ $__rb_i -lt " + std::to_string(spec.env.size()) +
+         " ]; do IFS= read -r __rb_l || exit 125; eval \"$__rb_l\"; __rb_i=$((__rb_i+1)); done; ";
+  }
+  s += "__rb_s=$(command -v setsid) || { echo 'runbook: setsid not found on the host' >&2; "
+       "exit 125; }; ";
+  if (!spec.cwd.empty()) s += "cd -- " + QuoteOnOneLine(spec.cwd) + " || exit 125; ";
+  s += "printf '\\036runbook:start\\n' >&2; exec 3<&0; ( ";
+  if (!exports.empty()) s += exports + "; ";
+  s += "exec \"$__rb_s\"";
+  for (const std::string& a : argv) s += " " + QuoteOnOneLine(a);
+  s += " ) </dev/null & __rb_p=$!; ";
+  // The watcher: end of the session's input means the client is gone.
+  // Before setsid has run there is no group yet: then the subshell itself is signalled.
+  s += "{ while IFS= read -r __rb_l; do :; done; kill -TERM -$__rb_p || kill -TERM $__rb_p; "
+       "sleep " +
+       std::to_string(grace) +
+       "; kill -KILL -$__rb_p; } <&3 >/dev/null 2>&1 & "
+       "__rb_w=$!; ";
+  s += "exec 3<&-; wait $__rb_p; __rb_rc=$?; kill $__rb_w 2>/dev/null; ";
+  // Leftovers of the command still holding our output would keep the session open: as locally,
+  // they get 0.5 s, then the group is killed.
+  s += "if kill -0 -$__rb_p 2>/dev/null; then "
+       "__rb_o=$(readlink /proc/$$/fd/1); __rb_x=$(readlink /proc/$$/fd/2); "
+       "__rb_held() { for __rb_q in $(pgrep -g $__rb_p); do ls -l /proc/$__rb_q/fd/ 2>/dev/null; "
+       "done | grep -qF -e \"> $__rb_o\" -e \"> $__rb_x\"; }; "
+       "if __rb_held; then sleep 0.5; __rb_held && kill -KILL -$__rb_p 2>/dev/null; fi; fi; ";
+  s += "printf '\\036runbook:exit %d\\n' $__rb_rc >&2; exit $__rb_rc";
+
+  inv.command = "exec ";
+  if (!user.empty()) inv.command += "sudo -n -u " + ShellQuote(user) + " -- ";
+  inv.command += "sh -c " + ShellQuote(s);
+  return inv;
+}
+
+Result<Conninfo> ParseConninfo(std::string_view text) {
+  using R = Result<Conninfo>;
+  if (text.starts_with("postgresql://") || text.starts_with("postgres://")) {
+    return R::Error("a connection URI cannot be tunnelled; write it as keyword=value pairs");
+  }
+  Conninfo out;
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  };
+  while (true) {
+    skip_space();
+    if (i >= text.size()) break;
+    size_t key_start = i;
+    while (i < text.size() && text[i] != '=' && !std::isspace(static_cast<unsigned char>(text[i])))
+      ++i;
+    std::string key(text.substr(key_start, i - key_start));
+    skip_space();
+    if (i >= text.size() || text[i] != '=') {
+      return R::Error("missing \"=\" after \"" + key + "\" in connection info string");
+    }
+    ++i;
+    skip_space();
+    std::string value;
+    if (i < text.size() && text[i] == '\'') {
+      ++i;
+      size_t value_start = i;
+      while (i < text.size() && text[i] != '\'') {
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        ++i;
+      }
+      if (i >= text.size()) return R::Error("unterminated quoted string in connection info string");
+      value = Unquote(text.substr(value_start, i - value_start));
+      ++i;
+    } else {
+      size_t value_start = i;
+      while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) {
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        ++i;
+      }
+      value = Unquote(text.substr(value_start, i - value_start));
+    }
+    out.emplace_back(std::move(key), std::move(value));
+  }
+  return out;
+}
+
+std::string FormatConninfo(const Conninfo& conninfo) {
+  std::string out;
+  for (const auto& [k, v] : conninfo) {
+    if (!out.empty()) out += ' ';
+    out += k + "=";
+    bool plain = !v.empty() && std::none_of(v.begin(), v.end(), [](char c) {
+      return std::isspace(static_cast<unsigned char>(c)) || c == '\'' || c == '\\';
+    });
+    if (plain) {
+      out += v;
+      continue;
+    }
+    out += '\'';
+    for (char c : v) {
+      if (c == '\'' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '\'';
+  }
+  return out;
+}
+
+Result<PgEndpoint> TunnelEndpoint(const Conninfo& conninfo) {
+  using R = Result<PgEndpoint>;
+  const std::string* host = Find(conninfo, "host");
+  const std::string* hostaddr = Find(conninfo, "hostaddr");
+  const std::string* port = Find(conninfo, "port");
+  // hostaddr, when given, is where libpq connects; host then only names the server.
+  std::string where = hostaddr && !hostaddr->empty() ? *hostaddr
+                      : host && !host->empty()       ? *host
+                                                     : "/var/run/postgresql";
+  PgEndpoint ep;
+  ep.port = port && !port->empty() ? *port : "5432";
+  if (where.find(',') != std::string::npos || ep.port.find(',') != std::string::npos) {
+    return R::Error("a tunnelled database must name one host, not a list");
+  }
+  if (!std::all_of(ep.port.begin(), ep.port.end(),
+                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    return R::Error("invalid port \"" + ep.port + "\"");
+  }
+  if (where[0] == '/') {
+    ep.remote = where + "/.s.PGSQL." + ep.port;
+  } else if (where.find(':') != std::string::npos) {
+    ep.remote = "[" + where + "]:" + ep.port;  // IPv6 literal
+  } else {
+    ep.remote = where + ":" + ep.port;
+  }
+  return ep;
+}
+
+std::string RewriteConninfo(const Conninfo& conninfo, const std::string& socket_dir,
+                            const std::string& port) {
+  Conninfo out;
+  for (const auto& kv : conninfo) {
+    if (kv.first != "host" && kv.first != "hostaddr" && kv.first != "port") out.push_back(kv);
+  }
+  out.emplace_back("host", socket_dir);
+  out.emplace_back("port", port);
+  return FormatConninfo(out);
+}
+
+std::unique_ptr<RemoteHosts> MakeSshHosts(const std::string& control_dir,
+                                          ProcessRunner* processes) {
+  return std::make_unique<SshHosts>(control_dir, processes);
+}
+
+}  // namespace runbook

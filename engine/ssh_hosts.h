@@ -1,0 +1,78 @@
+// The ssh implementation of RemoteHosts (engine/remote_hosts.h), over the OpenSSH client with one
+// master connection per host per run (ControlMaster, socket in `control_dir`), opened lazily and
+// closed by CloseAll().
+//
+// How a remote command runs: `ssh [host options] -o BatchMode=yes ... -- TARGET 'exec sh -c ...'`.
+// The one remote command word is a small sh script (below, BuildRemoteInvocation) that reads the
+// environment values from stdin, changes directory, prints a start marker on stderr, starts the
+// command with setsid (its own process group) and a watcher that kills that group when the ssh
+// session's stdin reaches end-of-file, waits for it, and prints an exit marker. The local side
+// keeps stdin open for as long as ssh runs, so end-of-file on the remote side means the client is
+// gone: a local timeout or cancel (SIGTERM to the local ssh) ends the remote tree too, SIGTERM then
+// SIGKILL after the step's kill grace. The markers are removed from the output; they tell "ssh
+// could not connect" (exit 255 before the start marker) from "the command exited 255".
+//
+// Remote requirements: a POSIX sh, setsid (util-linux) and, for the leftover check, pgrep/readlink.
+// Known limits: if the network drops without the TCP connection closing, the remote command runs on
+// until sshd notices; remote background processes still holding the output 0.5 s after the command
+// exits are killed (as locally), daemons that let go of the output are left alone.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/diag.h"
+#include "engine/model.h"
+#include "engine/process.h"
+#include "engine/remote_hosts.h"
+
+namespace runbook {
+
+// `processes` runs the local ssh client; it must outlive the result. `control_dir` holds the
+// control sockets and tunnel sockets (a private directory under /tmp is used instead when it is
+// empty or too long for a unix socket path). The result's destructor calls CloseAll().
+std::unique_ptr<RemoteHosts> MakeSshHosts(const std::string& control_dir, ProcessRunner* processes);
+
+// ---- The pieces, exposed for tests ----------------------------------------------------------
+
+// The ssh client's arguments for `host` up to and including the destination: the host's own
+// options first (ssh keeps the first value it gets for an option, so they win), then ours,
+// then `extra` (e.g. {"-O", "exit"}), then "--" and the destination.
+std::vector<std::string> SshArgv(const Host& host, const std::string& control_path,
+                                 const std::vector<std::string>& extra = {});
+
+// The remote half of Run(): the one command word for the remote login shell and what to write on
+// the session's stdin (the env values, one sh assignment per line). Errors on an invalid
+// environment variable name or an empty argv.
+struct RemoteInvocation {
+  std::string command;
+  std::string stdin_data;
+};
+Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec);
+
+// Stderr lines the remote script prints around the command; Run() removes them from the output.
+inline constexpr std::string_view kRemoteStartMarker = "\x1erunbook:start";
+inline constexpr std::string_view kRemoteExitMarker = "\x1erunbook:exit ";
+
+// A libpq keyword=value connection string, parsed (values unquoted) and formatted back.
+using Conninfo = std::vector<std::pair<std::string, std::string>>;
+Result<Conninfo> ParseConninfo(std::string_view text);
+std::string FormatConninfo(const Conninfo& conninfo);
+
+// Where the database a conninfo names listens, as ssh -L's remote side: "/dir/.s.PGSQL.5432" for
+// a socket directory (the default host is /var/run/postgresql), "host:port" for TCP. `port` is
+// the port (default 5432). Errors for several hosts.
+struct PgEndpoint {
+  std::string remote;
+  std::string port;
+};
+Result<PgEndpoint> TunnelEndpoint(const Conninfo& conninfo);
+
+// `conninfo` with host, hostaddr and port replaced to reach a local socket directory.
+std::string RewriteConninfo(const Conninfo& conninfo, const std::string& socket_dir,
+                            const std::string& port);
+
+}  // namespace runbook

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The demo: build the Jane sandbox, preview and run clone-prod, then upgrade-dev and upgrade-prod,
+# compare with the wiki's manual clone, print a summary. Exits non-zero when anything fails.
+#
+#   examples/demo.sh [RUNBOOK_BINARY]        (make demo passes build/runbook)
+#
+# Environment: DEMO_SIZE=small|default (default: default), DEMO_DIR (default: $RUNBOOK_SANDBOX_DIR
+# or /tmp/jane-sandbox), DEMO_PORT_BASE (default: the sandbox's). The sandbox stays up afterwards;
+# examples/jane-sandbox/sandbox.sh down --dir DIR removes it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUNBOOK=${1:-${RUNBOOK:-$ROOT/build/runbook}}
+SIZE=${DEMO_SIZE:-default}
+DIR=${DEMO_DIR:-${RUNBOOK_SANDBOX_DIR:-/tmp/jane-sandbox}}
+SANDBOX=$ROOT/examples/jane-sandbox/sandbox.sh
+[ -x "$RUNBOOK" ] || { echo "demo: no runbook binary at $RUNBOOK (make build)" >&2; exit 2; }
+RUNBOOK=$(cd "$(dirname "$RUNBOOK")" && pwd)/$(basename "$RUNBOOK")
+
+banner() { printf '\n\033[1m==== %s\033[0m\n' "$*"; }
+[ -z "${NO_COLOR:-}" ] && [ -t 1 ] || banner() { printf '\n==== %s\n' "$*"; }
+
+declare -a SUMMARY=()
+record() { SUMMARY+=("$(printf '%-28s %-7s %8s s' "$1" "$2" "$3")"); }
+finish() {
+  local rc=$?
+  banner "summary"
+  printf '%s\n' "${SUMMARY[@]}"
+  if [ "$rc" = 0 ]; then
+    echo "demo: all done. The sandbox is still up in $DIR ($SANDBOX down --dir $DIR removes it)."
+  else
+    echo "demo: FAILED (exit $rc). Logs: $RUNBOOK logs <run id>; state in $RUNBOOK_STATE_DIR" >&2
+  fi
+}
+trap finish EXIT
+
+timed() {  # NAME CMD...: runs CMD, records its outcome and wall time
+  local name=$1 t0 rc=0
+  shift
+  t0=$(date +%s.%N)
+  "$@" || rc=$?
+  record "$name" "$([ $rc = 0 ] && echo ok || echo "exit $rc")" \
+    "$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')"
+  return $rc
+}
+
+banner "sandbox ($SIZE) in $DIR"
+up_args=(up --size "$SIZE" --dir "$DIR")
+[ -z "${DEMO_PORT_BASE:-}" ] || up_args+=(--port-base "$DEMO_PORT_BASE")
+timed "sandbox up ($SIZE)" "$SANDBOX" "${up_args[@]}"
+# shellcheck disable=SC1091
+. "$DIR/sandbox.env"
+export JANE_PROD_DB_PASSWORD JANE_DEV_DB_PASSWORD
+export RUNBOOK_STATE_DIR=$DIR/state
+
+inv() { echo -i "$DIR/inventory.yaml" -i "$DIR/params/$1.yaml"; }
+
+banner "runbook plan clone-prod"
+# shellcheck disable=SC2046
+timed "plan clone-prod" "$RUNBOOK" plan "$ROOT/runbooks/clone-prod.yaml" $(inv clone-prod)
+
+for rb in clone-prod upgrade-dev upgrade-prod; do
+  banner "runbook run $rb --yes"
+  # shellcheck disable=SC2046
+  timed "run $rb" "$RUNBOOK" run "$ROOT/runbooks/$rb.yaml" $(inv "$rb") --yes
+done
+
+banner "the same clone the wiki's way (seed-way.sh)"
+timed "seed way (by hand) clone" "$ROOT/examples/jane-sandbox/seed-way.sh" --dir "$DIR"
+
+banner "result"
+q() { "$SANDBOX" psql "$1" jane --dir "$DIR" -tA -c "$2"; }
+echo "production: $(q prod "SELECT count(*) FROM waveforms_file") files," \
+  "$(q prod "SELECT count(*) FROM waveforms_continuoustrace") traces"
+echo "development: $(q dev "SELECT count(*) FROM waveforms_file") files," \
+  "$(q dev "SELECT count(*) FROM waveforms_continuoustrace") traces (sampled)"
+for side in prod dev; do
+  echo "waveforms migrations on $side: $(q "$side" "SELECT string_agg(name, ', ' ORDER BY name) FROM django_migrations WHERE app = 'waveforms'")"
+done
+"$SANDBOX" status --dir "$DIR"
+curl -fsS "http://127.0.0.1:$PROD_WEB_PORT/health"
+echo

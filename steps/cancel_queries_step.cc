@@ -1,0 +1,106 @@
+#include "steps/cancel_queries_step.h"
+
+#include <cstdlib>
+
+#include "engine/pg.h"
+#include "steps/pg_util.h"
+
+namespace runbook {
+namespace {
+
+struct Selection {
+  double older_than = 0;  // seconds
+  std::optional<std::string> application;
+};
+
+Result<Selection> RenderSelection(const CancelQueriesStep& step, StepEnv& env) {
+  Selection s;
+  if (step.older_than) {
+    Result<std::string> text = env.Render(*step.older_than);
+    if (!text.ok()) return Result<Selection>::Error(text.message());
+    Result<double> secs = ParseDurationSeconds(*text);
+    if (!secs.ok()) return Result<Selection>::Error("older_than: " + secs.message());
+    s.older_than = *secs;
+  }
+  if (step.application_name) {
+    Result<std::string> app = env.Render(*step.application_name);
+    if (!app.ok()) return Result<Selection>::Error(app.message());
+    s.application = *app;
+  }
+  return s;
+}
+
+// application_name filter as a LIKE pattern: '*' matches anything, the rest literally.
+std::string LikePattern(const std::string& glob) {
+  std::string out;
+  for (char c : glob) {
+    if (c == '*') {
+      out += '%';
+    } else {
+      if (c == '%' || c == '_' || c == '\\') out += '\\';
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> DescribeCancelQueriesStep(const CancelQueriesStep& step, StepEnv& env) {
+  Result<Selection> sel = RenderSelection(step, env);
+  if (!sel.ok()) return {"<" + sel.message() + ">"};
+  std::string line = "cancel active queries on " + step.db.name;
+  if (sel->older_than > 0) line += " running longer than " + FormatSeconds(sel->older_than);
+  if (sel->application) line += " of application '" + *sel->application + "'";
+  line += step.read_only ? ", only sessions that have written nothing" : ", writers included";
+  return {line};
+}
+
+StepOutcome RunCancelQueriesStep(const CancelQueriesStep& step, StepEnv& env) {
+  Result<Selection> sel = RenderSelection(step, env);
+  if (!sel.ok()) return {false, sel.message()};
+  auto conn = ConnectForStep(env, step.db);
+  if (!conn.ok()) return {false, conn.message()};
+  const bool dry = env.dry_run() == DryRun::kYes;
+  std::string sql = std::string(
+                        "SELECT pid, coalesce(usename, ''), coalesce(application_name, ''), "
+                        "extract(epoch FROM now() - query_start)::float8, coalesce(query, '')") +
+                    (dry ? "" : ", pg_cancel_backend(pid)") + " FROM pg_stat_activity WHERE " +
+                    kNotOurs +
+                    " AND state = 'active'"
+                    " AND now() - query_start >= make_interval(secs => $2::float8)";
+  std::vector<std::string> params = {RunApplicationPrefix(env.run_id()),
+                                     std::to_string(sel->older_than)};
+  if (step.read_only) sql += " AND backend_xid IS NULL";
+  if (sel->application) {
+    sql += " AND application_name LIKE $3";
+    params.push_back(LikePattern(*sel->application));
+  }
+  sql += " ORDER BY query_start, pid";
+  Result<PgResult> r = dry ? ExecReadOnly(**conn, sql, params) : (**conn).Exec(sql, params);
+  if (!r.ok()) return {false, r.message()};
+  int cancelled = 0;
+  for (const PgRow& row : r->rows) {
+    const bool ok = dry || (row.size() > 5 && row[5] == std::optional<std::string>("t"));
+    cancelled += ok;
+    const double secs = row[3] ? std::atof(row[3]->c_str()) : 0;
+    const std::string verb = dry ? "would cancel" : ok ? "cancelled" : "could not cancel";
+    env.Out().Line(Stream::kStdout, verb + " pid " + row[0].value_or("?") + " user " +
+                                        row[1].value_or("") + " application '" +
+                                        row[2].value_or("") + "' running " + FormatSeconds(secs) +
+                                        ": " + OneLine(row[4].value_or("")));
+  }
+  const auto n = r->rows.size();
+  if (dry) {
+    return {true, "would cancel " + std::to_string(n) + " quer" + (n == 1 ? "y" : "ies") + " on " +
+                      step.db.name};
+  }
+  if (cancelled != static_cast<int>(n)) {
+    return {false, "could cancel only " + std::to_string(cancelled) + " of " + std::to_string(n) +
+                       " queries on " + step.db.name + " (insufficient privilege?)"};
+  }
+  return {true, "cancelled " + std::to_string(n) + " quer" + (n == 1 ? "y" : "ies") + " on " +
+                    step.db.name};
+}
+
+}  // namespace runbook

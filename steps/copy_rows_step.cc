@@ -1,0 +1,319 @@
+#include "steps/copy_rows_step.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <unordered_set>
+
+#include "engine/pg.h"
+#include "engine/sql_lex.h"
+#include "steps/pg_util.h"
+
+namespace runbook {
+namespace {
+
+// Types with OIDs below this are built in and have the same OID in every database.
+constexpr int64_t kFirstNormalObjectId = 16384;
+
+struct Column {
+  std::string name;
+  int64_t type_oid = 0;
+  std::string type;  // format_type(): "bigint", "double precision[]", "character varying(20)"
+  bool generated = false;
+};
+
+// The fields of the step after rendering.
+struct Rendered {
+  std::string table;
+  std::vector<std::string> columns;
+  std::optional<SqlText> where;
+  std::optional<SqlText> order_by;
+  std::optional<int64_t> every;
+  std::optional<int64_t> limit;
+};
+
+Result<int64_t> RenderCount(const Text& text, const char* what, StepEnv& env) {
+  Result<std::string> s = env.Render(text);
+  if (!s.ok()) return Result<int64_t>::Error(s.message());
+  char* end = nullptr;
+  const long long v = std::strtoll(s->c_str(), &end, 10);
+  if (s->empty() || *end != '\0' || v <= 0) {
+    return Result<int64_t>::Error(std::string(what) + " must be a positive integer, got '" + *s +
+                                  "'");
+  }
+  return static_cast<int64_t>(v);
+}
+
+Result<Rendered> Render(const CopyRowsStep& step, StepEnv& env) {
+  Rendered r;
+  Result<std::string> table = env.Render(step.table);
+  if (!table.ok()) return Result<Rendered>::Error(table.message());
+  r.table = *table;
+  for (const Text& c : step.columns) {
+    Result<std::string> name = env.Render(c);
+    if (!name.ok()) return Result<Rendered>::Error(name.message());
+    r.columns.push_back(*name);
+  }
+  if (step.where) {
+    Result<SqlText> w = env.RenderSql(*step.where);
+    if (!w.ok()) return Result<Rendered>::Error(w.message());
+    r.where = *w;
+  }
+  if (step.order_by) {
+    Result<SqlText> o = env.RenderSql(*step.order_by);
+    if (!o.ok()) return Result<Rendered>::Error(o.message());
+    r.order_by = *o;
+  }
+  if (step.every) {
+    Result<int64_t> n = RenderCount(*step.every, "every", env);
+    if (!n.ok()) return Result<Rendered>::Error(n.message());
+    r.every = *n;
+  }
+  if (step.limit) {
+    Result<int64_t> n = RenderCount(*step.limit, "limit", env);
+    if (!n.ok()) return Result<Rendered>::Error(n.message());
+    r.limit = *n;
+  }
+  return r;
+}
+
+// COPY cannot take bind parameters: the values go in as literals quoted by libpq.
+std::string InlineParams(const SqlText& sql, const PgConnection& conn) {
+  std::string out;
+  size_t copied = 0;
+  for (const Placeholder& ph : FindPlaceholders(sql.query)) {
+    out.append(sql.query, copied, ph.pos - copied);
+    copied = ph.pos + ph.len;
+    if (ph.number >= 1 && static_cast<size_t>(ph.number) <= sql.params.size()) {
+      out += conn.QuoteLiteral(sql.params[ph.number - 1]);
+    } else {
+      out.append(sql.query, ph.pos, ph.len);
+    }
+  }
+  out.append(sql.query, copied);
+  return out;
+}
+
+struct TableInfo {
+  std::string name;  // regclass text: schema-qualified and quoted as needed
+  std::vector<Column> columns;
+};
+
+Result<TableInfo> ReadTable(PgConnection& conn, const std::string& table, const char* side) {
+  const std::string where = std::string(" (") + side + " " + conn.db_name() + ")";
+  Result<PgResult> name = conn.Exec("SELECT $1::regclass::text", {table});
+  if (!name.ok()) return Result<TableInfo>::Error(name.message() + where);
+  TableInfo info;
+  info.name = name->rows.at(0).at(0).value_or("");
+  Result<PgResult> cols = conn.Exec(
+      "SELECT attname, atttypid::int8, format_type(atttypid, atttypmod), attgenerated <> '' "
+      "FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped "
+      "ORDER BY attnum",
+      {table});
+  if (!cols.ok()) return Result<TableInfo>::Error(cols.message() + where);
+  for (const PgRow& row : cols->rows) {
+    info.columns.push_back({row[0].value_or(""), std::atoll(row[1].value_or("0").c_str()),
+                            row[2].value_or(""), row[3] == std::optional<std::string>("t")});
+  }
+  return info;
+}
+
+const Column* FindColumn(const TableInfo& t, const std::string& name) {
+  for (const Column& c : t.columns) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+Result<std::string> PrimaryKeyOrder(PgConnection& conn, const std::string& table) {
+  Result<PgResult> r = conn.Exec(
+      "SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey, "
+      "a.attnum)) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = "
+      "ANY(i.indkey) WHERE i.indrelid = $1::regclass AND i.indisprimary",
+      {table});
+  if (!r.ok()) return Result<std::string>::Error(r.message());
+  if (r->rows.empty() || !r->rows[0][0]) {
+    return Result<std::string>::Error("every needs order_by: table " + table +
+                                      " has no primary key to order by");
+  }
+  return *r->rows[0][0];
+}
+
+std::string Join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
+  return out;
+}
+
+std::string KeyDataName(const std::string& column) {
+  return "keys:" + column;
+}
+
+// Copies with both connections open and their transactions begun.
+StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const Rendered& r, PgConnection& src,
+                 PgConnection& dst) {
+  Result<TableInfo> from = ReadTable(src, r.table, "source");
+  if (!from.ok()) return {false, from.message()};
+  Result<TableInfo> to = ReadTable(dst, r.table, "target");
+  if (!to.ok()) return {false, to.message()};
+
+  std::vector<std::string> names = r.columns;
+  if (names.empty()) {
+    for (const Column& c : from->columns) {
+      if (!c.generated) names.push_back(c.name);
+    }
+  }
+  bool binary = true;
+  std::vector<std::string> quoted;
+  for (const std::string& n : names) {
+    const Column* a = FindColumn(*from, n);
+    const Column* b = FindColumn(*to, n);
+    if (a == nullptr)
+      return {false, "column " + n + " does not exist in " + from->name + " on " + step.from.name};
+    if (b == nullptr)
+      return {false, "column " + n + " does not exist in " + to->name + " on " + step.to.name};
+    binary = binary && a->type_oid == b->type_oid && a->type_oid < kFirstNormalObjectId &&
+             a->type == b->type;
+    quoted.push_back(src.QuoteIdentifier(n));
+  }
+
+  // The columns later steps match on: their values are kept while they stream past.
+  std::vector<std::pair<std::string, size_t>> keys;  // column, index among `names`
+  for (const std::string& k : env.MatchedColumns()) {
+    size_t i = 0;
+    while (i < names.size() && names[i] != k) ++i;
+    if (i == names.size()) {
+      return {false, "a later step matches on column " + k + ", which this step does not copy"};
+    }
+    keys.emplace_back(k, i);
+  }
+  if (!keys.empty()) binary = false;  // values are read from the text format
+
+  std::vector<std::string> filters;
+  if (r.where) filters.push_back("(" + InlineParams(*r.where, src) + ")");
+  if (step.match) {
+    const Column* c = FindColumn(*from, step.match->column);
+    if (c == nullptr) {
+      return {false, "match column " + step.match->column + " does not exist in " + from->name};
+    }
+    std::optional<std::string> values =
+        env.LoadData(step.match->step.name, KeyDataName(step.match->parent_column));
+    if (!values) {
+      return {false, "step " + step.match->step.name + " saved no values of column " +
+                         step.match->parent_column +
+                         " (it must be a copy_rows step of this run that copies that column)"};
+    }
+    filters.push_back(src.QuoteIdentifier(step.match->column) + " = ANY(" +
+                      src.QuoteLiteral(*values) + "::" + c->type + "[])");
+  }
+  std::string order = r.order_by ? InlineParams(*r.order_by, src) : "";
+  if (r.every && order.empty()) {
+    Result<std::string> pk = PrimaryKeyOrder(src, r.table);
+    if (!pk.ok()) return {false, pk.message()};
+    order = *pk;
+  }
+  const std::string columns = Join(quoted, ", ");
+  const std::string format = binary ? " WITH (FORMAT binary)" : "";
+  const std::string copy_out =
+      "COPY (" +
+      BuildCopySelect(from->name, columns, Join(filters, " AND "), order, r.every, r.limit) +
+      ") TO STDOUT" + format;
+  const std::string copy_in = "COPY " + to->name + " (" + columns + ") FROM STDIN" + format;
+
+  if (step.truncate) {
+    Result<PgResult> t = dst.Exec("TRUNCATE " + to->name);
+    if (!t.ok()) return {false, "target: " + t.message()};
+  }
+  std::vector<std::unordered_set<std::string>> seen(keys.size());
+  std::vector<std::vector<std::string>> values(keys.size());
+  std::function<void(std::string_view)> on_row;
+  if (!keys.empty()) {
+    on_row = [&](std::string_view row) {
+      for (size_t k = 0; k < keys.size(); ++k) {
+        std::optional<std::string> v = CopyTextField(row, keys[k].second);
+        if (v && seen[k].insert(*v).second) values[k].push_back(std::move(*v));
+      }
+    };
+  }
+  const auto started = std::chrono::steady_clock::now();
+  Result<CopyStats> stats = StreamCopy(src, copy_out, dst, copy_in, on_row);
+  if (!stats.ok()) return {false, stats.message()};
+  if (Result<PgResult> c = dst.Exec("COMMIT"); !c.ok()) return {false, "target: " + c.message()};
+  (void)src.Exec("COMMIT");
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (Status s = env.SaveData(KeyDataName(keys[k].first), TextArrayLiteral(values[k])); !s.ok()) {
+      return {false, "copied, but cannot save the values of " + keys[k].first + ": " + s.message()};
+    }
+  }
+  const std::string summary = "copied " + std::to_string(stats->rows) + " rows (" +
+                              FormatBytes(stats->bytes) + ") from " + step.from.name + " to " +
+                              step.to.name + " in " + FormatSeconds(secs) +
+                              (binary ? " (binary)" : " (text)");
+  env.Out().Line(Stream::kInfo, summary);
+  return {true, summary};
+}
+
+}  // namespace
+
+std::string BuildCopySelect(const std::string& table, const std::string& columns,
+                            const std::string& filter, const std::string& order_by,
+                            std::optional<int64_t> every, std::optional<int64_t> limit) {
+  const std::string where = filter.empty() ? "" : " WHERE " + filter;
+  const std::string lim = limit ? " LIMIT " + std::to_string(*limit) : "";
+  if (every) {
+    // The row number is computed inside and filtered outside, so it is never copied.
+    return "SELECT " + columns + " FROM (SELECT " + columns + ", row_number() OVER (ORDER BY " +
+           order_by + ") AS runbook_row FROM " + table + where +
+           ") AS runbook_sample WHERE runbook_row % " + std::to_string(*every) +
+           " = 0 ORDER BY runbook_row" + lim;
+  }
+  return "SELECT " + columns + " FROM " + table + where +
+         (order_by.empty() ? "" : " ORDER BY " + order_by) + lim;
+}
+
+std::vector<std::string> DescribeCopyRowsStep(const CopyRowsStep& step, StepEnv& env) {
+  Result<Rendered> r = Render(step, env);
+  if (!r.ok()) return {"<" + r.message() + ">"};
+  const std::string columns = r->columns.empty() ? "*" : Join(r->columns, ", ");
+  std::vector<std::string> filters;
+  if (r->where) filters.push_back("(" + r->where->display + ")");
+  if (step.match) {
+    filters.push_back(step.match->column + " = ANY(<values of " + step.match->parent_column +
+                      " copied by step " + step.match->step.name + ">)");
+  }
+  std::string order = r->order_by ? r->order_by->display : "";
+  if (r->every && order.empty()) order = "<primary key>";
+  return {
+      "on " + step.from.name + " (REPEATABLE READ READ ONLY): COPY (" +
+          BuildCopySelect(r->table, columns, Join(filters, " AND "), order, r->every, r->limit) +
+          ") TO STDOUT",
+      "on " + step.to.name +
+          " (one transaction): " + (step.truncate ? "TRUNCATE " + r->table + "; " : "") + "COPY " +
+          r->table + " (" + columns + ") FROM STDIN",
+  };
+}
+
+StepOutcome RunCopyRowsStep(const CopyRowsStep& step, StepEnv& env) {
+  Result<Rendered> r = Render(step, env);
+  if (!r.ok()) return {false, r.message()};
+  if (env.dry_run() == DryRun::kYes) {
+    for (const std::string& line : DescribeCopyRowsStep(step, env)) {
+      env.Out().Line(Stream::kInfo, line);
+    }
+    return {true, "dry run: nothing copied"};
+  }
+  auto src = ConnectForStep(env, step.from);
+  if (!src.ok()) return {false, src.message()};
+  auto dst = ConnectForStep(env, step.to);
+  if (!dst.ok()) return {false, dst.message()};
+  if (auto b = (**src).Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !b.ok()) {
+    return {false, "source: " + b.message()};
+  }
+  if (auto b = (**dst).Exec("BEGIN"); !b.ok()) return {false, "target: " + b.message()};
+  // On failure the connections close with their transactions open: the servers roll them back.
+  return Copy(step, env, *r, **src, **dst);
+}
+
+}  // namespace runbook

@@ -1,0 +1,54 @@
+// The `copy_rows` step: streams a subset of a table from one database into another with COPY.
+//
+// On the source, in a REPEATABLE READ READ ONLY transaction (one consistent snapshot):
+//   COPY (SELECT cols FROM table WHERE where [AND match] ORDER BY order_by LIMIT limit) TO STDOUT
+// or, with `every` N (rows N, 2N, 3N, ... in order_by order, as the wiki's row_number() query):
+//   COPY (SELECT cols FROM (SELECT cols, row_number() OVER (ORDER BY order_by) AS runbook_row
+//         FROM table WHERE ...) AS runbook_sample WHERE runbook_row % N = 0
+//         ORDER BY runbook_row LIMIT limit) TO STDOUT
+// streamed row by row, without temporary files, into COPY table (cols) FROM STDIN on the target,
+// in one transaction (after TRUNCATE table when `truncate: true`) that commits only when every
+// row arrived. The target keeps its constraints: foreign keys are checked during the copy, and
+// the first error on the target stops the copy within about 1000 rows.
+//
+// Columns: `columns`, or every non-generated column of the source table. The binary COPY format
+// is used when each column has the same built-in type on both sides (checked in the catalogs),
+// else text (which converts between compatible types). `every` without `order_by` orders by the
+// primary key. `where`/`order_by` are SQL: `${{ }}` in them become quoted literals (COPY takes no
+// bind parameters). `table` may be schema-qualified; names follow SQL rules (unquoted = lower
+// case); `columns` are exact names.
+//
+// `match: {column, step, parent_column}` keeps the rows whose `column` is among the
+// `parent_column` values the earlier copy_rows step `step` copied. That step saved them with the
+// run (SaveData "keys:<parent_column>", a text[] literal) because the executor told it, through
+// StepEnv::MatchedColumns(), which of its columns later steps match on; the values are sent to
+// the source as one literal array: `column = ANY('{...}'::type[])`. The source needs no write
+// access (it may be a standby) and the target no access to the source.
+//
+// Cancel and timeout stop both sides and roll both back. Dry run: describes, copies nothing.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/step_env.h"
+#include "steps/step_outcome.h"
+
+namespace runbook {
+
+StepOutcome RunCopyRowsStep(const CopyRowsStep& step, StepEnv& env);
+
+// For plans: the two COPY statements (columns shown as `*` when not listed: the plan does not
+// read catalogs) with the transaction each runs in.
+std::vector<std::string> DescribeCopyRowsStep(const CopyRowsStep& step, StepEnv& env);
+
+// The source SELECT (see above). `columns` is the comma-separated, quoted column list; `filter`
+// the WHERE condition or empty; `order_by` empty for none (required with `every`).
+std::string BuildCopySelect(const std::string& table, const std::string& columns,
+                            const std::string& filter, const std::string& order_by,
+                            std::optional<int64_t> every, std::optional<int64_t> limit);
+
+}  // namespace runbook

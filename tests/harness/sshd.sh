@@ -1,0 +1,71 @@
+#!/bin/bash
+# A throwaway sshd on a loopback port for tests: generated host and client keys in DIR, a login
+# for the current user with that client key only, no PAM, run in the foreground (not a daemon).
+#
+#   sshd.sh start DIR PORT   start it; waits until it accepts connections
+#   sshd.sh stop DIR         stop it
+#
+# After `start`, DIR holds id_ed25519 (the client key) and known_hosts (the server's key for
+# [127.0.0.1]:PORT), and DIR/ssh_options lists the `-o` options a client needs (one per line).
+set -euo pipefail
+
+cmd=${1:?usage: sshd.sh start DIR PORT | stop DIR}
+dir=${2:?DIR missing}
+
+case $cmd in
+start)
+  port=${3:?PORT missing}
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  # sshd wants its privilege separation directory; Debian creates it at boot via tmpfiles.
+  [ -d /run/sshd ] || mkdir -p -m 0755 /run/sshd
+  [ -f "$dir/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$dir/host_ed25519"
+  [ -f "$dir/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$dir/id_ed25519"
+  cp "$dir/id_ed25519.pub" "$dir/authorized_keys"
+  chmod 600 "$dir/authorized_keys"
+  cat > "$dir/sshd_config" <<CONF
+ListenAddress 127.0.0.1:$port
+HostKey $dir/host_ed25519
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $dir/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+PrintMotd no
+MaxSessions 100
+MaxStartups 100:30:200
+LogLevel VERBOSE
+Subsystem sftp internal-sftp
+CONF
+  echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$dir/host_ed25519.pub")" > "$dir/known_hosts"
+  printf '%s\n' "UserKnownHostsFile=$dir/known_hosts" "StrictHostKeyChecking=yes" \
+    "GlobalKnownHostsFile=/dev/null" > "$dir/ssh_options"
+  # -D: no daemon, so the pid we record is sshd's own; -E: log to a file instead of syslog.
+  /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" </dev/null >/dev/null 2>&1 &
+  echo $! > "$dir/sshd.pid.bg"
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then exit 0; fi
+    if ! kill -0 "$(cat "$dir/sshd.pid.bg")" 2>/dev/null; then
+      echo "sshd exited; log:" >&2
+      cat "$dir/sshd.log" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
+  echo "sshd did not start listening on 127.0.0.1:$port" >&2
+  exit 1
+  ;;
+stop)
+  if [ -f "$dir/sshd.pid.bg" ]; then
+    kill "$(cat "$dir/sshd.pid.bg")" 2>/dev/null || true
+    rm -f "$dir/sshd.pid.bg"
+  fi
+  ;;
+*)
+  echo "usage: sshd.sh start DIR PORT | stop DIR" >&2
+  exit 2
+  ;;
+esac

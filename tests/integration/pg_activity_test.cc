@@ -1,0 +1,169 @@
+// postgres_idle and cancel_queries against real sessions on a real server.
+#include <chrono>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "steps/cancel_queries_step.h"
+#include "steps/postgres_idle_guard.h"
+#include "tests/integration/pg_harness.h"
+#include "tests/unit/fake_step_env.h"
+
+namespace runbook {
+namespace {
+
+using testing::Connect;
+using ::testing::Contains;
+using testing::CreateTestDb;
+using ::testing::HasSubstr;
+using testing::MustExec;
+using testing::Pg;
+using ::testing::SizeIs;
+
+// A session running a query on a thread until the test ends (then cancelled).
+class BusySession {
+ public:
+  BusySession(const std::string& db, const std::string& application, const std::string& setup,
+              const std::string& query) {
+    conn_ = Connect(db, application);
+    if (!setup.empty()) {
+      Result<PgResult> r = conn_->Exec(setup);
+      EXPECT_TRUE(r.ok()) << r.message();
+    }
+    pid_ = conn_->backend_pid();
+    thread_ = std::thread([this, query] { result_ = conn_->Exec(query); });
+  }
+  ~BusySession() {
+    conn_->Cancel();
+    thread_.join();
+  }
+  int pid() const { return pid_; }
+  // Waits for the thread's query to end (it was cancelled from elsewhere).
+  Result<PgResult> Join() {
+    thread_.join();
+    thread_ = std::thread([] {});
+    return result_;
+  }
+
+ private:
+  std::unique_ptr<PgConnection> conn_;
+  int pid_ = 0;
+  std::thread thread_;
+  Result<PgResult> result_ = Result<PgResult>::Error("not finished");
+};
+
+// Waits until `n` backends other than ours run pg_sleep on `db`.
+void WaitForSleepers(const std::string& db, int n) {
+  for (int i = 0; i < 100; ++i) {
+    PgResult r = MustExec(db,
+                          "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND "
+                          "query LIKE '%pg_sleep%' AND pid <> pg_backend_pid() AND "
+                          "datname = current_database()");
+    if (r.rows.size() == 1 && r.rows[0][0] == std::optional<std::string>(std::to_string(n))) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "the sleeping sessions did not show up";
+}
+
+class ActivityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = CreateTestDb();
+    env_.databases["db"] = Pg().Target(db_, "db");
+  }
+  std::string db_;
+  FakeStepEnv env_;
+};
+
+TEST_F(ActivityTest, IdleDatabaseHolds) {
+  GuardResult r = EvalPostgresIdle({{"db", {}}, 0, {}}, env_);
+  EXPECT_TRUE(r.held) << r.summary;
+  EXPECT_EQ(r.summary, "postgres is idle on db (0 other active backends)");
+}
+
+TEST_F(ActivityTest, BusyDatabaseBlocksAndNamesThePid) {
+  BusySession busy(db_, "psql", "", "SELECT pg_sleep(30) /* long report */");
+  WaitForSleepers(db_, 1);
+  GuardResult r = EvalPostgresIdle({{"db", {}}, 0, {}}, env_);
+  EXPECT_FALSE(r.held);
+  EXPECT_EQ(r.summary, "postgres is busy on db: 1 other active backend (at most 0 allowed)");
+  ASSERT_THAT(r.evidence, SizeIs(1));
+  EXPECT_THAT(r.evidence[0], HasSubstr("pid " + std::to_string(busy.pid()) + " user postgres"));
+  EXPECT_THAT(r.evidence[0], HasSubstr("application 'psql' active for "));
+  EXPECT_THAT(r.evidence[0], HasSubstr(": SELECT pg_sleep(30) /* long report */"));
+  // Tolerated by max_active or by ignore_applications.
+  EXPECT_TRUE(EvalPostgresIdle({{"db", {}}, 1, {}}, env_).held);
+  EXPECT_TRUE(EvalPostgresIdle({{"db", {}}, 0, {"psql"}}, env_).held);
+}
+
+TEST_F(ActivityTest, ConnectionsOfOurRunDoNotCount) {
+  BusySession ours(db_, "runbook/run-1/other-step", "", "SELECT pg_sleep(30)");
+  WaitForSleepers(db_, 1);
+  EXPECT_TRUE(EvalPostgresIdle({{"db", {}}, 0, {}}, env_).held);
+  env_.run_id_value = "run-2";  // another run's connection counts
+  EXPECT_FALSE(EvalPostgresIdle({{"db", {}}, 0, {}}, env_).held);
+}
+
+TEST_F(ActivityTest, UnreachableDatabaseFailsTheGuard) {
+  env_.databases["db"] = {"db", "host=127.0.0.1 port=1 dbname=x", "", ""};
+  GuardResult r = EvalPostgresIdle({{"db", {}}, 0, {}}, env_);
+  EXPECT_FALSE(r.held);
+  EXPECT_THAT(r.summary, HasSubstr("postgres_idle on db cannot be evaluated: cannot connect"));
+}
+
+TEST_F(ActivityTest, CancelsAReaderButNotASessionThatHasWritten) {
+  MustExec(db_, "CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
+  BusySession reader(db_, "report", "", "SELECT pg_sleep(30)");
+  BusySession writer(db_, "worker", "BEGIN; UPDATE t SET id = 2", "SELECT pg_sleep(30)");
+  WaitForSleepers(db_, 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  CancelQueriesStep step{{"db", {}}, T("1s"), true, {}};
+  StepOutcome o = RunCancelQueriesStep(step, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(o.message, "cancelled 1 query on db");
+  Result<PgResult> cancelled = reader.Join();
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_THAT(cancelled.message(), HasSubstr("canceling statement due to user request"));
+  const std::vector<std::string> lines = env_.out.Lines(Stream::kStdout);
+  ASSERT_THAT(lines, SizeIs(1));
+  EXPECT_THAT(lines[0], HasSubstr("cancelled pid " + std::to_string(reader.pid()) +
+                                  " user postgres application 'report' running "));
+  EXPECT_THAT(lines[0], HasSubstr(": SELECT pg_sleep(30)"));
+  // The writer still runs.
+  PgResult still = MustExec(
+      db_, "SELECT state FROM pg_stat_activity WHERE pid = " + std::to_string(writer.pid()));
+  EXPECT_EQ(still.rows.at(0)[0], std::optional<std::string>("active"));
+}
+
+TEST_F(ActivityTest, OlderThanAndApplicationFilter) {
+  BusySession a(db_, "report-1", "", "SELECT pg_sleep(30)");
+  BusySession b(db_, "batch", "", "SELECT pg_sleep(30)");
+  WaitForSleepers(db_, 2);
+  CancelQueriesStep young{{"db", {}}, T("1h"), true, {}};
+  StepOutcome o = RunCancelQueriesStep(young, env_);
+  ASSERT_TRUE(o.ok);
+  EXPECT_EQ(o.message, "cancelled 0 queries on db");
+  CancelQueriesStep by_app{{"db", {}}, {}, true, T("report-*")};
+  o = RunCancelQueriesStep(by_app, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(o.message, "cancelled 1 query on db");
+  EXPECT_FALSE(a.Join().ok());
+}
+
+TEST_F(ActivityTest, DryRunListsButCancelsNothing) {
+  BusySession s(db_, "report", "", "SELECT pg_sleep(30)");
+  WaitForSleepers(db_, 1);
+  env_.dry = DryRun::kYes;
+  StepOutcome o = RunCancelQueriesStep({{"db", {}}, {}, true, {}}, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(o.message, "would cancel 1 query on db");
+  EXPECT_THAT(env_.out.Lines(Stream::kStdout),
+              Contains(HasSubstr("would cancel pid " + std::to_string(s.pid()))));
+  WaitForSleepers(db_, 1);  // still running
+}
+
+}  // namespace
+}  // namespace runbook

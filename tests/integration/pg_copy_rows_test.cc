@@ -1,0 +1,203 @@
+// copy_rows between two databases of the test cluster.
+#include <chrono>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/pg.h"
+#include "steps/copy_rows_step.h"
+#include "tests/integration/pg_harness.h"
+#include "tests/unit/fake_step_env.h"
+
+namespace runbook {
+namespace {
+
+using testing::Connect;
+using testing::CreateTestDb;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using testing::MustExec;
+using testing::Pg;
+
+constexpr const char* kSchema =
+    "CREATE TABLE files (id bigint PRIMARY KEY, name text NOT NULL, created timestamptz);"
+    "CREATE TABLE traces (id bigint PRIMARY KEY, file_id bigint NOT NULL REFERENCES files(id),"
+    " samples double precision[]);";
+
+std::string Count(const std::string& db, const std::string& sql) {
+  PgResult r = MustExec(db, sql);
+  return r.rows.empty() ? "" : r.rows[0][0].value_or("NULL");
+}
+
+class CopyRowsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    src_ = CreateTestDb("_src");
+    dst_ = CreateTestDb("_dst");
+    MustExec(src_, kSchema);
+    MustExec(dst_, kSchema);
+    MustExec(src_,
+             "INSERT INTO files SELECT i, 'file ' || i || E'\\ttab\\\\', now() FROM "
+             "generate_series(1, 1000) i;"
+             "INSERT INTO traces SELECT i, (i - 1) / 5 + 1, ARRAY[i, i / 3.0] FROM "
+             "generate_series(1, 5000) i");
+    env_.databases["prod"] = Pg().Target(src_, "prod");
+    env_.databases["dev"] = Pg().Target(dst_, "dev");
+  }
+  CopyRowsStep Step(const std::string& table) {
+    CopyRowsStep s;
+    s.from = {"prod", {}};
+    s.to = {"dev", {}};
+    s.table = T(table);
+    return s;
+  }
+  // The parent sample: every 10th file by id, at most 50, saving ids for the children.
+  void CopyFiles() {
+    CopyRowsStep files = Step("files");
+    files.order_by = T("id");
+    files.every = T("${{ params.every }}");
+    files.limit = T("50");
+    env_.values["params.every"] = "10";
+    env_.step_id_value = "sample-files";
+    env_.matched_columns = {"id"};
+    StepOutcome o = RunCopyRowsStep(files, env_);
+    ASSERT_TRUE(o.ok) << o.message;
+    EXPECT_THAT(o.message, MatchesRegex("copied 50 rows \\(.* kB\\) from prod to dev in .* s "
+                                        "\\(text\\)"));
+    env_.matched_columns.clear();
+  }
+  std::string src_;
+  std::string dst_;
+  FakeStepEnv env_;
+};
+
+TEST_F(CopyRowsTest, EveryAndLimitThenMatchGiveAForeignKeyConsistentSubset) {
+  CopyFiles();
+  EXPECT_EQ(Count(dst_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM files WHERE id <= 50"),
+            "10,20,30,40,50");
+  EXPECT_EQ(Count(dst_, "SELECT max(id) FROM files"), "500");
+  // Values survive the text format unchanged (tab and backslash included).
+  EXPECT_EQ(Count(dst_, "SELECT name FROM files WHERE id = 10"), "file 10\ttab\\");
+
+  CopyRowsStep traces = Step("traces");
+  traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};
+  traces.limit = T("50000");
+  env_.step_id_value = "sample-traces";
+  StepOutcome o = RunCopyRowsStep(traces, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_THAT(o.message, MatchesRegex("copied 250 rows .* \\(binary\\)"));
+  EXPECT_EQ(Count(dst_,
+                  "SELECT count(*) FROM traces t LEFT JOIN files f ON f.id = t.file_id "
+                  "WHERE f.id IS NULL"),
+            "0");
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "250");
+  EXPECT_EQ(Count(dst_, "SELECT samples::text FROM traces WHERE id = 46"),
+            "{46,15.333333333333334}");
+  // The foreign key stayed in place on the target all along.
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"), "1");
+}
+
+TEST_F(CopyRowsTest, ForeignKeyViolationOnTheTargetFailsAndRollsBack) {
+  CopyRowsStep traces = Step("traces");  // no parent rows on the target
+  StepOutcome o = RunCopyRowsStep(traces, env_);
+  ASSERT_FALSE(o.ok);
+  EXPECT_THAT(o.message, HasSubstr("target: ERROR: insert or update on table \"traces\" violates "
+                                   "foreign key constraint"));
+  EXPECT_THAT(o.message, HasSubstr("(SQLSTATE 23503)"));
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "0");
+}
+
+TEST_F(CopyRowsTest, TargetErrorStopsTheStreamEarly) {
+  // Foreign keys are checked at the end of the COPY statement (after-row triggers), but a
+  // duplicate key fails at its row: the stream must stop soon after.
+  MustExec(src_, "INSERT INTO traces SELECT i, 1, NULL FROM generate_series(5001, 200000) i");
+  MustExec(dst_, "INSERT INTO files VALUES (1, 'x', NULL); INSERT INTO traces VALUES (1, 1)");
+  auto src = Connect(src_);
+  auto dst = Connect(dst_);
+  ASSERT_TRUE(src->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").ok());
+  ASSERT_TRUE(dst->Exec("BEGIN").ok());
+  int64_t streamed = 0;
+  Result<CopyStats> r =
+      StreamCopy(*src, "COPY (SELECT id, 1 FROM traces ORDER BY id) TO STDOUT", *dst,
+                 "COPY traces (id, file_id) FROM STDIN", [&](std::string_view) { ++streamed; });
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.message(), HasSubstr("23505"));
+  EXPECT_LT(streamed, 50000) << "the copy went on long after the target failed";
+  // Both connections are usable again after a rollback.
+  EXPECT_TRUE(dst->Exec("ROLLBACK").ok());
+  EXPECT_TRUE(src->Exec("ROLLBACK").ok());
+  EXPECT_TRUE(src->Exec("SELECT 1").ok());
+}
+
+TEST_F(CopyRowsTest, DifferentColumnTypesUseTextFormat) {
+  MustExec(dst_,
+           "DROP TABLE traces; DROP TABLE files;"
+           "CREATE TABLE files (name text, id int, extra text DEFAULT 'x')");
+  CopyRowsStep files = Step("files");
+  files.columns = {T("id"), T("name")};
+  files.where = T("id <= ${{ params.n }} AND name <> ${{ params.evil }}");
+  env_.values["params.n"] = "7";
+  env_.values["params.evil"] = "'; DROP TABLE files; --";
+  StepOutcome o = RunCopyRowsStep(files, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_THAT(o.message, MatchesRegex("copied 7 rows .* \\(text\\)"));
+  EXPECT_EQ(Count(dst_, "SELECT sum(id) || ' ' || min(extra) FROM files"), "28 x");
+  EXPECT_EQ(Count(src_, "SELECT count(*) FROM files"), "1000");
+}
+
+TEST_F(CopyRowsTest, TruncateEmptiesTheTargetFirst) {
+  MustExec(dst_, "DROP TABLE traces");
+  CopyRowsStep files = Step("files");
+  files.where = T("id <= 3");
+  files.truncate = true;
+  ASSERT_TRUE(RunCopyRowsStep(files, env_).ok);
+  StepOutcome again = RunCopyRowsStep(files, env_);
+  ASSERT_TRUE(again.ok) << again.message;
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM files"), "3");
+  files.truncate = false;
+  StepOutcome dup = RunCopyRowsStep(files, env_);
+  EXPECT_FALSE(dup.ok);
+  EXPECT_THAT(dup.message, HasSubstr("duplicate key value violates unique constraint"));
+}
+
+TEST_F(CopyRowsTest, MatchWithoutSavedValuesFailsClearly) {
+  CopyRowsStep traces = Step("traces");
+  traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};
+  StepOutcome o = RunCopyRowsStep(traces, env_);
+  ASSERT_FALSE(o.ok);
+  EXPECT_EQ(o.message,
+            "step sample-files saved no values of column id (it must be a copy_rows step of this "
+            "run that copies that column)");
+}
+
+TEST_F(CopyRowsTest, CancelStopsBothSides) {
+  CopyRowsStep files = Step("files");
+  files.where = T("pg_sleep(0.01) IS NOT NULL");  // 1000 rows: 10 s
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    env_.cancel_flag = true;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  StepOutcome o = RunCopyRowsStep(files, env_);
+  canceller.join();
+  EXPECT_FALSE(o.ok);
+  EXPECT_THAT(o.message, HasSubstr("cancelled"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM files"), "0");
+}
+
+TEST_F(CopyRowsTest, DryRunDescribesAndCopiesNothing) {
+  env_.dry = DryRun::kYes;
+  CopyRowsStep files = Step("files");
+  files.order_by = T("id");
+  files.every = T("10");
+  files.limit = T("5");
+  StepOutcome o = RunCopyRowsStep(files, env_);
+  ASSERT_TRUE(o.ok);
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM files"), "0");
+  EXPECT_THAT(env_.out.Text(), HasSubstr("row_number() OVER (ORDER BY id)"));
+}
+
+}  // namespace
+}  // namespace runbook

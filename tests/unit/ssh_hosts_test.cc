@@ -1,0 +1,256 @@
+// Tests of the ssh pieces that need no sshd: argv, the remote script (run here with sh), conninfo.
+// tests/integration/ssh_test.cc runs them against a real sshd.
+#include "engine/ssh_hosts.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace runbook {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using namespace std::chrono_literals;
+
+// Alive and not a zombie waiting for init (polls up to 3 s for it to go).
+bool StillAlive(pid_t pid) {
+  for (int i = 0; i < 150; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string content;
+    if (!std::getline(stat, content)) return false;
+    size_t paren = content.rfind(')');
+    if (paren != std::string::npos && content.size() > paren + 2 && content[paren + 2] == 'Z') {
+      return false;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+class RecordingSink : public OutputSink {
+ public:
+  void Line(Stream stream, std::string_view line) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    (stream == Stream::kStdout ? out : err).emplace_back(line);
+  }
+  std::vector<std::string> out;
+  std::vector<std::string> err;
+
+ private:
+  std::mutex mu_;
+};
+
+TEST(SshArgvTest, HostOptionsFirstThenOursThenDestination) {
+  Host h;
+  h.ssh = "jane@db.example.org";
+  h.port = 2222;
+  h.identity_file = "/keys/id";
+  h.options = {"ConnectTimeout=3"};
+  std::vector<std::string> argv = SshArgv(h, "/run/x/ssh-0", {"-O", "check"});
+  ASSERT_GE(argv.size(), 8u);
+  EXPECT_EQ(argv[0], "ssh");
+  EXPECT_EQ(argv[1], "-o");
+  EXPECT_EQ(argv[2], "ConnectTimeout=3");  // first value wins in ssh: the host's
+  auto has = [&](const std::string& word) {
+    return std::find(argv.begin(), argv.end(), word) != argv.end();
+  };
+  EXPECT_TRUE(has("BatchMode=yes"));
+  EXPECT_TRUE(has("ConnectTimeout=10"));
+  EXPECT_TRUE(has("ServerAliveInterval=15"));
+  EXPECT_TRUE(has("ServerAliveCountMax=3"));
+  EXPECT_TRUE(has("ControlMaster=auto"));
+  EXPECT_TRUE(has("ControlPath=/run/x/ssh-0"));
+  EXPECT_TRUE(has("2222"));
+  EXPECT_TRUE(has("/keys/id"));
+  EXPECT_THAT(std::vector<std::string>(argv.end() - 4, argv.end()),
+              ElementsAre("-O", "check", "--", "jane@db.example.org"));
+}
+
+TEST(SshArgvTest, PercentInControlPathIsEscaped) {
+  Host h;
+  h.ssh = "h";
+  std::vector<std::string> argv = SshArgv(h, "/tmp/a%b/ssh-0");
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "ControlPath=/tmp/a%%b/ssh-0"), argv.end());
+}
+
+TEST(RemoteInvocationTest, EnvValuesTravelOnStdinOnly) {
+  ProcessSpec spec;
+  spec.argv = {"pg_dump", "jane"};
+  spec.env = {{"PGPASSWORD", "hunter2-secret"}, {"WORKDIR", "/tmp/x"}};
+  auto inv = BuildRemoteInvocation(spec);
+  ASSERT_TRUE(inv.ok()) << inv.message();
+  EXPECT_THAT(inv->command, Not(HasSubstr("hunter2")));
+  EXPECT_THAT(inv->command, Not(HasSubstr("/tmp/x")));
+  EXPECT_THAT(inv->command, HasSubstr("PGPASSWORD="));
+  EXPECT_THAT(inv->stdin_data, HasSubstr("hunter2-secret"));
+  EXPECT_EQ(std::count(inv->stdin_data.begin(), inv->stdin_data.end(), '\n'), 2);
+  EXPECT_EQ(inv->command.find('\n'), std::string::npos);  // one line for any login shell
+}
+
+TEST(RemoteInvocationTest, SudoPrefixBecomesTheOuterCommand) {
+  ProcessSpec spec;
+  spec.argv = {"sudo", "-n", "-u", "postgres", "--", "psql", "-c", "select 1"};
+  auto inv = BuildRemoteInvocation(spec);
+  ASSERT_TRUE(inv.ok());
+  EXPECT_TRUE(inv->command.starts_with("exec sudo -n -u postgres -- sh -c ")) << inv->command;
+}
+
+TEST(RemoteInvocationTest, RejectsBadEnvNameAndEmptyCommand) {
+  ProcessSpec spec;
+  spec.argv = {"true"};
+  spec.env = {{"A-B", "x"}};
+  EXPECT_EQ(BuildRemoteInvocation(spec).message(), "invalid environment variable name 'A-B'");
+  spec.env.clear();
+  spec.argv.clear();
+  EXPECT_EQ(BuildRemoteInvocation(spec).message(), "empty command");
+}
+
+// The remote script run by a local sh: what sshd would run, minus ssh.
+class RemoteScriptTest : public ::testing::Test {
+ protected:
+  ProcessResult RunLocally(const ProcessSpec& spec, const CancelToken& cancel = CancelToken()) {
+    auto inv = BuildRemoteInvocation(spec);
+    EXPECT_TRUE(inv.ok()) << inv.message();
+    ProcessSpec local;
+    local.argv = {"sh", "-c", inv->command};
+    local.stdin_data = inv->stdin_data;
+    local.keep_stdin_open = true;
+    local.timeout = spec.timeout.count() ? spec.timeout : Duration(20s);
+    local.kill_grace = spec.kill_grace;
+    return runner_->Run(local, &sink_, cancel);
+  }
+  std::unique_ptr<ProcessRunner> runner_ = MakeSystemProcessRunner();
+  RecordingSink sink_;
+};
+
+TEST_F(RemoteScriptTest, RunsArgvWithEnvAndCwdAndMarkers) {
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "pwd; printf '[%s]\\n' \"$A\" \"$B\" \"$C\" \"$1\"; exit 4", "sh",
+               "it's $HOME *"};
+  spec.env = {{"A", "two words"}, {"B", "multi\nline"}, {"C", "q'\"$`\\ end"}};
+  spec.cwd = "/tmp";
+  ProcessResult r = RunLocally(spec);
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(sink_.out, ElementsAre("/tmp", "[two words]", "[multi", "line]", "[q'\"$`\\ end]",
+                                     "[it's $HOME *]"));
+  EXPECT_THAT(sink_.err,
+              ElementsAre(std::string(kRemoteStartMarker), std::string(kRemoteExitMarker) + "4"));
+}
+
+TEST_F(RemoteScriptTest, EnvDoesNotChangeTheWrapperItself) {
+  // A step's PATH or IFS applies to the command, not to the script that starts it.
+  ProcessSpec spec;
+  spec.argv = {"/bin/sh", "-c", "echo \"$PATH\""};
+  spec.env = {{"PATH", "/nowhere"}, {"IFS", "x"}};
+  ProcessResult r = RunLocally(spec);
+  EXPECT_TRUE(r.ok()) << r.Describe();
+  EXPECT_THAT(sink_.out, ElementsAre("/nowhere"));
+}
+
+TEST_F(RemoteScriptTest, MissingDirectoryFails) {
+  ProcessSpec spec;
+  spec.argv = {"true"};
+  spec.cwd = "/nonexistent/dir";
+  ProcessResult r = RunLocally(spec);
+  EXPECT_EQ(r.exit_code, 125);
+  ASSERT_FALSE(sink_.err.empty());
+  EXPECT_THAT(sink_.err[0], HasSubstr("/nonexistent/dir"));
+}
+
+TEST_F(RemoteScriptTest, EndOfInputKillsTheCommandGroup) {
+  // The session's input ends 0.5 s in, as when sshd drops a session whose client went away.
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "echo $$; sleep 60 & echo $!; wait"};
+  spec.kill_grace = 1s;
+  auto inv = BuildRemoteInvocation(spec);
+  ASSERT_TRUE(inv.ok());
+  ProcessSpec local;
+  local.argv = {"sh", "-c", "(printf %s \"$DATA\"; sleep 0.5) | sh -c \"$CMD\""};
+  local.env = {{"DATA", inv->stdin_data}, {"CMD", inv->command}};
+  local.timeout = 10s;
+  auto start = std::chrono::steady_clock::now();
+  ProcessResult r = runner_->Run(local, &sink_, CancelToken());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM);
+  ASSERT_EQ(sink_.out.size(), 2u);
+  for (const std::string& pid : sink_.out) EXPECT_FALSE(StillAlive(std::stoi(pid))) << pid;
+}
+
+TEST_F(RemoteScriptTest, LeftoverHoldingOutputIsKilled) {
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "(sleep 30; echo late) & echo early"};
+  auto start = std::chrono::steady_clock::now();
+  ProcessResult r = RunLocally(spec);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_TRUE(r.ok()) << r.Describe();
+  EXPECT_THAT(sink_.out, ElementsAre("early"));
+}
+
+TEST_F(RemoteScriptTest, DetachedLeftoverIsLeftAlone) {
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "sleep 3 >/dev/null 2>&1 & echo $!"};
+  ProcessResult r = RunLocally(spec);
+  EXPECT_TRUE(r.ok()) << r.Describe();
+  ASSERT_EQ(sink_.out.size(), 1u);
+  pid_t pid = std::stoi(sink_.out[0]);
+  EXPECT_EQ(kill(pid, 0), 0);
+  kill(pid, SIGKILL);
+}
+
+TEST(ConninfoTest, ParsesQuotedAndEscapedValues) {
+  auto c =
+      ParseConninfo(" host = /var/run/postgresql dbname='my db' password='it\\'s' user=a\\ b ");
+  ASSERT_TRUE(c.ok()) << c.message();
+  EXPECT_THAT(*c, ElementsAre(std::pair<std::string, std::string>("host", "/var/run/postgresql"),
+                              std::pair<std::string, std::string>("dbname", "my db"),
+                              std::pair<std::string, std::string>("password", "it's"),
+                              std::pair<std::string, std::string>("user", "a b")));
+  EXPECT_EQ(FormatConninfo(*c),
+            "host=/var/run/postgresql dbname='my db' password='it\\'s' user='a b'");
+  auto again = ParseConninfo(FormatConninfo(*c));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *c);
+}
+
+TEST(ConninfoTest, Errors) {
+  EXPECT_FALSE(ParseConninfo("host").ok());
+  EXPECT_FALSE(ParseConninfo("host='x").ok());
+  EXPECT_THAT(ParseConninfo("postgresql://u@h/db").message(), HasSubstr("URI"));
+}
+
+TEST(ConninfoTest, TunnelEndpoints) {
+  auto ep = [](const std::string& text) {
+    auto c = ParseConninfo(text);
+    EXPECT_TRUE(c.ok());
+    auto e = TunnelEndpoint(*c);
+    return e.ok() ? e->remote + " " + e->port : "error: " + e.message();
+  };
+  EXPECT_EQ(ep("dbname=jane"), "/var/run/postgresql/.s.PGSQL.5432 5432");
+  EXPECT_EQ(ep("host=/tmp port=5433 dbname=jane"), "/tmp/.s.PGSQL.5433 5433");
+  EXPECT_EQ(ep("host=db.internal dbname=jane"), "db.internal:5432 5432");
+  EXPECT_EQ(ep("host=db hostaddr=10.0.0.5 port=6432"), "10.0.0.5:6432 6432");
+  EXPECT_EQ(ep("host=::1"), "[::1]:5432 5432");
+  EXPECT_EQ(ep("host=a,b"), "error: a tunnelled database must name one host, not a list");
+}
+
+TEST(ConninfoTest, RewriteReplacesHostAndPort) {
+  auto c = ParseConninfo("host=db hostaddr=10.0.0.5 port=6432 dbname=jane user=jane");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(RewriteConninfo(*c, "/run/r/pg0", "6432"),
+            "dbname=jane user=jane host=/run/r/pg0 port=6432");
+}
+
+}  // namespace
+}  // namespace runbook

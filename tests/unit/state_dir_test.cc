@@ -1,0 +1,177 @@
+#include "engine/state_dir.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+namespace runbook {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Sets or unsets an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+class StateDirTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string templ = (fs::temp_directory_path() / "state_dir_test.XXXXXX").string();
+    ASSERT_NE(mkdtemp(templ.data()), nullptr);
+    dir_ = templ;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  static unsigned Mode(const std::string& path) {
+    struct stat st;
+    EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+    return st.st_mode & 07777;
+  }
+  std::string dir_;
+};
+
+TEST(StateDirPathTest, EnvironmentPrecedence) {
+  ScopedEnv home("HOME", "/home/jane");
+  {
+    ScopedEnv a("RUNBOOK_STATE_DIR", "/srv/state");
+    ScopedEnv b("XDG_STATE_HOME", "/xdg");
+    EXPECT_EQ(StateDir(), "/srv/state");
+  }
+  {
+    ScopedEnv a("RUNBOOK_STATE_DIR", "");
+    ScopedEnv b("XDG_STATE_HOME", "/xdg");
+    EXPECT_EQ(StateDir(), "/xdg/runbook");
+  }
+  {
+    ScopedEnv a("RUNBOOK_STATE_DIR", nullptr);
+    ScopedEnv b("XDG_STATE_HOME", "relative/ignored");
+    EXPECT_EQ(StateDir(), "/home/jane/.local/state/runbook");
+  }
+  {
+    ScopedEnv a("RUNBOOK_STATE_DIR", nullptr);
+    ScopedEnv b("XDG_STATE_HOME", nullptr);
+    EXPECT_EQ(StateDir(), "/home/jane/.local/state/runbook");
+  }
+}
+
+TEST(StateDirPathTest, Paths) {
+  EXPECT_EQ(RunDir("/s", "clone-prod", "20261125T054302Z-3fa9"),
+            "/s/clone-prod/runs/20261125T054302Z-3fa9");
+  EXPECT_EQ(JournalPath("/s/x/runs/r"), "/s/x/runs/r/journal.jsonl");
+  EXPECT_EQ(StepLogPath("/s/x/runs/r", "migrate"), "/s/x/runs/r/logs/migrate.log");
+  EXPECT_EQ(LockPath("/s", "clone-prod"), "/s/clone-prod/lock");
+}
+
+TEST(StateDirPathTest, RunIds) {
+  auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(1795585382999));
+  EXPECT_EQ(FormatRunId(t, 0x3fa9), "20261125T054302Z-3fa9");
+  EXPECT_EQ(FormatRunId(t, 0x12345), "20261125T054302Z-2345");
+  EXPECT_EQ(FormatRunId(t, 7), "20261125T054302Z-0007");
+  EXPECT_TRUE(IsRunId("20261125T054302Z-3fa9"));
+  EXPECT_TRUE(IsRunId(NewRunId()));
+  EXPECT_FALSE(IsRunId("20261125T054302Z-3FA9"));
+  EXPECT_FALSE(IsRunId("20261125T054302Z-3fa"));
+  EXPECT_FALSE(IsRunId("20261125X054302Z-3fa9"));
+  EXPECT_FALSE(IsRunId("tmp"));
+  // Ids sort by time.
+  auto later = t + std::chrono::seconds(1);
+  EXPECT_LT(FormatRunId(t, 0xffff), FormatRunId(later, 0));
+}
+
+TEST(StateDirPathTest, RunbookNames) {
+  EXPECT_TRUE(IsValidRunbookName("clone-prod"));
+  EXPECT_TRUE(IsValidRunbookName("0day"));
+  EXPECT_FALSE(IsValidRunbookName(""));
+  EXPECT_FALSE(IsValidRunbookName("-x"));
+  EXPECT_FALSE(IsValidRunbookName("../x"));
+  EXPECT_FALSE(IsValidRunbookName("Clone"));
+}
+
+TEST_F(StateDirTest, CreateRunDirMakesPrivateUniqueDirectories) {
+  const std::string state = dir_ + "/deep/state";
+  std::set<std::string> ids;
+  for (int i = 0; i < 50; ++i) {  // many in the same second: ids must still differ
+    auto run = CreateRunDir(state, "clone-prod");
+    ASSERT_TRUE(run.ok()) << run.message();
+    EXPECT_TRUE(ids.insert(run->run_id).second);
+    EXPECT_EQ(run->name, "clone-prod");
+    EXPECT_EQ(run->dir, RunDir(state, "clone-prod", run->run_id));
+    EXPECT_EQ(run->journal, run->dir + "/journal.jsonl");
+    EXPECT_TRUE(fs::is_directory(run->dir + "/logs"));
+    EXPECT_FALSE(fs::exists(run->journal)) << "the journal is Journal::Create's job";
+  }
+  EXPECT_EQ(Mode(dir_ + "/deep"), 0700u);
+  EXPECT_EQ(Mode(state), 0700u);
+  EXPECT_EQ(Mode(state + "/clone-prod/runs"), 0700u);
+  EXPECT_EQ(Mode(RunDir(state, "clone-prod", *ids.begin())), 0700u);
+}
+
+TEST_F(StateDirTest, CreateRunDirRefusesBadNames) {
+  auto run = CreateRunDir(dir_, "../escape");
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.message(), "invalid runbook name '../escape' for the state directory");
+}
+
+TEST_F(StateDirTest, MakeDirsRefusesAFileInTheWay) {
+  ASSERT_TRUE(MakeDirs(dir_ + "/a").ok());
+  fclose(fopen((dir_ + "/a/file").c_str(), "w"));
+  Status s = MakeDirs(dir_ + "/a/file/b");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "cannot create directory " + dir_ + "/a/file: not a directory");
+}
+
+TEST_F(StateDirTest, ListFindLatest) {
+  EXPECT_TRUE(ListRuns(dir_ + "/missing", "").empty());
+  EXPECT_FALSE(LatestRun(dir_, "clone-prod").has_value());
+  for (const auto& [name, id] :
+       std::vector<std::pair<std::string, std::string>>{{"clone-prod", "20261125T054302Z-3fa9"},
+                                                        {"clone-prod", "20261124T000000Z-0000"},
+                                                        {"reindex", "20261125T010000Z-aaaa"},
+                                                        {"clone-prod", "not-a-run"}}) {
+    fs::create_directories(RunDir(dir_, name, id));
+  }
+  fs::create_directories(dir_ + "/Not_A_Runbook/runs/20261125T010000Z-bbbb");
+
+  std::vector<RunInfo> all = ListRuns(dir_, "");
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].run_id, "20261124T000000Z-0000");
+  EXPECT_EQ(all[1].run_id, "20261125T010000Z-aaaa");
+  EXPECT_EQ(all[1].name, "reindex");
+  EXPECT_EQ(all[2].run_id, "20261125T054302Z-3fa9");
+  EXPECT_EQ(all[2].journal, RunDir(dir_, "clone-prod", all[2].run_id) + "/journal.jsonl");
+
+  EXPECT_EQ(ListRuns(dir_, "clone-prod").size(), 2u);
+  EXPECT_EQ(LatestRun(dir_, "clone-prod")->run_id, "20261125T054302Z-3fa9");
+  EXPECT_EQ(LatestRun(dir_, "reindex")->run_id, "20261125T010000Z-aaaa");
+
+  auto found = FindRun(dir_, "20261125T010000Z-aaaa");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->name, "reindex");
+  EXPECT_FALSE(FindRun(dir_, "20261125T010000Z-cccc").has_value());
+  EXPECT_FALSE(FindRun(dir_, "not-a-run").has_value());
+}
+
+}  // namespace
+}  // namespace runbook

@@ -112,8 +112,17 @@ TEST(ValidateTest, CyclesAreReportedOnce) {
                    "    run: 'true'\n"
                    "  - id: c\n"
                    "    needs: [b]\n"
+                   "    run: 'true'\n"
+                   // Indirect needs are still checked when there is a cycle.
+                   "  - id: d\n"
+                   "    needs: [a]\n"
+                   "    if: steps.b.outcome\n"
+                   "    run: 'true'\n"
+                   "  - id: e\n"
+                   "    if: steps.a.outcome\n"
                    "    run: 'true'\n"),
-            (Lines{"8:13: dependency cycle: a -> c -> b -> a"}));
+            (Lines{"8:13: dependency cycle: a -> c -> b -> a",
+                   "21:9: step 'e' uses steps.a.outcome but does not need a"}));
 }
 
 TEST(ValidateTest, UnknownNamesInTemplatesWithSuggestions) {
@@ -308,6 +317,37 @@ TEST(ValidateTest, SqlNeedsExactlyOneOfQueryAndFile) {
   ValidateRunbook(rb, &diags);
   ASSERT_EQ(diags.errors().size(), 1u);
   EXPECT_EQ(diags.errors()[0].ToString(), "s.yaml:5:5: sql needs exactly one of query and file");
+}
+
+TEST(ValidateTest, IndirectNeedsWithManyTargets) {
+  // Two chains of 150 steps; step i uses the outcome of step i-100. In chain A (0-149) that is
+  // an ancestor; in chain B (150-299) it is one only from step 250 on. 200 distinct targets:
+  // more than one 64-target batch.
+  Runbook rb;
+  rb.name = "t";
+  rb.hosts.push_back(LocalHost());
+  for (int i = 0; i < 300; ++i) {
+    Step s;
+    s.id = "s" + std::to_string(i);
+    s.loc = {InternFileName("m.yaml"), i + 1, 1};
+    s.kind = ManualStep{Text{"x", {}}};
+    if (i != 0 && i != 150) s.needs.push_back({"s" + std::to_string(i - 1), {}});
+    if (i >= 100) {
+      Text cond;
+      cond.raw = "steps.s" + std::to_string(i - 100) + ".outcome";
+      cond.loc = s.loc;
+      s.if_expr = cond;
+    }
+    rb.steps.push_back(std::move(s));
+  }
+  Diagnostics diags;
+  ValidateRunbook(rb, &diags);
+  diags.SortByLocation();
+  ASSERT_EQ(diags.errors().size(), 100u);
+  EXPECT_EQ(diags.errors().front().ToString(),
+            "m.yaml:151:1: step 's150' uses steps.s50.outcome but does not need s50");
+  EXPECT_EQ(diags.errors().back().ToString(),
+            "m.yaml:250:1: step 's249' uses steps.s149.outcome but does not need s149");
 }
 
 TEST(ValidateTest, LargeRunbookIsFast) {

@@ -36,7 +36,7 @@ std::optional<Text> ReadText(const DocNode& n, std::string_view what, Diagnostic
     ReportType(n, "a string", what, d);
     return std::nullopt;
   }
-  return Text{n.scalar, n.loc};
+  return Text{n.scalar, n.loc, n.raw_col};
 }
 
 std::optional<NameRef> ReadName(const DocNode& n, std::string_view what, Diagnostics* d) {
@@ -58,7 +58,7 @@ std::optional<bool> ReadBool(const DocNode& n, std::string_view what, Diagnostic
 }
 
 std::optional<int64_t> ReadInt(const DocNode& n, std::string_view what, int64_t min, int64_t max,
-                                Diagnostics* d) {
+                               Diagnostics* d) {
   if (n.IsScalar()) {
     const std::string& s = n.scalar;
     int64_t v = 0;
@@ -96,7 +96,8 @@ std::optional<Duration> ReadDuration(const DocNode& n, std::string_view what, Di
 
 std::optional<std::vector<Text>> ReadTextList(const DocNode& n, std::string_view what,
                                               AllowSingle single, Diagnostics* d) {
-  if (n.IsScalar() && single == AllowSingle::kYes) return std::vector<Text>{{n.scalar, n.loc}};
+  if (n.IsScalar() && single == AllowSingle::kYes)
+    return std::vector<Text>{{n.scalar, n.loc, n.raw_col}};
   if (!n.IsSeq()) {
     ReportType(n, "a list of strings", what, d);
     return std::nullopt;
@@ -110,7 +111,7 @@ std::optional<std::vector<Text>> ReadTextList(const DocNode& n, std::string_view
       ok = false;
       continue;
     }
-    out.push_back({item.scalar, item.loc});
+    out.push_back({item.scalar, item.loc, item.raw_col});
   }
   if (!ok) return std::nullopt;
   return out;
@@ -147,7 +148,9 @@ MapReader::MapReader(const DocNode& node, std::string context,
   }
 }
 
-const DocNode* MapReader::Get(std::string_view key) const { return ok_ ? node_.Find(key) : nullptr; }
+const DocNode* MapReader::Get(std::string_view key) const {
+  return ok_ ? node_.Find(key) : nullptr;
+}
 
 const DocNode* MapReader::GetKey(std::string_view key) const {
   if (!ok_) return nullptr;
@@ -161,8 +164,7 @@ const DocNode* MapReader::Require(std::string_view key) const {
   if (!ok_) return nullptr;
   const DocNode* v = node_.Find(key);
   if (!v) {
-    diags_->Error(node_.loc,
-                  "missing required key '" + std::string(key) + "' in " + context_);
+    diags_->Error(node_.loc, "missing required key '" + std::string(key) + "' in " + context_);
   }
   return v;
 }

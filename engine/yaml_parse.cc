@@ -70,6 +70,18 @@ class TreeBuilder {
     }
     n.kind = DocNode::Kind::kScalar;
     n.scalar.assign(value);
+    // Verbatim on one line: the source span is the value itself (plus its two quotes), so no
+    // escape, folding or multi-byte character shifts columns inside it.
+    if (ev.start_mark.line == ev.end_mark.line) {
+      const size_t width = ev.end_mark.column - ev.start_mark.column;
+      if (sc.style == YAML_PLAIN_SCALAR_STYLE && width == value.size()) {
+        n.raw_col = n.loc.col;
+      } else if ((sc.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                  sc.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) &&
+                 width == value.size() + 2) {
+        n.raw_col = n.loc.col + 1;
+      }
+    }
     Finish(std::move(n), anchor);
   }
 
@@ -85,8 +97,8 @@ class TreeBuilder {
       anchors_[open.anchor] = AnchorEntry{};
     }
     if (tag && std::string_view(reinterpret_cast<const char*>(tag)) != "!") {
-      Error(open.node.loc,
-            "YAML tags are not supported ('" + std::string(reinterpret_cast<const char*>(tag)) + "')");
+      Error(open.node.loc, "YAML tags are not supported ('" +
+                               std::string(reinterpret_cast<const char*>(tag)) + "')");
     }
     if (stack_.size() >= kMaxDepth) {
       return Fatal(open.node.loc, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
@@ -124,7 +136,7 @@ class TreeBuilder {
   static constexpr size_t kMaxDepth = 1000;
 
   struct OpenNode {
-    DocNode node;          // children are on scratch_ from index `first` until closed
+    DocNode node;  // children are on scratch_ from index `first` until closed
     size_t first = 0;
     std::string anchor;
     std::string sink_key;  // non-empty: items go to the sink

@@ -13,7 +13,7 @@ std::optional<Command> ParseCommand(const DocNode& value, std::string_view what,
       return std::nullopt;
     }
     c.shell = true;
-    c.words.push_back({value.scalar, value.loc});
+    c.words.push_back({value.scalar, value.loc, value.raw_col});
     return c;
   }
   if (value.IsSeq()) {
@@ -31,8 +31,7 @@ std::optional<Command> ParseCommand(const DocNode& value, std::string_view what,
   return std::nullopt;
 }
 
-std::optional<RunStep> ParseRunStep(const DocNode& value, const std::string&,
-                                    Diagnostics* diags) {
+std::optional<RunStep> ParseRunStep(const DocNode& value, const std::string&, Diagnostics* diags) {
   std::optional<Command> c = ParseCommand(value, "'run'", diags);
   if (!c) return std::nullopt;
   return RunStep{std::move(*c)};

@@ -27,8 +27,8 @@ struct DocNode {
   // Scalars only: the column of the value's first character when the value is written verbatim
   // on one line (plain, or quoted without escapes), else 0. See Text::raw_col.
   int32_t raw_col = 0;
-  Location loc;        // where the node starts
-  std::string scalar;  // scalars only: the value as YAML decoded it
+  Location loc;         // where the node starts
+  std::string scalar;   // scalars only: the value as YAML decoded it
   // Sequences: the items. Mappings: key, value, key, value, ... (keys are scalar nodes).
   std::vector<DocNode> children;
 

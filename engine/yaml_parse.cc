@@ -97,8 +97,8 @@ class TreeBuilder {
       anchors_[open.anchor] = AnchorEntry{};
     }
     if (tag && std::string_view(reinterpret_cast<const char*>(tag)) != "!") {
-      Error(open.node.loc, "YAML tags are not supported ('" +
-                               std::string(reinterpret_cast<const char*>(tag)) + "')");
+      Error(open.node.loc,
+            "YAML tags are not supported ('" + std::string(reinterpret_cast<const char*>(tag)) + "')");
     }
     if (stack_.size() >= kMaxDepth) {
       return Fatal(open.node.loc, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
@@ -136,7 +136,7 @@ class TreeBuilder {
   static constexpr size_t kMaxDepth = 1000;
 
   struct OpenNode {
-    DocNode node;  // children are on scratch_ from index `first` until closed
+    DocNode node;          // children are on scratch_ from index `first` until closed
     size_t first = 0;
     std::string anchor;
     std::string sink_key;  // non-empty: items go to the sink

@@ -71,7 +71,7 @@ std::optional<RunInfo> LatestUnfinishedRun(const std::string& state, const std::
     // Only the newest run of each runbook can be resumed; an older one was superseded.
     auto latest = LatestRun(state, rs->runbook);
     if (!latest || latest->run_id != r.run_id) continue;
-    if (!(rs->finished && rs->outcome == "success")) return r;
+    if (Unfinished(*rs)) return r;
   }
   return std::nullopt;
 }

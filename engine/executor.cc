@@ -120,7 +120,7 @@ int Run::Prepare() {
     // A journal without its first record: the engine died creating it; nothing ever ran.
     if (previous_state.run_id.empty() && options_.resume_run_id.empty()) previous.reset();
   }
-  const bool unfinished = previous && !(previous_state.finished && previous_state.outcome == "success");
+  const bool unfinished = previous && Unfinished(previous_state);
 
   if (options_.start == StartMode::kNew && unfinished) {
     c_.reporter->Notice("run " + previous->run_id + " of '" + rb_.name +
@@ -164,6 +164,9 @@ int Run::Prepare() {
     }
     journal_ = std::move(journal).value();
   }
+
+  me.run_id = run_id_;
+  if (Status st = lock_->SetHolder(me); !st.ok()) c_.reporter->Notice(st.message());
 
   scope_ = std::make_unique<RunScope>(&rb_, &loaded_.params, &secrets_, run_id_, run_dir_);
   remote_ = MakeSshHosts(run_dir_, c_.processes);

@@ -93,6 +93,21 @@ RunLock::~RunLock() {
   close(fd_);
 }
 
+Status RunLock::SetHolder(const LockHolder& holder) {
+  json content{{"pid", holder.pid},
+               {"host", holder.host},
+               {"boot_id", holder.boot_id},
+               {"run_id", holder.run_id},
+               {"started", holder.started}};
+  std::string text = content.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  // Informational only, so not fsynced: after power loss the lock is free anyway.
+  if (ftruncate(fd_, 0) != 0 ||
+      pwrite(fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    return Status::Error(Errno("cannot write lock file", path_));
+  }
+  return Status::Ok();
+}
+
 Result<LockAttempt> AcquireRunLock(const std::string& path, const LockHolder& me) {
   using R = Result<LockAttempt>;
   size_t slash = path.rfind('/');
@@ -127,17 +142,7 @@ Result<LockAttempt> AcquireRunLock(const std::string& path, const LockHolder& me
       acquired.process_gone = true;  // the machine rebooted since: no process of then survives
     }
   }
-  json content{{"pid", me.pid},
-               {"host", me.host},
-               {"boot_id", me.boot_id},
-               {"run_id", me.run_id},
-               {"started", me.started}};
-  std::string text = content.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  // Informational only, so not fsynced: after power loss the lock is free anyway.
-  if (ftruncate(fd, 0) != 0 ||
-      pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
-    return R::Error(Errno("cannot write lock file", path));
-  }
+  if (Status s = acquired.lock->SetHolder(me); !s.ok()) return R::Error(s.message());
   return LockAttempt(std::move(acquired));
 }
 

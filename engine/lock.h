@@ -47,6 +47,10 @@ class RunLock {
 
   const std::string& path() const { return path_; }
 
+  // Rewrites the holder's description, e.g. with the run id once it is known (a run takes the
+  // lock before it creates or reopens its run directory).
+  Status SetHolder(const LockHolder& holder);
+
  private:
   const std::string path_;
   const int fd_;

@@ -103,7 +103,7 @@ Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions&
     auto contents = ReadJournal(latest->journal);
     if (contents.ok()) {
       prior = ReplayJournal(contents->records);
-      if (!(prior.finished && prior.outcome == "success")) resume_run = latest->run_id;
+      if (Unfinished(prior)) resume_run = latest->run_id;
     }
   }
   const auto expected = ExpectedSeconds(options.state_dir, rb.name);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
+#include <algorithm>
 #include <unistd.h>
 
 #include "engine/remote_hosts.h"
@@ -92,7 +93,9 @@ Result<DbTarget> StepContext::Database(const NameRef& ref) {
       return Result<DbTarget>::Error("database '" + ref.name + "' needs an ssh tunnel to host '" +
                                      db->tunnel->name + "', which is not available here");
     }
-    auto local = services_->remote->Tunnel(db->tunnel->name, target.conninfo);
+    const Host* host = rb.FindHost(db->tunnel->name);
+    if (!host) return Result<DbTarget>::Error("unknown tunnel host '" + db->tunnel->name + "'");
+    auto local = services_->remote->Tunnel(*host, target.conninfo);
     if (!local.ok()) return Result<DbTarget>::Error(local.message());
     target.conninfo = *local;
   }
@@ -190,6 +193,17 @@ Result<bool> StepContext::AskOperator(const std::string& text) {
                                "run on a terminal, or pass --yes");
   }
   return services_->prompter->Confirm(text);
+}
+
+std::vector<std::string> StepContext::MatchedColumns() const {
+  std::vector<std::string> columns;
+  for (const Step& s : services_->scope->runbook().steps) {
+    const auto* copy = std::get_if<CopyRowsStep>(&s.kind);
+    if (!copy || !copy->match || copy->match->step.name != step_.id) continue;
+    const std::string& column = copy->match->parent_column;
+    if (std::find(columns.begin(), columns.end(), column) == columns.end()) columns.push_back(column);
+  }
+  return columns;
 }
 
 Status StepContext::SaveData(const std::string& key, const std::string& value) {

@@ -68,6 +68,10 @@ class StepContext : public StepEnv, private OutputSink {
   Result<bool> AskOperator(const std::string& text) override;
   OutputSink& Out() override { return *this; }
   const CancelToken& Cancel() const override { return services_->cancel; }
+  std::optional<std::chrono::steady_clock::time_point> Deadline() const override {
+    return deadline_;
+  }
+  std::vector<std::string> MatchedColumns() const override;
   Status SaveData(const std::string& key, const std::string& value) override;
   std::optional<std::string> LoadData(const std::string& step_id, const std::string& key) override;
 

@@ -179,6 +179,25 @@ class FakeStepEnv : public StepEnv {
     return run_on(host, spec, sink);
   }
 
+  // A command runs as /bin/sh -c (or its argv) on "local" through RunOn, words taken as written.
+  ProcessResult RunCommand(const Command& command, const std::optional<NameRef>& host,
+                           OutputSink* sink) override {
+    ProcessSpec spec;
+    if (command.shell) {
+      spec.argv = {"/bin/sh", "-c", command.words.at(0).raw};
+    } else {
+      for (const Text& w : command.words) spec.argv.push_back(w.raw);
+    }
+    return RunOn(host ? host->name : "local", spec, sink);
+  }
+
+  Result<bool> AskOperator(const std::string& text) override {
+    questions.push_back(text);
+    return answer;
+  }
+  std::vector<std::string> questions;
+  bool answer = true;
+
   OutputSink& Out() override { return out; }
   const CancelToken& Cancel() const override { return token_; }
   std::optional<std::chrono::steady_clock::time_point> Deadline() const override {

@@ -94,6 +94,19 @@ TEST_F(LockTest, AcquireWritesHolderAndReleaseEmptiesTheFile) {
   EXPECT_FALSE(acquired->took_over.has_value()) << "a clean release is not stale";
 }
 
+TEST_F(LockTest, SetHolderAddsTheRunIdLater) {
+  LockHolder me = Me("");
+  auto attempt = AcquireRunLock(path_, me);
+  ASSERT_TRUE(attempt.ok()) << attempt.message();
+  auto& acquired = std::get<LockAcquired>(attempt.value());
+  me.run_id = "20261125T054302Z-ab12";
+  ASSERT_TRUE(acquired.lock->SetHolder(me).ok());
+  auto busy = AcquireRunLock(path_, Me("other"));
+  ASSERT_TRUE(busy.ok());
+  ASSERT_TRUE(std::holds_alternative<LockBusy>(busy.value()));
+  EXPECT_EQ(std::get<LockBusy>(busy.value()).holder.run_id, "20261125T054302Z-ab12");
+}
+
 TEST_F(LockTest, AnotherProcessHoldsItUntilKilledThenItIsTakenOver) {
   int ready[2];
   ASSERT_EQ(pipe(ready), 0);

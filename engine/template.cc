@@ -62,6 +62,12 @@ bool IsAllDigits(std::string_view s) {
   return true;
 }
 
+// An expression quoted in a message, cut short when long.
+std::string Abbreviated(const std::string& text) {
+  constexpr size_t kMax = 120;
+  return text.size() <= kMax ? text : text.substr(0, kMax - 3) + "...";
+}
+
 // Returns the offset of the "}}" closing the expression that starts at `from` (just after "${{"),
 // skipping quoted literals; npos when there is none.
 size_t FindClose(const std::string& raw, size_t from) {
@@ -110,7 +116,15 @@ class ExprParser {
 
  private:
   bool Fail(size_t at, std::string message, SyntaxError* error) {
-    if (error->message.empty()) *error = {at, std::move(message) + " in " + expr_->text};
+    if (error->message.empty())
+      *error = {at, std::move(message) + " in " + Abbreviated(expr_->text)};
+    return false;
+  }
+
+  // Bounds the recursion of nested ( and !, so no input can exhaust the stack.
+  bool Deeper(SyntaxError* error) {
+    if (++depth_ <= kMaxDepth) return true;
+    Fail(pos_, "expression nested too deeply", error);
     return false;
   }
 
@@ -169,8 +183,10 @@ class ExprParser {
   int ParseNot(SyntaxError* error) {
     SkipSpace();
     if (pos_ < end_ && raw_[pos_] == '!' && !(pos_ + 1 < end_ && raw_[pos_ + 1] == '=')) {
+      if (!Deeper(error)) return -1;
       ++pos_;
       int operand = ParseNot(error);
+      --depth_;
       if (operand < 0) return -1;
       return Add({Node::Op::kNot, "", -1, operand, -1});
     }
@@ -201,8 +217,10 @@ class ExprParser {
     }
     char c = raw_[pos_];
     if (c == '(') {
+      if (!Deeper(error)) return -1;
       size_t open = pos_++;
       int inner = ParseOr(error);
+      --depth_;
       if (inner < 0) return -1;
       if (!Accept(")")) {
         Fail(open, "'(' without a matching ')'", error);
@@ -310,7 +328,10 @@ class ExprParser {
     return Add(std::move(node));
   }
 
+  static constexpr int kMaxDepth = 64;
+
   const std::string& raw_;
+  int depth_ = 0;
   size_t pos_;
   size_t end_;
   ParsedTemplate* out_;

@@ -1,5 +1,7 @@
 #include "engine/validate.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -60,7 +62,7 @@ class Validator {
     for (int i = 0; i < static_cast<int>(rb_.finally.size()); ++i) {
       CheckStep(rb_.finally[i], {true, i});
     }
-    (void)BuildGraph(rb_, diags_);  // reports cycles
+    ResolvePending(BuildGraph(rb_, diags_));  // BuildGraph reports cycles
   }
 
  private:
@@ -122,11 +124,68 @@ class Validator {
     return false;
   }
 
-  // Whether the step at `at` runs after `target` has finished, for sure: a dependency for a
-  // step; any step, or an earlier finally step, for a finally step.
-  bool RunsAfter(StepPos at, StepPos target) {
-    if (at.in_finally) return !target.in_finally || target.index < at.index;
-    return !target.in_finally && Needs(at.index, target.index);
+  // Reports `message` at `loc` unless the step at `at` surely runs after `target` has finished:
+  // `target` is among its needs, directly or not; for a finally step, `target` is a step or an
+  // earlier finally step. Indirect needs are settled at the end, all at once (ResolvePending).
+  void RequireRunsAfter(StepPos at, StepPos target, const Location& loc, std::string message) {
+    bool ok;
+    if (at.in_finally) {
+      ok = !target.in_finally || target.index < at.index;
+    } else if (target.in_finally) {
+      ok = false;
+    } else {
+      ok = std::find(deps_[at.index].begin(), deps_[at.index].end(), target.index) !=
+           deps_[at.index].end();
+      if (!ok) {
+        pending_.push_back({at.index, target.index, loc, std::move(message)});
+        return;
+      }
+    }
+    if (!ok) diags_->Error(loc, std::move(message));
+  }
+
+  // Answers the pending "does step A need step B, indirectly" questions. Along a topological
+  // order, each step gets a bit mask of which of 64 target steps it needs: one pass over the
+  // graph per 64 distinct targets, O((V + E) * T / 64), where a search per question would be
+  // O(V + E) each (minutes for 100k steps that each use the outcome of a distant ancestor).
+  void ResolvePending(const Result<Graph>& graph) {
+    if (pending_.empty()) return;
+    if (!graph.ok()) {  // a cycle: no order; search for each question
+      for (PendingNeed& q : pending_) {
+        if (!Needs(q.from, q.target)) diags_->Error(q.loc, std::move(q.message));
+      }
+      return;
+    }
+    std::sort(pending_.begin(), pending_.end(),
+              [](const PendingNeed& a, const PendingNeed& b) { return a.target < b.target; });
+    const size_t n = rb_.steps.size();
+    std::vector<int> bit_of(n, -1);
+    std::vector<uint64_t> mask(n);
+    size_t begin = 0;
+    while (begin < pending_.size()) {
+      // The next batch: up to 64 distinct targets.
+      size_t end = begin;
+      int bits = 0;
+      std::fill(bit_of.begin(), bit_of.end(), -1);
+      while (end < pending_.size() && (bits < 64 || bit_of[pending_[end].target] >= 0)) {
+        int& b = bit_of[pending_[end].target];
+        if (b < 0) b = bits++;
+        ++end;
+      }
+      for (int v : graph->order) {
+        uint64_t m = 0;
+        for (int d : graph->deps[v]) {
+          m |= mask[d];
+          if (bit_of[d] >= 0) m |= uint64_t{1} << bit_of[d];
+        }
+        mask[v] = m;
+      }
+      for (size_t i = begin; i < end; ++i) {
+        PendingNeed& q = pending_[i];
+        if (!(mask[q.from] >> bit_of[q.target] & 1)) diags_->Error(q.loc, std::move(q.message));
+      }
+      begin = end;
+    }
   }
 
   void CheckNeeds(const Step& s, StepPos pos) {
@@ -231,9 +290,10 @@ class Validator {
       if (target == nullptr) {
         diags_->Error(ref.loc, "unknown step '" + ref.name + "' in " + ref.expr +
                                    DidYouMean(ref.name, step_ids_));
-      } else if (!RunsAfter(pos, *target)) {
-        diags_->Error(ref.loc, "step '" + step->id + "' uses steps." + ref.name +
-                                   ".outcome but does not need " + ref.name);
+      } else {
+        RequireRunsAfter(pos, *target, ref.loc,
+                         "step '" + step->id + "' uses steps." + ref.name +
+                             ".outcome but does not need " + ref.name);
       }
     }
   }
@@ -323,9 +383,9 @@ class Validator {
     } else if (target->in_finally == pos.in_finally && target->index == pos.index) {
       diags_->Error(m.step.loc,
                     "match names the step itself: it must be an earlier copy_rows step");
-    } else if (!RunsAfter(pos, *target)) {
-      diags_->Error(m.step.loc,
-                    "match step '" + t.id + "' must run before '" + s.id + "': add it to needs");
+    } else {
+      RequireRunsAfter(pos, *target, m.step.loc,
+                       "match step '" + t.id + "' must run before '" + s.id + "': add it to needs");
     }
   }
 
@@ -393,6 +453,13 @@ class Validator {
   std::vector<std::vector<int>> deps_;  // of rb.steps
   std::vector<int> seen_;
   int stamp_ = 0;
+  struct PendingNeed {
+    int from;
+    int target;
+    Location loc;
+    std::string message;
+  };
+  std::vector<PendingNeed> pending_;
 };
 
 }  // namespace

@@ -13,7 +13,7 @@ std::optional<Command> ParseCommand(const DocNode& value, std::string_view what,
       return std::nullopt;
     }
     c.shell = true;
-    c.words.push_back({value.scalar, value.loc});
+    c.words.push_back({value.scalar, value.loc, value.raw_col});
     return c;
   }
   if (value.IsSeq()) {

@@ -129,6 +129,17 @@ TEST(TemplateTest, MalformedExpressions) {
             "t.yaml:4:23: unexpected '=' in ${{ params.a = 'b' }}");
 }
 
+TEST(TemplateTest, DeepNestingIsAnErrorNotACrash) {
+  Diagnostics diags;
+  CollectConditionRefs(Plain(std::string(100000, '(') + "true"), &diags);
+  CollectConditionRefs(Plain(std::string(100000, '!') + "true"), &diags);
+  ASSERT_EQ(diags.errors().size(), 2u);
+  EXPECT_EQ(diags.errors()[0].loc.col, 10 + 64);
+  EXPECT_NE(diags.errors()[0].message.find("expression nested too deeply in "), std::string::npos);
+  Fixture f;
+  EXPECT_EQ(f.Cond(std::string(64, '(') + "true" + std::string(64, ')')), "true");
+}
+
 TEST(TemplateTest, RendersPlainValues) {
   Fixture f;
   EXPECT_EQ(f.Render("every ${{ params.sample_every }} rows"), "every 500 rows");

@@ -112,24 +112,33 @@ TEST(ValidateTest, CyclesAreReportedOnce) {
                    "    run: 'true'\n"
                    "  - id: c\n"
                    "    needs: [b]\n"
+                   "    run: 'true'\n"
+                   // Indirect needs are still checked when there is a cycle.
+                   "  - id: d\n"
+                   "    needs: [a]\n"
+                   "    if: steps.b.outcome\n"
+                   "    run: 'true'\n"
+                   "  - id: e\n"
+                   "    if: steps.a.outcome\n"
                    "    run: 'true'\n"),
-            (Lines{"8:13: dependency cycle: a -> c -> b -> a"}));
+            (Lines{"8:13: dependency cycle: a -> c -> b -> a",
+                   "21:9: step 'e' uses steps.a.outcome but does not need a"}));
 }
 
 TEST(ValidateTest, UnknownNamesInTemplatesWithSuggestions) {
-  // Without Text::raw_col from the loader the location is the scalar's start.
+  // Each error points at the reference inside the string.
   EXPECT_EQ(Errors("  - id: a\n"
                    "    run: echo ${{ params.sampel_every }} ${{ secrets.dev_pasword }}\n"
                    "    env: {X: '${{ databases.prd.conninfo }}', Y: '${{ steps.b.outcome }}'}\n"
                    "    cwd: ${{ params.nothing_like_it }}\n"),
-            (Lines{"8:10: unknown param 'sampel_every' in ${{ params.sampel_every }} (did you "
+            (Lines{"8:19: unknown param 'sampel_every' in ${{ params.sampel_every }} (did you "
                    "mean 'sample_every'?)",
-                   "8:10: unknown secret 'dev_pasword' in ${{ secrets.dev_pasword }} (did you "
+                   "8:46: unknown secret 'dev_pasword' in ${{ secrets.dev_pasword }} (did you "
                    "mean 'dev_password'?)",
-                   "9:14: unknown database 'prd' in ${{ databases.prd.conninfo }} (did you mean "
+                   "9:19: unknown database 'prd' in ${{ databases.prd.conninfo }} (did you mean "
                    "'prod'?)",
-                   "9:50: unknown step 'b' in ${{ steps.b.outcome }} (did you mean 'a'?)",
-                   "10:10: unknown param 'nothing_like_it' in ${{ params.nothing_like_it }}"}));
+                   "9:55: unknown step 'b' in ${{ steps.b.outcome }} (did you mean 'a'?)",
+                   "10:14: unknown param 'nothing_like_it' in ${{ params.nothing_like_it }}"}));
 }
 
 TEST(ValidateTest, TemplateSyntaxErrorsAndConditions) {
@@ -142,8 +151,8 @@ TEST(ValidateTest, TemplateSyntaxErrorsAndConditions) {
              "    manual: Check ${{ param.x }}\n"),
       (Lines{"8:9: a condition is one ${{ }} expression or a bare expression, not text "
              "mixed with ${{ }} (that would be a string, always true)",
-             "9:10: '${{' without a closing '}}'", "11:9: unexpected '>' in params.sample_every >",
-             "12:13: unknown name 'param' (did you mean 'params'?) (expected params, "
+             "9:15: '${{' without a closing '}}'", "11:29: unexpected '>' in params.sample_every >",
+             "12:23: unknown name 'param' (did you mean 'params'?) (expected params, "
              "secrets, env, run, steps or databases) in ${{ param.x }}"}));
 }
 
@@ -167,9 +176,9 @@ TEST(ValidateTest, StepOutcomeNeedsADependency) {
                    "  - id: f2\n"
                    "    if: ${{ steps.f1.outcome == 'success' }}\n"
                    "    run: 'true'\n"),
-            (Lines{"17:9: step 'd' uses steps.c.outcome but does not need c",
-                   "18:10: step 'd' uses steps.d.outcome but does not need d",
-                   "21:9: step 'f1' uses steps.f2.outcome but does not need f2"}));
+            (Lines{"17:13: step 'd' uses steps.c.outcome but does not need c",
+                   "18:19: step 'd' uses steps.d.outcome but does not need d",
+                   "21:45: step 'f1' uses steps.f2.outcome but does not need f2"}));
 }
 
 TEST(ValidateTest, SecretsNeverOnACommandLine) {
@@ -183,14 +192,14 @@ TEST(ValidateTest, SecretsNeverOnACommandLine) {
                    "    run: [psql, '${{ secrets.dev_password }}']\n"
                    "    env: {PGPASSWORD: '${{ secrets.dev_password }}'}\n"
                    "    confirm: 'uses ${{ secrets.dev_password }}'\n"),
-            (Lines{"8:10: secret 'dev_password' in a run command line: pass it through env, "
+            (Lines{"8:26: secret 'dev_password' in a run command line: pass it through env, "
                    "e.g. env: {PGPASSWORD: ...}",
-                   "9:11: secret 'dev_password' in user: it would show in the process list",
-                   "11:26: secret 'dev_password' in a command guard's command line: pass it "
+                   "9:15: secret 'dev_password' in user: it would show in the process list",
+                   "11:31: secret 'dev_password' in a command guard's command line: pass it "
                    "through env, e.g. env: {PGPASSWORD: ...}",
-                   "12:42: secret 'dev_password' in a backup_fresh verify command line: pass it "
+                   "12:50: secret 'dev_password' in a backup_fresh verify command line: pass it "
                    "through env, e.g. env: {PGPASSWORD: ...}",
-                   "14:17: secret 'dev_password' in a run command line: pass it through env, "
+                   "14:22: secret 'dev_password' in a run command line: pass it through env, "
                    "e.g. env: {PGPASSWORD: ...}"}));
 }
 
@@ -264,13 +273,36 @@ TEST(ValidateTest, DatabaseFieldsAndSqlPlacement) {
   diags.SortByLocation();
   std::vector<std::string> got;
   for (const Diagnostic& d : diags.errors()) got.push_back(d.ToString());
-  EXPECT_EQ(got, (Lines{"v.yaml:4:17: secret 'pw' in a conninfo, which is shown and passed on: "
+  EXPECT_EQ(got, (Lines{"v.yaml:4:27: secret 'pw' in a conninfo, which is shown and passed on: "
                         "put it in password, e.g. password: \"${{ secrets.pw }}\"",
-                        "v.yaml:5:17: ${{ run.id }} cannot be used in a database's fields (they "
+                        "v.yaml:5:39: ${{ run.id }} cannot be used in a database's fields (they "
                         "may use params, env and, in password, secrets)",
                         "v.yaml:6:30: unknown host 'nowhere'",
-                        "v.yaml:9:25: ${{ env.USER }} is inside an SQL string: a ${{ }} in SQL "
+                        "v.yaml:9:56: ${{ env.USER }} is inside an SQL string: a ${{ }} in SQL "
                         "becomes a bind parameter, write it without quotes"}));
+}
+
+TEST(ValidateTest, ColumnsInsideScalarsOnlyWhenWrittenVerbatim) {
+  // Plain and quoted one-line scalars map column by column; an escape, a block scalar or a
+  // folded line do not, and the error then points at the scalar.
+  EXPECT_EQ(Errors("  - id: a\n"
+                   "    run: echo ${{ params.x1 }}\n"
+                   "    env:\n"
+                   "      A: '${{ params.x2 }}'\n"
+                   "      B: \"${{ params.x3 }}\"\n"
+                   "      C: \"\\t${{ params.x4 }}\"\n"
+                   "      D: 'it''s ${{ params.x5 }}'\n"
+                   "      E: |\n"
+                   "        ${{ params.x6 }}\n"
+                   "      F: folded\n"
+                   "        ${{ params.x7 }}\n"),
+            (Lines{"8:19: unknown param 'x1' in ${{ params.x1 }}",
+                   "10:15: unknown param 'x2' in ${{ params.x2 }}",
+                   "11:15: unknown param 'x3' in ${{ params.x3 }}",
+                   "12:10: unknown param 'x4' in ${{ params.x4 }}",
+                   "13:10: unknown param 'x5' in ${{ params.x5 }}",
+                   "14:10: unknown param 'x6' in ${{ params.x6 }}",
+                   "16:10: unknown param 'x7' in ${{ params.x7 }}"}));
 }
 
 TEST(ValidateTest, ExactColumnsWhenTheLoaderKnowsThem) {
@@ -308,6 +340,37 @@ TEST(ValidateTest, SqlNeedsExactlyOneOfQueryAndFile) {
   ValidateRunbook(rb, &diags);
   ASSERT_EQ(diags.errors().size(), 1u);
   EXPECT_EQ(diags.errors()[0].ToString(), "s.yaml:5:5: sql needs exactly one of query and file");
+}
+
+TEST(ValidateTest, IndirectNeedsWithManyTargets) {
+  // Two chains of 150 steps; step i uses the outcome of step i-100. In chain A (0-149) that is
+  // an ancestor; in chain B (150-299) it is one only from step 250 on. 200 distinct targets:
+  // more than one 64-target batch.
+  Runbook rb;
+  rb.name = "t";
+  rb.hosts.push_back(LocalHost());
+  for (int i = 0; i < 300; ++i) {
+    Step s;
+    s.id = "s" + std::to_string(i);
+    s.loc = {InternFileName("m.yaml"), i + 1, 1};
+    s.kind = ManualStep{Text{"x", {}}};
+    if (i != 0 && i != 150) s.needs.push_back({"s" + std::to_string(i - 1), {}});
+    if (i >= 100) {
+      Text cond;
+      cond.raw = "steps.s" + std::to_string(i - 100) + ".outcome";
+      cond.loc = s.loc;
+      s.if_expr = cond;
+    }
+    rb.steps.push_back(std::move(s));
+  }
+  Diagnostics diags;
+  ValidateRunbook(rb, &diags);
+  diags.SortByLocation();
+  ASSERT_EQ(diags.errors().size(), 100u);
+  EXPECT_EQ(diags.errors().front().ToString(),
+            "m.yaml:151:1: step 's150' uses steps.s50.outcome but does not need s50");
+  EXPECT_EQ(diags.errors().back().ToString(),
+            "m.yaml:250:1: step 's249' uses steps.s149.outcome but does not need s149");
 }
 
 TEST(ValidateTest, LargeRunbookIsFast) {

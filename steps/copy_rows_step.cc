@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <future>
 #include <map>
 #include <unordered_set>
 
@@ -304,10 +305,22 @@ StepOutcome RunCopyRowsStep(const CopyRowsStep& step, StepEnv& env) {
     }
     return {true, "dry run: nothing copied"};
   }
-  auto src = ConnectForStep(env, step.from);
+  // Both connections are opened at once: a connection costs a server process start each.
+  Result<DbTarget> from = env.Database(step.from);
+  if (!from.ok()) return {false, from.message()};
+  Result<DbTarget> to = env.Database(step.to);
+  if (!to.ok()) return {false, to.message()};
+  const std::string app = StepApplicationName(env.run_id(), env.step_id());
+  std::future<Result<std::unique_ptr<PgConnection>>> src_future =
+      std::async(std::launch::async, [&from, &app] { return PgConnection::Connect(*from, app); });
+  auto dst = PgConnection::Connect(*to, app);
+  auto src = src_future.get();
   if (!src.ok()) return {false, src.message()};
-  auto dst = ConnectForStep(env, step.to);
   if (!dst.ok()) return {false, dst.message()};
+  for (PgConnection* c : {src.value().get(), dst.value().get()}) {
+    c->SetNoticeSink(&env.Out());
+    c->SetInterrupt({env.Cancel(), env.Deadline()});
+  }
   if (auto b = (**src).Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !b.ok()) {
     return {false, "source: " + b.message()};
   }

@@ -68,8 +68,8 @@ INSERT INTO waveforms_continuoustrace SELECT i, (i - 1) / $children_per + 1, 'BW
   'ST' || (i % 97), '', 'HHZ', timestamptz '2020-01-01' + i * interval '1 s',
   timestamptz '2020-01-01' + i * interval '1 s' + interval '1 h', 360000, 100.0,
   ARRAY[random(), random(), random(), random(), random(), random(), random(), random()]
-  FROM generate_series(1, $((parents * children_per))) i;
-VACUUM ANALYZE;"
+  FROM generate_series(1, $((parents * children_per))) i;"
+psql_src -c "VACUUM ANALYZE"
 
 reset_target() { psql_dst -c "TRUNCATE waveforms_continuoustrace, waveforms_file"; }
 check_target() {

@@ -305,8 +305,12 @@ struct PgCopier {
   static Status Start(PgConnection& c, std::string_view sql, ExecStatusType expected) {
     const std::string text(sql);
     if (!PQsendQuery(c.conn_, text.c_str())) return Status::Error(ConnError(c.conn_, "COPY"));
+    bool cancel_sent = false;
     while (PQisBusy(c.conn_)) {
-      if (c.CheckInterrupt() != PgConnection::Interrupted::kNo) c.Cancel();
+      if (!cancel_sent && c.CheckInterrupt() != PgConnection::Interrupted::kNo) {
+        c.Cancel();
+        cancel_sent = true;
+      }
       WaitReadable(PQsocket(c.conn_), kPollSliceMs);
       if (!PQconsumeInput(c.conn_)) return Status::Error(ConnError(c.conn_, "COPY"));
     }

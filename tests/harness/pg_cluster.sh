@@ -28,6 +28,9 @@ local all all trust
 host all pwuser 127.0.0.1/32 scram-sha-256
 host all all 127.0.0.1/32 trust
 HBA
+  # The password user is created in single-user mode, so starting a copy needs no extra client.
+  echo "CREATE ROLE pwuser LOGIN SUPERUSER PASSWORD 'pw-secret';" |
+    as_pg "$PGBIN/postgres" --single -D "$data" -j postgres >/dev/null 2>&1
 }
 
 case $cmd in
@@ -51,8 +54,6 @@ case $cmd in
     as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50 -c shared_buffers=64MB" \
       start >/dev/null
-    as_pg "$PGBIN/psql" -h "$dir" -p "$port" -U postgres -d postgres -qAt \
-      -c "CREATE ROLE pwuser LOGIN SUPERUSER PASSWORD 'pw-secret'" >/dev/null
     if [ -n "$owner" ]; then
       setsid nohup bash "$0" watch "$dir" "$owner" >/dev/null 2>&1 </dev/null &
     fi

@@ -252,7 +252,6 @@ StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const Rendered& r, PgCo
                               FormatBytes(stats->bytes) + ") from " + step.from.name + " to " +
                               step.to.name + " in " + FormatSeconds(secs) +
                               (binary ? " (binary)" : " (text)");
-  env.Out().Line(Stream::kInfo, summary);
   return {true, summary};
 }
 

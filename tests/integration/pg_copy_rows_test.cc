@@ -98,6 +98,28 @@ TEST_F(CopyRowsTest, EveryAndLimitThenMatchGiveAForeignKeyConsistentSubset) {
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"), "1");
 }
 
+TEST_F(CopyRowsTest, EveryCountsRowsAfterTheWhereClause) {
+  MustExec(dst_, "DROP TABLE traces");
+  CopyRowsStep files = Step("files");
+  files.where = T("id > 500");
+  files.order_by = T("id DESC");
+  files.every = T("100");
+  StepOutcome o = RunCopyRowsStep(files, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(Count(dst_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM files"),
+            "501,601,701,801,901");
+}
+
+TEST_F(CopyRowsTest, EveryWithoutOrderByFollowsThePrimaryKey) {
+  MustExec(dst_, "DROP TABLE traces");
+  CopyRowsStep files = Step("files");
+  files.every = T("250");
+  StepOutcome o = RunCopyRowsStep(files, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(Count(dst_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM files"),
+            "250,500,750,1000");
+}
+
 TEST_F(CopyRowsTest, ForeignKeyViolationOnTheTargetFailsAndRollsBack) {
   CopyRowsStep traces = Step("traces");  // no parent rows on the target
   StepOutcome o = RunCopyRowsStep(traces, env_);

@@ -97,6 +97,10 @@ TEST(BuildCopySelectTest, EveryKeepsTheRowNumberOutOfTheCopiedColumns) {
             "SELECT id, name FROM (SELECT id, name, row_number() OVER (ORDER BY id) AS "
             "runbook_row FROM files WHERE (id > 0)) AS runbook_sample WHERE runbook_row % 500 = "
             "0 ORDER BY runbook_row LIMIT 10000");
+  EXPECT_EQ(BuildCopySelect("files", "id, name", "", "id", 50, 10, "id"),
+            "SELECT id, name FROM files WHERE (id) IN (SELECT id FROM (SELECT id, row_number() "
+            "OVER (ORDER BY id) AS runbook_row FROM files) AS runbook_sample WHERE runbook_row % "
+            "50 = 0 ORDER BY runbook_row LIMIT 10) ORDER BY id");
   EXPECT_EQ(BuildCopySelect("t", "a", "", "", std::nullopt, std::nullopt), "SELECT a FROM t");
   EXPECT_EQ(BuildCopySelect("t", "a", "a = 1", "a", std::nullopt, 5),
             "SELECT a FROM t WHERE a = 1 ORDER BY a LIMIT 5");

@@ -269,11 +269,18 @@ std::string BuildCopySelect(const std::string& table, const std::string& columns
   const std::string lim = limit ? " LIMIT " + std::to_string(*limit) : "";
   if (every && !key.empty() && filter.empty()) {
     // Numbering only the key lets PostgreSQL read the primary key index alone (an index-only
-    // scan) instead of every whole row; the chosen rows are then fetched by key.
-    return "SELECT " + columns + " FROM " + table + " WHERE (" + key + ") IN (SELECT " + key +
-           " FROM (SELECT " + key + ", row_number() OVER (ORDER BY " + key +
-           ") AS runbook_row FROM " + table + ") AS runbook_sample WHERE runbook_row % " +
-           std::to_string(*every) + " = 0 ORDER BY runbook_row" + lim + ") ORDER BY " + key;
+    // scan) instead of every whole row; the chosen rows are then fetched by key. A one-column
+    // key is matched with = ANY(ARRAY(...)), which the planner serves from the index, where IN
+    // tends to hash a scan of the whole table.
+    const std::string chosen = "SELECT " + key + " FROM (SELECT " + key +
+                               ", row_number() OVER (ORDER BY " + key + ") AS runbook_row FROM " +
+                               table + ") AS runbook_sample WHERE runbook_row % " +
+                               std::to_string(*every) + " = 0 ORDER BY runbook_row" + lim;
+    const bool composite = key.find(',') != std::string::npos;
+    return "SELECT " + columns + " FROM " + table + " WHERE " +
+           (composite ? "(" + key + ") IN (" + chosen + ")"
+                      : key + " = ANY(ARRAY(" + chosen + "))") +
+           " ORDER BY " + key;
   }
   if (every) {
     // The row number is computed inside and filtered outside, so it is never copied.

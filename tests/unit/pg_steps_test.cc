@@ -98,9 +98,13 @@ TEST(BuildCopySelectTest, EveryKeepsTheRowNumberOutOfTheCopiedColumns) {
             "runbook_row FROM files WHERE (id > 0)) AS runbook_sample WHERE runbook_row % 500 = "
             "0 ORDER BY runbook_row LIMIT 10000");
   EXPECT_EQ(BuildCopySelect("files", "id, name", "", "id", 50, 10, "id"),
-            "SELECT id, name FROM files WHERE (id) IN (SELECT id FROM (SELECT id, row_number() "
-            "OVER (ORDER BY id) AS runbook_row FROM files) AS runbook_sample WHERE runbook_row % "
-            "50 = 0 ORDER BY runbook_row LIMIT 10) ORDER BY id");
+            "SELECT id, name FROM files WHERE id = ANY(ARRAY(SELECT id FROM (SELECT id, "
+            "row_number() OVER (ORDER BY id) AS runbook_row FROM files) AS runbook_sample WHERE "
+            "runbook_row % 50 = 0 ORDER BY runbook_row LIMIT 10)) ORDER BY id");
+  EXPECT_EQ(BuildCopySelect("t", "a, b, c", "", "a, b", 2, std::nullopt, "a, b"),
+            "SELECT a, b, c FROM t WHERE (a, b) IN (SELECT a, b FROM (SELECT a, b, row_number() "
+            "OVER (ORDER BY a, b) AS runbook_row FROM t) AS runbook_sample WHERE runbook_row % 2 "
+            "= 0 ORDER BY runbook_row) ORDER BY a, b");
   EXPECT_EQ(BuildCopySelect("t", "a", "", "", std::nullopt, std::nullopt), "SELECT a FROM t");
   EXPECT_EQ(BuildCopySelect("t", "a", "a = 1", "a", std::nullopt, 5),
             "SELECT a FROM t WHERE a = 1 ORDER BY a LIMIT 5");

@@ -115,7 +115,7 @@ std::string TextArrayLiteral(const std::vector<std::string>& values) {
 Result<PgResult> ExecReadOnly(PgConnection& conn, std::string_view sql,
                               const std::vector<std::string>& params) {
   if (auto begin = conn.Exec("BEGIN READ ONLY"); !begin.ok()) return begin;
-  Result<PgResult> r = conn.Exec(sql, params);
+  Result<PgResult> r = conn.ExecOne(sql, params);
   (void)conn.Exec("ROLLBACK");
   return r;
 }

@@ -50,7 +50,7 @@ up_args=(up --size "$SIZE" --dir "$DIR")
 timed "sandbox up ($SIZE)" "$SANDBOX" "${up_args[@]}"
 # shellcheck disable=SC1091
 . "$DIR/sandbox.env"
-export JANE_PROD_DB_PASSWORD JANE_DEV_DB_PASSWORD
+
 export RUNBOOK_STATE_DIR=$DIR/state
 
 inv() { echo -i "$DIR/inventory.yaml" -i "$DIR/params/$1.yaml"; }

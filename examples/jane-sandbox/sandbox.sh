@@ -19,7 +19,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PGBIN=/usr/lib/postgresql/15/bin
 PY=/usr/bin/python3
 DEFAULT_DIR=/tmp/jane-sandbox
-DB_PASSWORD=jane  # the password of the `jane` role on both clusters (sandbox only)
+# The password of the `jane` role on both clusters (sandbox only). Distinct from every other
+# string here, so that tests can grep output, logs and journals for a leak.
+DB_PASSWORD=Sandbox-Pw-4711
 
 die() { echo "sandbox: $*" >&2; exit 1; }
 say() { echo "sandbox: $*"; }
@@ -137,7 +139,7 @@ make_app() {
 __pycache__/
 *.pyc
 src/jane/local_settings.py
-static/
+/static/
 EOF
   (cd "$work" && git_q init -q && git_q add -A && git_q commit -q -m "Jane as deployed on production")
   git_q clone -q --bare "$work" "$DIR/upstream/jane.git"
@@ -390,8 +392,9 @@ PROD_WEB_PORT=$PROD_WEB_PORT
 DEV_WEB_PORT=$DEV_WEB_PORT
 PROD_PG_SOCKET=$DIR/pg/prod/sock
 DEV_PG_SOCKET=$DIR/pg/dev/sock
-JANE_PROD_DB_PASSWORD=$DB_PASSWORD
-JANE_DEV_DB_PASSWORD=$DB_PASSWORD
+# The secrets of the runbooks (". sandbox.env" exports them).
+export JANE_PROD_DB_PASSWORD=$DB_PASSWORD
+export JANE_DEV_DB_PASSWORD=$DB_PASSWORD
 EOF
 }
 
@@ -416,7 +419,7 @@ write_inventory() {
   cat >"$DIR/inventory.yaml" <<EOF
 # Jane sandbox in $DIR (written by sandbox.sh up). Use with -i $DIR/inventory.yaml
 # and, for a sandbox outside $DEFAULT_DIR, -i $DIR/params/<runbook>.yaml.
-# Passwords: export JANE_PROD_DB_PASSWORD=$DB_PASSWORD JANE_DEV_DB_PASSWORD=$DB_PASSWORD
+# Passwords (the secrets prod_db_password, dev_db_password): . $DIR/sandbox.env
 hosts:
   prod: {local: true}
   dev: {local: true}

@@ -68,7 +68,7 @@ for round in 1 2; do
   eq "no jane role on dev" "$(q dev postgres "SELECT count(*) FROM pg_roles WHERE rolname = 'jane'")" 0
 
   # Authentication: scram over TCP for jane, trust on the socket.
-  check "jane with its password over TCP" env PGPASSWORD=jane psql -X -h 127.0.0.1 -p "$PROD_PG_PORT" -U jane -d jane -c "SELECT 1"
+  check "jane with its password over TCP" env PGPASSWORD="$JANE_PROD_DB_PASSWORD" psql -X -h 127.0.0.1 -p "$PROD_PG_PORT" -U jane -d jane -c "SELECT 1"
   check "jane with a wrong password is refused" sh -c "! PGPASSWORD=wrong psql -X -h 127.0.0.1 -p $PROD_PG_PORT -U jane -d jane -c 'SELECT 1'"
 
   # The inventory.

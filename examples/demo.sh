@@ -29,7 +29,7 @@ finish() {
   if [ "$rc" = 0 ]; then
     echo "demo: all done. The sandbox is still up in $DIR ($SANDBOX down --dir $DIR removes it)."
   else
-    echo "demo: FAILED (exit $rc). Logs: $RUNBOOK logs <run id>; state in $RUNBOOK_STATE_DIR" >&2
+    echo "demo: FAILED (exit $rc). Logs: $RUNBOOK logs <run id>; state in ${RUNBOOK_STATE_DIR:-}" >&2
   fi
 }
 trap finish EXIT

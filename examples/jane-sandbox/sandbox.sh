@@ -19,9 +19,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PGBIN=/usr/lib/postgresql/15/bin
 PY=/usr/bin/python3
 DEFAULT_DIR=/tmp/jane-sandbox
-# The password of the `jane` role on both clusters (sandbox only). Distinct from every other
-# string here, so that tests can grep output, logs and journals for a leak.
-DB_PASSWORD=Sandbox-Pw-4711
+# The password of the `jane` role on production (sandbox only), and the one clone-prod gives it on
+# the development server (the secret dev_db_password): distinct from every other string here, so
+# that tests can grep output, logs and journals for a leak.
+DB_PASSWORD=jane
+DEV_DB_PASSWORD=Unzen-Pw-4711
 
 die() { echo "sandbox: $*" >&2; exit 1; }
 say() { echo "sandbox: $*"; }
@@ -394,7 +396,7 @@ PROD_PG_SOCKET=$DIR/pg/prod/sock
 DEV_PG_SOCKET=$DIR/pg/dev/sock
 # The secrets of the runbooks (". sandbox.env" exports them).
 export JANE_PROD_DB_PASSWORD=$DB_PASSWORD
-export JANE_DEV_DB_PASSWORD=$DB_PASSWORD
+export JANE_DEV_DB_PASSWORD=$DEV_DB_PASSWORD
 EOF
 }
 

@@ -4,6 +4,7 @@
 # by a long query that is too young to cancel (exit 3, everything started again), then
 # upgrade-prod again, which cancels it and migrates. Checks the databases, the processes, and
 # that the password appears in no output, log or journal.
+# JANE_E2E_SSH=1: the sandbox's hosts are reached over ssh (sandbox.sh up --ssh; needs root).
 set -euo pipefail
 
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -32,7 +33,9 @@ rb() {  # EXPECTED_RC NAME ARGS...: runs the binary, keeps its output, checks it
   echo "ok: runbook $name exits $want"
 }
 
-"$SANDBOX" up --size small --dir "$DIR" --port-base "$PORT_BASE" >"$OUT/up.log"
+up_args=(up --size small --dir "$DIR" --port-base "$PORT_BASE")
+[ "${JANE_E2E_SSH:-0}" = 0 ] || up_args+=(--ssh)
+"$SANDBOX" "${up_args[@]}" >"$OUT/up.log"
 # shellcheck disable=SC1091
 . "$DIR/sandbox.env"  # exports JANE_PROD_DB_PASSWORD, JANE_DEV_DB_PASSWORD
 export RUNBOOK_STATE_DIR=$TMP/state
@@ -68,6 +71,7 @@ grep -q "\"PORT\": \"$DEV_PG_PORT\"\|'PORT': '$DEV_PG_PORT'" "$DIR/dev/jane-dev/
   fail "local_settings.py does not point at the dev cluster"
 echo "ok: local_settings.py points at the dev cluster"
 [ -d "$DIR/dev/.local-jane-dev" ] || fail "user packages not copied"
+git() { command git -c safe.directory='*' "$@"; }  # the checkouts may belong to the hosts' users
 eq "dev checkout at production's commit" "$(git -C "$DIR/dev/jane-dev" rev-parse HEAD)" "$(git -C "$DIR/prod/jane" rev-parse HEAD)"
 
 # ---- upgrade-dev ---------------------------------------------------------------------------------

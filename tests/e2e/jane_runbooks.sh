@@ -85,7 +85,7 @@ eq "0003 not on prod yet" "$(q prod jane "$mig")" "0001_initial,0002_auto_201607
 "$SANDBOX" long-query 600 --dir "$DIR" >/dev/null
 sleep 2
 # shellcheck disable=SC2046
-rb 3 upgrade-prod-blocked run "$RB/upgrade-prod.yaml" $(inv upgrade-prod) --set long_query_age=1h --set idle_wait=3s --yes
+rb 3 upgrade-prod-blocked run "$RB/upgrade-prod.yaml" $(inv upgrade-prod) --set long_query_age=1h --yes
 grep -q "pg_sleep" "$OUT/upgrade-prod-blocked.log" || fail "the blocking guard does not show the active query"
 echo "ok: the guard shows the active query"
 eq "not migrated" "$(q prod jane "$mig")" "0001_initial,0002_auto_20160706_1508"

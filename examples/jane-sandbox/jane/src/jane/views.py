@@ -1,4 +1,7 @@
-from django.conf import settings
+# A user-installed package (pip install --user, i.e. ~/.local or $PYTHONUSERBASE): without the
+# right PYTHONUSERBASE the site (and `manage.py check`, which loads the URLs) fails, as the real
+# Jane does without its plugins. Commands that only need the models (showmigrations) do not.
+import janeplugins
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.http import HttpResponse, JsonResponse
@@ -14,7 +17,7 @@ def _status():
         "files": File.objects.count(),
         "documents": Document.objects.count(),
         "waveforms_migrations": sorted(name for app, name in applied if app == "waveforms"),
-        "plugins": settings.JANE_PLUGINS_VERSION,
+        "plugins": janeplugins.__version__,
     }
 
 

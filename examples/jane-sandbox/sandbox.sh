@@ -23,9 +23,10 @@ PGBIN=/usr/lib/postgresql/15/bin
 PY=/usr/bin/python3
 DEFAULT_DIR=/tmp/jane-sandbox
 # The password of the `jane` role on production (sandbox only), and the one clone-prod gives it on
-# the development server (the secret dev_db_password): distinct from every other string here, so
-# that tests can grep output, logs and journals for a leak.
-DB_PASSWORD=jane
+# the development server (the secret dev_db_password). Not "jane": the engine masks a secret's
+# value wherever it appears in output, and "jane" is in every path and name here; distinct values
+# also let tests grep output, logs and journals for a leak.
+DB_PASSWORD=Prod-Pw-4711
 DEV_DB_PASSWORD=Unzen-Pw-4711
 
 die() { echo "sandbox: $*" >&2; exit 1; }

@@ -401,11 +401,18 @@ indexers_cmd() {
 # Two local users stand for the two machines' accounts: `jane` (jane@jane) and `tremor`
 # (tremor@unzen). A private sshd on 127.0.0.1 lets in the operator's key (the runbook engine, as
 # root) as both, and tremor's key as jane (the wiki's `rsync jane@jane:...` from unzen).
-ensure_user() {  # NAME
-  id "$1" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$1"
+ensure_user() {  # NAME (sandboxes built at the same time may race here: tolerate the loser)
+  id "$1" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$1" || id "$1" >/dev/null ||
+    die "cannot create user $1"
   usermod -p '*' "$1"  # no password, but not locked: key logins only
   # The sandbox's upstream repository belongs to root.
-  runuser -u "$1" -- git config --global --replace-all safe.directory '*'
+  local i
+  for i in 1 2 3 4 5; do
+    runuser -u "$1" -- git config --global --get safe.directory >/dev/null && return 0
+    runuser -u "$1" -- git config --global --add safe.directory '*' 2>/dev/null && return 0
+    sleep 0.3
+  done
+  die "cannot configure git for $1"
 }
 
 setup_ssh() {

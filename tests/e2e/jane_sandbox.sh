@@ -61,7 +61,8 @@ for round in 1 2; do
   check "working tree clean (local_settings.py ignored)" test -z "$(git -C "$app" status --porcelain)"
   plan=$(cd "$app/src" && PYTHONUSERBASE=$DIR/prod/.local /usr/bin/python3 manage.py migrate --plan)
   check "nothing to migrate before the pull" grep -q "No planned migration operations" <<<"$plan"
-  check "the app needs its user packages" sh -c "cd '$app/src' && ! PYTHONUSERBASE=/nonexistent /usr/bin/python3 manage.py check"
+  check "the site needs its user packages" sh -c "cd '$app/src' && ! PYTHONUSERBASE=/nonexistent /usr/bin/python3 manage.py shell -c 'from jane import views; views.plugins_version()'"
+  check "and has them" sh -c "cd '$app/src' && PYTHONUSERBASE='$DIR/prod/.local' /usr/bin/python3 manage.py shell -c 'from jane import views; views.plugins_version()'"
 
   # The development cluster starts empty.
   eq "no jane database on dev" "$(q dev postgres "SELECT count(*) FROM pg_database WHERE datname = 'jane'")" 0

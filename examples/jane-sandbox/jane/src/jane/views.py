@@ -1,13 +1,19 @@
-# A user-installed package (pip install --user, i.e. ~/.local or $PYTHONUSERBASE): without the
-# right PYTHONUSERBASE the site (and `manage.py check`, which loads the URLs) fails, as the real
-# Jane does without its plugins. Commands that only need the models (showmigrations) do not.
-import janeplugins
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.http import HttpResponse, JsonResponse
 
 from jane.documents.models import Document
 from jane.waveforms.models import File
+
+
+def plugins_version():
+    # A user-installed package (pip install --user, i.e. ~/.local or $PYTHONUSERBASE): without the
+    # right PYTHONUSERBASE every page fails, as the real Jane does without its plugins. Imported
+    # here, not at module level, so that management commands (showmigrations, run by the runbook
+    # engine's migrations_applied guard without the step's environment) work without it.
+    import janeplugins
+
+    return janeplugins.__version__
 
 
 def _status():
@@ -17,7 +23,7 @@ def _status():
         "files": File.objects.count(),
         "documents": Document.objects.count(),
         "waveforms_migrations": sorted(name for app, name in applied if app == "waveforms"),
-        "plugins": janeplugins.__version__,
+        "plugins": plugins_version(),
     }
 
 

@@ -610,6 +610,12 @@ cmd_up() {
   PROD_PG_PORT=$((PORT_BASE + 2)) DEV_PG_PORT=$((PORT_BASE + 3))
   PROD_WEB_PORT=$((PORT_BASE + 10)) DEV_WEB_PORT=$((PORT_BASE + 11)) SSH_PORT=$((PORT_BASE + 20))
   PROD_USER="" DEV_USER=""
+  local port
+  for port in "$PROD_PG_PORT" "$DEV_PG_PORT" "$PROD_WEB_PORT" "$DEV_WEB_PORT" "$SSH_PORT"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      die "port $port is in use (choose another --port-base)"
+    fi
+  done
   if [ "$SSH" = 1 ]; then
     [ "$(id -u)" = 0 ] || die "--ssh needs root (it adds users jane and tremor and runs an sshd)"
     [ -x /usr/sbin/sshd ] || die "no /usr/sbin/sshd (apt-get install openssh-server)"

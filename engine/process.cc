@@ -475,14 +475,12 @@ std::string ProcessResult::Describe() const {
   if (!started) return "could not start: " + error;
   if (connection_failed) return "connection failed: " + error;
   if (!error.empty()) return "failed: " + error;
-  std::string how =
-      signal != 0 ? "killed by " + SignalName(signal) : "exit " + std::to_string(exit_code);
-  if (timed_out) {
-    return "timed out after " + FormatDuration(timeout) +
-           (signal != 0 ? " (killed)" : " (" + how + ")");
-  }
-  if (cancelled) return "cancelled (" + how + ")";
-  return how;
+  // A timeout or cancel signals the group; how the process then ended is secondary (ssh, for
+  // one, exits 255 on SIGTERM).
+  if (timed_out) return "timed out after " + FormatDuration(timeout) + " (killed)";
+  if (cancelled) return "cancelled (killed)";
+  if (signal != 0) return "killed by " + SignalName(signal);
+  return "exit " + std::to_string(exit_code);
 }
 
 std::unique_ptr<ProcessRunner> MakeSystemProcessRunner() {

@@ -45,7 +45,8 @@ struct ProcessResult {
   Duration timeout{0};  // the spec's timeout (for Describe)
   std::string error;
   bool ok() const { return started && exit_code == 0 && !timed_out && !cancelled; }
-  // "exit 3", "killed by SIGTERM", "timed out after 5s (killed)", "could not start: ...",
+  // "exit 3", "killed by SIGTERM", "timed out after 5s (killed)", "cancelled (killed)",
+  // "could not start: ...",
   // "connection failed: ssh: connect to host ... Connection refused"
   std::string Describe() const;
 };

@@ -376,12 +376,13 @@ Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec) {
   if (argv.empty() || argv[0].empty()) return R::Error("empty command");
 
   RemoteInvocation inv;
-  bool newline = false;
+  auto has_newline = [](const std::string& w) { return w.find('\n') != std::string::npos; };
+  bool newline = has_newline(spec.cwd) || std::any_of(argv.begin(), argv.end(), has_newline);
   std::string exports;
   for (size_t i = 0; i < spec.env.size(); ++i) {
     const auto& [name, value] = spec.env[i];
     if (!ValidEnvName(name)) return R::Error("invalid environment variable name '" + name + "'");
-    newline = newline || value.find('\n') != std::string::npos;
+    newline = newline || has_newline(value);
     std::string var = "__rb_e" + std::to_string(i);
     inv.stdin_data += var + "=" + QuoteOnOneLine(value) + "\n";
     exports += (exports.empty() ? "export " : " ") + name + "=\"$" + var + "\"";

@@ -38,16 +38,23 @@ PrintMotd no
 MaxSessions 100
 MaxStartups 100:30:200
 LogLevel VERBOSE
+# bash run by sshd sources ~/.bashrc unless it is a nested shell; a slow bashrc (pyenv init on this
+# machine) would add seconds to every command and drown what the tests and benches measure.
+SetEnv SHLVL=1
 Subsystem sftp internal-sftp
 CONF
   echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$dir/host_ed25519.pub")" > "$dir/known_hosts"
   printf '%s\n' "UserKnownHostsFile=$dir/known_hosts" "StrictHostKeyChecking=yes" \
     "GlobalKnownHostsFile=/dev/null" > "$dir/ssh_options"
   # -D: no daemon, so the pid we record is sshd's own; -E: log to a file instead of syslog.
+  rm -f "$dir/sshd.log"
   /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" </dev/null >/dev/null 2>&1 &
   echo $! > "$dir/sshd.pid.bg"
-  for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then exit 0; fi
+  # Ready when our sshd says so (a port that merely answers could be another sshd's).
+  for _ in $(seq 200); do
+    if grep -q "Server listening on 127.0.0.1 port $port" "$dir/sshd.log" 2>/dev/null; then
+      exit 0
+    fi
     if ! kill -0 "$(cat "$dir/sshd.pid.bg")" 2>/dev/null; then
       echo "sshd exited; log:" >&2
       cat "$dir/sshd.log" >&2

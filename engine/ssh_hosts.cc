@@ -396,8 +396,10 @@ Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec) {
     s += "__rb_i=0; while [ $__rb_i -lt " + std::to_string(spec.env.size()) +
          " ]; do IFS= read -r __rb_l || exit 125; eval \"$__rb_l\"; __rb_i=$((__rb_i+1)); done; ";
   }
-  s += "__rb_s=$(command -v setsid) || { echo 'runbook: setsid not found on the host' >&2; "
-       "exit 125; }; ";
+  // setsid is looked up before the step's PATH applies, without a fork where it usually is.
+  s += "for __rb_s in /usr/bin/setsid /bin/setsid ''; do [ -x \"$__rb_s\" ] && break; done; "
+       "[ -n \"$__rb_s\" ] || __rb_s=$(command -v setsid) || { echo 'runbook: setsid not found on "
+       "the host' >&2; exit 125; }; ";
   if (!spec.cwd.empty()) s += "cd -- " + QuoteOnOneLine(spec.cwd) + " || exit 125; ";
   s += "printf '\\036runbook:start\\n' >&2; exec 3<&0; ( ";
   if (!exports.empty()) s += exports + "; ";

@@ -111,7 +111,7 @@ bool NoneLeft(const std::string& needle, std::chrono::milliseconds limit = 5000m
   }
 }
 
-// A unique token, so that assertions about processes only see this test's.
+// A unique number: `sleep 61.TOKEN` is then this test's own sleep, short-lived if it leaks.
 std::string Token() {
   static std::mt19937_64 rng(std::random_device{}());
   return std::to_string(rng() % 1000000000);
@@ -220,7 +220,7 @@ TEST_F(SshTest, CwdEnvAndUser) {
 
 TEST_F(SshTest, TimeoutLeavesNoRemoteProcess) {
   std::string token = Token();
-  ProcessSpec spec = Shell("sleep 1" + token + " & echo started; sleep 2" + token + "; wait");
+  ProcessSpec spec = Shell("sleep 61." + token + " & echo started; sleep 62." + token + "; wait");
   spec.timeout = 3s;
   spec.kill_grace = 1s;
   auto start = std::chrono::steady_clock::now();
@@ -230,19 +230,19 @@ TEST_F(SshTest, TimeoutLeavesNoRemoteProcess) {
   EXPECT_FALSE(r.connection_failed);
   EXPECT_EQ(r.Describe(), "timed out after 3s (killed)");
   ASSERT_THAT(sink_.out, ElementsAre("started"));  // the remote tree was there to kill
-  EXPECT_TRUE(NoneLeft("sleep 1" + token)) << "remote background sleep survived";
-  EXPECT_TRUE(NoneLeft("sleep 2" + token)) << "remote sleep survived";
+  EXPECT_TRUE(NoneLeft("sleep 61." + token)) << "remote background sleep survived";
+  EXPECT_TRUE(NoneLeft("sleep 62." + token)) << "remote sleep survived";
 }
 
 TEST_F(SshTest, TimeoutOfACommandIgnoringTermEscalates) {
   std::string token = Token();
-  ProcessSpec spec = Shell("trap '' TERM; echo started; sleep 3" + token);
+  ProcessSpec spec = Shell("trap '' TERM; echo started; sleep 63." + token);
   spec.timeout = 3s;
   spec.kill_grace = 1s;
   ProcessResult r = Run(spec);
   EXPECT_TRUE(r.timed_out);
   ASSERT_THAT(sink_.out, ElementsAre("started"));
-  EXPECT_TRUE(NoneLeft("sleep 3" + token)) << "remote sleep survived SIGKILL escalation";
+  EXPECT_TRUE(NoneLeft("sleep 63." + token)) << "remote sleep survived SIGKILL escalation";
 }
 
 TEST_F(SshTest, CancelLeavesNoRemoteProcess) {
@@ -254,14 +254,14 @@ TEST_F(SshTest, CancelLeavesNoRemoteProcess) {
     cancelled_at = std::chrono::steady_clock::now();
     flag = true;
   });
-  ProcessResult r = Run(Shell("echo started; sleep 4" + token + " & wait"), CancelToken(&flag));
+  ProcessResult r = Run(Shell("echo started; sleep 64." + token + " & wait"), CancelToken(&flag));
   canceller.join();
   EXPECT_LT(std::chrono::steady_clock::now() - cancelled_at, 3s);
   EXPECT_TRUE(r.cancelled);
   EXPECT_FALSE(r.connection_failed);
   EXPECT_EQ(r.Describe(), "cancelled (killed)");
   EXPECT_THAT(sink_.out, ElementsAre("started"));
-  EXPECT_TRUE(NoneLeft("sleep 4" + token)) << "remote sleep survived the cancel";
+  EXPECT_TRUE(NoneLeft("sleep 64." + token)) << "remote sleep survived the cancel";
 }
 
 TEST_F(SshTest, SecretNeverInArgvNorOutput) {

@@ -374,6 +374,8 @@ Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec) {
     argv.erase(argv.begin(), argv.begin() + 5);
   }
   if (argv.empty() || argv[0].empty()) return R::Error("empty command");
+  // The session's stdin carries the environment and then signals the client's presence.
+  if (spec.stdin_data) return R::Error("input for a command (stdin) is not supported on ssh hosts");
 
   RemoteInvocation inv;
   auto has_newline = [](const std::string& w) { return w.find('\n') != std::string::npos; };

@@ -91,8 +91,10 @@ std::vector<pid_t> ProcessesWithArgs(const std::string& needle) {
   return found;
 }
 
-// Polls up to `limit` for no process (zombies aside) to have `needle` in its arguments.
-bool NoneLeft(const std::string& needle, std::chrono::milliseconds limit = 5000ms) {
+// Polls up to `limit` for no process (zombies aside) to have `needle` in its arguments: the
+// sleep itself, and the local ssh and remote shells whose command lines hold it. Generous, for
+// loaded machines; the sleeps it looks for last over a minute.
+bool NoneLeft(const std::string& needle, std::chrono::milliseconds limit = 10000ms) {
   auto end = std::chrono::steady_clock::now() + limit;
   while (true) {
     bool any = false;

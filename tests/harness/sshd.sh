@@ -67,7 +67,9 @@ CONF
   ;;
 stop)
   if [ -f "$dir/sshd.pid.bg" ]; then
-    kill "$(cat "$dir/sshd.pid.bg")" 2>/dev/null || true
+    pid=$(cat "$dir/sshd.pid.bg")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     rm -f "$dir/sshd.pid.bg"
   fi
   ;;

@@ -266,6 +266,9 @@ class Execution {
                             ChildSetup{}));
     }
     if (ec) {
+      // The launcher forgets a child whose exec failed; reap it (it has _exit()ed) so that it
+      // does not stay a zombie.
+      if (launcher.pid > 0) waitpid(launcher.pid, nullptr, 0);
       result->error = spec_.argv[0] + ": " + ec.message();
       return;
     }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -332,6 +333,7 @@ TEST_F(ProcessTest, FailedExecDoesNotRunParentExitPath) {
   std::filesystem::remove(path);
   EXPECT_FALSE(r.started);
   EXPECT_THAT(r.error, HasSubstr("Exec format error"));
+  EXPECT_LE(waitpid(-1, nullptr, WNOHANG), 0) << "the failed child was left a zombie";
 }
 
 TEST_F(ProcessTest, DescriptorsAboveTwoAreNotInherited) {

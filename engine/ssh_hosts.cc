@@ -282,7 +282,9 @@ class SshHosts : public RemoteHosts {
     if (!requested_dir_.empty()) {
       std::error_code ec;
       std::string abs = std::filesystem::absolute(requested_dir_, ec).string();
-      if (!ec && abs.size() <= kMaxDirLength && abs.find('%') == std::string::npos &&
+      // ssh reads ControlPath like a config line: no spaces or quotes; '%' starts a token.
+      if (!ec && abs.size() <= kMaxDirLength &&
+          abs.find_first_of("% \t\"'\\") == std::string::npos &&
           std::filesystem::is_directory(abs, ec)) {
         dir_ = abs;
         return true;

@@ -352,6 +352,17 @@ TEST_F(SshTest, CloseAllEndsTheMaster) {
   EXPECT_TRUE(ProcessesWithArgs(control + " [mux]").empty());
 }
 
+TEST_F(SshTest, RunDirWithSpacesFallsBackToAPrivateDirectory) {
+  std::string spaced = run_dir_ + "/a b";
+  std::filesystem::create_directories(spaced);
+  auto hosts = MakeSshHosts(spaced, runner_.get());
+  RecordingSink sink;
+  ProcessResult r = hosts->Run(*host_, Shell("echo spaced"), &sink, CancelToken());
+  EXPECT_TRUE(r.ok()) << r.Describe();
+  EXPECT_THAT(sink.out, ElementsAre("spaced"));
+  EXPECT_TRUE(std::filesystem::is_empty(spaced));
+}
+
 TEST_F(SshTest, LongRunDirFallsBackToAShortSocketDirectory) {
   std::string deep = run_dir_ + "/" + std::string(90, 'd');
   std::filesystem::create_directories(deep);

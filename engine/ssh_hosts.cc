@@ -58,12 +58,21 @@ std::string QuoteOnOneLine(const std::string& value) {
   return out;
 }
 
+// An ssh message as one clean line: ssh ends some of them with "\r".
+std::string CleanMessage(std::string_view line) {
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) {
+    line.remove_suffix(1);
+  }
+  return std::string(line);
+}
+
 // Collects what ssh says, for error messages; forwards nothing.
 class CollectSink : public OutputSink {
  public:
   void Line(Stream stream, std::string_view line) override {
-    if (stream == Stream::kStderr && !line.empty()) last_err = line;
-    if (stream == Stream::kStderr) all_err.emplace_back(line);
+    if (stream != Stream::kStderr) return;
+    if (!CleanMessage(line).empty()) last_err = CleanMessage(line);
+    all_err.emplace_back(line);
   }
   std::string last_err;
   std::vector<std::string> all_err;
@@ -83,7 +92,7 @@ class MarkerSink : public OutputSink {
         exited = true;
         return;
       }
-      if (!line.empty()) last_err = line;
+      if (!CleanMessage(line).empty()) last_err = CleanMessage(line);
     }
     if (out_ != nullptr) out_->Line(stream, line);
   }
@@ -308,10 +317,13 @@ class SshHosts : public RemoteHosts {
     s.timeout = timeout;
     CollectSink sink;
     ProcessResult r = processes_->Run(s, &sink, cancel);
-    if (r.started && !r.ok() && !r.timed_out && !r.cancelled) {
-      r.connection_failed = true;
+    if (!r.started || r.ok() || r.cancelled) return r;
+    if (r.timed_out) {
+      r.error = "ssh did not connect within " + std::to_string(timeout.count() / 1000) + "s";
+    } else {
       r.error = sink.last_err.empty() ? "ssh " + r.Describe() : sink.last_err;
     }
+    r.connection_failed = true;
     return r;
   }
 

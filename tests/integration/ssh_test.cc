@@ -342,6 +342,16 @@ TEST_F(SshTest, UnreachableHostFailsWithSshMessage) {
   EXPECT_TRUE(hosts_->CheckReachable(*host_).ok());
 }
 
+TEST_F(SshTest, RejectedLoginIsAConnectionFailure) {
+  Host stranger = *host_;
+  stranger.ssh = "no-such-user-rb@127.0.0.1";
+  ProcessResult r = hosts_->Run(stranger, Shell("true"), &sink_, CancelToken());
+  EXPECT_TRUE(r.connection_failed);
+  EXPECT_EQ(r.Describe(),
+            "connection failed: no-such-user-rb@127.0.0.1: Permission denied (publickey).");
+  EXPECT_TRUE(sink_.out.empty());
+}
+
 TEST_F(SshTest, CloseAllEndsTheMaster) {
   ASSERT_TRUE(hosts_->CheckReachable(*host_).ok());
   std::string control = run_dir_ + "/ssh-0";

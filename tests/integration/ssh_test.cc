@@ -436,8 +436,9 @@ bool SshTunnelTest::pg_started_ = false;
 TEST_F(SshTunnelTest, QueriesThroughTheTunnel) {
   // sslmode=require as a production conninfo would say: libpq does not try SSL on the local
   // socket, and ssh encrypts the way.
-  std::string remote = "host=" + *pg_dir_ + " port=" + std::to_string(pg_port_) +
-                       " dbname=postgres user=postgres application_name='runbook test' sslmode=require";
+  std::string remote =
+      "host=" + *pg_dir_ + " port=" + std::to_string(pg_port_) +
+      " dbname=postgres user=postgres application_name='runbook test' sslmode=require";
   auto local = hosts_->Tunnel(*host_, remote);
   ASSERT_TRUE(local.ok()) << local.message();
   EXPECT_THAT(*local, HasSubstr("host=" + run_dir_ + "/pg0"));

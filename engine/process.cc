@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -420,6 +421,18 @@ class Execution {
   std::string wait_error_;
 };
 
+// Boost waits for children through a pidfd; without one it would throw after the fork, leaving
+// the child unsupervised. So check before the first spawn.
+bool PidfdWorks() {
+  static const bool works = [] {
+    int fd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
+    if (fd < 0) return false;
+    close(fd);
+    return true;
+  }();
+  return works;
+}
+
 class SystemProcessRunner : public ProcessRunner {
  public:
   ProcessResult Run(const ProcessSpec& spec, OutputSink* out, const CancelToken& cancel) override {
@@ -434,6 +447,12 @@ class SystemProcessRunner : public ProcessRunner {
  private:
   static void RunInto(const ProcessSpec& spec, OutputSink* out, const CancelToken& cancel,
                       ProcessResult* result) {
+    if (!PidfdWorks()) {
+      result->error =
+          "pidfd_open(2) is not available (Linux 5.3 or later is needed, or a seccomp profile "
+          "blocks it): child processes cannot be supervised";
+      return;
+    }
     if (spec.argv.empty() || spec.argv[0].empty()) {
       result->error = "empty command";
       return;

@@ -124,7 +124,8 @@ class SshTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new std::string(MakeTempDir("runbook-sshd"));
     port_ = FreePort();
-    std::string cmd = Harness() + " start " + *dir_ + " " + std::to_string(port_);
+    std::string cmd = Harness() + " start " + *dir_ + " " + std::to_string(port_) + " " +
+                      std::to_string(getpid());
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     host_ = new Host;
     host_->name = "loop";

@@ -76,10 +76,10 @@ class TreeBuilder {
     // (columns could not be computed by byte offsets anyway).
     const size_t span = ev.end_mark.index - ev.start_mark.index;
     // With properties (`!!str`, `&name`) the node starts at them, not at its text.
-    const bool one_line = ev.start_mark.line == ev.end_mark.line && !tag && !anchor;
-    if (one_line && sc.style == YAML_PLAIN_SCALAR_STYLE && span == sc.length) {
+    const bool candidate = ev.start_mark.line == ev.end_mark.line && !tag && !anchor;
+    if (candidate && sc.style == YAML_PLAIN_SCALAR_STYLE && span == sc.length) {
       n.raw_col = n.loc.col;
-    } else if (one_line && span == sc.length + 2 &&
+    } else if (candidate && span == sc.length + 2 &&
                (sc.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
                 sc.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)) {
       n.raw_col = n.loc.col + 1;

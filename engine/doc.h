@@ -24,11 +24,12 @@ struct DocNode {
 
   Kind kind = Kind::kNull;
   bool quoted = false;  // scalars only: written with ' or " (or a block scalar | >, or !!str)
-  // Scalars only: the column of the value's first character when the value is written verbatim
-  // on one line (plain, or quoted without escapes), else 0. See Text::raw_col.
-  int32_t raw_col = 0;
-  Location loc;         // where the node starts
-  std::string scalar;   // scalars only: the value as YAML decoded it
+  // Scalars only: the column of scalar[0] when `scalar` is written verbatim on the line of
+  // `loc` (a one-line plain scalar, or a quoted one without escapes), else 0. Lets errors
+  // inside a value point at their exact column (Text::raw_col).
+  int raw_col = 0;
+  Location loc;        // where the node starts
+  std::string scalar;  // scalars only: the value as YAML decoded it
   // Sequences: the items. Mappings: key, value, key, value, ... (keys are scalar nodes).
   std::vector<DocNode> children;
 

@@ -8,7 +8,9 @@
 namespace runbook {
 namespace {
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Consumes one or more digits at `*pos`.
 bool Digits(std::string_view s, size_t* pos) {
@@ -46,8 +48,8 @@ std::string Lower(std::string_view s) {
 }  // namespace
 
 const std::vector<std::string>& ParamTypeNames() {
-  static const std::vector<std::string> kNames = {"string", "integer", "number",
-                                                  "boolean", "path",   "duration"};
+  static const std::vector<std::string> kNames = {"string",  "integer", "number",
+                                                  "boolean", "path",    "duration"};
   return kNames;
 }
 

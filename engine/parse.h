@@ -9,7 +9,9 @@
 //    [A-Za-z0-9_][A-Za-z0-9_-]*, env keys [A-Za-z_][A-Za-z0-9_]*;
 //  - exactly one kind per step and per guard; param types and defaults that fit them;
 //    secrets with exactly one of env and file; hosts with exactly one of ssh and local: true;
-//  - a non-empty `steps` list.
+//  - a non-empty `steps` list; retries between 0 and 100; timeouts longer than 0s.
+// Guards: one kind key plus `wait` and `on_fail`, and `host` for command and backup_fresh
+// guards (beside the kind key or inside its mapping, once).
 // Not checked here (engine/validate.h, engine/graph.h): whether referenced steps, hosts,
 // databases, params and secrets exist, cycles, duplicate step ids, template expressions.
 //

@@ -215,12 +215,22 @@ const char* InterruptMessage(bool timed_out) {
 }  // namespace
 
 Result<PgResult> PgConnection::Exec(std::string_view sql, const std::vector<std::string>& params) {
+  return Run(sql, params, /*extended=*/!params.empty());
+}
+
+Result<PgResult> PgConnection::ExecOne(std::string_view sql,
+                                       const std::vector<std::string>& params) {
+  return Run(sql, params, /*extended=*/true);
+}
+
+Result<PgResult> PgConnection::Run(std::string_view sql, const std::vector<std::string>& params,
+                                   bool extended) {
   if (Interrupted i = CheckInterrupt(); i != Interrupted::kNo) {
     return Result<PgResult>::Error(i == Interrupted::kTimedOut ? "timed out" : "cancelled");
   }
   const std::string text(sql);
   int sent;
-  if (params.empty()) {
+  if (!extended) {
     sent = PQsendQuery(conn_, text.c_str());
   } else {
     std::vector<const char*> values;
@@ -305,8 +315,12 @@ struct PgCopier {
   static Status Start(PgConnection& c, std::string_view sql, ExecStatusType expected) {
     const std::string text(sql);
     if (!PQsendQuery(c.conn_, text.c_str())) return Status::Error(ConnError(c.conn_, "COPY"));
+    bool cancel_sent = false;
     while (PQisBusy(c.conn_)) {
-      if (c.CheckInterrupt() != PgConnection::Interrupted::kNo) c.Cancel();
+      if (!cancel_sent && c.CheckInterrupt() != PgConnection::Interrupted::kNo) {
+        c.Cancel();
+        cancel_sent = true;
+      }
       WaitReadable(PQsocket(c.conn_), kPollSliceMs);
       if (!PQconsumeInput(c.conn_)) return Status::Error(ConnError(c.conn_, "COPY"));
     }

@@ -67,6 +67,9 @@ class PgConnection {
   // types inferred by the server) it must be a single statement. COPY FROM STDIN / TO STDOUT is
   // refused (use StreamCopy).
   Result<PgResult> Exec(std::string_view sql, const std::vector<std::string>& params = {});
+  // Like Exec, but always through the extended protocol: the server refuses more than one
+  // statement, so `sql` cannot end the caller's transaction and go on (used for guards).
+  Result<PgResult> ExecOne(std::string_view sql, const std::vector<std::string>& params = {});
 
   // Asks the server to cancel the running query. Thread-safe; harmless when idle.
   void Cancel();
@@ -83,6 +86,7 @@ class PgConnection {
   PgConnection() = default;
   enum class Interrupted { kNo, kCancelled, kTimedOut };
   Interrupted CheckInterrupt() const;
+  Result<PgResult> Run(std::string_view sql, const std::vector<std::string>& params, bool extended);
   static void OnNotice(void* self, const ::pg_result* res);
 
   pg_conn* conn_ = nullptr;

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -266,6 +267,9 @@ class Execution {
                             ChildSetup{}));
     }
     if (ec) {
+      // The launcher forgets a child whose exec failed; reap it (it has _exit()ed) so that it
+      // does not stay a zombie.
+      if (launcher.pid > 0) waitpid(launcher.pid, nullptr, 0);
       result->error = spec_.argv[0] + ": " + ec.message();
       return;
     }
@@ -417,6 +421,18 @@ class Execution {
   std::string wait_error_;
 };
 
+// Boost waits for children through a pidfd; without one it would throw after the fork, leaving
+// the child unsupervised. So check before the first spawn.
+bool PidfdWorks() {
+  static const bool works = [] {
+    int fd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
+    if (fd < 0) return false;
+    close(fd);
+    return true;
+  }();
+  return works;
+}
+
 class SystemProcessRunner : public ProcessRunner {
  public:
   ProcessResult Run(const ProcessSpec& spec, OutputSink* out, const CancelToken& cancel) override {
@@ -431,6 +447,12 @@ class SystemProcessRunner : public ProcessRunner {
  private:
   static void RunInto(const ProcessSpec& spec, OutputSink* out, const CancelToken& cancel,
                       ProcessResult* result) {
+    if (!PidfdWorks()) {
+      result->error =
+          "pidfd_open(2) is not available (Linux 5.3 or later is needed, or a seccomp profile "
+          "blocks it): child processes cannot be supervised";
+      return;
+    }
     if (spec.argv.empty() || spec.argv[0].empty()) {
       result->error = "empty command";
       return;
@@ -475,14 +497,12 @@ std::string ProcessResult::Describe() const {
   if (!started) return "could not start: " + error;
   if (connection_failed) return "connection failed: " + error;
   if (!error.empty()) return "failed: " + error;
-  std::string how =
-      signal != 0 ? "killed by " + SignalName(signal) : "exit " + std::to_string(exit_code);
-  if (timed_out) {
-    return "timed out after " + FormatDuration(timeout) +
-           (signal != 0 ? " (killed)" : " (" + how + ")");
-  }
-  if (cancelled) return "cancelled (" + how + ")";
-  return how;
+  // A timeout or cancel signals the group; how the process then ended is secondary (ssh, for
+  // one, exits 255 on SIGTERM).
+  if (timed_out) return "timed out after " + FormatDuration(timeout) + " (killed)";
+  if (cancelled) return "cancelled (killed)";
+  if (signal != 0) return "killed by " + SignalName(signal);
+  return "exit " + std::to_string(exit_code);
 }
 
 std::unique_ptr<ProcessRunner> MakeSystemProcessRunner() {

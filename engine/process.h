@@ -1,8 +1,20 @@
 // Running child processes: the only unit that includes Boost.Process (see process.cc).
 //
 // Every child runs in its own process group with stdin from /dev/null (or a pipe carrying
-// `stdin_data`), stdout and stderr read concurrently and split into lines for an OutputSink.
-// A timeout or cancellation sends SIGTERM to the whole group, then SIGKILL after `kill_grace`.
+// `stdin_data`), stdout and stderr read concurrently and split into lines for an OutputSink
+// (a line without its newline; lines over 64 KiB are cut; at end of stream a last partial line is
+// delivered too). A timeout or cancellation (the CancelToken is polled every 25 ms) sends SIGTERM
+// to the whole group, then SIGKILL after `kill_grace`: SIGTERM rather than SIGINT because a
+// non-interactive shell starts its background jobs with SIGINT ignored.
+//
+// Once the child exits, processes of its group still holding its stdout/stderr get 0.5 s, then
+// the group is killed, so Run returns (boostorg/process#468). Processes that redirected their
+// output (daemons) are left running. A process that calls setsid() leaves the group and escapes
+// the kill on timeout or cancel (only cgroups could contain it).
+//
+// Children get only fds 0, 1, 2, the default disposition of SIGPIPE/SIGINT/SIGTERM and an empty
+// signal mask, whatever the engine uses. They inherit the engine's environment plus `env`: do
+// not change the engine's environment (setenv) while processes run.
 #pragma once
 
 #include <sys/types.h>
@@ -45,8 +57,8 @@ struct ProcessResult {
   Duration timeout{0};  // the spec's timeout (for Describe)
   std::string error;
   bool ok() const { return started && exit_code == 0 && !timed_out && !cancelled; }
-  // "exit 3", "killed by SIGTERM", "timed out after 5s (killed)", "could not start: ...",
-  // "connection failed: ssh: connect to host ... Connection refused"
+  // "exit 3", "killed by SIGTERM", "timed out after 5s (killed)", "cancelled (killed)",
+  // "could not start: ssh: not found", "connection failed: ssh: connect to host ... refused"
   std::string Describe() const;
 };
 
@@ -59,7 +71,8 @@ class ProcessRunner {
                             const CancelToken& cancel) = 0;
 };
 
-// The real runner on Boost.Process v2.
+// The real runner on Boost.Process v2. Sets SIGPIPE to SIG_IGN in the engine (once): writing
+// `stdin_data` to a child that closed its stdin must fail with EPIPE, not kill the engine.
 std::unique_ptr<ProcessRunner> MakeSystemProcessRunner();
 
 }  // namespace runbook

@@ -58,7 +58,7 @@ std::optional<bool> ReadBool(const DocNode& n, std::string_view what, Diagnostic
 }
 
 std::optional<int64_t> ReadInt(const DocNode& n, std::string_view what, int64_t min, int64_t max,
-                                Diagnostics* d) {
+                               Diagnostics* d) {
   if (n.IsScalar()) {
     const std::string& s = n.scalar;
     int64_t v = 0;
@@ -149,7 +149,9 @@ MapReader::MapReader(const DocNode& node, std::string context,
   }
 }
 
-const DocNode* MapReader::Get(std::string_view key) const { return ok_ ? node_.Find(key) : nullptr; }
+const DocNode* MapReader::Get(std::string_view key) const {
+  return ok_ ? node_.Find(key) : nullptr;
+}
 
 const DocNode* MapReader::GetKey(std::string_view key) const {
   if (!ok_) return nullptr;
@@ -163,8 +165,7 @@ const DocNode* MapReader::Require(std::string_view key) const {
   if (!ok_) return nullptr;
   const DocNode* v = node_.Find(key);
   if (!v) {
-    diags_->Error(node_.loc,
-                  "missing required key '" + std::string(key) + "' in " + context_);
+    diags_->Error(node_.loc, "missing required key '" + std::string(key) + "' in " + context_);
   }
   return v;
 }

@@ -38,7 +38,7 @@ std::optional<Text> ReadText(const DocNode& n, std::string_view what, Diagnostic
 std::optional<NameRef> ReadName(const DocNode& n, std::string_view what, Diagnostics* d);
 std::optional<bool> ReadBool(const DocNode& n, std::string_view what, Diagnostics* d);
 std::optional<int64_t> ReadInt(const DocNode& n, std::string_view what, int64_t min, int64_t max,
-                                Diagnostics* d);
+                               Diagnostics* d);
 std::optional<Duration> ReadDuration(const DocNode& n, std::string_view what, Diagnostics* d);
 // A sequence of scalars. With AllowSingle::kYes a lone scalar counts as a one-item list
 // (`needs: build`).
@@ -46,8 +46,7 @@ enum class AllowSingle { kNo, kYes };
 std::optional<std::vector<Text>> ReadTextList(const DocNode& n, std::string_view what,
                                               AllowSingle single, Diagnostics* d);
 // Reports "expected EXPECTED for WHAT, got KIND" at n.
-void ReportType(const DocNode& n, std::string_view expected, std::string_view what,
-                Diagnostics* d);
+void ReportType(const DocNode& n, std::string_view expected, std::string_view what, Diagnostics* d);
 
 // Text with a literal value checked now: when `t` has no `${{ }}`, `check` (a units.h parser)
 // must accept it, else an error "WHAT: MESSAGE" at t.loc. Templated values are left for later.

@@ -29,7 +29,8 @@ class RemoteHosts {
   virtual Result<std::string> Tunnel(const Host& host, const std::string& conninfo) = 0;
   // Whether the host answers now (for `plan`).
   virtual Status CheckReachable(const Host& host) = 0;
-  // Closes master connections and forwards; called at the end of the run.
+  // Closes master connections and forwards; called at the end of the run, when no Run or Tunnel
+  // is in progress.
   virtual void CloseAll() = 0;
 };
 

@@ -58,12 +58,21 @@ std::string QuoteOnOneLine(const std::string& value) {
   return out;
 }
 
+// An ssh message as one clean line: ssh ends some of them with "\r".
+std::string CleanMessage(std::string_view line) {
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) {
+    line.remove_suffix(1);
+  }
+  return std::string(line);
+}
+
 // Collects what ssh says, for error messages; forwards nothing.
 class CollectSink : public OutputSink {
  public:
   void Line(Stream stream, std::string_view line) override {
-    if (stream == Stream::kStderr && !line.empty()) last_err = line;
-    if (stream == Stream::kStderr) all_err.emplace_back(line);
+    if (stream != Stream::kStderr) return;
+    if (!CleanMessage(line).empty()) last_err = CleanMessage(line);
+    all_err.emplace_back(line);
   }
   std::string last_err;
   std::vector<std::string> all_err;
@@ -83,7 +92,7 @@ class MarkerSink : public OutputSink {
         exited = true;
         return;
       }
-      if (!line.empty()) last_err = line;
+      if (!CleanMessage(line).empty()) last_err = CleanMessage(line);
     }
     if (out_ != nullptr) out_->Line(stream, line);
   }
@@ -282,7 +291,9 @@ class SshHosts : public RemoteHosts {
     if (!requested_dir_.empty()) {
       std::error_code ec;
       std::string abs = std::filesystem::absolute(requested_dir_, ec).string();
-      if (!ec && abs.size() <= kMaxDirLength && abs.find('%') == std::string::npos &&
+      // ssh reads ControlPath like a config line: no spaces or quotes; '%' starts a token.
+      if (!ec && abs.size() <= kMaxDirLength &&
+          abs.find_first_of("% \t\"'\\") == std::string::npos &&
           std::filesystem::is_directory(abs, ec)) {
         dir_ = abs;
         return true;
@@ -306,10 +317,13 @@ class SshHosts : public RemoteHosts {
     s.timeout = timeout;
     CollectSink sink;
     ProcessResult r = processes_->Run(s, &sink, cancel);
-    if (r.started && !r.ok() && !r.timed_out && !r.cancelled) {
-      r.connection_failed = true;
+    if (!r.started || r.ok() || r.cancelled) return r;
+    if (r.timed_out) {
+      r.error = "ssh did not connect within " + std::to_string(timeout.count() / 1000) + "s";
+    } else {
       r.error = sink.last_err.empty() ? "ssh " + r.Describe() : sink.last_err;
     }
+    r.connection_failed = true;
     return r;
   }
 
@@ -374,14 +388,17 @@ Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec) {
     argv.erase(argv.begin(), argv.begin() + 5);
   }
   if (argv.empty() || argv[0].empty()) return R::Error("empty command");
+  // The session's stdin carries the environment and then signals the client's presence.
+  if (spec.stdin_data) return R::Error("input for a command (stdin) is not supported on ssh hosts");
 
   RemoteInvocation inv;
-  bool newline = false;
+  auto has_newline = [](const std::string& w) { return w.find('\n') != std::string::npos; };
+  bool newline = has_newline(spec.cwd) || std::any_of(argv.begin(), argv.end(), has_newline);
   std::string exports;
   for (size_t i = 0; i < spec.env.size(); ++i) {
     const auto& [name, value] = spec.env[i];
     if (!ValidEnvName(name)) return R::Error("invalid environment variable name '" + name + "'");
-    newline = newline || value.find('\n') != std::string::npos;
+    newline = newline || has_newline(value);
     std::string var = "__rb_e" + std::to_string(i);
     inv.stdin_data += var + "=" + QuoteOnOneLine(value) + "\n";
     exports += (exports.empty() ? "export " : " ") + name + "=\"$" + var + "\"";
@@ -395,8 +412,10 @@ Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec) {
     s += "__rb_i=0; while [ $__rb_i -lt " + std::to_string(spec.env.size()) +
          " ]; do IFS= read -r __rb_l || exit 125; eval \"$__rb_l\"; __rb_i=$((__rb_i+1)); done; ";
   }
-  s += "__rb_s=$(command -v setsid) || { echo 'runbook: setsid not found on the host' >&2; "
-       "exit 125; }; ";
+  // setsid is looked up before the step's PATH applies, without a fork where it usually is.
+  s += "for __rb_s in /usr/bin/setsid /bin/setsid ''; do [ -x \"$__rb_s\" ] && break; done; "
+       "[ -n \"$__rb_s\" ] || __rb_s=$(command -v setsid) || { echo 'runbook: setsid not found on "
+       "the host' >&2; exit 125; }; ";
   if (!spec.cwd.empty()) s += "cd -- " + QuoteOnOneLine(spec.cwd) + " || exit 125; ";
   s += "printf '\\036runbook:start\\n' >&2; exec 3<&0; ( ";
   if (!exports.empty()) s += exports + "; ";

@@ -16,7 +16,8 @@ size_t EditDistance(std::string_view a, std::string_view b);
 // but "x" suggests nothing for "timeout"). Ties go to the earlier candidate. Failing that, the
 // one candidate that `given` (3+ characters) abbreviates: "int" -> "integer". A candidate equal
 // to `given` is never suggested.
-std::optional<std::string> Suggest(std::string_view given, const std::vector<std::string>& candidates);
+std::optional<std::string> Suggest(std::string_view given,
+                                   const std::vector<std::string>& candidates);
 
 // " (did you mean 'needs'?)" or "" when there is no suggestion: append to a message.
 std::string DidYouMean(std::string_view given, const std::vector<std::string>& candidates);

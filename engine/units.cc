@@ -27,7 +27,9 @@ std::string DurationError(std::string_view text, std::string_view why) {
   return m + ": use e.g. 500ms, 90s, 5m, 2h, 1h30m, 1d";
 }
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 }  // namespace
 

@@ -70,17 +70,17 @@ class TreeBuilder {
     }
     n.kind = DocNode::Kind::kScalar;
     n.scalar.assign(value);
-    // Verbatim on one line: the source span is the value itself (plus its two quotes), so no
-    // escape, folding or multi-byte character shifts columns inside it.
-    if (ev.start_mark.line == ev.end_mark.line) {
-      const size_t width = ev.end_mark.column - ev.start_mark.column;
-      if (sc.style == YAML_PLAIN_SCALAR_STYLE && width == value.size()) {
-        n.raw_col = n.loc.col;
-      } else if ((sc.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-                  sc.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) &&
-                 width == value.size() + 2) {
-        n.raw_col = n.loc.col + 1;
-      }
+    // Verbatim when the source span is the value itself (plain) or the value in quotes, on one
+    // line. Marks count characters and `length` bytes, so non-ASCII text is never verbatim here
+    // (columns could not be computed by byte offsets anyway).
+    const size_t span = ev.end_mark.index - ev.start_mark.index;
+    const bool one_line = ev.start_mark.line == ev.end_mark.line;
+    if (one_line && sc.style == YAML_PLAIN_SCALAR_STYLE && span == sc.length) {
+      n.raw_col = n.loc.col;
+    } else if (one_line && span == sc.length + 2 &&
+               (sc.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                sc.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)) {
+      n.raw_col = n.loc.col + 1;
     }
     Finish(std::move(n), anchor);
   }
@@ -97,8 +97,8 @@ class TreeBuilder {
       anchors_[open.anchor] = AnchorEntry{};
     }
     if (tag && std::string_view(reinterpret_cast<const char*>(tag)) != "!") {
-      Error(open.node.loc,
-            "YAML tags are not supported ('" + std::string(reinterpret_cast<const char*>(tag)) + "')");
+      Error(open.node.loc, "YAML tags are not supported ('" +
+                               std::string(reinterpret_cast<const char*>(tag)) + "')");
     }
     if (stack_.size() >= kMaxDepth) {
       return Fatal(open.node.loc, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
@@ -136,11 +136,12 @@ class TreeBuilder {
   static constexpr size_t kMaxDepth = 1000;
 
   struct OpenNode {
-    DocNode node;          // children are on scratch_ from index `first` until closed
+    DocNode node;  // children are on scratch_ from index `first` until closed
     size_t first = 0;
     std::string anchor;
-    std::string sink_key;  // non-empty: items go to the sink
-    size_t sunk = 0;       // items handed to the sink
+    std::string sink_key;     // non-empty: items go to the sink
+    size_t sunk = 0;          // items handed to the sink
+    bool drop_value = false;  // the key was refused: leave its value out too
     std::unique_ptr<std::unordered_map<std::string, Location>> keys;  // only for big mappings
   };
   struct AnchorEntry {
@@ -164,30 +165,39 @@ class TreeBuilder {
     OpenNode& top = stack_.back();
     const size_t count = scratch_.size() - top.first;
     if (top.node.kind == DocNode::Kind::kMap) {
+      if (top.drop_value) {
+        top.drop_value = false;
+        return;
+      }
       if (count % 2 == 0) {
-        CheckKey(&top, n);
+        if (!CheckKey(&top, n)) {
+          // Reported; the entry is left out so the rest of the file can still be checked.
+          top.drop_value = true;
+          return;
+        }
       } else if (n.kind == DocNode::Kind::kNull && n.loc.line > scratch_.back().loc.line) {
         // An empty value (`key:` then a newline) is marked where the next token starts; the key
         // is where a reader looks for it.
         n.loc = scratch_.back().loc;
       }
-    } else if (!top.sink_key.empty() && !failed_) {
+    } else if (!top.sink_key.empty()) {
       sink_->OnItem(top.sink_key, top.sunk++, std::move(n));
       return;
     }
     scratch_.push_back(std::move(n));
   }
 
-  void CheckKey(OpenNode* map, const DocNode& key) {
+  // Whether `key` may be added to `map`; reports why not.
+  bool CheckKey(OpenNode* map, const DocNode& key) {
     if (key.kind != DocNode::Kind::kScalar) {
       Error(key.loc, std::string("a mapping key must be a string, not ") + key.KindName());
-      return;
+      return false;
     }
     if (key.scalar == "<<" && !key.quoted) {
       Error(key.loc,
             "merge keys ('<<') are not supported: write the keys out, or use an alias (*name) "
             "for a whole value");
-      return;
+      return false;
     }
     const Location* first = nullptr;
     if (map->keys) {
@@ -211,7 +221,9 @@ class TreeBuilder {
     if (first) {
       Error(key.loc, "duplicate key '" + key.scalar + "' (first at " + std::to_string(first->line) +
                          ":" + std::to_string(first->col) + ")");
+      return false;
     }
+    return true;
   }
 
   const std::string* file_;
@@ -369,7 +381,7 @@ std::optional<DocNode> ParseYaml(const std::string& path, const std::string& tex
         break;
     }
   }
-  if (builder.failed()) return std::nullopt;
+  if (builder.fatal()) return std::nullopt;
   std::optional<DocNode> root = builder.TakeRoot();
   if (!root) {
     DocNode empty;

@@ -48,7 +48,10 @@ class ItemSink {
 };
 
 // Parses `text`; `path` is used for locations only. An empty file gives a null node at 1:1.
-// On any error returns nullopt with at least one error added to `diags`.
+// Syntax errors and fatal ones (recursive or exploding aliases, too deep nesting) return nullopt.
+// Other errors (duplicate or merge keys, non-string keys, tags) are reported and the offending
+// mapping entries left out of the tree, which is still returned so that callers can check the
+// rest of the file in the same pass: check diags->ok() as well.
 std::optional<DocNode> ParseYaml(const std::string& path, const std::string& text,
                                  Diagnostics* diags, ItemSink* sink = nullptr);
 

@@ -29,7 +29,7 @@ finish() {
   if [ "$rc" = 0 ]; then
     echo "demo: all done. The sandbox is still up in $DIR ($SANDBOX down --dir $DIR removes it)."
   else
-    echo "demo: FAILED (exit $rc). Logs: $RUNBOOK logs <run id>; state in $RUNBOOK_STATE_DIR" >&2
+    echo "demo: FAILED (exit $rc). Logs: $RUNBOOK logs <run id>; state in ${RUNBOOK_STATE_DIR:-}" >&2
   fi
 }
 trap finish EXIT
@@ -50,7 +50,7 @@ up_args=(up --size "$SIZE" --dir "$DIR")
 timed "sandbox up ($SIZE)" "$SANDBOX" "${up_args[@]}"
 # shellcheck disable=SC1091
 . "$DIR/sandbox.env"
-export JANE_PROD_DB_PASSWORD JANE_DEV_DB_PASSWORD
+
 export RUNBOOK_STATE_DIR=$DIR/state
 
 inv() { echo -i "$DIR/inventory.yaml" -i "$DIR/params/$1.yaml"; }

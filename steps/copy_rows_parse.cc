@@ -19,9 +19,8 @@ Result<int64_t> PositiveCount(std::string_view s) {
 
 std::optional<CopyRowsStep> ParseCopyRowsStep(const DocNode& value, const std::string& owner,
                                               Diagnostics* diags) {
-  static const std::vector<std::string> kKeys = {"from",  "to",    "table", "columns",
-                                                 "where", "order_by", "every", "limit",
-                                                 "match", "truncate"};
+  static const std::vector<std::string> kKeys = {
+      "from", "to", "table", "columns", "where", "order_by", "every", "limit", "match", "truncate"};
   static const std::vector<std::string> kMatchKeys = {"column", "step", "parent_column"};
   const std::string context = "'copy_rows' of " + owner;
   MapReader r(value, context, kKeys, diags);
@@ -40,8 +39,7 @@ std::optional<CopyRowsStep> ParseCopyRowsStep(const DocNode& value, const std::s
   if (r.Has("columns")) {
     auto cols = r.TextList("columns", AllowSingle::kNo);
     if (cols && cols->empty()) {
-      diags->Error(r.Get("columns")->loc,
-                   "'columns' is empty: leave it out to copy all columns");
+      diags->Error(r.Get("columns")->loc, "'columns' is empty: leave it out to copy all columns");
       ok = false;
     } else if (cols) {
       c.columns = std::move(*cols);
@@ -56,8 +54,8 @@ std::optional<CopyRowsStep> ParseCopyRowsStep(const DocNode& value, const std::s
   if (c.every) CheckLiteral(*c.every, "'every'", PositiveCount, diags);
   if (c.limit) CheckLiteral(*c.limit, "'limit'", PositiveCount, diags);
   if (c.every && !c.order_by) {
-    diags->Error(r.GetKey("every")->loc,
-                 "'every' needs 'order_by' in " + context + ": rows are kept every Nth in that order");
+    diags->Error(r.GetKey("every")->loc, "'every' needs 'order_by' in " + context +
+                                             ": rows are kept every Nth in that order");
     ok = false;
   }
   if (const DocNode* m = r.Get("match")) {
@@ -67,7 +65,8 @@ std::optional<CopyRowsStep> ParseCopyRowsStep(const DocNode& value, const std::s
       auto step = mr.RequireName("step");
       auto parent = mr.RequireText("parent_column");
       if (column && step && parent) {
-        c.match = CopyMatch{std::move(column->raw), std::move(*step), std::move(parent->raw), m->loc};
+        c.match =
+            CopyMatch{std::move(column->raw), std::move(*step), std::move(parent->raw), m->loc};
       } else {
         ok = false;
       }

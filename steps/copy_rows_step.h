@@ -46,9 +46,16 @@ StepOutcome RunCopyRowsStep(const CopyRowsStep& step, StepEnv& env);
 std::vector<std::string> DescribeCopyRowsStep(const CopyRowsStep& step, StepEnv& env);
 
 // The source SELECT (see above). `columns` is the comma-separated, quoted column list; `filter`
-// the WHERE condition or empty; `order_by` empty for none (required with `every`).
+// the WHERE condition or empty; `order_by` empty for none (required with `every`). `key`, when
+// set, is the table's primary key, equal to `order_by`: with `every` and no filter, only the
+// key is numbered (an index-only scan) and the rows are fetched by key, in key order:
+//   SELECT cols FROM table WHERE key = ANY(ARRAY(SELECT key FROM (SELECT key, row_number()
+//   OVER (ORDER BY key) AS runbook_row FROM table) AS runbook_sample WHERE runbook_row % N = 0
+//   ORDER BY runbook_row LIMIT limit)) ORDER BY key
+// (for a key of several columns: WHERE (k1, k2) IN (SELECT k1, k2 ...)).
 std::string BuildCopySelect(const std::string& table, const std::string& columns,
                             const std::string& filter, const std::string& order_by,
-                            std::optional<int64_t> every, std::optional<int64_t> limit);
+                            std::optional<int64_t> every, std::optional<int64_t> limit,
+                            const std::string& key = "");
 
 }  // namespace runbook

@@ -52,12 +52,12 @@ std::optional<MigrationsAppliedGuard> ParseMigrationsAppliedGuard(const DocNode&
                                                                   Diagnostics* diags);
 // backup_fresh: {path, max_age, min_size, verify, host}
 std::optional<BackupFreshGuard> ParseBackupFreshGuard(const DocNode& value,
-                                                      const std::string& owner,
-                                                      Diagnostics* diags);
+                                                      const std::string& owner, Diagnostics* diags);
 // sql: {db, query, expect | expect_rows}
 std::optional<SqlGuard> ParseSqlGuard(const DocNode& value, const std::string& owner,
                                       Diagnostics* diags);
 // command: "script" | [argv...] | {run: "script" | [argv...], host}
+// (engine/parse.cc also accepts `host` beside the kind key, for command and backup_fresh.)
 std::optional<CommandGuard> ParseCommandGuard(const DocNode& value, const std::string& owner,
                                               Diagnostics* diags);
 

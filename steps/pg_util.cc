@@ -33,9 +33,12 @@ std::string FormatSeconds(double seconds) {
   } else if (seconds < 120) {
     std::snprintf(buf, sizeof buf, "%.0f s", seconds);
   } else {
-    const auto total = static_cast<int64_t>(std::llround(seconds));
-    std::snprintf(buf, sizeof buf, "%lld min %lld s", static_cast<long long>(total / 60),
-                  static_cast<long long>(total % 60));
+    const auto total = static_cast<long long>(std::llround(seconds));
+    if (total % 60 == 0) {
+      std::snprintf(buf, sizeof buf, "%lld min", total / 60);
+    } else {
+      std::snprintf(buf, sizeof buf, "%lld min %lld s", total / 60, total % 60);
+    }
   }
   return buf;
 }
@@ -112,7 +115,7 @@ std::string TextArrayLiteral(const std::vector<std::string>& values) {
 Result<PgResult> ExecReadOnly(PgConnection& conn, std::string_view sql,
                               const std::vector<std::string>& params) {
   if (auto begin = conn.Exec("BEGIN READ ONLY"); !begin.ok()) return begin;
-  Result<PgResult> r = conn.Exec(sql, params);
+  Result<PgResult> r = conn.ExecOne(sql, params);
   (void)conn.Exec("ROLLBACK");
   return r;
 }

@@ -29,8 +29,8 @@ Result<double> ParseDurationSeconds(std::string_view text);
 // as $n::text[] (or any element type: $n::bigint[]).
 std::string TextArrayLiteral(const std::vector<std::string>& values);
 
-// Runs `sql` inside BEGIN READ ONLY ... ROLLBACK: what guards use, so that evaluating them (also
-// in plans and dry runs) can never change the database.
+// Runs `sql`, one statement, inside BEGIN READ ONLY ... ROLLBACK: what guards use, so that
+// evaluating them (also in plans and dry runs) can never change the database.
 Result<PgResult> ExecReadOnly(PgConnection& conn, std::string_view sql,
                               const std::vector<std::string>& params = {});
 

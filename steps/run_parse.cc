@@ -31,8 +31,7 @@ std::optional<Command> ParseCommand(const DocNode& value, std::string_view what,
   return std::nullopt;
 }
 
-std::optional<RunStep> ParseRunStep(const DocNode& value, const std::string&,
-                                    Diagnostics* diags) {
+std::optional<RunStep> ParseRunStep(const DocNode& value, const std::string&, Diagnostics* diags) {
   std::optional<Command> c = ParseCommand(value, "'run'", diags);
   if (!c) return std::nullopt;
   return RunStep{std::move(*c)};

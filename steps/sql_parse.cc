@@ -18,7 +18,8 @@ std::optional<SqlStep> ParseSqlStep(const DocNode& value, const std::string& own
   s.query = r.GetText("query");
   s.file = r.GetText("file");
   if (r.Has("query") && r.Has("file")) {
-    diags->Error(r.GetKey("file")->loc, "'sql' of " + owner + " has both 'query' and 'file': keep one");
+    diags->Error(r.GetKey("file")->loc,
+                 "'sql' of " + owner + " has both 'query' and 'file': keep one");
     ok = false;
   } else if (!r.Has("query") && !r.Has("file")) {
     diags->Error(value.loc, "'sql' of " + owner + " needs 'query' or 'file'");

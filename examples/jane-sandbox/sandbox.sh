@@ -2,7 +2,7 @@
 # The Jane sandbox: a stand-in for the seed's two servers ("jane", production, and "unzen", the
 # development/maintenance server) on this machine, for the runbooks in runbooks/.
 #
-#   sandbox.sh up [--size small|default] [--dir DIR] [--port-base N]
+#   sandbox.sh up [--size small|default] [--dir DIR] [--port-base N] [--ssh]
 #   sandbox.sh down [--dir DIR]
 #   sandbox.sh status [--dir DIR]
 #   sandbox.sh web start|stop|status [--dir DIR]        the production web server (runserver)
@@ -11,7 +11,10 @@
 #   sandbox.sh psql prod|dev [DB [PSQL ARGS...]] [--dir DIR]  superuser psql on a cluster
 #
 # DIR defaults to $RUNBOOK_SANDBOX_DIR, else /tmp/jane-sandbox (the runbooks' defaults point there).
-# Ports: PostgreSQL prod = N+2, dev = N+3, prod web = N+10, dev web = N+11; N defaults to 25430 (outside the ephemeral port range 32768-60999, where a client socket can hold a port).
+# Ports: PostgreSQL prod = N+2, dev = N+3, prod web = N+10, dev web = N+11, sshd = N+20; N
+# defaults to 25430 (below the ephemeral port range 32768-60999, where a client socket can hold a
+# port). --ssh (root only): the hosts are reached over ssh, as users `jane` (prod) and `tremor`
+# (dev), through a private sshd; without it both hosts are `local: true`.
 # What `up` builds is described in examples/jane-sandbox/README.md.
 set -euo pipefail
 
@@ -19,7 +22,12 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PGBIN=/usr/lib/postgresql/15/bin
 PY=/usr/bin/python3
 DEFAULT_DIR=/tmp/jane-sandbox
-DB_PASSWORD=jane  # the password of the `jane` role on both clusters (sandbox only)
+# The password of the `jane` role on production (sandbox only), and the one clone-prod gives it on
+# the development server (the secret dev_db_password). Not "jane": the engine masks a secret's
+# value wherever it appears in output, and "jane" is in every path and name here; distinct values
+# also let tests grep output, logs and journals for a leak.
+DB_PASSWORD=Prod-Pw-4711
+DEV_DB_PASSWORD=Unzen-Pw-4711
 
 die() { echo "sandbox: $*" >&2; exit 1; }
 say() { echo "sandbox: $*"; }
@@ -32,11 +40,12 @@ pg_owner() { if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi; }
 
 # ---- arguments ---------------------------------------------------------------------------------
 CMD=${1:-}
-[ -n "$CMD" ] || { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ -n "$CMD" ] || { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 shift
 SIZE=default
 DIR=${RUNBOOK_SANDBOX_DIR:-$DEFAULT_DIR}
 PORT_BASE=25430
+SSH=0
 ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -46,6 +55,7 @@ while [ $# -gt 0 ]; do
     --dir=*) DIR=${1#*=}; shift ;;
     --port-base) PORT_BASE=$2; shift 2 ;;
     --port-base=*) PORT_BASE=${1#*=}; shift ;;
+    --ssh) SSH=1; shift ;;
     *) ARGS+=("$1"); shift ;;
   esac
 done
@@ -137,7 +147,7 @@ make_app() {
 __pycache__/
 *.pyc
 src/jane/local_settings.py
-static/
+/static/
 EOF
   (cd "$work" && git_q init -q && git_q add -A && git_q commit -q -m "Jane as deployed on production")
   git_q clone -q --bare "$work" "$DIR/upstream/jane.git"
@@ -308,11 +318,20 @@ pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 spawn() {  # PIDFILE LOG CMD...
   local pidfile=$1 log=$2
   shift 2
+  # In --ssh mode production's processes belong to its user, also when root starts them.
+  # setpriv execs (runuser would fork), so the pid stays the server's.
+  if [ -n "${PROD_USER:-}" ] && [ "$(id -u)" = 0 ]; then
+    touch "$log"
+    chown "$PROD_USER" "$log"
+    set -- setpriv --reuid="$PROD_USER" --regid="$PROD_USER" --init-groups \
+      env HOME="$(getent passwd "$PROD_USER" | cut -d: -f6)" "$@"
+  fi
   # A simple command in the background is forked and exec'd directly, so $! is the server's pid
   # (setsid does not fork either: the child is no process group leader without job control).
   (cd "$DIR/prod/jane/src" || exit 1
    PYTHONUSERBASE=$DIR/prod/.local setsid "$@" >>"$log" 2>&1 </dev/null &
-   echo $! >"$pidfile")
+   echo $! >"$pidfile"
+   [ -z "${PROD_USER:-}" ] || [ "$(id -u)" != 0 ] || chown "$PROD_USER" "$pidfile")
 }
 
 stop_pid() {  # PIDFILE SIGNAL NAME
@@ -378,6 +397,73 @@ indexers_cmd() {
   esac
 }
 
+# ---- ssh (--ssh) -------------------------------------------------------------------------------
+# Two local users stand for the two machines' accounts: `jane` (jane@jane) and `tremor`
+# (tremor@unzen). A private sshd on 127.0.0.1 lets in the operator's key (the runbook engine, as
+# root) as both, and tremor's key as jane (the wiki's `rsync jane@jane:...` from unzen).
+ensure_user() {  # NAME (sandboxes built at the same time may race here: tolerate the loser)
+  id "$1" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$1" || id "$1" >/dev/null ||
+    die "cannot create user $1"
+  usermod -p '*' "$1"  # no password, but not locked: key logins only
+  # The sandbox's upstream repository belongs to root.
+  local i
+  for i in 1 2 3 4 5; do
+    runuser -u "$1" -- git config --global --get safe.directory >/dev/null && return 0
+    runuser -u "$1" -- git config --global --add safe.directory '*' 2>/dev/null && return 0
+    sleep 0.3
+  done
+  die "cannot configure git for $1"
+}
+
+setup_ssh() {
+  local s=$DIR/ssh
+  mkdir -p "$s/authorized_keys"
+  chmod 755 "$s" "$s/authorized_keys"
+  ssh-keygen -q -t ed25519 -N '' -C jane-sandbox-host -f "$s/host_ed25519"
+  ssh-keygen -q -t ed25519 -N '' -C operator@jane-sandbox -f "$s/id_ed25519"
+  ssh-keygen -q -t ed25519 -N '' -C "$DEV_USER@jane-sandbox" -f "$s/dev_id_ed25519"
+  chown "$DEV_USER" "$s/dev_id_ed25519"
+  cat "$s/id_ed25519.pub" "$s/dev_id_ed25519.pub" >"$s/authorized_keys/$PROD_USER"
+  cat "$s/id_ed25519.pub" >"$s/authorized_keys/$DEV_USER"
+  echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$s/host_ed25519.pub")" >"$s/known_hosts"
+  chmod 644 "$s/authorized_keys/"* "$s/known_hosts"
+  cat >"$s/sshd_config" <<EOF
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $s/host_ed25519
+PidFile $s/sshd.pid
+AuthorizedKeysFile $s/authorized_keys/%u
+AllowUsers $PROD_USER $DEV_USER
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+UsePAM yes
+Subsystem sftp /usr/lib/openssh/sftp-server
+LogLevel ERROR
+EOF
+  mkdir -p /run/sshd
+  /usr/sbin/sshd -f "$s/sshd_config" -E "$s/sshd.log" || die "sshd did not start ($s/sshd.log)"
+  local i
+  for i in $(seq 1 50); do
+    ssh_as "$PROD_USER" true 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "cannot ssh to $PROD_USER@127.0.0.1:$SSH_PORT ($s/sshd.log)"
+}
+
+ssh_as() {  # USER CMD...
+  local u=$1
+  shift
+  ssh -p "$SSH_PORT" -i "$DIR/ssh/id_ed25519" -o UserKnownHostsFile="$DIR/ssh/known_hosts" \
+    -o StrictHostKeyChecking=yes -o BatchMode=yes "$u@127.0.0.1" -- "$@"
+}
+
+stop_sshd() {
+  [ -f "$DIR/ssh/sshd.pid" ] || return 0
+  stop_pid "$DIR/ssh/sshd.pid" TERM sshd >/dev/null
+}
+
 # ---- generated files ---------------------------------------------------------------------------
 write_env() {
   cat >"$DIR/sandbox.env" <<EOF
@@ -390,20 +476,26 @@ PROD_WEB_PORT=$PROD_WEB_PORT
 DEV_WEB_PORT=$DEV_WEB_PORT
 PROD_PG_SOCKET=$DIR/pg/prod/sock
 DEV_PG_SOCKET=$DIR/pg/dev/sock
-JANE_PROD_DB_PASSWORD=$DB_PASSWORD
-JANE_DEV_DB_PASSWORD=$DB_PASSWORD
+SSH_PORT=$SSH_PORT
+PROD_USER=$PROD_USER
+DEV_USER=$DEV_USER
+# The secrets of the runbooks (". sandbox.env" exports them).
+export JANE_PROD_DB_PASSWORD=$DB_PASSWORD
+export JANE_DEV_DB_PASSWORD=$DEV_DB_PASSWORD
 EOF
 }
 
 # The wrappers the runbook params web_stop/web_start/indexers_stop/indexers_start call.
 write_bin() {
   mkdir -p "$DIR/bin"
+  # A copy, so that the hosts' users (--ssh) need not reach the source tree.
+  cp "$HERE/sandbox.sh" "$DIR/bin/sandbox.sh"
   local what
   for what in web indexers; do
     cat >"$DIR/bin/jane-$what" <<EOF
 #!/bin/sh
 # jane-$what start|stop|status: the production $what of the sandbox in $DIR.
-exec "$HERE/sandbox.sh" $what "\$@" --dir "$DIR"
+exec "$DIR/bin/sandbox.sh" $what "\$@" --dir "$DIR"
 EOF
     chmod +x "$DIR/bin/jane-$what"
   done
@@ -416,7 +508,30 @@ write_inventory() {
   cat >"$DIR/inventory.yaml" <<EOF
 # Jane sandbox in $DIR (written by sandbox.sh up). Use with -i $DIR/inventory.yaml
 # and, for a sandbox outside $DEFAULT_DIR, -i $DIR/params/<runbook>.yaml.
-# Passwords: export JANE_PROD_DB_PASSWORD=$DB_PASSWORD JANE_DEV_DB_PASSWORD=$DB_PASSWORD
+# Passwords (the secrets prod_db_password, dev_db_password): . $DIR/sandbox.env
+EOF
+  if [ "$SSH" = 1 ]; then
+    local opts="[\"UserKnownHostsFile=$DIR/ssh/known_hosts\", \"StrictHostKeyChecking=yes\"]"
+    cat >>"$DIR/inventory.yaml" <<EOF
+# Over ssh: each conninfo is as seen from the host of its tunnel.
+hosts:
+  prod: {ssh: $PROD_USER@127.0.0.1, port: $SSH_PORT, identity_file: $DIR/ssh/id_ed25519, options: $opts}
+  dev: {ssh: $DEV_USER@127.0.0.1, port: $SSH_PORT, identity_file: $DIR/ssh/id_ed25519, options: $opts}
+databases:
+  prod:
+    conninfo: "host=127.0.0.1 port=$PROD_PG_PORT dbname=jane user=jane"
+    password: "\${{ secrets.prod_db_password }}"
+    tunnel: prod
+  dev:
+    conninfo: "host=127.0.0.1 port=$DEV_PG_PORT dbname=jane user=jane"
+    password: "\${{ secrets.dev_db_password }}"
+    tunnel: dev
+  dev_admin:
+    conninfo: "host=$DIR/pg/dev/sock port=$DEV_PG_PORT dbname=postgres user=postgres"
+    tunnel: dev
+EOF
+  else
+    cat >>"$DIR/inventory.yaml" <<EOF
 hosts:
   prod: {local: true}
   dev: {local: true}
@@ -430,6 +545,7 @@ databases:
   dev_admin:
     conninfo: "host=$DIR/pg/dev/sock port=$DEV_PG_PORT dbname=postgres user=postgres"
 EOF
+  fi
   mkdir -p "$DIR/params"
   cat >"$DIR/params/clone-prod.yaml" <<EOF
 params:
@@ -440,6 +556,12 @@ params:
   dev_userbase: $DIR/dev/.local-jane-dev
   dev_web_port: $DEV_WEB_PORT
 EOF
+  if [ "$SSH" = 1 ]; then
+    cat >>"$DIR/params/clone-prod.yaml" <<EOF
+  prod_rsync_source: "$PROD_USER@127.0.0.1:"
+  rsync_rsh: "ssh -p $SSH_PORT -i $DIR/ssh/dev_id_ed25519 -o UserKnownHostsFile=$DIR/ssh/known_hosts -o BatchMode=yes"
+EOF
+  fi
   cat >"$DIR/params/upgrade-dev.yaml" <<EOF
 params:
   app_dir: $DIR/dev/jane-dev
@@ -471,6 +593,7 @@ cmd_down() {
   web_cmd stop || true
   indexers_cmd stop || true
   stop_pid "$DIR/prod/run/long-query.pid" TERM long-query >/dev/null
+  stop_sshd
   stop_cluster prod
   stop_cluster dev
   rm -rf "$DIR"
@@ -485,9 +608,25 @@ cmd_up() {
   if [ -e "$DIR" ]; then say "replacing the sandbox in $DIR"; cmd_down; fi
   local t0=$SECONDS
   PROD_PG_PORT=$((PORT_BASE + 2)) DEV_PG_PORT=$((PORT_BASE + 3))
-  PROD_WEB_PORT=$((PORT_BASE + 10)) DEV_WEB_PORT=$((PORT_BASE + 11))
-  mkdir -p "$DIR"/{pg,prod/run,prod/log,prod/backups,dev,work}
-  chmod 755 "$DIR" "$DIR/pg"
+  PROD_WEB_PORT=$((PORT_BASE + 10)) DEV_WEB_PORT=$((PORT_BASE + 11)) SSH_PORT=$((PORT_BASE + 20))
+  PROD_USER="" DEV_USER=""
+  local port
+  for port in "$PROD_PG_PORT" "$DEV_PG_PORT" "$PROD_WEB_PORT" "$DEV_WEB_PORT" "$SSH_PORT"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      die "port $port is in use (choose another --port-base)"
+    fi
+  done
+  if [ "$SSH" = 1 ]; then
+    [ "$(id -u)" = 0 ] || die "--ssh needs root (it adds users jane and tremor and runs an sshd)"
+    [ -x /usr/sbin/sshd ] || die "no /usr/sbin/sshd (apt-get install openssh-server)"
+    PROD_USER=jane DEV_USER=tremor
+    ensure_user "$PROD_USER"
+    ensure_user "$DEV_USER"
+  fi
+  mkdir -p "$DIR"/{pg,prod/run,prod/log,prod/backups,dev,work/clone}
+  chmod 755 "$DIR" "$DIR/pg" "$DIR/work"
+  # The scratch directory of clone-prod, on both "machines".
+  chmod 1777 "$DIR/work/clone"
   as_pg test -x "$DIR" || die "user $(pg_owner) cannot reach $DIR (choose a --dir under /tmp)"
   write_env
 
@@ -513,6 +652,12 @@ cmd_up() {
 
   write_bin
   write_inventory
+  if [ "$SSH" = 1 ]; then
+    chown -R "$PROD_USER" "$DIR/prod"
+    chown "$DEV_USER" "$DIR/dev"
+    setup_ssh
+    say "ssh: $PROD_USER@127.0.0.1 and $DEV_USER@127.0.0.1, port $SSH_PORT, key $DIR/ssh/id_ed25519"
+  fi
   web_cmd start
   indexers_cmd start
   say "ready in $((SECONDS - t0)) s"
@@ -527,6 +672,9 @@ cmd_status() {
   done
   web_cmd status || true
   indexers_cmd status || true
+  if [ -n "${PROD_USER:-}" ]; then
+    if pid_alive "$DIR/ssh/sshd.pid"; then say "sshd: running on port $SSH_PORT"; else say "sshd: stopped"; fi
+  fi
   say "inventory: $DIR/inventory.yaml"
 }
 

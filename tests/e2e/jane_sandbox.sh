@@ -61,14 +61,15 @@ for round in 1 2; do
   check "working tree clean (local_settings.py ignored)" test -z "$(git -C "$app" status --porcelain)"
   plan=$(cd "$app/src" && PYTHONUSERBASE=$DIR/prod/.local /usr/bin/python3 manage.py migrate --plan)
   check "nothing to migrate before the pull" grep -q "No planned migration operations" <<<"$plan"
-  check "the app needs its user packages" sh -c "cd '$app/src' && ! PYTHONUSERBASE=/nonexistent /usr/bin/python3 manage.py check"
+  check "the site needs its user packages" sh -c "cd '$app/src' && ! PYTHONUSERBASE=/nonexistent /usr/bin/python3 manage.py shell -c 'from jane import views; views.plugins_version()'"
+  check "and has them" sh -c "cd '$app/src' && PYTHONUSERBASE='$DIR/prod/.local' /usr/bin/python3 manage.py shell -c 'from jane import views; views.plugins_version()'"
 
   # The development cluster starts empty.
   eq "no jane database on dev" "$(q dev postgres "SELECT count(*) FROM pg_database WHERE datname = 'jane'")" 0
   eq "no jane role on dev" "$(q dev postgres "SELECT count(*) FROM pg_roles WHERE rolname = 'jane'")" 0
 
   # Authentication: scram over TCP for jane, trust on the socket.
-  check "jane with its password over TCP" env PGPASSWORD=jane psql -X -h 127.0.0.1 -p "$PROD_PG_PORT" -U jane -d jane -c "SELECT 1"
+  check "jane with its password over TCP" env PGPASSWORD="$JANE_PROD_DB_PASSWORD" psql -X -h 127.0.0.1 -p "$PROD_PG_PORT" -U jane -d jane -c "SELECT 1"
   check "jane with a wrong password is refused" sh -c "! PGPASSWORD=wrong psql -X -h 127.0.0.1 -p $PROD_PG_PORT -U jane -d jane -c 'SELECT 1'"
 
   # The inventory.

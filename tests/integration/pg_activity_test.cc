@@ -55,7 +55,7 @@ class BusySession {
 
 // Waits until `n` backends other than ours run pg_sleep on `db`.
 void WaitForSleepers(const std::string& db, int n) {
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 200; ++i) {  // 10 s
     PgResult r = MustExec(db,
                           "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND "
                           "query LIKE '%pg_sleep%' AND pid <> pg_backend_pid() AND "

@@ -98,6 +98,42 @@ TEST_F(CopyRowsTest, EveryAndLimitThenMatchGiveAForeignKeyConsistentSubset) {
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"), "1");
 }
 
+TEST_F(CopyRowsTest, EveryCountsRowsAfterTheWhereClause) {
+  MustExec(dst_, "DROP TABLE traces");
+  CopyRowsStep files = Step("files");
+  files.where = T("id > 500");
+  files.order_by = T("id DESC");
+  files.every = T("100");
+  StepOutcome o = RunCopyRowsStep(files, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(Count(dst_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM files"),
+            "501,601,701,801,901");
+}
+
+TEST_F(CopyRowsTest, EveryWithoutOrderByFollowsThePrimaryKey) {
+  MustExec(dst_, "DROP TABLE traces");
+  CopyRowsStep files = Step("files");
+  files.every = T("250");
+  StepOutcome o = RunCopyRowsStep(files, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(Count(dst_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM files"),
+            "250,500,750,1000");
+}
+
+TEST_F(CopyRowsTest, EveryOnACompositePrimaryKey) {
+  const char* table = "CREATE TABLE pairs (a int, b int, v text, PRIMARY KEY (a, b))";
+  MustExec(src_,
+           std::string(table) +
+               "; INSERT INTO pairs SELECT i / 10, i % 10, 'v' FROM generate_series(0, 99) i");
+  MustExec(dst_, table);
+  CopyRowsStep pairs = Step("pairs");
+  pairs.every = T("25");
+  StepOutcome o = RunCopyRowsStep(pairs, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(Count(dst_, "SELECT string_agg(a || '/' || b, ',' ORDER BY a, b) FROM pairs"),
+            "2/4,4/9,7/4,9/9");
+}
+
 TEST_F(CopyRowsTest, ForeignKeyViolationOnTheTargetFailsAndRollsBack) {
   CopyRowsStep traces = Step("traces");  // no parent rows on the target
   StepOutcome o = RunCopyRowsStep(traces, env_);

@@ -1,6 +1,8 @@
-// The PostgreSQL 15 server of the integration tests: one throwaway cluster per test process,
-// started by a gtest global environment (pg_harness_test.cc) through tests/harness/pg_cluster.sh
-// and stopped at exit, or by the script's watchdog if the process dies.
+// The PostgreSQL 15 server of the integration tests: one throwaway cluster per build directory,
+// shared by the test processes (ctest runs each test alone), started on demand by a gtest global
+// environment (pg_harness_test.cc) through tests/harness/pg_cluster.sh and stopped by the
+// script's watchdog ~10 s after the last test process ended. Each test works in its own
+// database (CreateTestDb), so tests may run in parallel.
 #pragma once
 
 #include <memory>

@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 
 #include <gtest/gtest.h>
 
@@ -37,26 +39,27 @@ std::string Script() {
 PgCluster g_cluster;
 bool g_started = false;
 
+// All test processes of a build share one cluster (tests/harness/pg_cluster.sh acquire): ctest
+// runs every test in its own process, and a cluster start costs more than most tests. The
+// script's watchdog stops it a few seconds after the last test process ended, even if killed.
 class PgEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    char tmpl[] = "/tmp/runbook-pg-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) return;
-    g_cluster.dir = tmpl;
-    const std::string template_dir =
-        std::filesystem::path(RUNBOOK_BINARY).parent_path().string() + "/pg-template";
+    const std::string build = std::filesystem::path(RUNBOOK_BINARY).parent_path().string();
+    char hash[32];
+    std::snprintf(hash, sizeof hash, "%016zx", std::hash<std::string>{}(build));
+    g_cluster.dir = "/tmp/runbook-pg-" + std::string(hash);  // short: socket paths are limited
     for (int attempt = 0; attempt < 3 && !g_started; ++attempt) {
-      g_cluster.port = FreePort();
-      const std::string cmd = "PG_TEMPLATE_DIR='" + template_dir + "' bash '" + Script() +
-                              "' start '" + g_cluster.dir + "' " + std::to_string(g_cluster.port) +
+      const std::string cmd = "PG_TEMPLATE_DIR='" + build + "/pg-template' bash '" + Script() +
+                              "' acquire '" + g_cluster.dir + "' " + std::to_string(FreePort()) +
                               " " + std::to_string(getpid());
-      g_started = std::system(cmd.c_str()) == 0;
+      FILE* p = popen(cmd.c_str(), "r");
+      if (p == nullptr) continue;
+      int port = 0;
+      const bool read = std::fscanf(p, "%d", &port) == 1;
+      g_started = pclose(p) == 0 && read && port > 0;
+      g_cluster.port = port;
     }
-  }
-  void TearDown() override {
-    if (g_cluster.dir.empty()) return;
-    const std::string cmd = "bash '" + Script() + "' stop '" + g_cluster.dir + "'";
-    (void)std::system(cmd.c_str());
   }
 };
 

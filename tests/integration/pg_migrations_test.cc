@@ -14,9 +14,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CreateTestDb;
-using testing::Pg;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::Pg;
 
 // Debian's interpreter: python3-django is installed for it, not for other pythons on PATH.
 constexpr const char* kPython = "/usr/bin/python3";

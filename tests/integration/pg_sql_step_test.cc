@@ -157,6 +157,15 @@ TEST_F(SqlGuardTest, RunsReadOnlyEvenIfTheQueryWrites) {
   EXPECT_EQ(MustExec(db_, "SELECT count(*) FROM w").rows[0][0], std::optional<std::string>("0"));
 }
 
+TEST_F(SqlGuardTest, CannotEscapeTheReadOnlyTransaction) {
+  MustExec(db_, "CREATE TABLE w (id int)");
+  SqlGuard g{{"db", {}}, T("SELECT true; COMMIT; INSERT INTO w VALUES (1)"), {}, {}};
+  GuardResult r = EvalSqlGuard(g, env_);
+  EXPECT_FALSE(r.held);
+  EXPECT_THAT(r.evidence, ::testing::Contains(HasSubstr("multiple commands")));
+  EXPECT_EQ(MustExec(db_, "SELECT count(*) FROM w").rows[0][0], std::optional<std::string>("0"));
+}
+
 TEST_F(SqlGuardTest, UnreachableDatabaseFailsTheGuard) {
   env_.databases["db"] = {"db", "host=127.0.0.1 port=1 dbname=x", "", ""};
   SqlGuard g{{"db", {}}, T("SELECT true"), {}, {}};

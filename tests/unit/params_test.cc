@@ -83,16 +83,14 @@ TEST_F(ResolveParamsTest, DefaultsThenInventoriesThenSets) {
   ParamValues v = ResolveParams(runbook_, invs, {{"reindex", "TRUE"}, {"sample_every", "07"}},
                                 RequireParams::kYes, &d);
   EXPECT_TRUE(d.ok()) << Errors(d);
-  EXPECT_EQ(v, (ParamValues{{"sample_every", "7"},
-                            {"workdir", "/b"},
-                            {"reindex", "true"},
-                            {"wait", "5m"}}));
+  EXPECT_EQ(v, (ParamValues{
+                   {"sample_every", "7"}, {"workdir", "/b"}, {"reindex", "true"}, {"wait", "5m"}}));
 }
 
 TEST_F(ResolveParamsTest, LaterSetWins) {
   Diagnostics d;
-  ParamValues v = ResolveParams(runbook_, {}, {{"workdir", "/x"}, {"workdir", "/y"}},
-                                RequireParams::kYes, &d);
+  ParamValues v =
+      ResolveParams(runbook_, {}, {{"workdir", "/x"}, {"workdir", "/y"}}, RequireParams::kYes, &d);
   EXPECT_EQ(v["workdir"], "/y");
 }
 

@@ -174,7 +174,8 @@ steps:
   EXPECT_EQ(sql.expect->raw, "3");
   const auto& guards = rb.steps[1].guards;
   ASSERT_EQ(guards.size(), 5u);
-  EXPECT_EQ(std::get<MigrationsAppliedGuard>(guards[0].kind).django->python->raw, "/venv/bin/python");
+  EXPECT_EQ(std::get<MigrationsAppliedGuard>(guards[0].kind).django->python->raw,
+            "/venv/bin/python");
   EXPECT_EQ(std::get<MigrationsAppliedGuard>(guards[1].kind).migrations_dir->raw,
             "/src/app/migrations");
   const auto& backup = std::get<BackupFreshGuard>(guards[2].kind);
@@ -273,7 +274,8 @@ TEST(ParseRunbookTest, EmptyAndMissingSteps) {
   EXPECT_EQ(LoadErrors("name: t\n"), "rb.yaml:1:1: missing required key 'steps' in the runbook\n");
   EXPECT_EQ(LoadErrors(""),
             "rb.yaml:1:1: the runbook is empty: it needs at least 'name' and 'steps'\n");
-  EXPECT_EQ(LoadErrors("- a\n"), "rb.yaml:1:1: expected a mapping for the runbook, got a sequence\n");
+  EXPECT_EQ(LoadErrors("- a\n"),
+            "rb.yaml:1:1: expected a mapping for the runbook, got a sequence\n");
   EXPECT_EQ(LoadErrors("name: t\nsteps: {a: b}\n"),
             "rb.yaml:2:8: expected a list of steps for 'steps', got a mapping\n");
   EXPECT_EQ(LoadErrors("name: t\nsteps: [x]\n"),
@@ -326,18 +328,33 @@ TEST(ParseRunbookTest, KindFieldChecks) {
 
 TEST(ParseRunbookTest, GuardFieldChecks) {
   const std::string g = "    run: a\n    guards:\n";
-  EXPECT_EQ(LoadErrors(WithStep(g + "      - backup_fresh: {path: p, max_age: 1 day, min_size: 1 GB}\n")),
-            "rb.yaml:6:42: 'max_age': '1 day' is not a duration: use e.g. 500ms, 90s, 5m, 2h, "
-            "1h30m, 1d\n"
-            "rb.yaml:6:59: 'min_size': '1 GB' is not a size (unknown unit ' GB'): use e.g. 123, "
-            "512KiB, 1MB, 10GB\n");
+  EXPECT_EQ(
+      LoadErrors(WithStep(g + "      - backup_fresh: {path: p, max_age: 1 day, min_size: 1 GB}\n")),
+      "rb.yaml:6:42: 'max_age': '1 day' is not a duration: use e.g. 500ms, 90s, 5m, 2h, "
+      "1h30m, 1d\n"
+      "rb.yaml:6:59: 'min_size': '1 GB' is not a size (unknown unit ' GB'): use e.g. 123, "
+      "512KiB, 1MB, 10GB\n");
   EXPECT_EQ(LoadErrors(WithStep(g + "      - migrations_applied: {db: d}\n")),
             "rb.yaml:6:29: 'migrations_applied' guard of step 's' needs 'django: {manage: PATH}' "
             "(ask Django) or 'migrations_dir' (compare files with django_migrations)\n");
-  EXPECT_EQ(LoadErrors(WithStep(g + "      - sql: {db: d, query: q, expect: 1, expect_rows: 1}\n")),
-            "rb.yaml:6:43: 'sql' guard of step 's' has both 'expect' and 'expect_rows': keep one\n");
+  EXPECT_EQ(
+      LoadErrors(WithStep(g + "      - sql: {db: d, query: q, expect: 1, expect_rows: 1}\n")),
+      "rb.yaml:6:43: 'sql' guard of step 's' has both 'expect' and 'expect_rows': keep one\n");
   EXPECT_EQ(LoadErrors(WithStep(g + "      - command: {host: h}\n")),
             "rb.yaml:6:18: missing required key 'run' in 'command' guard of step 's'\n");
+}
+
+TEST(ParseRunbookTest, GuardHostBesideTheKind) {
+  const std::string g = "    run: a\n    guards:\n";
+  Runbook rb = Load(WithStep(g + "      - command: test -f /x\n        host: prod\n"
+                                 "      - backup_fresh: {path: /b}\n        host: prod\n"));
+  EXPECT_EQ(std::get<CommandGuard>(rb.steps[0].guards[0].kind).host->name, "prod");
+  EXPECT_EQ(std::get<BackupFreshGuard>(rb.steps[0].guards[1].kind).host->name, "prod");
+  EXPECT_EQ(LoadErrors(WithStep(g + "      - postgres_idle: {db: d}\n        host: prod\n"
+                                    "      - command: {run: x, host: a}\n        host: b\n")),
+            "rb.yaml:7:9: 'host' applies only to command and backup_fresh guards, not "
+            "postgres_idle\n"
+            "rb.yaml:9:9: 'host' is given twice for this guard: keep one\n");
 }
 
 TEST(ParseRunbookTest, ParamsSecretsHostsDatabases) {
@@ -364,7 +381,8 @@ databases:
 steps:
   - {id: s, run: a}
 )"),
-            "rb.yaml:3:13: unknown type 'int' for param 'a' (did you mean 'integer'?): use one of string, integer, number, "
+            "rb.yaml:3:13: unknown type 'int' for param 'a' (did you mean 'integer'?): use one of "
+            "string, integer, number, "
             "boolean, path or duration\n"
             "rb.yaml:4:31: default 'many' does not fit: param 'b' is an integer\n"
             "rb.yaml:5:31: default 'yes' does not fit: param 'c' is a boolean (true or false)\n"
@@ -398,10 +416,17 @@ TEST(ParseRunbookTest, ErrorsFromAllStepsInOnePass) {
             "params, secrets, hosts, databases, defaults, steps, finally\n");
 }
 
+TEST(ParseRunbookTest, DuplicateKeysDoNotHideOtherErrors) {
+  EXPECT_EQ(
+      LoadErrors("name: t\nsteps:\n  - id: a\n    run: x\n    run: y\n  - id: b\n    rn: z\n"),
+      "rb.yaml:5:5: duplicate key 'run' (first at 4:5)\n"
+      "rb.yaml:7:5: unknown key 'rn' in step 'b' (did you mean 'run'?)\n");
+}
+
 TEST(ParseRunbookTest, RunbookFromDocMatchesParseRunbook) {
   Diagnostics d;
-  std::optional<DocNode> doc =
-      ParseYaml("rb.yaml", "name: t\nsteps:\n  - {id: a, run: x}\nfinally: [{id: b, run: y}]\n", &d);
+  std::optional<DocNode> doc = ParseYaml(
+      "rb.yaml", "name: t\nsteps:\n  - {id: a, run: x}\nfinally: [{id: b, run: y}]\n", &d);
   ASSERT_TRUE(doc.has_value());
   std::optional<Runbook> rb = RunbookFromDoc("rb.yaml", *doc, &d);
   ASSERT_TRUE(rb.has_value()) << Errors(d);
@@ -412,12 +437,12 @@ TEST(ParseRunbookTest, RunbookFromDocMatchesParseRunbook) {
 
 TEST(ParseInventoryTest, ParsesAndApplies) {
   Diagnostics d;
-  std::optional<Inventory> inv = ParseInventory(
-      "inv.yaml",
-      "hosts: {prod: {ssh: jane@10.0.0.5}, dev: {local: true}}\n"
-      "databases: {prod: {conninfo: \"service=jane-prod\"}, extra: {conninfo: x}}\n"
-      "params: {sample_every: 1000}\n",
-      &d);
+  std::optional<Inventory> inv =
+      ParseInventory("inv.yaml",
+                     "hosts: {prod: {ssh: jane@10.0.0.5}, dev: {local: true}}\n"
+                     "databases: {prod: {conninfo: \"service=jane-prod\"}, extra: {conninfo: x}}\n"
+                     "params: {sample_every: 1000}\n",
+                     &d);
   ASSERT_TRUE(inv.has_value()) << Errors(d);
   ASSERT_EQ(inv->params.size(), 1u);
   EXPECT_EQ(inv->params[0].first.name, "sample_every");

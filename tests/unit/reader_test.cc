@@ -79,6 +79,8 @@ TEST(MapReaderTest, TypedGettersReadValues) {
   ASSERT_EQ(needs->size(), 1u);
   EXPECT_EQ((*needs)[0].raw, "b");
   EXPECT_EQ((*needs)[0].loc.line, 2);
+  EXPECT_EQ((*needs)[0].raw_col, 8);
+  EXPECT_EQ(r.GetText("id")->raw_col, 5);
   EXPECT_EQ(r.GetDuration("timeout"), std::chrono::minutes(90));
   EXPECT_EQ(r.Bool("flag"), true);
   EXPECT_EQ(r.Int("count", 0, 10), 7);

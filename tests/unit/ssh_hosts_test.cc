@@ -112,6 +112,10 @@ TEST(RemoteInvocationTest, RejectsBadEnvNameAndEmptyCommand) {
   spec.env = {{"A-B", "x"}};
   EXPECT_EQ(BuildRemoteInvocation(spec).message(), "invalid environment variable name 'A-B'");
   spec.env.clear();
+  spec.stdin_data = "x";
+  EXPECT_EQ(BuildRemoteInvocation(spec).message(),
+            "input for a command (stdin) is not supported on ssh hosts");
+  spec.stdin_data.reset();
   spec.argv.clear();
   EXPECT_EQ(BuildRemoteInvocation(spec).message(), "empty command");
 }

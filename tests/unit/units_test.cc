@@ -46,8 +46,7 @@ TEST(DurationTest, RejectsWhatIsNotADuration) {
   EXPECT_EQ(DurError("30m1h"),
             "'30m1h' is not a duration (units must go from largest to smallest): use e.g. 500ms, "
             "90s, 5m, 2h, 1h30m, 1d");
-  EXPECT_EQ(DurError("1.5h"),
-            "'1.5h' is not a duration: use e.g. 500ms, 90s, 5m, 2h, 1h30m, 1d");
+  EXPECT_EQ(DurError("1.5h"), "'1.5h' is not a duration: use e.g. 500ms, 90s, 5m, 2h, 1h30m, 1d");
   EXPECT_EQ(DurError("99999999999999999999s"),
             "'99999999999999999999s' is not a duration (too large): use e.g. 500ms, 90s, 5m, 2h, "
             "1h30m, 1d");

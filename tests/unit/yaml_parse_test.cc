@@ -23,6 +23,14 @@ DocNode ParseOk(const std::string& text) {
 
 std::string ParseErrors(const std::string& text) {
   Diagnostics d;
+  ParseYaml("t.yaml", text, &d);
+  EXPECT_FALSE(d.ok());
+  return Errors(d);
+}
+
+// Errors after which no tree is returned.
+std::string FatalErrors(const std::string& text) {
+  Diagnostics d;
   std::optional<DocNode> n = ParseYaml("t.yaml", text, &d);
   EXPECT_FALSE(n.has_value());
   EXPECT_FALSE(d.ok());
@@ -52,7 +60,8 @@ TEST(YamlParseTest, BuildsTreeWithLocations) {
 }
 
 TEST(YamlParseTest, TellsQuotedFromPlainAndNull) {
-  DocNode root = ParseOk("a: yes\nb: 'yes'\nc: \"500\"\nd:\ne: ~\nf: null\ng: |\n  text\nh: !!str 5\n");
+  DocNode root =
+      ParseOk("a: yes\nb: 'yes'\nc: \"500\"\nd:\ne: ~\nf: null\ng: |\n  text\nh: !!str 5\n");
   EXPECT_FALSE(root.Find("a")->quoted);
   EXPECT_TRUE(root.Find("b")->quoted);
   EXPECT_TRUE(root.Find("c")->quoted);
@@ -67,6 +76,21 @@ TEST(YamlParseTest, TellsQuotedFromPlainAndNull) {
   EXPECT_EQ(root.Find("h")->scalar, "5");
 }
 
+TEST(YamlParseTest, RawColumnWhenVerbatim) {
+  DocNode root = ParseOk(
+      "a: plain text\nb: 'single'\nc: \"double\"\nd: \"esc\\n\"\ne: 'it''s'\nf: |\n  block\n"
+      "g: folded\n  plain\nh: \"caf\xc3\xa9\"\n");
+  EXPECT_EQ(root.Find("a")->raw_col, 4);
+  EXPECT_EQ(root.Find("b")->raw_col, 5);
+  EXPECT_EQ(root.Find("c")->raw_col, 5);
+  EXPECT_EQ(root.Find("d")->raw_col, 0);  // an escape: not column for column
+  EXPECT_EQ(root.Find("e")->raw_col, 0);
+  EXPECT_EQ(root.Find("f")->raw_col, 0);
+  EXPECT_EQ(root.Find("g")->raw_col, 0);  // folded over two lines
+  EXPECT_EQ(root.Find("h")->raw_col, 0);  // non-ASCII
+  EXPECT_EQ(root.Key(0).raw_col, 1);
+}
+
 TEST(YamlParseTest, EmptyDocumentIsNull) {
   DocNode root = ParseOk("# only a comment\n");
   EXPECT_TRUE(root.IsNull());
@@ -78,6 +102,17 @@ TEST(YamlParseTest, DuplicateKeysAreErrorsAtTheSecondKey) {
   EXPECT_EQ(ParseErrors("a: 1\nb:\n  c: 1\n  c: 2\na: 3\n"),
             "t.yaml:4:3: duplicate key 'c' (first at 3:3)\n"
             "t.yaml:5:1: duplicate key 'a' (first at 1:1)\n");
+}
+
+TEST(YamlParseTest, RefusedEntriesAreLeftOutAndTheRestKept) {
+  Diagnostics d;
+  std::optional<DocNode> root =
+      ParseYaml("t.yaml", "a: 1\nb: 2\na: {x: 3}\n<<: {y: 4}\nc: 5\n", &d);
+  ASSERT_TRUE(root.has_value());
+  EXPECT_EQ(d.errors().size(), 2u);
+  ASSERT_EQ(root->MapSize(), 3u);
+  EXPECT_EQ(root->Find("a")->scalar, "1");
+  EXPECT_EQ(root->Find("c")->scalar, "5");
 }
 
 TEST(YamlParseTest, DuplicateKeysInBigMappings) {
@@ -96,23 +131,23 @@ TEST(YamlParseTest, AliasesCopyTheAnchoredNode) {
 }
 
 TEST(YamlParseTest, RecursiveAliasIsAnError) {
-  EXPECT_EQ(ParseErrors("a: &x {b: *x}\n"),
+  EXPECT_EQ(FatalErrors("a: &x {b: *x}\n"),
             "t.yaml:1:11: alias '*x' is inside the node it refers to: recursive aliases are not "
             "allowed\n");
 }
 
 TEST(YamlParseTest, UnknownAliasIsAnError) {
-  EXPECT_EQ(ParseErrors("a: *nope\n"), "t.yaml:1:4: alias '*nope' refers to no anchor\n");
+  EXPECT_EQ(FatalErrors("a: *nope\n"), "t.yaml:1:4: alias '*nope' refers to no anchor\n");
 }
 
 TEST(YamlParseTest, BillionLaughsIsStopped) {
   std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 9; ++i) {
     const std::string p = "*a" + std::to_string(i - 1);
-    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + p + ", " + p + ", " +
-            p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + "]\n";
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + p + ", " + p + ", " + p +
+            ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + "]\n";
   }
-  std::string errors = ParseErrors(text);
+  std::string errors = FatalErrors(text);
   EXPECT_NE(errors.find("aliases expand to more than 1000000 nodes"), std::string::npos) << errors;
 }
 
@@ -133,7 +168,7 @@ TEST(YamlParseTest, NonScalarKeysAreRejected) {
 }
 
 TEST(YamlParseTest, SecondDocumentIsRejected) {
-  EXPECT_EQ(ParseErrors("a: 1\n---\nb: 2\n"),
+  EXPECT_EQ(FatalErrors("a: 1\n---\nb: 2\n"),
             "t.yaml:2:1: a runbook file holds one YAML document; found a second one here\n");
 }
 
@@ -143,27 +178,28 @@ TEST(YamlParseTest, TagsAreRejected) {
 }
 
 TEST(YamlParseTest, SyntaxErrorAtItsMark) {
-  EXPECT_EQ(ParseErrors("a: [1, 2\nb: 3\n"),
+  EXPECT_EQ(FatalErrors("a: [1, 2\nb: 3\n"),
             "t.yaml:2:2: invalid YAML: did not find expected ',' or ']' while parsing a flow "
             "sequence started at 1:4\n");
-  EXPECT_EQ(ParseErrors("a: b: c\n"),
+  EXPECT_EQ(FatalErrors("a: b: c\n"),
             "t.yaml:1:5: invalid YAML: mapping values are not allowed in this context\n");
 }
 
 TEST(YamlParseTest, TabIndentationGetsAHint) {
-  EXPECT_EQ(ParseErrors("a:\n  b: 1\n\tc: 2\n"),
+  EXPECT_EQ(FatalErrors("a:\n  b: 1\n\tc: 2\n"),
             "t.yaml:3:1: tab character in indentation: YAML indentation must use spaces (the "
             "YAML parser then failed at 3:1: found a tab character that violates indentation "
             "while scanning a plain scalar started at 2:6)\n");
 }
 
 TEST(YamlParseTest, InvalidUtf8IsAnError) {
-  EXPECT_EQ(ParseErrors("a: ok\nb: \"\xff\"\n"), "t.yaml:2:5: invalid YAML: invalid leading UTF-8 octet\n");
+  EXPECT_EQ(FatalErrors("a: ok\nb: \"\xff\"\n"),
+            "t.yaml:2:5: invalid YAML: invalid leading UTF-8 octet\n");
 }
 
 TEST(YamlParseTest, DeepNestingIsRefused) {
   std::string text(5000, '[');
-  std::string errors = ParseErrors(text);
+  std::string errors = FatalErrors(text);
   EXPECT_NE(errors.find("nesting deeper than 1000 levels"), std::string::npos) << errors;
 }
 
@@ -171,8 +207,8 @@ class RecordingSink : public ItemSink {
  public:
   bool Wants(std::string_view key) const override { return key == "steps"; }
   void OnItem(std::string_view key, size_t index, DocNode item) override {
-    got.push_back(std::string(key) + "[" + std::to_string(index) + "]=" +
-                  item.Find("id")->scalar + "@" + std::to_string(item.loc.line));
+    got.push_back(std::string(key) + "[" + std::to_string(index) + "]=" + item.Find("id")->scalar +
+                  "@" + std::to_string(item.loc.line));
   }
   std::vector<std::string> got;
 };

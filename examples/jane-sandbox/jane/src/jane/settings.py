@@ -2,10 +2,6 @@
 not under version control, as in the real Jane."""
 import os
 
-# A user-installed package (pip install --user, i.e. ~/.local or $PYTHONUSERBASE): without the
-# right PYTHONUSERBASE this import fails, as it would for the real Jane's plugins.
-import janeplugins
-
 BASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SECRET_KEY = "jane-sandbox-not-secret"
@@ -55,7 +51,5 @@ TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
 # collectstatic exports here (the real Jane serves it through Apache).
 STATIC_ROOT = os.path.join(os.path.dirname(BASE_DIR), "static")
-
-JANE_PLUGINS_VERSION = janeplugins.__version__
 
 from jane.local_settings import *  # noqa: E402,F401,F403

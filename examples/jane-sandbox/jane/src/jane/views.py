@@ -1,10 +1,19 @@
-from django.conf import settings
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.http import HttpResponse, JsonResponse
 
 from jane.documents.models import Document
 from jane.waveforms.models import File
+
+
+def plugins_version():
+    # A user-installed package (pip install --user, i.e. ~/.local or $PYTHONUSERBASE): without the
+    # right PYTHONUSERBASE every page fails, as the real Jane does without its plugins. Imported
+    # here, not at module level, so that management commands (showmigrations, run by the runbook
+    # engine's migrations_applied guard without the step's environment) work without it.
+    import janeplugins
+
+    return janeplugins.__version__
 
 
 def _status():
@@ -14,7 +23,7 @@ def _status():
         "files": File.objects.count(),
         "documents": Document.objects.count(),
         "waveforms_migrations": sorted(name for app, name in applied if app == "waveforms"),
-        "plugins": settings.JANE_PLUGINS_VERSION,
+        "plugins": plugins_version(),
     }
 
 

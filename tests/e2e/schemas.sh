@@ -95,6 +95,11 @@ for file in tests/invalid/*.yaml; do
   fi
 done
 
+if [ "$rejects" -eq 0 ]; then
+  echo "FAIL no tests/invalid/*.yaml is marked '# schema: reject'"
+  failed=$((failed + 1))
+fi
+
 echo "checked $checked shipped files, $rejects schema-reject corpus files"
 [ ${#skipped[@]} -eq 0 ] || printf 'skipped (not a runbook or inventory): %s\n' "${skipped[@]}"
 echo "$passed passed, $failed failed"

@@ -67,7 +67,7 @@ std::optional<RunInfo> LatestUnfinishedRun(const std::string& state, const std::
             [](const RunInfo& a, const RunInfo& b) { return a.run_id > b.run_id; });
   for (const RunInfo& r : runs) {
     auto rs = ReadState(r);
-    if (!rs) continue;
+    if (!rs || rs->run_id.empty()) continue;  // died before its first record: not a run
     // Only the newest run of each runbook can be resumed; an older one was superseded.
     auto latest = LatestRun(state, rs->runbook);
     if (!latest || latest->run_id != r.run_id) continue;

@@ -195,9 +195,10 @@ std::vector<RunInfo> ListRuns(const std::string& state, const std::string& runbo
     const std::string dir = RunbookStateDir(state, name) + "/runs";
     for (std::string& id : DirEntries(dir)) {
       if (!IsRunId(id) || !IsDir(dir + "/" + id)) continue;
-      // A run directory without a journal is a run whose engine died while creating it: it
-      // never started anything, so it is not a run.
-      if (access(JournalPath(dir + "/" + id).c_str(), F_OK) != 0) continue;
+      // A run directory without a journal record is a run whose engine died while creating it:
+      // it never started anything, so it is not a run.
+      struct stat journal {};
+      if (stat(JournalPath(dir + "/" + id).c_str(), &journal) != 0 || journal.st_size == 0) continue;
       RunInfo info;
       info.name = name;
       info.dir = dir + "/" + id;

@@ -48,7 +48,8 @@ for iter in $(seq 1 "$iterations"); do
   kill -9 $pid 2>/dev/null || true
   wait $pid 2>/dev/null || true
   runs=("$RUNBOOK_STATE_DIR"/torture/runs/*)
-  if [ ! -f "${runs[0]}/journal.jsonl" ]; then
+  # Killed before the journal's first record was complete: no run exists yet.
+  if [ ! -f "${runs[0]}/journal.jsonl" ] || [ "$(wc -l <"${runs[0]}/journal.jsonl")" = 0 ]; then
     killed_before=$((killed_before + 1))
     expect_exit 0 "$RUNBOOK" run "$rb" --yes --fresh
   else

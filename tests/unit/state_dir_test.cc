@@ -1,6 +1,8 @@
 #include "engine/state_dir.h"
 
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -151,8 +153,11 @@ TEST_F(StateDirTest, ListFindLatest) {
                                                         {"reindex", "20261125T010000Z-aaaa"},
                                                         {"clone-prod", "not-a-run"}}) {
     fs::create_directories(RunDir(dir_, name, id));
+    std::ofstream(JournalPath(RunDir(dir_, name, id))) << "record\n";
   }
   fs::create_directories(dir_ + "/Not_A_Runbook/runs/20261125T010000Z-bbbb");
+  // A run directory whose engine died before creating the journal is not a run.
+  fs::create_directories(RunDir(dir_, "clone-prod", "20261126T000000Z-dead"));
 
   std::vector<RunInfo> all = ListRuns(dir_, "");
   ASSERT_EQ(all.size(), 3u);

@@ -35,7 +35,8 @@ host all all 127.0.0.1/32 trust
 HBA
   # The password user is created in single-user mode, so starting a copy needs no extra client.
   echo "CREATE ROLE pwuser LOGIN SUPERUSER PASSWORD 'pw-secret';" |
-    as_pg "$PGBIN/postgres" --single -D "$data" -j postgres >/dev/null 2>&1
+    as_pg "$PGBIN/postgres" --single -D "$data" -j postgres >"$data/../single-user.log" 2>&1 ||
+    { cat "$data/../single-user.log" >&2; rm -rf "$data"; echo "pg_cluster.sh: cannot create pwuser" >&2; exit 1; }
 }
 
 start_cluster() {

@@ -1,6 +1,6 @@
 // A small YAML document tree, the loader's view of a runbook file before it becomes a model.
 //
-// engine/yaml_parse.h builds it (the only place that sees yaml-cpp); engine/reader.h and
+// engine/yaml_parse.h builds it (the only place that sees the YAML library); engine/reader.h and
 // engine/parse.h decode it. Every node carries its 1-based source location. A node is one of:
 // null (an empty value, `~` or plain `null`), a scalar (with whether it was written quoted, so
 // `'yes'` and `"500"` can be told apart from plain yes and 500), a mapping (keys and values in

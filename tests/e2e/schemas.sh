@@ -7,6 +7,7 @@
 #     a top-level `steps:` is a runbook, and one whose top-level keys are all among hosts,
 #     databases and params is an inventory; any other YAML file (a CI config, a fixture) is
 #     skipped and listed.
+#     The same for each ```yaml block of the Markdown docs (README.md, docs/, runbooks/).
 #  3. Every tests/invalid/*.yaml whose header has `# schema: reject` is rejected by the schema
 #     (the inventory schema when its modeline names it, else the runbook schema): the mistakes
 #     an editor can flag while typing.
@@ -76,6 +77,31 @@ while IFS= read -r file; do
     fail "$file is not a valid $kind"
   fi
 done < <(find runbooks examples -type f \( -name '*.yaml' -o -name '*.yml' \) 2>/dev/null | sort)
+# YAML blocks of the docs, each in a file of its own.
+blocks=$(mktemp -d)
+trap 'rm -f "$out"; rm -rf "$blocks"' EXIT
+while IFS= read -r md; do
+  awk -v dir="$blocks" -v name="$(echo "${md#./}" | tr / _)" '
+    /^```yaml/ { n++; file = dir "/" name "." n ".yaml"; next }
+    /^```/ { file = ""; next }
+    file != "" { print > file }' "$md"
+done < <(find . -path ./tests/node_modules -prune -o -path './build*' -prune -o -name '*.md' -print | sort)
+for file in "$blocks"/*.yaml; do
+  [ -e "$file" ] || continue
+  kind=$(schema_of "$file")
+  label="the yaml block ${file##*/}"
+  if [ -z "$kind" ]; then
+    skipped+=("$label")
+    continue
+  fi
+  checked=$((checked + 1))
+  if "$ajv" validate "${ajv_opts[@]}" --errors=text -s "schemas/$kind.schema.json" -d "$file" >"$out" 2>&1; then
+    pass
+  else
+    fail "$label is not a valid $kind"
+  fi
+done
+
 if [ "$checked" -eq 0 ]; then
   echo "FAIL no runbook or inventory found under runbooks/ and examples/"
   failed=$((failed + 1))
@@ -100,7 +126,7 @@ if [ "$rejects" -eq 0 ]; then
   failed=$((failed + 1))
 fi
 
-echo "checked $checked shipped files, $rejects schema-reject corpus files"
+echo "checked $checked shipped files and doc blocks, $rejects schema-reject corpus files"
 [ ${#skipped[@]} -eq 0 ] || printf 'skipped (not a runbook or inventory): %s\n' "${skipped[@]}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -9,7 +9,7 @@ DEB_PACKAGES := cmake ninja-build g++ clang libclang-rt-14-dev libyaml-cpp-dev l
   libboost1.81-dev nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev \
   postgresql-15 postgresql-client-15 python3 python3-django python3-psycopg2 python3-yaml \
   git curl openssh-server openssh-client \
-  rsync sudo procps nodejs npm hyperfine time
+  rsync sudo procps hyperfine time
 
 .PHONY: deps build test unit demo bench clean
 
@@ -22,6 +22,9 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# Node for ajv: Debian's nodejs+npm unless a node with npm is already there (Debian's npm
+	@# conflicts with other builds of nodejs).
+	@command -v npm >/dev/null || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm)
 	@[ -x tests/node_modules/.bin/ajv ] || (cd tests && npm install --no-audit --no-fund --silent)
 
 build: deps

@@ -246,13 +246,15 @@ void Run::Sleep(Duration d) const {
 }
 
 StepSummary Run::Finish(const Step& step, StepSummary s, int attempt) {
+  // Server messages and command output can quote values: secrets never reach the operator.
+  s.message = Mask(s.message, services_.redact);
   scope_->SetOutcome(step.id, StepOutcomeName(s.outcome));
   StepFinishedInfo info;
   info.step = step.id;
   info.outcome = s.outcome;
   info.attempt = attempt;
   info.duration_ms = static_cast<int64_t>(s.seconds * 1000);
-  info.message = Mask(s.message, services_.redact);
+  info.message = s.message;
   Status st = journal_->Append(StepFinishedRecord(info));
   if (!st.ok()) {
     // A journal that cannot be made durable must stop the run (LIBRARIES.md §4: never retry).

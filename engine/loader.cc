@@ -46,6 +46,7 @@ std::optional<LoadedRunbook> LoadRunbookFromString(const std::string& path, cons
   rb->path = ec ? path : abs.lexically_normal().string();
   for (const Inventory& inv : inventories) ApplyInventory(inv, &*rb);
   ParamValues params = ResolveParams(*rb, inventories, options.sets, options.require_params, &local);
+  ApplyParamDurations(params, &*rb, &local);
   ValidateRunbook(*rb, &local);
   if (!local.ok()) {
     local.SortByLocation();

@@ -130,6 +130,9 @@ struct Guard {
   GuardKind kind;
   Location loc;  // of the kind key
   std::optional<Duration> wait;
+  // `wait: "${{ params.NAME }}"`: the duration param, set into `wait` by ApplyParamDurations
+  // (engine/params.h) once param values are known.
+  std::optional<NameRef> wait_param;
   OnFail on_fail = OnFail::kAbort;
 };
 

@@ -164,4 +164,33 @@ ParamValues ResolveParams(const Runbook& runbook, const std::vector<Inventory>& 
   return values;
 }
 
+void ApplyParamDurations(const ParamValues& values, Runbook* runbook, Diagnostics* diags) {
+  std::vector<std::string> names;
+  for (const Param& p : runbook->params) names.push_back(p.name);
+  for (auto* list : {&runbook->steps, &runbook->finally}) {
+    for (Step& step : *list) {
+      for (auto* guards : {&step.guards, &step.done_when, &step.verify}) {
+        for (Guard& g : *guards) {
+          if (!g.wait_param) continue;
+          const NameRef& ref = *g.wait_param;
+          const Param* p = runbook->FindParam(ref.name);
+          if (!p) {
+            diags->Error(ref.loc, "unknown param '" + ref.name + "'" + DidYouMean(ref.name, names));
+            continue;
+          }
+          if (p->type != ParamType::kDuration) {
+            diags->Error(ref.loc, "'wait' needs a duration, and param '" + p->name + "' is " +
+                                      DescribeParamType(p->type));
+            continue;
+          }
+          auto v = values.find(p->name);
+          if (v == values.end()) continue;
+          Result<Duration> d = ParseDuration(v->second);
+          if (d.ok()) g.wait = d.value();  // values were checked against the type already
+        }
+      }
+    }
+  }
+}
+
 }  // namespace runbook

@@ -49,4 +49,10 @@ ParamValues ResolveParams(const Runbook& runbook, const std::vector<Inventory>& 
                           const std::vector<std::pair<std::string, std::string>>& sets,
                           RequireParams require, Diagnostics* diags);
 
+// Sets the durations that a runbook takes from params (a guard's `wait: "${{ params.NAME }}"`,
+// Guard::wait_param) from the resolved values. Call after ResolveParams. Errors, at the
+// reference: an unknown param ("unknown param 'idle_wiat' (did you mean 'idle_wait'?)"), or one
+// whose type is not duration. A param without a value (RequireParams::kNo) leaves `wait` unset.
+void ApplyParamDurations(const ParamValues& values, Runbook* runbook, Diagnostics* diags);
+
 }  // namespace runbook

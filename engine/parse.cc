@@ -130,6 +130,30 @@ const DocNode* FindKind(const MapReader& r, const std::vector<std::string>& kind
   return found;
 }
 
+// A value that must be exactly `${{ params.NAME }}`: the param's name, located at the name.
+std::optional<NameRef> ParamReference(const DocNode& n, std::string_view what, Diagnostics* d) {
+  const std::string& s = n.scalar;
+  size_t b = s.find_first_not_of(' ');
+  size_t e = s.find_last_not_of(' ');
+  std::string_view v = b == std::string::npos ? "" : std::string_view(s).substr(b, e - b + 1);
+  if (v.size() > 5 && v.substr(0, 3) == "${{" && v.substr(v.size() - 2) == "}}") {
+    std::string_view inner = v.substr(3, v.size() - 5);
+    size_t ib = inner.find_first_not_of(' ');
+    size_t ie = inner.find_last_not_of(' ');
+    if (ib != std::string_view::npos) inner = inner.substr(ib, ie - ib + 1);
+    if (inner.substr(0, 7) == "params." && IsIdentifier(inner.substr(7))) {
+      Location loc = n.loc;
+      if (n.raw_col > 0) loc.col = n.raw_col + static_cast<int>(inner.data() + 7 - s.data());
+      return NameRef{std::string(inner.substr(7)), loc};
+    }
+  }
+  d->Error(n.loc, std::string(what) +
+                      " must be a duration (e.g. 5m) or \"${{ params.NAME }}\" "
+                      "naming a duration param, got '" +
+                      s + "'");
+  return std::nullopt;
+}
+
 // Applies a `host` written beside the guard's kind key. Only command and backup_fresh guards
 // run somewhere; the host may be given once.
 bool MoveHostIntoGuard(const MapReader& r, Guard* g, Diagnostics* d) {
@@ -166,7 +190,13 @@ std::vector<Guard> ParseGuards(const DocNode& list, const std::string& field,
     if (!r.ok()) continue;
     const DocNode* kind_key = FindKind(r, kGuardKinds, owner, d);
     Guard g;
-    if (auto wait = r.GetDuration("wait")) g.wait = *wait;
+    if (const DocNode* wait = r.Get("wait")) {
+      if (wait->IsScalar() && wait->scalar.find("${{") != std::string::npos) {
+        g.wait_param = ParamReference(*wait, "'wait'", d);
+      } else {
+        g.wait = ReadDuration(*wait, "'wait'", d);
+      }
+    }
     if (const DocNode* on_fail = r.Get("on_fail")) {
       static const std::vector<std::string> kOnFail = {"abort", "skip", "warn"};
       const std::string v = on_fail->IsScalar() ? on_fail->scalar : "";

@@ -47,6 +47,7 @@ class TreeBuilder {
     }
     DocNode copy = it->second.node;
     copy.loc = Loc(mark);
+    copy.raw_col = 0;  // the text is not at the alias
     Finish(std::move(copy), nullptr);
   }
 
@@ -74,10 +75,11 @@ class TreeBuilder {
     // line. Marks count characters and `length` bytes, so non-ASCII text is never verbatim here
     // (columns could not be computed by byte offsets anyway).
     const size_t span = ev.end_mark.index - ev.start_mark.index;
-    const bool one_line = ev.start_mark.line == ev.end_mark.line;
-    if (one_line && sc.style == YAML_PLAIN_SCALAR_STYLE && span == sc.length) {
+    // With properties (`!!str`, `&name`) the node starts at them, not at its text.
+    const bool candidate = ev.start_mark.line == ev.end_mark.line && !tag && !anchor;
+    if (candidate && sc.style == YAML_PLAIN_SCALAR_STYLE && span == sc.length) {
       n.raw_col = n.loc.col;
-    } else if (one_line && span == sc.length + 2 &&
+    } else if (candidate && span == sc.length + 2 &&
                (sc.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
                 sc.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)) {
       n.raw_col = n.loc.col + 1;

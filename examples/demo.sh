@@ -48,9 +48,9 @@ banner "sandbox ($SIZE) in $DIR"
 up_args=(up --size "$SIZE" --dir "$DIR")
 [ -z "${DEMO_PORT_BASE:-}" ] || up_args+=(--port-base "$DEMO_PORT_BASE")
 timed "sandbox up ($SIZE)" "$SANDBOX" "${up_args[@]}"
+# Ports, and the passwords the runbooks read as secrets (exported).
 # shellcheck disable=SC1091
 . "$DIR/sandbox.env"
-
 export RUNBOOK_STATE_DIR=$DIR/state
 
 inv() { echo -i "$DIR/inventory.yaml" -i "$DIR/params/$1.yaml"; }

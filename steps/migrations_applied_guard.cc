@@ -1,5 +1,7 @@
 #include "steps/migrations_applied_guard.h"
 
+#include "engine/shell_quote.h"
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -72,12 +74,17 @@ GuardResult EvalDjango(const MigrationsAppliedGuard& guard, StepEnv& env) {
     }
     python = *p;
   }
-  ProcessSpec spec;
-  spec.argv = {python, fs::path(*manage).filename().string(), "showmigrations", "--plan"};
-  spec.cwd = fs::path(*manage).parent_path().string();
-  spec.timeout = std::chrono::minutes(5);
+  // Django answers where the application lives: on the step's host, as its user, with its env
+  // (e.g. PYTHONUSERBASE), from manage.py's directory.
+  Command check;
+  check.shell = true;
+  check.words.push_back(Text{"cd " + ShellQuote(fs::path(*manage).parent_path().string()) +
+                                 " && exec " + ShellQuote(python) + " " +
+                                 ShellQuote(fs::path(*manage).filename().string()) +
+                                 " showmigrations --plan",
+                             guard.django->manage.loc});
   CollectingSink sink;
-  const ProcessResult pr = env.RunOn("local", spec, &sink);
+  const ProcessResult pr = env.RunCommand(check, std::nullopt, &sink);
   if (!pr.ok()) {
     out.summary = "migrations_applied cannot be evaluated: " + python + " " + *manage +
                   " showmigrations --plan: " +

@@ -122,5 +122,48 @@ TEST_F(ResolveParamsTest, MissingRequiredIsFineWithoutRequire) {
   EXPECT_EQ(v["sample_every"], "500");
 }
 
+TEST(ApplyParamDurationsTest, SetsWaitFromParams) {
+  Diagnostics d;
+  std::optional<Runbook> rb = ParseRunbook("rb.yaml", R"(name: t
+params:
+  idle_wait: {type: duration, default: 2m}
+  count: {type: integer, default: 3}
+steps:
+  - id: a
+    run: x
+    guards:
+      - postgres_idle: {db: d}
+        wait: "${{ params.idle_wait }}"
+      - postgres_idle: {db: d}
+        wait: ${{params.count}}
+      - postgres_idle: {db: d}
+        wait: "${{ params.idle_wiat }}"
+      - postgres_idle: {db: d}
+        wait: 5m
+)",
+                                           &d);
+  ASSERT_TRUE(rb.has_value()) << Errors(d);
+  EXPECT_EQ(rb->steps[0].guards[0].wait_param->name, "idle_wait");
+  EXPECT_EQ(rb->steps[0].guards[0].wait_param->loc.col, 27);
+  ParamValues values = ResolveParams(*rb, {}, {{"idle_wait", "90s"}}, RequireParams::kYes, &d);
+  ApplyParamDurations(values, &*rb, &d);
+  EXPECT_EQ(rb->steps[0].guards[0].wait, std::chrono::seconds(90));
+  EXPECT_EQ(rb->steps[0].guards[3].wait, std::chrono::minutes(5));
+  EXPECT_EQ(Errors(d),
+            "rb.yaml:12:25: 'wait' needs a duration, and param 'count' is an integer\n"
+            "rb.yaml:14:27: unknown param 'idle_wiat' (did you mean 'idle_wait'?)\n");
+}
+
+TEST(ApplyParamDurationsTest, OnlyAParamReference) {
+  Diagnostics d;
+  EXPECT_FALSE(ParseRunbook("rb.yaml",
+                            "name: t\nsteps:\n  - id: a\n    run: x\n    guards:\n"
+                            "      - command: y\n        wait: \"${{ params.a }}s\"\n",
+                            &d));
+  EXPECT_EQ(Errors(d),
+            "rb.yaml:7:15: 'wait' must be a duration (e.g. 5m) or \"${{ params.NAME }}\" naming "
+            "a duration param, got '${{ params.a }}s'\n");
+}
+
 }  // namespace
 }  // namespace runbook

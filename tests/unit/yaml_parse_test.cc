@@ -89,6 +89,10 @@ TEST(YamlParseTest, RawColumnWhenVerbatim) {
   EXPECT_EQ(root.Find("g")->raw_col, 0);  // folded over two lines
   EXPECT_EQ(root.Find("h")->raw_col, 0);  // non-ASCII
   EXPECT_EQ(root.Key(0).raw_col, 1);
+  DocNode props = ParseOk("a: !!str text\nb: &x text\nc: *x\n");
+  EXPECT_EQ(props.Find("a")->raw_col, 0);
+  EXPECT_EQ(props.Find("b")->raw_col, 0);
+  EXPECT_EQ(props.Find("c")->raw_col, 0);
 }
 
 TEST(YamlParseTest, EmptyDocumentIsNull) {

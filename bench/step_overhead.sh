@@ -1,10 +1,10 @@
 #!/bin/bash
 # Per-step overhead of `runbook run`: N (200) steps running `true`, each needing the one before,
 # against other ways of running the same N commands one at a time:
-#   make -j1 (N phony targets in a chain), ninja -j1 (N edges in a chain), a bash loop that runs
-#   /bin/sh -c true (what runbook, make's shell path and ninja spawn per step) and one that runs
-#   /bin/true, and, if ansible-playbook is installed, 50 `command: true` tasks on localhost with
-#   connection: local.
+#   make -j1 (N phony targets in a chain; make execs `true` directly, no shell), ninja -j1 (N
+#   edges in a chain; /bin/sh -c true each), a bash loop that runs /bin/sh -c true (what runbook
+#   spawns per step) and one that runs /bin/true, and, if ansible-playbook is installed, 50
+#   `command: true` tasks on localhost with connection: local.
 # Prints ms per step (median of RUNS, default 3) and the ratio to the `sh -c true` loop.
 #
 #   bench/step_overhead.sh [BUILD_DIR]   env: N (200), RUNS (3), ANSIBLE=0 to skip ansible

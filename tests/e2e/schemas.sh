@@ -7,6 +7,7 @@
 #     a top-level `steps:` is a runbook, and one whose top-level keys are all among hosts,
 #     databases and params is an inventory; any other YAML file (a CI config, a fixture) is
 #     skipped and listed.
+#     The same for each ```yaml block of the Markdown docs (README.md, docs/, runbooks/).
 #  3. Every tests/invalid/*.yaml whose header has `# schema: reject` is rejected by the schema
 #     (the inventory schema when its modeline names it, else the runbook schema): the mistakes
 #     an editor can flag while typing.
@@ -29,14 +30,8 @@ ajv_opts=(--spec=draft2020 --allow-union-types)
 passed=0
 failed=0
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-
-pass() { passed=$((passed + 1)); }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL $1"
-  sed 's/^/    /' "$out"
-}
+blocks=$(mktemp -d)
+trap 'rm -f "$out"; rm -rf "$blocks"' EXIT
 
 # The schema a YAML file is checked against: runbook, inventory, or nothing.
 schema_of() {
@@ -53,54 +48,82 @@ schema_of() {
   fi
 }
 
+# check KIND EXPECT FILE...: validates the files with one ajv run (ajv starts slowly) and
+# requires each to come out EXPECT (valid or invalid).
+check() {
+  local kind=$1 expect=$2 f
+  shift 2
+  [ $# -gt 0 ] || return 0
+  local args=()
+  for f in "$@"; do args+=(-d "$f"); done
+  "$ajv" validate "${ajv_opts[@]}" --errors=text -s "schemas/$kind.schema.json" "${args[@]}" >"$out" 2>&1
+  for f in "$@"; do
+    if grep -qxF -- "$f $expect" "$out"; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))
+      echo "FAIL $f: expected $expect against the $kind schema"
+      awk -v f="$f" '$0 == f " invalid" { getline; print "    " $0 }' "$out"
+    fi
+  done
+}
+
 for kind in runbook inventory; do
   if "$ajv" compile "${ajv_opts[@]}" -s "schemas/$kind.schema.json" >"$out" 2>&1; then
-    pass
+    passed=$((passed + 1))
   else
-    fail "schemas/$kind.schema.json does not compile"
+    failed=$((failed + 1))
+    echo "FAIL schemas/$kind.schema.json does not compile"
+    sed 's/^/    /' "$out"
   fi
 done
 
+# The shipped YAML files, and the yaml blocks of the docs, each in a file named after its
+# Markdown file.
+while IFS= read -r md; do
+  awk -v dir="$blocks" -v name="$(echo "${md#./}" | tr / _)" '
+    /^```yaml/ { n++; file = dir "/" name "." n ".yaml"; next }
+    /^```/ { file = ""; next }
+    file != "" { print > file }' "$md"
+done < <(find . -path ./tests/node_modules -prune -o -path './build*' -prune -o -name '*.md' -print | sort)
+runbooks=()
+inventories=()
 skipped=()
-checked=0
 while IFS= read -r file; do
-  kind=$(schema_of "$file")
-  if [ -z "$kind" ]; then
-    skipped+=("$file")
-    continue
-  fi
-  checked=$((checked + 1))
-  if "$ajv" validate "${ajv_opts[@]}" --errors=text -s "schemas/$kind.schema.json" -d "$file" >"$out" 2>&1; then
-    pass
-  else
-    fail "$file is not a valid $kind"
-  fi
-done < <(find runbooks examples -type f \( -name '*.yaml' -o -name '*.yml' \) 2>/dev/null | sort)
-if [ "$checked" -eq 0 ]; then
-  echo "FAIL no runbook or inventory found under runbooks/ and examples/"
+  case $(schema_of "$file") in
+    runbook) runbooks+=("$file") ;;
+    inventory) inventories+=("$file") ;;
+    *) skipped+=("$file") ;;
+  esac
+done < <(find runbooks examples -type f \( -name '*.yaml' -o -name '*.yml' \) 2>/dev/null | sort; \
+         find "$blocks" -name '*.yaml' | sort)
+check runbook valid "${runbooks[@]}"
+check inventory valid "${inventories[@]}"
+if [ ${#runbooks[@]} -eq 0 ]; then
+  echo "FAIL no runbook found under runbooks/ and examples/"
   failed=$((failed + 1))
 fi
 
-rejects=0
+# The corpus files marked "# schema: reject".
+rejects=()
+inventory_rejects=()
 for file in tests/invalid/*.yaml; do
   awk '!/^#/ { exit } /^# schema: reject/ { found = 1 } END { exit !found }' "$file" || continue
-  rejects=$((rejects + 1))
-  kind=runbook
-  grep -q 'yaml-language-server: *\$schema=[^ ]*inventory.schema.json' "$file" && kind=inventory
-  "$ajv" validate "${ajv_opts[@]}" --errors=text -s "schemas/$kind.schema.json" -d "$file" >"$out" 2>&1
-  if grep -q "^$file invalid" "$out"; then
-    pass
+  if grep -q 'yaml-language-server: *\$schema=[^ ]*inventory.schema.json' "$file"; then
+    inventory_rejects+=("$file")
   else
-    fail "$file was not rejected by the $kind schema"
+    rejects+=("$file")
   fi
 done
-
-if [ "$rejects" -eq 0 ]; then
+check runbook invalid "${rejects[@]}"
+check inventory invalid "${inventory_rejects[@]}"
+if [ $((${#rejects[@]} + ${#inventory_rejects[@]})) -eq 0 ]; then
   echo "FAIL no tests/invalid/*.yaml is marked '# schema: reject'"
   failed=$((failed + 1))
 fi
 
-echo "checked $checked shipped files, $rejects schema-reject corpus files"
+echo "checked ${#runbooks[@]} runbooks, ${#inventories[@]} inventories (files and doc blocks)," \
+  "$((${#rejects[@]} + ${#inventory_rejects[@]})) schema-reject corpus files"
 [ ${#skipped[@]} -eq 0 ] || printf 'skipped (not a runbook or inventory): %s\n' "${skipped[@]}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,47 @@
+#!/bin/bash
+# Runs every benchmark and prints its table (`make bench`). About 5-10 minutes on an idle 2-core
+# machine, mostly the copy_rows data load.
+#   1. validate_plan.sh   validate/plan wall time and peak RSS on 1k/10k/100k-step runbooks
+#   2. step_overhead.sh   per-step cost of `runbook run` against make, ninja, bash, ansible
+#   3. copy_rows/run.sh   copy_rows against the wiki's CSV way and a psql pipe (PostgreSQL)
+#   4. ssh_bench.sh       cost of a remote step over ssh (a throwaway sshd on loopback)
+#
+#   bench/run.sh [BUILD_DIR]   env: SKIP="copy_rows ssh" to leave benchmarks out
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+skip=" ${SKIP:-} "
+status=0
+
+section() { printf '\n== %s ==\n' "$1"; }
+# bench NAME CMD...: runs one benchmark; a failure is reported and the others still run
+bench() {
+  local name=$1
+  shift
+  if [[ $skip == *" $name "* ]]; then
+    section "$name (skipped: SKIP)"
+    return
+  fi
+  section "$name"
+  local start=$SECONDS
+  if ! "$@"; then
+    echo "$name: FAILED" >&2
+    status=1
+  fi
+  echo "($name: $((SECONDS - start)) s)"
+}
+
+echo "runbook benchmarks, build $build, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+# A directory holding only a `runbook` binary works too (no CMake cache: nothing to build).
+if [ -f "$build/CMakeCache.txt" ]; then cmake --build "$build" --target runbook >/dev/null; fi
+bench validate_plan bash "$root/bench/validate_plan.sh" "$build"
+bench step_overhead bash "$root/bench/step_overhead.sh" "$build"
+if [ -f "$root/bench/copy_rows/run.sh" ]; then
+  bench copy_rows bash "$root/bench/copy_rows/run.sh" "$build"
+fi
+if [ -f "$root/bench/ssh_bench.sh" ]; then
+  # N=50 keeps it to about a minute; its ansible row is in step_overhead's spirit but over ssh.
+  bench ssh env BUILD_DIR="$build" N=50 bash "$root/bench/ssh_bench.sh"
+fi
+exit $status

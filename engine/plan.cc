@@ -274,12 +274,12 @@ Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions&
       total_expected += e->second;
       any_expected = true;
     }
-    steps.push_back(j);
+    steps.push_back(std::move(j));
   };
   for (int i : graph->order) plan_step(rb.steps[i], graph->level[i]);
   const int finally_level = graph->order.empty() ? 0 : graph->level[graph->order.back()] + 1;
   for (const Step& s : rb.finally) plan_step(s, finally_level);
-  plan["steps"] = steps;
+  plan["steps"] = std::move(steps);
   plan["expected_seconds"] = any_expected ? nlohmann::json(total_expected) : nlohmann::json(nullptr);
   plan["blocked"] = PlanBlocked(plan);
 

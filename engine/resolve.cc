@@ -39,6 +39,11 @@ TemplateScope RunScope::MakeScope(const std::map<std::string, std::string>* outc
     TemplateScope inner;
     inner.params = params;
     inner.secrets = secrets;
+    inner.env = [](const std::string& var) -> std::optional<std::string> {
+      const char* v = std::getenv(var.c_str());
+      if (!v) return std::nullopt;
+      return std::string(v);
+    };
     auto r = RenderText(db->conninfo, inner, Quote::kNone);
     if (!r.ok()) return std::nullopt;
     return r->value;

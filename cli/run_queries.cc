@@ -150,9 +150,11 @@ int CmdHistory(const std::string& file, bool json) {
     auto rs = ReadState(r);
     if (!rs) continue;
     int done = 0;
-    for (const auto& [id, s] : rs->steps) {
-      done += s.status == StepStatus::kSucceeded || s.status == StepStatus::kDone ||
-              s.status == StepStatus::kSkipped;
+    for (const std::string& id : rs->step_ids) {
+      auto it = rs->steps.find(id);
+      if (it == rs->steps.end()) continue;
+      const StepStatus st = it->second.status;
+      done += st == StepStatus::kSucceeded || st == StepStatus::kDone || st == StepStatus::kSkipped;
     }
     if (json) {
       out.push_back({{"run_id", rs->run_id}, {"runbook", rs->runbook}, {"started", rs->started_at},

@@ -103,8 +103,13 @@ TEST_F(MigrationsTest, DjangoModeNamesTheUnappliedMigration) {
   EXPECT_THAT(r.evidence, ElementsAre("shop.0002_item_price"));
   ASSERT_EQ(env_.run_calls.size(), 1u);
   EXPECT_EQ(env_.run_calls[0].first, "local");
-  EXPECT_EQ(env_.run_calls[0].second.argv,
-            (std::vector<std::string>{kPython, "manage.py", "showmigrations", "--plan"}));
+  // Asked through the step's command path (its host, user and env), from manage.py's directory.
+  const std::vector<std::string>& argv = env_.run_calls[0].second.argv;
+  ASSERT_EQ(argv.size(), 3u);
+  EXPECT_EQ(argv[0], "/bin/sh");
+  EXPECT_THAT(argv[2], ::testing::StartsWith("cd "));
+  EXPECT_THAT(argv[2], ::testing::EndsWith(std::string(" && exec ") + kPython +
+                                           " manage.py showmigrations --plan"));
   Migrate("0002");
   EXPECT_TRUE(EvalMigrationsApplied(DjangoGuard(), env_).held);
 }

@@ -23,6 +23,7 @@
 
 #include "engine/process.h"
 #include "engine/ssh_hosts.h"
+#include "tests/support/proc_util.h"
 
 namespace runbook {
 namespace {
@@ -84,8 +85,7 @@ std::vector<pid_t> ProcessesWithArgs(const std::string& needle) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream f(entry.path() / "cmdline");
-    std::string args((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::string args = runbook::testing::ReadProcFile(entry.path() / "cmdline");
     if (args.find(needle) != std::string::npos) found.push_back(std::stoi(name));
   }
   return found;
@@ -99,13 +99,7 @@ bool NoneLeft(const std::string& needle, std::chrono::milliseconds limit = 10000
   while (true) {
     bool any = false;
     for (pid_t pid : ProcessesWithArgs(needle)) {
-      std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-      std::string content;
-      std::getline(stat, content);
-      size_t paren = content.rfind(')');
-      if (paren != std::string::npos && content.size() > paren + 2 && content[paren + 2] != 'Z') {
-        any = true;
-      }
+      if (runbook::testing::IsLiveProcess(pid)) any = true;
     }
     if (!any) return true;
     if (std::chrono::steady_clock::now() > end) return false;

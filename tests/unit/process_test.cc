@@ -1,5 +1,6 @@
 // Tests of the system process runner against real processes (sh, sleep, cat).
 #include "engine/process.h"
+#include "tests/support/proc_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,13 +50,7 @@ ProcessSpec Shell(const std::string& script) {
 }
 
 // A process is alive when it exists and is not a zombie waiting to be reaped by init.
-bool Alive(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string content;
-  if (!std::getline(stat, content)) return false;
-  size_t paren = content.rfind(')');
-  return paren != std::string::npos && content.size() > paren + 2 && content[paren + 2] != 'Z';
-}
+bool Alive(pid_t pid) { return runbook::testing::IsLiveProcess(pid); }
 
 // Waits up to `limit` for every pid to be gone.
 bool AllGone(const std::vector<pid_t>& pids, std::chrono::milliseconds limit = 2000ms) {

@@ -1,6 +1,7 @@
 // Tests of the ssh pieces that need no sshd: argv, the remote script (run here with sh), conninfo.
 // tests/integration/ssh_test.cc runs them against a real sshd.
 #include "engine/ssh_hosts.h"
+#include "tests/support/proc_util.h"
 
 #include <signal.h>
 
@@ -26,13 +27,7 @@ using namespace std::chrono_literals;
 // Alive and not a zombie waiting for init (polls up to 3 s for it to go).
 bool StillAlive(pid_t pid) {
   for (int i = 0; i < 150; ++i) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string content;
-    if (!std::getline(stat, content)) return false;
-    size_t paren = content.rfind(')');
-    if (paren != std::string::npos && content.size() > paren + 2 && content[paren + 2] == 'Z') {
-      return false;
-    }
+    if (!runbook::testing::IsLiveProcess(pid)) return false;
     std::this_thread::sleep_for(20ms);
   }
   return true;

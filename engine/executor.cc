@@ -181,6 +181,7 @@ int Run::Prepare() {
   services_.yes = options_.yes;
   services_.kill_grace = options_.kill_grace;
   services_.redact = RedactionList(secrets_);
+  services_.secret_env = SecretEnvNames(rb_);
   services_.log_dir = run_dir_ + "/logs";
 
   nlohmann::json start;

@@ -125,6 +125,7 @@ Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions&
   services.remote = remote.get();
   services.dry_run = DryRun::kYes;
   services.redact = RedactionList(*secrets);
+  services.secret_env = SecretEnvNames(rb);
 
   nlohmann::json plan;
   plan["format"] = 1;

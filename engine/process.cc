@@ -100,11 +100,17 @@ struct ChildSetup {
   }
 };
 
-// The environment of the child: ours, with `overrides` replacing or adding variables.
+// The environment of the child: ours without `unset`, with `overrides` replacing or adding
+// variables.
 std::vector<std::string> BuildEnvironment(
-    const std::vector<std::pair<std::string, std::string>>& overrides) {
+    const std::vector<std::pair<std::string, std::string>>& overrides,
+    const std::vector<std::string>& unset) {
   std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string_view kv(*e);
+    const std::string_view name = kv.substr(0, kv.find('='));
+    if (std::find(unset.begin(), unset.end(), name) == unset.end()) env.emplace_back(kv);
+  }
   for (const auto& [name, value] : overrides) {
     std::string prefix = name + "=";
     auto it = std::find_if(env.begin(), env.end(),
@@ -475,7 +481,7 @@ class SystemProcessRunner : public ProcessRunner {
     std::sort(secrets.begin(), secrets.end(),
               [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
     try {
-      std::vector<std::string> env = BuildEnvironment(spec.env);
+      std::vector<std::string> env = BuildEnvironment(spec.env, spec.unset_env);
       std::string program = ResolveProgram(spec.argv[0], env);
       if (program.empty()) {
         result->error = spec.argv[0] + ": not found";

@@ -36,6 +36,9 @@ struct ProcessSpec {
   std::vector<std::string> argv;  // argv[0] without a '/' is looked up in PATH
   std::string cwd;                // empty: inherit
   std::vector<std::pair<std::string, std::string>> env;  // added to (overriding) the engine's env
+  // Removed from the engine's env before `env` is applied: the variables secrets are read from,
+  // so that a child sees a secret only where a step passes it on explicitly.
+  std::vector<std::string> unset_env;
   std::optional<std::string> stdin_data;  // written to the child's stdin, then closed
   // Keep the stdin pipe open (after `stdin_data`) until the child has exited: the ssh wrapper's
   // remote side takes end-of-input as "the client is gone" and kills the remote command.

@@ -37,6 +37,14 @@ Result<SecretValues> LoadSecrets(const Runbook& rb) {
   return values;
 }
 
+std::vector<std::string> SecretEnvNames(const Runbook& rb) {
+  std::vector<std::string> names;
+  for (const Secret& s : rb.secrets) {
+    if (s.source == Secret::Source::kEnv) names.push_back(s.ref);
+  }
+  return names;
+}
+
 std::vector<std::string> RedactionList(const SecretValues& secrets) {
   std::vector<std::string> list;
   for (const auto& [name, value] : secrets) {

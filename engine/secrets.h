@@ -20,6 +20,10 @@ Result<SecretValues> LoadSecrets(const Runbook& rb);
 // The non-empty secret values, longest first: what output redaction replaces with "***".
 std::vector<std::string> RedactionList(const SecretValues& secrets);
 
+// The environment variables the runbook's secrets are read from: taken out of every child's
+// environment (ProcessSpec::unset_env), so a secret reaches a command only through a step's `env`.
+std::vector<std::string> SecretEnvNames(const Runbook& rb);
+
 // `text` with every occurrence of each value of `redact` replaced by "***".
 std::string Mask(std::string_view text, const std::vector<std::string>& redact);
 

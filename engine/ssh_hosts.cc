@@ -160,6 +160,7 @@ class SshHosts : public RemoteHosts {
     s.timeout = spec.timeout;
     s.kill_grace = spec.kill_grace;
     s.redact = spec.redact;
+    s.unset_env = spec.unset_env;
     MarkerSink sink(out);
     ProcessResult r = processes_->Run(s, &sink, cancel);
     if (r.started && !r.timed_out && !r.cancelled && !sink.exited && r.exit_code == 255) {

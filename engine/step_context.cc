@@ -106,6 +106,7 @@ ProcessResult StepContext::RunOn(const std::string& host, const ProcessSpec& spe
                                  OutputSink* out) {
   ProcessSpec s = spec;
   s.redact.insert(s.redact.end(), services_->redact.begin(), services_->redact.end());
+  s.unset_env.insert(s.unset_env.end(), services_->secret_env.begin(), services_->secret_env.end());
   if (s.timeout.count() == 0 || s.timeout > Remaining()) s.timeout = Remaining();
   s.kill_grace = services_->kill_grace;
   const Host* h = services_->scope->runbook().FindHost(host);

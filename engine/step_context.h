@@ -43,7 +43,8 @@ struct RunServices {
   DryRun dry_run = DryRun::kNo;
   bool yes = false;
   Duration kill_grace = std::chrono::seconds(5);
-  std::vector<std::string> redact;  // secret values
+  std::vector<std::string> redact;      // secret values
+  std::vector<std::string> secret_env;  // variables secrets come from: not passed to children
   std::string log_dir;              // empty: no log files (dry run)
 };
 

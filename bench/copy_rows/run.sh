@@ -1,13 +1,14 @@
 #!/bin/bash
 # Benchmark: sampling a parent table and its matching children from one PostgreSQL cluster into
 # another, three ways:
-#   runbook  two copy_rows steps (every N parents, then match), run by bench/copy_rows/copy_bench
+#   runbook  `runbook run` of a runbook with two copy_rows steps (every N parents, then match)
 #   seed     the wiki's way: COPY a row_number() window to CSV files on the server, strip the
 #            extra column with sed, \copy the files in (production-server-maintenance.md)
 #   pipe     psql -c "COPY (...) TO STDOUT" | psql -c "COPY ... FROM STDIN"
 # Data: waveforms_file (200k rows) and waveforms_continuoustrace (2M rows, 10 per file, with a
 # double precision[] column); every 50th file and its traces are copied (FK in place on the
-# target). Each way runs RUNS times (default 3) into emptied target tables; the median is shown.
+# target). Each way runs RUNS times (default 3) into emptied target tables, the ways taking turns
+# so that a change in the machine's load falls on all of them alike; the median is shown.
 #
 # Usage: bench/copy_rows/run.sh [BUILD_DIR]   (needs root or the postgres user for the servers)
 set -euo pipefail
@@ -35,10 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building the driver..." >&2
-cmake --build "$build" --target runbook_engine >/dev/null
-c++ -std=c++20 -O2 -I"$root" -I/usr/include/postgresql "$here/copy_bench.cc" \
-  "$build/librunbook_engine.a" "$build/libbp2.a" -lpq -lyaml-cpp -pthread -o "$work/copy_bench"
+echo "building runbook..." >&2
+cmake --build "$build" --target runbook >/dev/null
 
 echo "starting two clusters..." >&2
 PG_TEMPLATE_DIR="$build/pg-template" bash "$cluster" start "$work/src" "$src_port" $$
@@ -69,7 +68,9 @@ INSERT INTO waveforms_continuoustrace SELECT i, (i - 1) / $children_per + 1, 'BW
   timestamptz '2020-01-01' + i * interval '1 s' + interval '1 h', 360000, 100.0,
   ARRAY[random(), random(), random(), random(), random(), random(), random(), random()]
   FROM generate_series(1, $((parents * children_per))) i;"
-psql_src -c "VACUUM ANALYZE"
+# As an old production table is: vacuumed by autovacuum, its visibility map set (a VACUUM right
+# after the load leaves it unset here, and index-only scans then read the heap anyway).
+psql_src -c "VACUUM (FREEZE, ANALYZE)"
 
 reset_target() { psql_dst -c "TRUNCATE waveforms_continuoustrace, waveforms_file"; }
 check_target() {
@@ -83,7 +84,30 @@ now() { date +%s.%N; }
 sample="SELECT t.id FROM (SELECT id, row_number() OVER (ORDER BY id) AS row FROM waveforms_file) t
   WHERE t.row % $every = 0"
 
-way_runbook() { "$work/copy_bench" "$SRC" "$DST" "$every" >"$work/runbook.out"; }
+# The product as users run it: the binary, an inventory, a journal in a state directory.
+cat >"$work/inventory.yaml" <<EOF
+databases:
+  prod: {conninfo: "$SRC"}
+  dev: {conninfo: "$DST"}
+EOF
+cat >"$work/copy.yaml" <<EOF
+name: copy-bench
+steps:
+  - id: sample-files
+    copy_rows: {from: prod, to: dev, table: waveforms_file, order_by: id, every: $every}
+  - id: sample-traces
+    needs: [sample-files]
+    copy_rows:
+      from: prod
+      to: dev
+      table: waveforms_continuoustrace
+      match: {column: file_id, step: sample-files, parent_column: id}
+EOF
+way_runbook() {
+  RUNBOOK_STATE_DIR=$work/state NO_COLOR=1 "$build/runbook" run "$work/copy.yaml" \
+    -i "$work/inventory.yaml" --yes >"$work/runbook.out" 2>&1 ||
+    { cat "$work/runbook.out" >&2; exit 1; }
+}
 
 way_seed() {
   # As on the wiki: server-side COPY to CSV (with the extra row column), sed, \copy in.
@@ -105,16 +129,16 @@ way_pipe() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -A secs
-for way in runbook seed pipe; do
-  times=()
-  for ((i = 0; i < runs; i++)); do
+declare -A secs times
+ways="runbook seed pipe"
+for ((i = 0; i < runs; i++)); do
+  for way in $ways; do
     reset_target
     rm -f "$work"/*.csv "$work"/csv/*.csv
     t0=$(now)
     "way_$way"
     t1=$(now)
-    times+=("$(echo "$t1 - $t0" | bc -l)")
+    times[$way]+="$(echo "$t1 - $t0" | bc -l) "
     got=$(check_target)
     read -r nf nt dangling <<<"$got"
     if [ "$dangling" != 0 ] || [ "$nf" != $((parents / every)) ] || [ "$nt" != $((parents / every * children_per)) ]; then
@@ -122,8 +146,10 @@ for way in runbook seed pipe; do
       exit 1
     fi
   done
-  secs[$way]=$(printf '%s\n' "${times[@]}" | median)
-  echo "$way: ${times[*]} s" >&2
+done
+for way in $ways; do
+  secs[$way]=$(printf '%s\n' ${times[$way]} | median)
+  echo "$way: ${times[$way]}s" >&2
 done
 
 # Data volume: the text COPY size of the subset (what the psql pipe carries).
@@ -134,9 +160,9 @@ mb=$(echo "scale=1; $bytes / 1000000" | bc -l)
 
 echo
 echo "copy_rows benchmark: every ${every}th of $parents files + matching traces ($((parents * children_per)) in source), median of $runs"
-cat "$work/runbook.out" | sed 's/^/  runbook: /'
+grep -o 'copied [0-9]* rows.*' "$work/runbook.out" | sed 's/^/  runbook: /' || true
 printf '%-32s %8s %8s %9s %16s\n' way rows MB seconds "runbook/way"
-for way in runbook seed pipe; do
+for way in $ways; do
   ratio=$(echo "${secs[runbook]} / ${secs[$way]}" | bc -l)
   printf '%-32s %8d %8s %9.3f %16.2f\n' "$way" "$rows" "$mb" "${secs[$way]}" "$ratio"
 done

@@ -16,8 +16,11 @@ steps:
       echo "stdout has $TOKEN"
       echo "stderr has $TOKEN" >&2
       echo "label is ${{ params.label }}"
-  - id: fails-with-secret
+  - id: source-not-inherited
     needs: [use]
+    run: echo "inherited ${RB_TEST_TOKEN-none}"
+  - id: fails-with-secret
+    needs: [source-not-inherited]
     env: {TOKEN: "${{ secrets.token }}"}
     run: echo "about to fail with $TOKEN"; exit 3
 YAML
@@ -27,6 +30,8 @@ expect_exit 1 "$RUNBOOK" run "$TEST_TMP/secret.yaml"
 cat "$TEST_TMP/last.out" "$TEST_TMP/last.err" >>"$TEST_TMP/all.txt"
 grep -q "stdout has \*\*\*" "$TEST_TMP/last.out" || { cat "$TEST_TMP/last.out"; fail "the step's output was not shown masked"; }
 grep -q "label is a b'c" "$TEST_TMP/last.out" || fail "a param with a quote did not reach the shell intact"
+grep -q "inherited none" "$TEST_TMP/last.out" || { cat "$TEST_TMP/last.out"; fail "a step inherited the variable a secret is read from"; }
+ok "the variable a secret is read from is not passed to steps (only through their env)"
 run_id=$(basename "$(run_dir_of secrettest)")
 "$RUNBOOK" logs "$run_id" >>"$TEST_TMP/all.txt"
 "$RUNBOOK" status "$run_id" --format json >>"$TEST_TMP/all.txt"

@@ -5,13 +5,13 @@ JOBS ?= $(shell nproc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian 12 packages. Boost 1.81 for Boost.Process v2 (libboost-dev is 1.74 and conflicts).
-DEB_PACKAGES := cmake ninja-build g++ clang libclang-rt-14-dev libyaml-dev pkg-config libpq-dev \
+DEB_PACKAGES := cmake ninja-build g++ clang clang-format libclang-rt-14-dev libyaml-dev pkg-config libpq-dev \
   libboost1.81-dev nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev \
   postgresql-15 postgresql-client-15 python3 python3-django python3-psycopg2 python3-yaml \
   git curl openssh-server openssh-client \
   rsync sudo procps hyperfine time
 
-.PHONY: deps build test unit demo bench clean
+.PHONY: deps build test unit demo bench format format-check clean
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -42,6 +42,14 @@ demo: build
 
 bench: build
 	bash bench/run.sh $(BUILD)
+
+# Every C++ file of the repo, formatted with the repo's .clang-format (format-check: CI's check).
+CXX_FILES = $(shell git ls-files '*.cc' '*.h')
+format:
+	clang-format -i $(CXX_FILES)
+
+format-check:
+	clang-format --dry-run -Werror $(CXX_FILES)
 
 clean:
 	rm -rf $(BUILD)

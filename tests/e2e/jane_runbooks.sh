@@ -255,8 +255,8 @@ eq "0003 not on prod yet" "$(q prod jane "$mig")" "0001_initial,0002_auto_201607
 
 # ---- upgrade-prod: dry run, with a query old enough to be cancelled ------------------------------
 session_pid() {  # APPLICATION_NAME [STATE]: the backend pid of that session on production, once it is there
-  local i pid=""
-  for i in $(seq 50); do
+  local pid=""
+  for _ in $(seq 50); do
     pid=$(q prod postgres "SELECT pid FROM pg_stat_activity WHERE application_name = '$1' ${2:+AND state = '$2'}")
     [ -z "$pid" ] || break
     sleep 0.1

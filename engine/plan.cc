@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -65,6 +66,17 @@ std::map<std::string, double> ExpectedSeconds(const std::string& state_dir, cons
   }
   std::map<std::string, double> out;
   for (const auto& [step, sc] : sums) out[step] = sc.first / sc.second;
+  return out;
+}
+
+// "a, b and c" of the last (nearest) three steps of `ids`, "..., a, b and c" when there are more.
+std::string RecentSteps(const std::vector<std::string>& ids) {
+  const size_t first = ids.size() > 3 ? ids.size() - 3 : 0;
+  std::string out = first > 0 ? "..., " : "";
+  for (size_t i = first; i < ids.size(); ++i) {
+    if (i > first) out += i + 1 == ids.size() ? " and " : ", ";
+    out += ids[i];
+  }
   return out;
 }
 
@@ -164,7 +176,28 @@ Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions&
   nlohmann::json steps = nlohmann::json::array();
   double total_expected = 0;
   bool any_expected = false;
+  // For each step planned so far: the steps that would run before it, as far as the plan knows
+  // (those it needs, directly or not, that would run; for a `finally` step every step before it),
+  // in plan order. A guard that does not hold now blocks the plan only when this is empty: a step
+  // that runs first may well establish it (stop the sessions, make the backup, apply migrations).
+  std::map<std::string, std::vector<std::string>> runs_before;
+  std::vector<std::string> planned_runs;  // every step planned so far that would run
   auto plan_step = [&](const Step& step, int level) {
+    std::vector<std::string> before;
+    if (step.in_finally) {
+      before = planned_runs;
+    } else {
+      std::set<std::string> seen;
+      for (const NameRef& n : step.needs) {
+        for (const std::string& id : runs_before[n.name]) seen.insert(id);
+        if (std::find(planned_runs.begin(), planned_runs.end(), n.name) != planned_runs.end()) {
+          seen.insert(n.name);
+        }
+      }
+      for (const std::string& id : planned_runs) {
+        if (seen.count(id)) before.push_back(id);
+      }
+    }
     nlohmann::json j;
     j["id"] = step.id;
     j["kind"] = StepKindName(step.kind);
@@ -226,6 +259,8 @@ Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions&
           if (phase == GuardPhase::kGuards && !r.held) {
             if (g.wait) {
               gj["would"] = "wait up to " + FormatDuration(*g.wait);
+            } else if (g.on_fail != OnFail::kWarn && !before.empty()) {
+              gj["would"] = "be evaluated again after " + RecentSteps(before);
             } else if (g.on_fail == OnFail::kAbort && would == "run") {
               would = "block";
             } else if (g.on_fail == OnFail::kSkip && would == "run") {
@@ -269,6 +304,9 @@ Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions&
       }
       j["resume"] = resume;
     }
+    const std::string resume_of_step = j.value("resume", "run");
+    if (would == "run" && resume_of_step.rfind("skip", 0) != 0) planned_runs.push_back(step.id);
+    runs_before[step.id] = std::move(before);
     auto e = expected.find(step.id);
     if (e != expected.end()) {
       j["expected_seconds"] = e->second;

@@ -30,7 +30,11 @@ struct PlanOptions {
 Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
                                  ProcessRunner* processes);
 
-// True when some guard with on_fail: abort did not hold: the run would be blocked (exit 3).
+// True when some guard with on_fail: abort and no `wait` did not hold on a step that no other
+// step would run before (none of the steps it needs, directly or not, would run): the run would
+// be blocked (exit 3). A guard after steps that would run is shown as not holding now and
+// "would be evaluated again after ..." instead: those steps may establish it (stop the sessions,
+// make the backup, apply the migrations), as a `wait` may.
 bool PlanBlocked(const nlohmann::json& plan);
 
 // The differences between a saved plan and a fresh one that make `run --plan` refuse: the

@@ -4,9 +4,14 @@
 #
 #   examples/demo.sh [RUNBOOK_BINARY]        (make demo passes build/runbook)
 #
+# As root, production and the development server are ssh hosts (sandbox.sh up --ssh: users jane
+# and tremor behind a private sshd, each database reached through an ssh tunnel), as the wiki's two
+# servers are; otherwise both are local hosts, and the demo says so.
+#
 # Environment: DEMO_SIZE=small|default (default: default), DEMO_DIR (default: $RUNBOOK_SANDBOX_DIR
-# or /tmp/jane-sandbox), DEMO_PORT_BASE (default: the sandbox's). The sandbox stays up afterwards;
-# examples/jane-sandbox/sandbox.sh down --dir DIR removes it.
+# or /tmp/jane-sandbox), DEMO_PORT_BASE (default: the sandbox's), DEMO_SSH=auto|1|0 (default auto:
+# ssh hosts when root). The sandbox stays up afterwards; examples/jane-sandbox/sandbox.sh down
+# --dir DIR removes it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,10 +49,29 @@ timed() {  # NAME CMD...: runs CMD, records its outcome and wall time
   return $rc
 }
 
-banner "sandbox ($SIZE) in $DIR"
 up_args=(up --size "$SIZE" --dir "$DIR")
 [ -z "${DEMO_PORT_BASE:-}" ] || up_args+=(--port-base "$DEMO_PORT_BASE")
-timed "sandbox up ($SIZE)" "$SANDBOX" "${up_args[@]}"
+# The hosts: over ssh needs root (it adds two users and runs an sshd) and openssh-server (make deps).
+HOSTS=local
+case "${DEMO_SSH:-auto}" in
+  0) ;;
+  1) HOSTS=ssh ;;
+  auto)
+    if [ "$(id -u)" != 0 ]; then
+      echo "demo: not root, so production and development are local hosts; as root the demo reaches" \
+        "production over ssh and its PostgreSQL through a tunnel (sandbox.sh up --ssh)"
+    elif [ ! -x /usr/sbin/sshd ]; then
+      echo "demo: no /usr/sbin/sshd (make deps installs openssh-server), so production and" \
+        "development are local hosts"
+    else
+      HOSTS=ssh
+    fi ;;
+  *) echo "demo: DEMO_SSH must be auto, 1 or 0" >&2; exit 2 ;;
+esac
+[ "$HOSTS" = local ] || up_args+=(--ssh)
+
+banner "sandbox ($SIZE, $HOSTS hosts) in $DIR"
+timed "sandbox up ($SIZE, $HOSTS)" "$SANDBOX" "${up_args[@]}"
 # Ports, and the passwords the runbooks read as secrets (exported).
 # shellcheck disable=SC1091
 . "$DIR/sandbox.env"
@@ -69,6 +93,12 @@ banner "the same clone the wiki's way (seed-way.sh)"
 timed "seed way (by hand) clone" "$ROOT/examples/jane-sandbox/seed-way.sh" --dir "$DIR"
 
 banner "result"
+if [ "$HOSTS" = ssh ]; then
+  echo "hosts: prod = $PROD_USER@127.0.0.1 and dev = $DEV_USER@127.0.0.1 over ssh (port $SSH_PORT);" \
+    "the databases through ssh tunnels (inventory: $DIR/inventory.yaml)"
+else
+  echo "hosts: prod and dev are local (inventory: $DIR/inventory.yaml)"
+fi
 q() { "$SANDBOX" psql "$1" jane --dir "$DIR" -tA -c "$2"; }
 echo "production: $(q prod "SELECT count(*) FROM waveforms_file") files," \
   "$(q prod "SELECT count(*) FROM waveforms_continuoustrace") traces"

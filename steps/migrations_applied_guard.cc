@@ -75,11 +75,13 @@ GuardResult EvalDjango(const MigrationsAppliedGuard& guard, StepEnv& env) {
     python = *p;
   }
   // Django answers where the application lives: on the step's host, as its user, with its env
-  // (e.g. PYTHONUSERBASE), from manage.py's directory.
+  // (e.g. PYTHONUSERBASE), from manage.py's directory. A guard changes nothing, plans and dry
+  // runs evaluate it: no __pycache__ written into the application's tree.
   Command check;
   check.shell = true;
   check.words.push_back(Text{"cd " + ShellQuote(fs::path(*manage).parent_path().string()) +
-                                 " && exec " + ShellQuote(python) + " " +
+                                 " && exec env PYTHONDONTWRITEBYTECODE=1 " + ShellQuote(python) +
+                                 " " +
                                  ShellQuote(fs::path(*manage).filename().string()) +
                                  " showmigrations --plan",
                              guard.django->manage.loc});

@@ -14,8 +14,10 @@ namespace runbook {
 
 // Two ways to know:
 // - `django: {manage, python}` asks Django itself: runs `PYTHON MANAGE showmigrations --plan`
-//   (python default "python3") on the local host, in manage.py's directory, and takes every
-//   "[ ]" line as unapplied. Django's settings choose the database; `db` is not used then.
+//   (python default "python3") the way the step runs (its host, user and env), in manage.py's
+//   directory, with PYTHONDONTWRITEBYTECODE=1 (a guard writes nothing, not even __pycache__),
+//   and takes every "[ ]" line as unapplied. Django's settings choose the database; `db` is not
+//   used then.
 // - `migrations_dir: DIR` compares files: every NNNN_name.py in a `migrations` directory (with
 //   an __init__.py) under DIR, or DIR itself when it is one, against the (app, name) rows of
 //   django_migrations on `db`. The app label is the name of the directory holding `migrations`

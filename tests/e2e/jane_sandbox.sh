@@ -10,8 +10,8 @@ SIZE=${JANE_E2E_SIZE:-small}
 TMP=$(mktemp -d /tmp/jane-e2e-sandbox.XXXXXX)
 chmod 755 "$TMP"
 DIR=$TMP/sb
-# Ports below the ephemeral range, apart for concurrent tests.
-PORT_BASE=$((20000 + ($$ % 400) * 20))
+# Ports below the ephemeral range, apart for concurrent tests (JANE_E2E_PORT_BASE chooses them).
+PORT_BASE=${JANE_E2E_PORT_BASE:-$((20000 + ($$ % 400) * 20))}
 trap '"$SANDBOX" down --dir "$DIR" >/dev/null 2>&1 || true; rm -rf "$TMP"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

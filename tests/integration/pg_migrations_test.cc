@@ -1,4 +1,5 @@
 // migrations_applied against a tiny Django project (Debian's python3-django) on the test cluster.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -108,10 +109,38 @@ TEST_F(MigrationsTest, DjangoModeNamesTheUnappliedMigration) {
   ASSERT_EQ(argv.size(), 3u);
   EXPECT_EQ(argv[0], "/bin/sh");
   EXPECT_THAT(argv[2], ::testing::StartsWith("cd "));
-  EXPECT_THAT(argv[2], ::testing::EndsWith(std::string(" && exec ") + kPython +
-                                           " manage.py showmigrations --plan"));
+  EXPECT_THAT(argv[2], ::testing::EndsWith(std::string(" && exec env PYTHONDONTWRITEBYTECODE=1 ") +
+                                           kPython + " manage.py showmigrations --plan"));
   Migrate("0002");
   EXPECT_TRUE(EvalMigrationsApplied(DjangoGuard(), env_).held);
+}
+
+TEST_F(MigrationsTest, DjangoModeWritesNoBytecodeIntoTheProject) {
+  // Plans and dry runs evaluate guards: Python's __pycache__ must not appear in the application's
+  // tree, whatever the engine's own environment says.
+  for (auto it = fs::recursive_directory_iterator(dir_);
+       it != fs::recursive_directory_iterator();) {
+    if (it->path().filename() == "__pycache__") {
+      const fs::path p = it->path();
+      it.disable_recursion_pending();
+      ++it;
+      fs::remove_all(p);
+    } else {
+      ++it;
+    }
+  }
+  const char* saved = std::getenv("PYTHONDONTWRITEBYTECODE");
+  const std::string saved_value = saved ? saved : "";
+  unsetenv("PYTHONDONTWRITEBYTECODE");
+  GuardResult r = EvalMigrationsApplied(DjangoGuard(), env_);
+  if (saved) setenv("PYTHONDONTWRITEBYTECODE", saved_value.c_str(), 1);
+  EXPECT_FALSE(r.held) << r.summary;
+  EXPECT_THAT(r.evidence, ElementsAre("shop.0002_item_price"));
+  std::vector<std::string> written;
+  for (const auto& e : fs::recursive_directory_iterator(dir_)) {
+    if (e.path().filename() == "__pycache__") written.push_back(e.path().string());
+  }
+  EXPECT_THAT(written, ::testing::IsEmpty());
 }
 
 TEST_F(MigrationsTest, DirModeComparesFilesWithDjangoMigrations) {

@@ -4,7 +4,8 @@
 #   1. validate_plan.sh   validate/plan wall time and peak RSS on 1k/10k/100k-step runbooks
 #   2. step_overhead.sh   per-step cost of `runbook run` against make, ninja, bash, ansible
 #   3. copy_rows/run.sh   copy_rows against the wiki's CSV way and a psql pipe (PostgreSQL)
-#   4. ssh_bench.sh       cost of a remote step over ssh (a throwaway sshd on loopback)
+#   4. ssh_bench.sh       `runbook run` over ssh against plain ssh loops and ansible-playbook
+#                         (a throwaway sshd on loopback)
 #
 #   bench/run.sh [BUILD_DIR]   env: SKIP="copy_rows ssh" to leave benchmarks out
 set -euo pipefail
@@ -41,7 +42,7 @@ if [ -f "$root/bench/copy_rows/run.sh" ]; then
   bench copy_rows bash "$root/bench/copy_rows/run.sh" "$build"
 fi
 if [ -f "$root/bench/ssh_bench.sh" ]; then
-  # N=50 keeps it to about a minute; its ansible row is in step_overhead's spirit but over ssh.
+  # N=50 keeps it to a few minutes; most of it is the ansible row and the new-connection rows.
   bench ssh env BUILD_DIR="$build" N=50 bash "$root/bench/ssh_bench.sh"
 fi
 exit $status

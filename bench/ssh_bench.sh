@@ -1,99 +1,248 @@
 #!/bin/bash
-# Cost of a remote step: `true` run N times on an ssh host (a throwaway sshd on loopback,
-# tests/harness/sshd.sh), through
-#   1. the runbook process runner + ssh wrapper, one master connection for all steps
-#   2. the same, a new connection per step (connect, run, close the master)
-#   3. a plain `ssh -o ControlPath=... host true` loop over an open master
-#   4. a plain `ssh host true` loop, a new connection each time
-#   5. ansible-playbook with 50 `command: true` tasks, if ansible-playbook is installed
-# and prints per-step milliseconds with the ratio to (3).
+# The cost of a remote step, side by side in one run: N (100) `true` commands, one at a time, on an
+# ssh host (a throwaway sshd on loopback, tests/harness/sshd.sh), through
+#   1. `runbook run` of a runbook of N steps `run: 'true'`, each needing the one before, on a host
+#      of an inventory: one master connection for the run (the default)
+#   2. the same with `multiplex: false` on the host: a new ssh connection per step
+#   3. a plain loop of `ssh -o ControlPath=... host true` (the first ssh opens the master)
+#   4. ansible-playbook over ssh with ANSIBLE_TASKS (50) `command: true` tasks, facts off and
+#      ansible's defaults otherwise (its own ControlPersist master, no pipelining); skipped with a
+#      note when ansible-playbook is not installed (Debian: apt-get install ansible-core)
+#   5. a plain loop of `ssh host true`, a new connection each time (the reference for 2)
+# Rows 1 and 3, the ones the first target compares, run RUNS (3) times, alternating; the table
+# shows their medians. Every row gets a sshd of its own and is timed from its first command to
+# its master closed. Per step it prints wall milliseconds, CPU milliseconds (user+sys of
+# everything the row ran: runbook, ssh clients and master, sshd and the shells it started,
+# ansible's python), and the ratio of wall time to row 3; then the targets and a verdict.
 #
-#   bench/ssh_bench.sh   env: N (100), N_NEW (20, for the new-connection rows), ANSIBLE=0, BUILD_DIR
+#   bench/ssh_bench.sh   env: N (100), RUNS (3), ANSIBLE_TASKS (50), ANSIBLE=0, BUILD_DIR
 set -euo pipefail
+
+# CPU time is read from getrusage(RUSAGE_CHILDREN) (bash's `times`), which counts a process once
+# its parent reaps it. The ssh masters and sshd outlive their parents, so this shell becomes a
+# child subreaper (prctl PR_SET_CHILD_SUBREAPER, kept across exec): they are reaped here too.
+if [ -z "${RUNBOOK_BENCH_SUBREAPER:-}" ] && command -v python3 >/dev/null; then
+  export RUNBOOK_BENCH_SUBREAPER=1
+  exec python3 -c 'import ctypes, os, sys
+if ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) != 0:
+    os.environ["RUNBOOK_BENCH_SUBREAPER"] = "failed"
+os.execvp(sys.argv[1], sys.argv[1:])' bash "$0" "$@"
+fi
+cpu_counted=1
+[ "${RUNBOOK_BENCH_SUBREAPER:-}" = 1 ] || cpu_counted=0
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$src/build}
+runbook=$build/runbook
 n=${N:-100}
-n_new=${N_NEW:-20}
-
-cmake --build "$build" --target ssh_bench >/dev/null
-bench=$build/ssh_bench
+runs=${RUNS:-3}
+tasks=${ANSIBLE_TASKS:-50}
+[ -x "$runbook" ] || { echo "no $runbook: build it first" >&2; exit 1; }
 
 dir=$(mktemp -d /tmp/runbook-sshbench-XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+user=$(id -un)
+target="$user@127.0.0.1"
+sshd_dir=$dir/sshd
 cleanup() {
-  ssh -o ControlPath="$dir/cm" -O exit "$target" >/dev/null 2>&1 || true
-  "$src/tests/harness/sshd.sh" stop "$dir/sshd"
+  "$src/tests/harness/sshd.sh" stop "$sshd_dir" || true
   rm -rf "$dir"
 }
-target="$(id -un)@127.0.0.1"
 trap cleanup EXIT
-"$src/tests/harness/sshd.sh" start "$dir/sshd" "$port"
 
-ssh_opts=(-o BatchMode=yes -p "$port" -i "$dir/sshd/id_ed25519")
-while IFS= read -r o; do ssh_opts+=(-o "$o"); done < "$dir/sshd/ssh_options"
+# Keys, config and known_hosts once; each row then starts the sshd afresh.
+"$src/tests/harness/sshd.sh" start "$sshd_dir" "$port"
+"$src/tests/harness/sshd.sh" stop "$sshd_dir"
+ssh_opts=(-o BatchMode=yes -p "$port" -i "$sshd_dir/id_ed25519")
+host_options=()
+while IFS= read -r o; do
+  ssh_opts+=(-o "$o")
+  host_options+=("$o")
+done <"$sshd_dir/ssh_options"
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-rows=()
-row() { rows+=("$1|$2|$3"); }  # name, steps, total ms
+# The runbook (host `bench` comes from the inventory) and its two inventories.
+{
+  echo "name: ssh-bench"
+  echo "defaults: {host: bench}"
+  echo "steps:"
+  for ((i = 0; i < n; i++)); do
+    echo "  - id: s$i"
+    ((i > 0)) && echo "    needs: [s$((i - 1))]"
+    echo "    run: 'true'"
+  done
+} >"$dir/runbook.yaml"
+inventory() {  # inventory MULTIPLEX
+  local opts
+  opts=$(printf '%s, ' "${host_options[@]}")
+  echo "hosts:"
+  echo "  bench: {ssh: $target, port: $port, identity_file: $sshd_dir/id_ed25519, multiplex: $1,"
+  echo "          options: [${opts%, }]}"
+}
+inventory true >"$dir/multiplexed.yaml"
+inventory false >"$dir/single.yaml"
 
-# Warm up (page cache, sshd's first fork).
-ssh "${ssh_opts[@]}" "$target" true
+{
+  echo "all:"
+  echo "  hosts:"
+  echo "    bench:"
+  echo "      ansible_host: 127.0.0.1"
+  echo "      ansible_port: $port"
+  echo "      ansible_user: $user"
+  echo "      ansible_ssh_private_key_file: $sshd_dir/id_ed25519"
+  echo "      ansible_ssh_common_args: '$(printf -- '-o %s ' "${host_options[@]}")'"
+  echo "      ansible_python_interpreter: /usr/bin/python3"
+} >"$dir/ansible-inventory.yml"
+{
+  echo "- hosts: bench"
+  echo "  gather_facts: false"
+  echo "  tasks:"
+  for ((i = 1; i <= tasks; i++)); do
+    echo "    - name: true $i"
+    echo "      command: 'true'"
+  done
+} >"$dir/playbook.yml"
 
-t=$("$bench" "$n" reuse "$target" "$port" "$dir/sshd/id_ed25519" "$dir/sshd/ssh_options")
-row "runbook wrapper, one master connection" "$n" "$t"
+now_us() { echo $(($(date +%s%N) / 1000)); }
+# Sets cpu_now to the milliseconds of CPU (user + sys) of the children reaped so far. `times` must
+# run in this shell (in a pipeline or $(...) it would report a subshell's children).
+cpu_ms() {
+  times >"$dir/times"
+  cpu_now=$(awk 'NR == 2 {
+    split($0, f, /[ ms]+/)
+    print int(((f[1] * 60 + f[2]) + (f[3] * 60 + f[4])) * 1000 + 0.5)
+  }' "$dir/times")
+}
+# Waits until every process the row left (an ssh master, sshd's sessions) is gone and reaped.
+wait_for_orphans() {
+  local i
+  for i in $(seq 200); do
+    # (the $(...) subshell is a child too: leave it out)
+    [ -z "$(me=$BASHPID; pgrep -P $$ | grep -vx "$me" || true)" ] && return
+    sleep 0.05
+  done
+  echo "warning: processes of the row still running: $(pgrep -a -P $$ | tr '\n' ';')" >&2
+}
 
-t=$("$bench" "$n_new" noreuse "$target" "$port" "$dir/sshd/id_ed25519" "$dir/sshd/ssh_options")
-row "runbook wrapper, new connection per step" "$n_new" "$t"
+results=()  # "key|label|steps|wall us|cpu ms"
+# measure KEY LABEL STEPS CMD: runs CMD (a shell function) against a fresh sshd
+measure() {
+  local key=$1 label=$2 steps=$3 cmd=$4 start wall cpu0 cpu1 cpu_now
+  "$src/tests/harness/sshd.sh" start "$sshd_dir" "$port"
+  cpu_ms
+  cpu0=$cpu_now
+  start=$(now_us)
+  if ! "$cmd" >"$dir/row.log" 2>&1; then
+    echo "failed: $label" >&2
+    tail -20 "$dir/row.log" >&2
+    exit 1
+  fi
+  wall=$(($(now_us) - start))
+  "$src/tests/harness/sshd.sh" stop "$sshd_dir"
+  wait_for_orphans
+  cpu_ms
+  cpu1=$cpu_now
+  results+=("$key|$label|$steps|$wall|$((cpu1 - cpu0))")
+  printf '  %-44s %8.1f ms/step\n' "$label" "$(awk -v w="$wall" -v s="$steps" 'BEGIN { print w / 1000 / s }')"
+}
 
-ssh "${ssh_opts[@]}" -o ControlMaster=yes -o ControlPath="$dir/cm" -o ControlPersist=60 "$target" true
-start=$(now_ms)
-for _ in $(seq "$n"); do ssh "${ssh_opts[@]}" -o ControlPath="$dir/cm" "$target" true; done
-row "plain ssh -o ControlPath loop" "$n" $(($(now_ms) - start))
+row_runbook() {
+  RUNBOOK_STATE_DIR=$dir/state "$runbook" run "$dir/runbook.yaml" -i "$dir/$1.yaml" --yes --fresh
+}
+row_runbook_multiplexed() { row_runbook multiplexed; }
+row_runbook_single() { row_runbook single; }
+row_ssh_multiplexed() {
+  local i
+  for ((i = 0; i < n; i++)); do
+    ssh "${ssh_opts[@]}" -o ControlMaster=auto -o ControlPath="$dir/cm" -o ControlPersist=60 \
+      "$target" true
+  done
+  ssh "${ssh_opts[@]}" -o ControlPath="$dir/cm" -O exit "$target"
+}
+row_ssh_single() {
+  local i
+  for ((i = 0; i < n; i++)); do
+    ssh "${ssh_opts[@]}" -o ControlMaster=no -o ControlPath=none "$target" true
+  done
+}
+row_ansible() {
+  local rc=0 cp
+  ANSIBLE_NOCOLOR=1 ANSIBLE_LOCAL_TEMP="$dir/ansible-tmp" ANSIBLE_SSH_CONTROL_PATH_DIR="$dir/acp" \
+    ansible-playbook -i "$dir/ansible-inventory.yml" "$dir/playbook.yml" || rc=$?
+  # Its master would linger for ControlPersist (60 s): close it, as the other rows do.
+  for cp in "$dir"/acp/*; do
+    [ -S "$cp" ] && ssh -o ControlPath="$cp" -O exit "$target" 2>/dev/null
+  done
+  return $rc
+}
 
-start=$(now_ms)
-for _ in $(seq "$n_new"); do ssh "${ssh_opts[@]}" "$target" true; done
-row "plain ssh, new connection each time" "$n_new" $(($(now_ms) - start))
-
+echo "ssh benchmark: $n steps, sshd on 127.0.0.1:$port, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+ssh "${ssh_opts[@]}" -o ControlPath=none "$target" true 2>/dev/null || true  # warm the page cache
+for ((r = 1; r <= runs; r++)); do
+  echo "round $r of $runs:"
+  measure runbook "runbook run, master connection" "$n" row_runbook_multiplexed
+  measure loop "ssh -o ControlPath=... loop" "$n" row_ssh_multiplexed
+done
+echo "once:"
+measure runbook_single "runbook run, multiplex: false" "$n" row_runbook_single
 if [ "${ANSIBLE:-1}" = 0 ]; then
-  echo "(ANSIBLE=0: ansible row skipped)"
+  ansible_note="(ANSIBLE=0: ansible row skipped)"
 elif command -v ansible-playbook >/dev/null; then
-  {
-    echo "all:"
-    echo "  hosts:"
-    echo "    loop:"
-    echo "      ansible_host: 127.0.0.1"
-    echo "      ansible_port: $port"
-    echo "      ansible_user: $(id -un)"
-    echo "      ansible_ssh_private_key_file: $dir/sshd/id_ed25519"
-    echo "      ansible_ssh_common_args: '-o UserKnownHostsFile=$dir/sshd/known_hosts -o StrictHostKeyChecking=yes'"
-    echo "      ansible_python_interpreter: /usr/bin/python3"
-  } > "$dir/inventory.yml"
-  {
-    echo "- hosts: loop"
-    echo "  gather_facts: false"
-    echo "  tasks:"
-    for i in $(seq 50); do
-      echo "    - name: true $i"
-      echo "      command: 'true'"
-    done
-  } > "$dir/playbook.yml"
-  start=$(now_ms)
-  ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_NOCOLOR=1 ANSIBLE_LOCAL_TEMP="$dir/ansible-tmp" \
-    ansible-playbook -i "$dir/inventory.yml" "$dir/playbook.yml" >"$dir/ansible.log" 2>&1 ||
-    { cat "$dir/ansible.log"; exit 1; }
-  row "ansible-playbook, 50 command tasks" 50 $(($(now_ms) - start))
+  ansible_note=""
+  measure ansible "ansible-playbook, $tasks command tasks" "$tasks" row_ansible
 else
-  echo "(ansible-playbook not installed: apt-get install ansible-core; row skipped)"
+  ansible_note="(ansible-playbook is not installed (Debian: apt-get install ansible-core): ansible row skipped)"
 fi
+measure loop_single "ssh loop, new connection each time" "$n" row_ssh_single
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-base=$(echo "${rows[2]}" | awk -F'|' '{printf "%.3f", $3 / $2}')
-printf '\n%-44s %6s %10s %10s %8s\n' "how" "steps" "total ms" "ms/step" "ratio"
-for r in "${rows[@]}"; do
-  IFS='|' read -r name steps total <<<"$r"
-  awk -v name="$name" -v steps="$steps" -v total="$total" -v base="$base" 'BEGIN {
-    per = total / steps
-    printf "%-44s %6d %10.0f %10.1f %7.2fx\n", name, steps, total, per, per / base
+# The median of a row's runs: "label|steps|wall us|cpu ms".
+median_row() {
+  local key=$1
+  printf '%s\n' "${results[@]}" | awk -F'|' -v k="$key" '$1 == k { w[++n] = $4; c[n] = $5; l = $2; s = $3 }
+    END {
+      if (n == 0) exit
+      # sort each column on its own: the median wall and the median CPU
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) {
+        if (w[j] < w[i]) { t = w[i]; w[i] = w[j]; w[j] = t }
+        if (c[j] < c[i]) { t = c[i]; c[i] = c[j]; c[j] = t }
+      }
+      m = int((n + 1) / 2)
+      printf "%s|%s|%s|%s|%d\n", l, s, w[m], c[m], n
+    }'
+}
+
+base=$(median_row loop | awk -F'|' '{ printf "%.6f", $3 / 1000 / $2 }')
+printf '\n%-42s %6s %5s %10s %9s %9s %7s\n' "how" "steps" "runs" "total ms" "ms/step" "CPU ms/st" "ratio"
+for key in runbook runbook_single loop ansible loop_single; do
+  line=$(median_row "$key")
+  [ -n "$line" ] || continue
+  IFS='|' read -r label steps wall cpu count <<<"$line"
+  awk -v l="$label" -v s="$steps" -v w="$wall" -v c="$cpu" -v n="$count" -v b="$base" \
+    -v counted="$cpu_counted" 'BEGIN {
+    per = w / 1000 / s
+    cpu = counted ? sprintf("%9.1f", c / s) : sprintf("%9s", "-")
+    printf "%-42s %6d %5d %10.0f %9.1f %s %6.2fx\n", l, s, n, w / 1000, per, cpu, per / b
   }'
 done
-echo "(ratio: ms/step relative to the plain ssh -o ControlPath loop; load: $(cut -d' ' -f1-3 /proc/loadavg))"
+[ -z "$ansible_note" ] || echo "$ansible_note"
+[ "$cpu_counted" = 1 ] || echo "(CPU not measured: needs python3 for prctl(PR_SET_CHILD_SUBREAPER))"
+echo "(ratio: wall ms/step relative to the ssh -o ControlPath loop; rows 1 and 3: median of $runs"
+echo " runs, each includes opening and closing its master; load average $load_after at the end)"
+
+rb=$(median_row runbook | awk -F'|' '{ printf "%.3f", $3 / 1000 / $2 }')
+loop_ms=$(median_row loop | awk -F'|' '{ printf "%.3f", $3 / 1000 / $2 }')
+awk -v r="$rb" -v l="$loop_ms" 'BEGIN {
+  q = r / l
+  printf "target: runbook run <= 1.5x the multiplexed ssh loop per step: %.2fx (%.1f vs %.1f ms) - %s\n",
+    q, r, l, (q <= 1.5 ? "met" : "MISSED")
+}'
+ansible_line=$(median_row ansible)
+if [ -n "$ansible_line" ]; then
+  echo "$ansible_line" | awk -F'|' -v r="$rb" '{
+    a = $3 / 1000 / $2
+    printf "target: at least 20x faster per step than ansible over ssh: %.1fx (%.1f vs %.1f ms) - %s\n",
+      a / r, r, a, (a / r >= 20 ? "met" : "MISSED")
+  }'
+else
+  echo "target: at least 20x faster per step than ansible over ssh: not measured (no ansible row)"
+fi

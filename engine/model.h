@@ -66,6 +66,7 @@ struct Host {
   std::optional<int> port;
   std::string identity_file;
   std::vector<std::string> options;  // extra `-o` options, "Key=Value"
+  bool multiplex = true;  // false (`multiplex: false`): a new connection per command, no master
 };
 
 struct Database {

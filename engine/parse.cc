@@ -58,7 +58,8 @@ const std::vector<std::string> kTopKeys = {"name",      "description", "params",
 const std::vector<std::string> kInventoryKeys = {"hosts", "databases", "params"};
 const std::vector<std::string> kParamKeys = {"type", "default", "description"};
 const std::vector<std::string> kSecretKeys = {"env", "file"};
-const std::vector<std::string> kHostKeys = {"ssh", "port", "identity_file", "options", "local"};
+const std::vector<std::string> kHostKeys = {"ssh",     "port",  "identity_file",
+                                            "options", "local", "multiplex"};
 const std::vector<std::string> kDatabaseKeys = {"conninfo", "password", "tunnel"};
 const std::vector<std::string> kDefaultsKeys = {"host", "timeout", "retries"};
 const std::vector<std::string> kStepKinds = {"run", "sql", "copy_rows", "cancel_queries", "manual"};
@@ -460,7 +461,7 @@ std::optional<Host> ParseHost(const DocNode& key, const DocNode& value, Diagnost
       d->Error(r.GetKey("ssh")->loc, owner + " has both 'local' and 'ssh': keep one");
       ok = false;
     }
-    for (const char* k : {"port", "identity_file", "options"}) {
+    for (const char* k : {"port", "identity_file", "options", "multiplex"}) {
       if (const DocNode* kn = r.GetKey(k)) {
         d->Error(kn->loc,
                  "'" + std::string(k) + "' applies only to ssh hosts, and " + owner + " is local");
@@ -483,6 +484,7 @@ std::optional<Host> ParseHost(const DocNode& key, const DocNode& value, Diagnost
   }
   if (auto port = r.Int("port", 1, 65535)) h.port = static_cast<int>(*port);
   if (auto id = r.String("identity_file")) h.identity_file = std::move(*id);
+  if (auto multiplex = r.Bool("multiplex")) h.multiplex = *multiplex;
   if (const DocNode* opts = r.Get("options")) {
     if (opts->IsMap()) {
       for (size_t i = 0; i < opts->MapSize(); ++i) {

@@ -1,11 +1,15 @@
-// The system process runner on Boost.Process v2 (Boost 1.81), with the workarounds of
-// ../shared/notes/LIBRARIES.md §1.3: the two includes before v2.hpp, our own child setup hook that
-// marks every fd >= 3 close-on-exec and _exit()s on exec failure, and exit status decoded from the
-// native wait status.
+// The system process runner. Children are started with posix_spawn(3): glibc starts them with
+// clone(CLONE_VM|CLONE_VFORK), so the engine's address space (threads, libraries) is never copied
+// the way fork() copies it; bench/README.md measured that copy as the largest local cost of a
+// step. Exec errors come back as posix_spawn's return value. Boost.Process v2 (Boost 1.81, with
+// the include workaround of ../shared/notes/LIBRARIES.md §1.3) only waits for the child, through a
+// pidfd, and decodes its native wait status.
 #include "engine/process.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,6 +22,8 @@
 #include <exception>
 #include <mutex>
 #include <string_view>
+#include <system_error>
+#include <utility>
 
 // Boost 1.81's v2 headers use these without including them (LIBRARIES.md §1.3): keep them first.
 #include <boost/optional.hpp>
@@ -71,34 +77,93 @@ std::string FormatDuration(Duration d) {
   return out;
 }
 
-// Runs in the child between fork and exec: only async-signal-safe calls.
-struct ChildSetup {
-  template <class Launcher>
-  ErrorCode on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*) {
-    // Own process group, so a timeout or cancel can signal the whole tree.
-    if (setpgid(0, 0) != 0) return {errno, boost::system::system_category()};
-    // The engine may block or ignore signals; a child must start with the defaults.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    struct sigaction dfl = {};
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    for (int sig : {SIGPIPE, SIGINT, SIGTERM}) sigaction(sig, &dfl, nullptr);
-    // Boost 1.81's close_all() skips fds between whitelisted ones; only 0, 1, 2 may survive exec.
-    // CLOEXEC (not close) keeps the launcher's exec-error pipe working.
-    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-      return {errno, boost::system::system_category()};
-    }
-    return {};
+// An owned file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
   }
-  // Boost 1.81 calls exit() after a failed exec, running the parent's atexit handlers and
-  // flushing its stdio buffers in the child.
-  template <class... A>
-  void on_exec_error(A&&...) {
-    _exit(127);
-  }
+
+ private:
+  int fd_ = -1;
 };
+
+struct Pipe {
+  Fd read;
+  Fd write;
+};
+
+std::string ErrnoText(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+
+// A close-on-exec pipe (the child gets its end through the spawn's dup2).
+Status MakePipe(Pipe* p) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Status::Error("pipe: " + ErrnoText(errno));
+  p->read.reset(fds[0]);
+  p->write.reset(fds[1]);
+  return Status::Ok();
+}
+
+// Starts `program` with posix_spawn: argv as the caller wrote it, the environment `env`, stdin
+// from `in` (/dev/null when -1), stdout and stderr to `out` and `err`, the spec's working
+// directory, its own process group, only fds 0-2, an empty signal mask and the default action for
+// the signals the engine handles or ignores. Returns the pid, or exec's error.
+Result<pid_t> Spawn(const std::string& program, const ProcessSpec& spec,
+                    const std::vector<std::string>& env, int in, int out, int err) {
+  std::vector<char*> argv;
+  for (const std::string& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const std::string& kv : env) envp.push_back(const_cast<char*>(kv.c_str()));
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  if (int rc = posix_spawn_file_actions_init(&actions); rc != 0) {
+    return Result<pid_t>::Error(ErrnoText(rc));
+  }
+  if (int rc = posix_spawnattr_init(&attr); rc != 0) {
+    posix_spawn_file_actions_destroy(&actions);
+    return Result<pid_t>::Error(ErrnoText(rc));
+  }
+  int rc = in >= 0 ? posix_spawn_file_actions_adddup2(&actions, in, 0)
+                   : posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, out, 1);
+  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, err, 2);
+  if (rc == 0 && !spec.cwd.empty()) {
+    rc = posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
+  }
+  // Our own descriptors are close-on-exec; this also closes what a library opened without it.
+  if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM}) sigaddset(&defaults, sig);
+  if (rc == 0) {
+    rc = posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  }
+  if (rc == 0) rc = posix_spawnattr_setpgroup(&attr, 0);
+  if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &none);
+  if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &defaults);
+  pid_t pid = -1;
+  if (rc == 0) rc = posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  // glibc reaps a child whose exec failed before returning its error.
+  if (rc != 0) return Result<pid_t>::Error(ErrnoText(rc));
+  return pid;
+}
 
 // The environment of the child: ours without `unset`, with `overrides` replacing or adding
 // variables.
@@ -249,38 +314,27 @@ class Execution {
   }
 
   // Spawns and runs to completion; fills `result`.
-  void Run(const std::string& program, std::vector<std::string> env, ProcessResult* result) {
-    // Keep argv[0] as the caller wrote it (Boost would substitute the resolved path).
-    std::vector<const char*> argv;
-    for (const std::string& a : spec_.argv) argv.push_back(a.c_str());
-    argv.push_back(nullptr);
-    const char** argv_ptr = argv.data();
-
-    std::fflush(nullptr);  // the child must not inherit unflushed stdio buffers
-    ErrorCode ec;
-    bp::process_environment environment(env);
-    std::optional<bp::basic_process<asio::io_context::executor_type>> proc;
-    bp::default_process_launcher launcher;
-    if (spec_.stdin_data || spec_.keep_stdin_open) {
-      proc.emplace(launcher(ctx_.get_executor(), ec, program, argv_ptr,
-                            bp::process_stdio{in_pipe_, out_pipe_, err_pipe_}, environment,
-                            bp::process_start_dir(spec_.cwd.empty() ? "." : spec_.cwd),
-                            ChildSetup{}));
-    } else {
-      proc.emplace(launcher(ctx_.get_executor(), ec, program, argv_ptr,
-                            bp::process_stdio{nullptr, out_pipe_, err_pipe_}, environment,
-                            bp::process_start_dir(spec_.cwd.empty() ? "." : spec_.cwd),
-                            ChildSetup{}));
+  void Run(const std::string& program, const std::vector<std::string>& env, ProcessResult* result) {
+    const bool stdin_pipe = spec_.stdin_data || spec_.keep_stdin_open;
+    Pipe in, out, err;
+    if (Status st = MakePipe(&out); !st.ok()) return Fail(result, st.message());
+    if (Status st = MakePipe(&err); !st.ok()) return Fail(result, st.message());
+    if (stdin_pipe) {
+      if (Status st = MakePipe(&in); !st.ok()) return Fail(result, st.message());
     }
-    if (ec) {
-      // The launcher forgets a child whose exec failed; reap it (it has _exit()ed) so that it
-      // does not stay a zombie.
-      if (launcher.pid > 0) waitpid(launcher.pid, nullptr, 0);
-      result->error = spec_.argv[0] + ": " + ec.message();
-      return;
-    }
+    auto spawned = Spawn(program, spec_, env, stdin_pipe ? in.read.get() : -1, out.write.get(),
+                         err.write.get());
+    if (!spawned.ok()) return Fail(result, spec_.argv[0] + ": " + spawned.message());
+    // The child has its copies; ours of its ends must go, or we would never see end-of-file.
+    in.read.reset();
+    out.write.reset();
+    err.write.reset();
+    out_pipe_.assign(out.read.release());
+    err_pipe_.assign(err.read.release());
+    if (stdin_pipe) in_pipe_.assign(in.write.release());
     result->started = true;
-    pgid_ = proc->id();  // the child called setpgid(0, 0) before exec succeeded
+    pgid_ = *spawned;  // the spawn made the child the leader of a new group before exec
+    bp::basic_process<asio::io_context::executor_type> proc(ctx_.get_executor(), *spawned);
 
     if (spec_.stdin_data) {
       asio::async_write(in_pipe_, asio::buffer(*spec_.stdin_data), [this](ErrorCode, size_t) {
@@ -291,7 +345,7 @@ class Execution {
     }
     Read(out_pipe_, read_buf_out_, out_lines_, &out_open_);
     Read(err_pipe_, read_buf_err_, err_lines_, &err_open_);
-    proc->async_wait([this](ErrorCode wait_ec, int) { LeaderExited(wait_ec); });
+    proc.async_wait([this](ErrorCode wait_ec, int) { LeaderExited(wait_ec); });
     if (spec_.timeout.count() > 0) {
       deadline_.expires_after(spec_.timeout);
       deadline_.async_wait([this](ErrorCode e) {
@@ -309,7 +363,7 @@ class Execution {
     if (!wait_error_.empty()) {
       result->error = wait_error_;
     } else {
-      int status = proc->native_exit_code();
+      int status = proc.native_exit_code();
       if (WIFEXITED(status)) {
         result->exit_code = WEXITSTATUS(status);
       } else if (WIFSIGNALED(status)) {
@@ -320,6 +374,10 @@ class Execution {
   }
 
  private:
+  static void Fail(ProcessResult* result, std::string message) {
+    result->error = std::move(message);
+  }
+
   template <class Buffer>
   void Read(asio::readable_pipe& pipe, Buffer& buf, LineSplitter& lines, bool* open) {
     pipe.async_read_some(asio::buffer(buf),
@@ -488,7 +546,7 @@ class SystemProcessRunner : public ProcessRunner {
         return;
       }
       auto execution = std::make_unique<Execution>(spec, out, cancel, &secrets);
-      execution->Run(program, std::move(env), result);
+      execution->Run(program, env, result);
     } catch (const std::exception& e) {
       // Pipes or the reactor could not be set up, or the sink threw. Nothing of ours keeps
       // running: ~Execution kills the group, the process destructor reaps the leader.

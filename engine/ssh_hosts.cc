@@ -136,24 +136,26 @@ class SshHosts : public RemoteHosts {
       r.error = invocation.message();
       return r;
     }
-    Connection* c = Get(host);
-    if (c == nullptr) {
-      ProcessResult r;
-      r.error = dir_error_;
-      return r;
-    }
-    {
+    std::string control_path;
+    if (host.multiplex) {
+      Connection* c = Get(host);
+      if (c == nullptr) {
+        ProcessResult r;
+        r.error = dir_error_;
+        return r;
+      }
       std::lock_guard<std::mutex> lock(c->mu);
       if (!c->opened) {
         Duration limit =
             spec.timeout.count() > 0 ? std::min(spec.timeout, kOpenTimeout) : kOpenTimeout;
-        ProcessResult r = OpenMaster(c, limit, cancel);
+        ProcessResult r = Connect(c->host, c->control_path, limit, cancel);
         if (!r.ok()) return r;
         c->opened = true;
       }
+      control_path = c->control_path;
     }
     ProcessSpec s;
-    s.argv = SshArgv(host, c->control_path, {"-T"});
+    s.argv = SshArgv(host, control_path, {"-T"});
     s.argv.push_back(invocation->command);
     s.stdin_data = invocation->stdin_data;
     s.keep_stdin_open = true;
@@ -178,13 +180,17 @@ class SshHosts : public RemoteHosts {
     if (!parsed.ok()) return R::Error("tunnel through " + host.name + ": " + parsed.message());
     auto endpoint = TunnelEndpoint(*parsed);
     if (!endpoint.ok()) return R::Error("tunnel through " + host.name + ": " + endpoint.message());
+    if (!host.multiplex) {
+      return R::Error("tunnel through " + host.name +
+                      ": the host has multiplex: false, and a tunnel needs its master connection");
+    }
     Connection* c = Get(host);
     if (c == nullptr) return R::Error(dir_error_);
 
     std::lock_guard<std::mutex> lock(c->mu);
     std::string master = c->opened ? MasterPid(c) : "";
     if (master.empty()) {
-      ProcessResult r = OpenMaster(c, kOpenTimeout, CancelToken());
+      ProcessResult r = Connect(c->host, c->control_path, kOpenTimeout, CancelToken());
       if (!r.ok()) return R::Error("tunnel through " + host.name + ": " + r.Describe());
       c->opened = true;
       master = MasterPid(c);
@@ -223,10 +229,15 @@ class SshHosts : public RemoteHosts {
   }
 
   Status CheckReachable(const Host& host) override {
+    if (!host.multiplex) {
+      ProcessResult r = Connect(host, "", 20s, CancelToken());
+      if (!r.ok()) return Status::Error("ssh " + host.ssh + ": " + r.Describe());
+      return Status::Ok();
+    }
     Connection* c = Get(host);
     if (c == nullptr) return Status::Error(dir_error_);
     std::lock_guard<std::mutex> lock(c->mu);
-    ProcessResult r = OpenMaster(c, 20s, CancelToken());
+    ProcessResult r = Connect(c->host, c->control_path, 20s, CancelToken());
     if (!r.ok()) return Status::Error("ssh " + host.ssh + ": " + r.Describe());
     c->opened = true;
     return Status::Ok();
@@ -310,10 +321,12 @@ class SshHosts : public RemoteHosts {
     return true;
   }
 
-  // Connects (or reuses the running master) by running `true` on the host.
-  ProcessResult OpenMaster(Connection* c, Duration timeout, const CancelToken& cancel) {
+  // Runs `true` on the host: opens (or reuses) the master at `control_path`, or, for a host with
+  // multiplex: false, just connects.
+  ProcessResult Connect(const Host& host, const std::string& control_path, Duration timeout,
+                        const CancelToken& cancel) {
     ProcessSpec s;
-    s.argv = SshArgv(c->host, c->control_path, {"-T"});
+    s.argv = SshArgv(host, control_path, {"-T"});
     s.argv.push_back("true");
     s.timeout = timeout;
     CollectSink sink;
@@ -359,19 +372,17 @@ std::vector<std::string> SshArgv(const Host& host, const std::string& control_pa
                                  const std::vector<std::string>& extra) {
   std::vector<std::string> argv = {"ssh"};
   for (const std::string& o : host.options) argv.insert(argv.end(), {"-o", o});
-  for (const std::string& o : {
-           std::string("BatchMode=yes"),
-           std::string("ConnectTimeout=10"),
-           std::string("ServerAliveInterval=15"),
-           std::string("ServerAliveCountMax=3"),
-           std::string("ControlMaster=auto"),
-           "ControlPath=" + EscapePercent(control_path),
-           // Idle masters exit by themselves if the engine dies before CloseAll.
-           std::string("ControlPersist=300"),
-           std::string("StreamLocalBindUnlink=yes"),
-       }) {
-    argv.insert(argv.end(), {"-o", o});
+  std::vector<std::string> ours = {"BatchMode=yes", "ConnectTimeout=10", "ServerAliveInterval=15",
+                                   "ServerAliveCountMax=3"};
+  if (host.multiplex) {
+    ours.insert(ours.end(), {"ControlMaster=auto", "ControlPath=" + EscapePercent(control_path),
+                             // Idle masters exit by themselves if the engine dies before CloseAll.
+                             "ControlPersist=300", "StreamLocalBindUnlink=yes"});
+  } else {
+    // Not a master, and not a client of one that ~/.ssh/config may name either.
+    ours.insert(ours.end(), {"ControlMaster=no", "ControlPath=none"});
   }
+  for (const std::string& o : ours) argv.insert(argv.end(), {"-o", o});
   if (host.port) argv.insert(argv.end(), {"-p", std::to_string(*host.port)});
   if (!host.identity_file.empty()) argv.insert(argv.end(), {"-i", host.identity_file});
   argv.insert(argv.end(), extra.begin(), extra.end());

@@ -1,6 +1,7 @@
 // The ssh implementation of RemoteHosts (engine/remote_hosts.h), over the OpenSSH client with one
 // master connection per host per run (ControlMaster, socket in `control_dir`), opened lazily and
-// closed by CloseAll().
+// closed by CloseAll(). A host with multiplex: false has none: each command connects on its own,
+// and Tunnel() refuses it.
 //
 // How a remote command runs: `ssh [host options] -o BatchMode=yes ... -- TARGET 'exec sh -c ...'`.
 // The one remote command word is a small sh script (below, BuildRemoteInvocation) that reads the
@@ -39,8 +40,9 @@ std::unique_ptr<RemoteHosts> MakeSshHosts(const std::string& control_dir, Proces
 // ---- The pieces, exposed for tests ----------------------------------------------------------
 
 // The ssh client's arguments for `host` up to and including the destination: the host's own
-// options first (ssh keeps the first value it gets for an option, so they win), then ours,
-// then `extra` (e.g. {"-O", "exit"}), then "--" and the destination.
+// options first (ssh keeps the first value it gets for an option, so they win), then ours (the
+// master at `control_path`, or ControlMaster=no and ControlPath=none for a host with
+// multiplex: false), then `extra` (e.g. {"-O", "exit"}), then "--" and the destination.
 std::vector<std::string> SshArgv(const Host& host, const std::string& control_path,
                                  const std::vector<std::string>& extra = {});
 

@@ -228,7 +228,16 @@ class Validator {
   }
 
   void CheckDatabase(const Database& db) {
-    if (db.tunnel) CheckHost(*db.tunnel);
+    if (db.tunnel) {
+      CheckHost(*db.tunnel);
+      const Host* host = rb_.FindHost(db.tunnel->name);
+      if (host != nullptr && !host->local && !host->multiplex) {
+        diags_->Error(db.tunnel->loc, "database '" + db.name + "' tunnels through host '" +
+                                          host->name +
+                                          "', which has multiplex: false: a tunnel is forwarded "
+                                          "over the host's master connection");
+      }
+    }
     CheckText(db.conninfo, nullptr, {}, Field::kConninfo);
     if (db.password) CheckText(*db.password, nullptr, {}, Field::kPassword);
   }

@@ -357,6 +357,48 @@ TEST_F(SshTest, CloseAllEndsTheMaster) {
   EXPECT_TRUE(ProcessesWithArgs(control + " [mux]").empty());
 }
 
+// Logins the sshd accepted so far (its log, LogLevel VERBOSE).
+int AcceptedLogins(const std::string& sshd_dir) {
+  std::ifstream log(sshd_dir + "/sshd.log");
+  int n = 0;
+  for (std::string line; std::getline(log, line);) {
+    if (line.find("Accepted publickey") != std::string::npos) ++n;
+  }
+  return n;
+}
+
+TEST_F(SshTest, WithoutMultiplexingEachCommandConnects) {
+  Host single = *host_;
+  single.multiplex = false;
+  const int before = AcceptedLogins(*dir_);
+  ProcessResult r = hosts_->Run(single, Shell("echo one"), &sink_, CancelToken());
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  r = hosts_->Run(single, Shell("echo two; exit 255"), &sink_, CancelToken());
+  EXPECT_EQ(r.exit_code, 255);
+  EXPECT_FALSE(r.connection_failed);
+  EXPECT_THAT(sink_.out, ElementsAre("one", "two"));
+  // Each of the two logged in (sshd logs the login before the command ends); no master, no socket.
+  EXPECT_EQ(AcceptedLogins(*dir_) - before, 2);
+  EXPECT_TRUE(std::filesystem::is_empty(run_dir_));
+  EXPECT_TRUE(hosts_->CheckReachable(single).ok());
+  EXPECT_TRUE(std::filesystem::is_empty(run_dir_));
+
+  Host closed = single;
+  closed.port = FreePort();
+  r = hosts_->Run(closed, Shell("true"), &sink_, CancelToken());
+  EXPECT_TRUE(r.connection_failed);
+  EXPECT_THAT(r.error, HasSubstr("Connection refused"));
+  auto tunnel = hosts_->Tunnel(single, "host=/tmp port=5432 dbname=x");
+  EXPECT_FALSE(tunnel.ok());
+  EXPECT_THAT(tunnel.message(), HasSubstr("multiplex: false"));
+}
+
+TEST_F(SshTest, MultiplexedCommandsShareOneLogin) {
+  const int before = AcceptedLogins(*dir_);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Run(Shell("true")).ok());
+  EXPECT_EQ(AcceptedLogins(*dir_) - before, 1);
+}
+
 TEST_F(SshTest, RunDirWithSpacesFallsBackToAPrivateDirectory) {
   std::string spaced = run_dir_ + "/a b";
   std::filesystem::create_directories(spaced);

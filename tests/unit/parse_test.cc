@@ -122,7 +122,7 @@ TEST(ParseRunbookTest, AllStepAndGuardFields) {
 defaults: {host: prod, timeout: 1h, retries: 2}
 hosts:
   prod: {ssh: jane@prod, port: 2222, identity_file: ~/.ssh/id, options: [StrictHostKeyChecking=no]}
-  box: {ssh: box, options: {ConnectTimeout: "5"}}
+  box: {ssh: box, options: {ConnectTimeout: "5"}, multiplex: false}
 secrets:
   pw: {file: /etc/pw}
 steps:
@@ -154,6 +154,8 @@ steps:
   EXPECT_EQ(rb.hosts[0].port, 2222);
   EXPECT_EQ(rb.hosts[0].options, std::vector<std::string>{"StrictHostKeyChecking=no"});
   EXPECT_EQ(rb.hosts[1].options, std::vector<std::string>{"ConnectTimeout=5"});
+  EXPECT_TRUE(rb.hosts[0].multiplex);
+  EXPECT_FALSE(rb.hosts[1].multiplex);
   EXPECT_EQ(rb.secrets[0].source, Secret::Source::kFile);
   const auto& cancel = std::get<CancelQueriesStep>(rb.steps[0].kind);
   EXPECT_FALSE(cancel.read_only);
@@ -372,7 +374,7 @@ secrets:
 hosts:
   local: {ssh: me@there}
   h1: {ssh: "-oProxyCommand=x"}
-  h2: {local: true, port: 22}
+  h2: {local: true, port: 22, multiplex: false}
   h3: {local: false}
   h4: {}
 databases:
@@ -398,6 +400,7 @@ steps:
             "rb.yaml:14:13: invalid ssh destination '-oProxyCommand=x': expected user@host or "
             "host\n"
             "rb.yaml:15:21: 'port' applies only to ssh hosts, and host 'h2' is local\n"
+            "rb.yaml:15:31: 'multiplex' applies only to ssh hosts, and host 'h2' is local\n"
             "rb.yaml:16:15: 'local' can only be true; for a remote host use 'ssh'\n"
             "rb.yaml:17:7: host 'h4' needs 'ssh: user@host' or 'local: true'\n"
             "rb.yaml:19:8: missing required key 'conninfo' in database 'db1'\n"

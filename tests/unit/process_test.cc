@@ -364,6 +364,20 @@ TEST_F(ProcessTest, DescriptorsAboveTwoAreNotInherited) {
   EXPECT_THAT(sink_.out, ElementsAre("0", "1", "2"));
 }
 
+TEST_F(ProcessTest, EngineWithClosedStdinStillWiresTheChild) {
+  // Started with stdin closed (cron, `<&-`), the engine's first pipe gets fd 0; the child must
+  // still get /dev/null on 0 and our pipes on 1 and 2.
+  int saved = dup(0);
+  ASSERT_GE(saved, 0);
+  close(0);
+  ProcessResult r = Run(Shell("readlink /proc/$$/fd/0; echo out; echo err >&2"));
+  dup2(saved, 0);
+  close(saved);
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  EXPECT_THAT(sink_.out, ElementsAre("/dev/null", "out"));
+  EXPECT_THAT(sink_.err, ElementsAre("err"));
+}
+
 TEST_F(ProcessTest, ChildGetsDefaultSigpipe) {
   // The runner ignores SIGPIPE in the engine; a child must not inherit that, or `yes | head`
   // reports "Broken pipe" instead of dying quietly.

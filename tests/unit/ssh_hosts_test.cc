@@ -72,6 +72,22 @@ TEST(SshArgvTest, HostOptionsFirstThenOursThenDestination) {
               ElementsAre("-O", "check", "--", "jane@db.example.org"));
 }
 
+TEST(SshArgvTest, WithoutMultiplexingNoMasterAndNoControlPath) {
+  Host h;
+  h.ssh = "h";
+  h.multiplex = false;
+  std::vector<std::string> argv = SshArgv(h, "", {"-T"});
+  auto has = [&](const std::string& word) {
+    return std::find(argv.begin(), argv.end(), word) != argv.end();
+  };
+  EXPECT_TRUE(has("BatchMode=yes"));
+  // Explicit, so that a ControlMaster/ControlPath in ~/.ssh/config does not apply either.
+  EXPECT_TRUE(has("ControlMaster=no"));
+  EXPECT_TRUE(has("ControlPath=none"));
+  EXPECT_FALSE(has("ControlMaster=auto"));
+  EXPECT_FALSE(has("ControlPersist=300"));
+}
+
 TEST(SshArgvTest, PercentInControlPathIsEscaped) {
   Host h;
   h.ssh = "h";

@@ -282,6 +282,28 @@ TEST(ValidateTest, DatabaseFieldsAndSqlPlacement) {
                         "becomes a bind parameter, write it without quotes"}));
 }
 
+TEST(ValidateTest, NoTunnelThroughAHostWithoutMultiplexing) {
+  Diagnostics parse_diags;
+  std::optional<Runbook> rb =
+      ParseRunbook("v.yaml",
+                   "name: t\n"
+                   "hosts: {db: {ssh: db, multiplex: false}, web: {ssh: web}}\n"
+                   "databases:\n"
+                   "  a: {conninfo: 'dbname=a', tunnel: db}\n"
+                   "  b: {conninfo: 'dbname=b', tunnel: web}\n"
+                   "steps:\n"
+                   "  - {id: s, run: 'true', host: db}\n",
+                   &parse_diags);
+  ASSERT_TRUE(rb.has_value());
+  Diagnostics diags;
+  ValidateRunbook(*rb, &diags);
+  std::vector<std::string> got;
+  for (const Diagnostic& d : diags.errors()) got.push_back(d.ToString());
+  EXPECT_EQ(got, (Lines{"v.yaml:4:37: database 'a' tunnels through host 'db', which has "
+                        "multiplex: false: a tunnel is forwarded over the host's master "
+                        "connection"}));
+}
+
 TEST(ValidateTest, ColumnsInsideScalarsOnlyWhenWrittenVerbatim) {
   // Plain and quoted one-line scalars map column by column; an escape, a block scalar or a
   // folded line do not, and the error then points at the scalar.

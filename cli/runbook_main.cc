@@ -19,6 +19,7 @@
 #include "engine/journal.h"
 #include "engine/loader.h"
 #include "engine/plan.h"
+#include "engine/read_file.h"
 #include "engine/run_state.h"
 #include "engine/state_dir.h"
 
@@ -73,11 +74,9 @@ struct Common {
 };
 
 std::string ReadAll(const std::string& path, bool* ok) {
-  std::ifstream in(path, std::ios::binary);
-  *ok = static_cast<bool>(in);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+  std::string text;
+  *ok = ReadFile(path, &text);
+  return text;
 }
 
 int CmdValidate(const std::vector<std::string>& files, const Common& common) {

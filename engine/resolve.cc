@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "engine/fnv.h"
 #include "engine/shell_quote.h"
 
 namespace runbook {
@@ -141,7 +142,8 @@ Result<nlohmann::json> StepDefinition(const Step& step, const Runbook& rb,
   def["kind"] = StepKindName(step.kind);
   DefinitionBuilder b{scope, def, {}};
   std::visit(
-      [&](const auto& k) {
+      [&](const auto& alternative) {
+        const auto& k = Unbox(alternative);
         using K = std::decay_t<decltype(k)>;
         if constexpr (std::is_same_v<K, RunStep>) {
           b.PutCommand("command", k.command);
@@ -195,15 +197,9 @@ Result<nlohmann::json> StepDefinition(const Step& step, const Runbook& rb,
 }
 
 std::string DefinitionHash(const nlohmann::json& definition) {
-  // FNV-1a 64: change detection, not security; the definition holds no secret values.
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : definition.dump()) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  Fnv1a64 hash;  // the definition holds no secret values
+  hash.Update(definition.dump());
+  return hash.Hex();
 }
 
 const std::string& StepHost(const Step& step, const Runbook& rb) {

@@ -80,7 +80,7 @@ class Validator {
           continue;
         }
         step_ids_.push_back(s.id);
-        if (std::holds_alternative<CopyRowsStep>(s.kind)) copy_ids_.push_back(s.id);
+        if (std::holds_alternative<Box<CopyRowsStep>>(s.kind)) copy_ids_.push_back(s.id);
       }
     }
   }
@@ -377,7 +377,7 @@ class Validator {
       return;
     }
     const Step& t = StepAt(*target);
-    if (!std::holds_alternative<CopyRowsStep>(t.kind)) {
+    if (!std::holds_alternative<Box<CopyRowsStep>>(t.kind)) {
       diags_->Error(m.step.loc, "match names step '" + t.id + "', a " + StepKindName(t.kind) +
                                     " step: it must be a copy_rows step");
     } else if (target->in_finally == pos.in_finally && target->index == pos.index) {
@@ -391,7 +391,8 @@ class Validator {
 
   void CheckKind(const Step& s, StepPos pos) {
     std::visit(
-        [&](const auto& k) {
+        [&](const auto& alternative) {
+          const auto& k = Unbox(alternative);
           using K = std::decay_t<decltype(k)>;
           if constexpr (std::is_same_v<K, RunStep>) {
             CheckCommand(k.command, &s, pos, Field::kRunCommand);

@@ -61,14 +61,17 @@ std::optional<LoadedRunbook> LoadRunbookFromString(const std::string& path, cons
 
 std::optional<LoadedRunbook> LoadRunbook(const std::string& path, const LoadOptions& options,
                                          Diagnostics* diags) {
+  InputFile file;
+  if (!file.Open(path)) {
+    diags->Error({InternFileName(path), 0, 0}, "cannot read the file");
+    return std::nullopt;
+  }
   std::optional<Runbook> rb;
   Diagnostics local;
-  {
-    // The text is dropped once parsed: for a big runbook it is as large as what validation
-    // allocates next.
-    std::string text;
-    if (!ReadInput(path, &text, diags)) return std::nullopt;
-    rb = ParseRunbook(path, text, &local);
+  if (file.regular()) {
+    rb = ParseRunbookFile(path, &file, &local);  // read as it is parsed
+  } else {
+    rb = ParseRunbook(path, file.ReadRest(), &local);  // a pipe: it can be read once only
   }
   return FinishLoading(path, std::move(rb), std::move(local), options, diags);
 }

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "engine/graph.h"
+#include "engine/id_index.h"
 #include "engine/suggest.h"
 #include "engine/template.h"
 
@@ -45,7 +47,8 @@ std::string LineCol(const Location& loc) {
 
 class Validator {
  public:
-  Validator(const Runbook& rb, Diagnostics* diags) : rb_(rb), diags_(diags) {}
+  Validator(const Runbook& rb, Diagnostics* diags)
+      : rb_(rb), diags_(diags), by_id_(rb.steps.size() + rb.finally.size()) {}
 
   void Run() {
     param_names_ = NamesOf(rb_.params);
@@ -73,25 +76,38 @@ class Validator {
       const bool in_finally = list == &rb_.finally;
       for (int i = 0; i < static_cast<int>(list->size()); ++i) {
         const Step& s = (*list)[i];
-        auto [it, inserted] = by_id_.emplace(s.id, StepPos{in_finally, i});
-        if (!inserted) {
+        const int32_t first = by_id_.Insert(s.id, static_cast<int32_t>(positions_.size()));
+        if (first >= 0) {
           diags_->Error(s.loc, "duplicate step id '" + s.id + "' (first at " +
-                                   LineCol(StepAt(it->second).loc) + ")");
+                                   LineCol(StepAt(positions_[first]).loc) + ")");
           continue;
         }
-        step_ids_.push_back(s.id);
-        if (std::holds_alternative<Box<CopyRowsStep>>(s.kind)) copy_ids_.push_back(s.id);
+        positions_.push_back(StepPos{in_finally, i});
       }
     }
+  }
+
+  // The ids of all steps (or only of copy_rows steps), for suggestions: made when an error
+  // needs them, not for every runbook.
+  const std::vector<std::string>& StepIds(bool copy_rows_only) {
+    std::optional<std::vector<std::string>>& ids = copy_rows_only ? copy_ids_ : step_ids_;
+    if (!ids) {
+      ids.emplace();
+      for (const StepPos& p : positions_) {
+        const Step& s = StepAt(p);
+        if (!copy_rows_only || std::holds_alternative<Box<CopyRowsStep>>(s.kind)) ids->push_back(s.id);
+      }
+    }
+    return *ids;
   }
 
   const Step& StepAt(StepPos p) const {
     return p.in_finally ? rb_.finally[p.index] : rb_.steps[p.index];
   }
 
-  const StepPos* FindStep(const std::string& id) const {
-    auto it = by_id_.find(id);
-    return it == by_id_.end() ? nullptr : &it->second;
+  const StepPos* FindStep(std::string_view id) const {
+    const int32_t at = by_id_.Find(id);
+    return at < 0 ? nullptr : &positions_[at];
   }
 
   // The needs of `steps` as indices, for reachability (problems are reported by CheckNeeds).
@@ -189,16 +205,26 @@ class Validator {
   }
 
   void CheckNeeds(const Step& s, StepPos pos) {
-    std::unordered_map<std::string, bool> listed;
-    for (const NameRef& need : s.needs) {
-      if (!listed.emplace(need.name, true).second) {
+    // Repeats: a scan of the entries before for the usual handful, a set for long lists.
+    constexpr size_t kScanLimit = 16;
+    std::optional<IdIndex> seen;
+    if (s.needs.size() > kScanLimit) seen.emplace(s.needs.size());
+    for (size_t i = 0; i < s.needs.size(); ++i) {
+      const NameRef& need = s.needs[i];
+      bool repeated = false;
+      if (seen) {
+        repeated = seen->Insert(need.name, 0) >= 0;
+      } else {
+        for (size_t j = 0; j < i && !repeated; ++j) repeated = s.needs[j].name == need.name;
+      }
+      if (repeated) {
         diags_->Error(need.loc, "'" + need.name + "' is listed twice in needs");
         continue;
       }
       const StepPos* target = FindStep(need.name);
       if (target == nullptr) {
         diags_->Error(need.loc,
-                      "needs unknown step '" + need.name + "'" + DidYouMean(need.name, step_ids_));
+                      "needs unknown step '" + need.name + "'" + DidYouMean(need.name, StepIds(false)));
       } else if (!pos.in_finally && target->in_finally) {
         diags_->Error(need.loc, "step '" + s.id + "' needs '" + need.name +
                                     "', a finally step: finally steps run after all steps");
@@ -289,7 +315,7 @@ class Validator {
       const StepPos* target = FindStep(ref.name);
       if (target == nullptr) {
         diags_->Error(ref.loc, "unknown step '" + ref.name + "' in " + ref.expr +
-                                   DidYouMean(ref.name, step_ids_));
+                                   DidYouMean(ref.name, StepIds(false)));
       } else {
         RequireRunsAfter(pos, *target, ref.loc,
                          "step '" + step->id + "' uses steps." + ref.name +
@@ -373,7 +399,7 @@ class Validator {
     const StepPos* target = FindStep(m.step.name);
     if (target == nullptr) {
       diags_->Error(m.step.loc, "match names unknown step '" + m.step.name + "'" +
-                                    DidYouMean(m.step.name, copy_ids_));
+                                    DidYouMean(m.step.name, StepIds(true)));
       return;
     }
     const Step& t = StepAt(*target);
@@ -448,8 +474,10 @@ class Validator {
 
   const Runbook& rb_;
   Diagnostics* diags_;
-  std::unordered_map<std::string, StepPos> by_id_;  // first occurrence of each id
-  std::vector<std::string> step_ids_, copy_ids_, param_names_, secret_names_, host_names_,
+  IdIndex by_id_;                  // id -> index into positions_
+  std::vector<StepPos> positions_;  // first occurrence of each id
+  std::optional<std::vector<std::string>> step_ids_, copy_ids_;
+  std::vector<std::string> param_names_, secret_names_, host_names_,
       db_names_;
   std::vector<std::vector<int>> deps_;  // of rb.steps
   std::vector<int> seen_;

@@ -59,8 +59,9 @@ void PlanTextWriter::Begin(const PlanHeader& h) {
     }
   }
   if (!h.resume_run.empty()) {
-    out += Paint(color_, "33", "an unfinished run " + h.resume_run +
-                                   " exists: `runbook resume` would continue it as shown in [resume]") +
+    out += Paint(color_, "33",
+                 "an unfinished run " + h.resume_run +
+                     " exists: `runbook resume` would continue it as shown in [resume]") +
            "\n";
   }
   out += "\n";
@@ -73,13 +74,14 @@ void PlanTextWriter::Step(const PlannedStep& p) {
   out.clear();
   if (p.level != last_level_) {
     const int count = s.in_finally ? 0 : level_sizes_[p.level];
-    out += Paint(color_, "2",
-                 s.in_finally ? "finally (always, in order):"
-                              : "level " + std::to_string(p.level) +
-                                    (count > 1 ? " (" + std::to_string(count) +
-                                                     " steps may run in parallel):"
-                                               : ":")) +
-           "\n";
+    out +=
+        Paint(color_, "2",
+              s.in_finally
+                  ? "finally (always, in order):"
+                  : "level " + std::to_string(p.level) +
+                        (count > 1 ? " (" + std::to_string(count) + " steps may run in parallel):"
+                                   : ":")) +
+        "\n";
     last_level_ = p.level;
   }
   const char* code = p.would == "run" ? "1" : p.would == "block" ? "31" : "2";

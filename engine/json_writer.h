@@ -33,7 +33,8 @@ bool IsAscii(std::string_view s);
 // nlohmann::json's std::map, which the output must match. Every Key is followed by one value.
 class JsonWriter {
  public:
-  JsonWriter(std::string* out, int indent, int depth = 0) : out_(out), indent_(indent), depth_(depth) {}
+  JsonWriter(std::string* out, int indent, int depth = 0)
+      : out_(out), indent_(indent), depth_(depth) {}
 
   void BeginObject();
   void EndObject();

@@ -86,8 +86,8 @@ struct PlannedStep {
   std::vector<std::string> details;  // what the step kind would do (queries, copies)
   std::optional<std::string> confirm;
   std::optional<std::string> manual;
-  std::vector<PlannedGuard> guards;  // done_when, guards, verify
-  std::string would;                 // "run", "skip", "block" or "done"
+  std::vector<PlannedGuard> guards;   // done_when, guards, verify
+  std::string would;                  // "run", "skip", "block" or "done"
   std::optional<std::string> resume;  // what a resume would do, when there is an unfinished run
   std::optional<double> expected_seconds;
 };

@@ -46,7 +46,9 @@ std::string InputFile::ReadRest() {
   return text;
 }
 
-bool InputFile::Rewind() { return ::lseek(fd_, 0, SEEK_SET) == 0; }
+bool InputFile::Rewind() {
+  return ::lseek(fd_, 0, SEEK_SET) == 0;
+}
 
 bool ReadFile(const std::string& path, std::string* text) {
   InputFile file;

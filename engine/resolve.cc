@@ -155,8 +155,9 @@ void WriteValue(const StepDefinition::Value& value, JsonWriter* w) {
 
 void StepDefinition::Set(const char* key, Value value) {
   const std::string_view k(key);
-  auto it = std::lower_bound(members_.begin(), members_.end(), k,
-                             [](const auto& member, std::string_view key) { return member.first < key; });
+  auto it =
+      std::lower_bound(members_.begin(), members_.end(), k,
+                       [](const auto& member, std::string_view key) { return member.first < key; });
   if (it != members_.end() && it->first == k) {
     it->second = std::move(value);
   } else {

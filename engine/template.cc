@@ -60,10 +60,16 @@ struct SyntaxError {
 bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool IsSpace(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
 
-bool IsNameChar(char c) { return IsAlnum(c) || c == '_' || c == '-' || c == '.'; }
+bool IsNameChar(char c) {
+  return IsAlnum(c) || c == '_' || c == '-' || c == '.';
+}
 
 bool IsAllDigits(std::string_view s) {
   if (s.empty()) return false;
@@ -327,14 +333,15 @@ class ExprParser {
     ref.name = parts.parts[1];
     if (want == 3) ref.field = parts.parts[2];
     if (ref.kind == TemplateRef::Kind::kRun && ref.name != "id" && ref.name != "dir") {
-      return Fail(at, "unknown field 'run." + std::string(ref.name) + "' (expected run.id or run.dir)",
+      return Fail(at,
+                  "unknown field 'run." + std::string(ref.name) + "' (expected run.id or run.dir)",
                   error);
     }
     if (ref.kind == TemplateRef::Kind::kStep && ref.field != "outcome") {
-      return Fail(at,
-                  "unknown field '" + std::string(ref.field) +
-                      "' of a step (expected steps.ID.outcome)",
-                  error);
+      return Fail(
+          at,
+          "unknown field '" + std::string(ref.field) + "' of a step (expected steps.ID.outcome)",
+          error);
     }
     if (ref.kind == TemplateRef::Kind::kDatabase && ref.field != "conninfo") {
       return Fail(at,
@@ -365,8 +372,8 @@ void ParseOneExpr(const std::string& raw, size_t begin, size_t end, size_t span_
                   size_t span_end, ParsedTemplate* out, std::vector<SyntaxError>* errors) {
   const int first_node = static_cast<int>(out->nodes.size());
   SyntaxError error;
-  ExprParser parser(raw, begin, end, std::string_view(raw).substr(span_begin, span_end - span_begin),
-                    out);
+  ExprParser parser(raw, begin, end,
+                    std::string_view(raw).substr(span_begin, span_end - span_begin), out);
   const int root = parser.Parse(&error);
   if (root < 0) {
     out->nodes.resize(first_node);
@@ -459,7 +466,9 @@ struct Value {
   const std::string& text() const { return at ? *at : owned; }
 };
 
-Value Boolean(bool b, bool secret) { return Value{b ? "true" : "false", nullptr, secret}; }
+Value Boolean(bool b, bool secret) {
+  return Value{b ? "true" : "false", nullptr, secret};
+}
 
 Result<Value> Lookup(const Ref& ref, std::string_view expr, const TemplateScope& scope) {
   auto missing = [&](const std::string& what) {

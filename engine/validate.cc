@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -95,7 +95,8 @@ class Validator {
       ids.emplace();
       for (const StepPos& p : positions_) {
         const Step& s = StepAt(p);
-        if (!copy_rows_only || std::holds_alternative<Box<CopyRowsStep>>(s.kind)) ids->push_back(s.id);
+        if (!copy_rows_only || std::holds_alternative<Box<CopyRowsStep>>(s.kind))
+          ids->push_back(s.id);
       }
     }
     return *ids;
@@ -223,8 +224,8 @@ class Validator {
       }
       const StepPos* target = FindStep(need.name);
       if (target == nullptr) {
-        diags_->Error(need.loc,
-                      "needs unknown step '" + need.name + "'" + DidYouMean(need.name, StepIds(false)));
+        diags_->Error(need.loc, "needs unknown step '" + need.name + "'" +
+                                    DidYouMean(need.name, StepIds(false)));
       } else if (!pos.in_finally && target->in_finally) {
         diags_->Error(need.loc, "step '" + s.id + "' needs '" + need.name +
                                     "', a finally step: finally steps run after all steps");
@@ -474,11 +475,10 @@ class Validator {
 
   const Runbook& rb_;
   Diagnostics* diags_;
-  IdIndex by_id_;                  // id -> index into positions_
+  IdIndex by_id_;                   // id -> index into positions_
   std::vector<StepPos> positions_;  // first occurrence of each id
   std::optional<std::vector<std::string>> step_ids_, copy_ids_;
-  std::vector<std::string> param_names_, secret_names_, host_names_,
-      db_names_;
+  std::vector<std::string> param_names_, secret_names_, host_names_, db_names_;
   std::vector<std::vector<int>> deps_;  // of rb.steps
   std::vector<int> seen_;
   int stamp_ = 0;

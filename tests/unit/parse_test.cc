@@ -476,5 +476,35 @@ TEST(ParseInventoryTest, Errors) {
   EXPECT_TRUE(ParseInventory("inv.yaml", "", &empty).has_value());
 }
 
+// ParseRunbookFile reads the file as it parses: the same steps, the same diagnostics (a syntax
+// error is explained from the file read again) as ParseRunbook on the whole text.
+TEST(ParseRunbookTest, FileReadInPiecesParsesAsTheText) {
+  std::string big = "name: big\nsteps:\n";
+  for (int i = 0; i < 3000; ++i) {
+    big += "  - id: s" + std::to_string(i) + "\n    run: echo " + std::string(30, 'x') + "\n";
+  }
+  const std::string path = ::testing::TempDir() + "parse_file_test.yaml";
+  for (const std::string& text :
+       {big, std::string("name: a\nsteps:\n  - id: x\n    run: true\nfinally:\n-"),
+        std::string("name: a\nsteps: [{id: x, run: \"true\"}, {id: y, run: \"true\"}]\n"),
+        std::string("name: a\nsteps:\n  - id: x\n\t run: true\n"),
+        std::string("name: a\nsteps:\n  - id: x\n    run: \"\xff\"\n"),
+        std::string("name: a\nsteps:\n  - id: X\n    nedds: [y]\n    run: true\n")}) {
+    std::ofstream(path, std::ios::binary) << text;
+    Diagnostics from_text, from_file;
+    std::optional<Runbook> a = ParseRunbook(path, text, &from_text);
+    InputFile file;
+    ASSERT_TRUE(file.Open(path));
+    std::optional<Runbook> b = ParseRunbookFile(path, &file, &from_file);
+    EXPECT_EQ(Errors(from_file), Errors(from_text)) << text.substr(0, 60);
+    ASSERT_EQ(a.has_value(), b.has_value());
+    if (a) {
+      ASSERT_EQ(a->steps.size(), b->steps.size());
+      EXPECT_EQ(a->finally.size(), b->finally.size());
+      EXPECT_EQ(a->steps.back().id, b->steps.back().id);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace runbook

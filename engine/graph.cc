@@ -106,7 +106,19 @@ Result<Graph> BuildGraph(const Runbook& rb, Diagnostics* diags) {
   const int n = static_cast<int>(rb.steps.size());
   IdIndex by_id(rb.steps.size());  // the first of equal ids wins
   for (int v = 0; v < n; ++v) by_id.Insert(rb.steps[v].id, v);
+  std::vector<std::vector<int>> needs(n);
+  for (int v = 0; v < n; ++v) {
+    for (const NameRef& need : rb.steps[v].needs) {
+      const int w = by_id.Find(need.name);
+      if (w >= 0) needs[v].push_back(w);
+    }
+  }
+  return BuildGraph(rb, needs, diags);
+}
 
+Result<Graph> BuildGraph(const Runbook& rb, const std::vector<std::vector<int>>& needs,
+                         Diagnostics* diags) {
+  const int n = static_cast<int>(rb.steps.size());
   Graph g;
   g.deps.resize(n);
   g.dependents.resize(n);
@@ -128,11 +140,9 @@ Result<Graph> BuildGraph(const Runbook& rb, Diagnostics* diags) {
   std::vector<int> last_seen(n, -1);  // dedups repeated needs in O(1)
   std::vector<bool> self_loop(n, false);
   for (int v = 0; v < n; ++v) {
-    for (const NameRef& need : rb.steps[v].needs) {
-      int w = by_id.Find(need.name);
-      if (w < 0) continue;
+    for (int w : needs[v]) {
       if (w == v) {
-        if (!self_loop[v]) report(need.loc, "step '" + rb.steps[v].id + "' needs itself");
+        if (!self_loop[v]) report(need_loc(v, v), "step '" + rb.steps[v].id + "' needs itself");
         self_loop[v] = true;
         continue;
       }

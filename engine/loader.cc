@@ -41,13 +41,14 @@ std::optional<LoadedRunbook> FinishLoading(const std::string& path, std::optiona
   for (const Inventory& inv : inventories) ApplyInventory(inv, &*rb);
   ParamValues params = ResolveParams(*rb, inventories, options.sets, options.require_params, &local);
   ApplyParamDurations(params, &*rb, &local);
-  ValidateRunbook(*rb, &local);
+  Graph graph;
+  ValidateRunbook(*rb, &local, &graph);
   if (!local.ok()) {
     local.SortByLocation();
     diags->Append(local);
     return std::nullopt;
   }
-  return LoadedRunbook{std::move(*rb), std::move(params)};
+  return LoadedRunbook{std::move(*rb), std::move(params), std::move(graph)};
 }
 
 }  // namespace

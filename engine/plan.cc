@@ -156,8 +156,7 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
   const Runbook& rb = loaded.runbook;
   auto secrets = LoadSecrets(rb);
   if (!secrets.ok()) return Result<bool>::Error(secrets.message());
-  auto graph = BuildGraph(rb);
-  if (!graph.ok()) return Result<bool>::Error(graph.message());
+  const Graph& graph = loaded.graph;  // built by validation
 
   // The latest unfinished run: what a resume would skip.
   RunState prior;
@@ -227,12 +226,12 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
     total_expected += e->second;
     any_expected = true;
   };
-  for (int i : graph->order) add_expected(rb.steps[i]);
+  for (int i : graph.order) add_expected(rb.steps[i]);
   for (const Step& s : rb.finally) add_expected(s);
   if (any_expected) header.expected_seconds = total_expected;
   if (options.offline) header.blocked = false;  // no guard is evaluated
-  header.level_sizes.assign(graph->LevelCount(), 0);
-  for (int level : graph->level) ++header.level_sizes[level];
+  header.level_sizes.assign(graph.LevelCount(), 0);
+  for (int level : graph.level) ++header.level_sizes[level];
   sink->Begin(header);
 
   bool blocked = false;
@@ -352,8 +351,8 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
     if (e != expected.end()) p.expected_seconds = e->second;
     sink->Step(p);
   };
-  for (int i : graph->order) plan_step(rb.steps[i], graph->level[i]);
-  const int finally_level = graph->order.empty() ? 0 : graph->level[graph->order.back()] + 1;
+  for (int i : graph.order) plan_step(rb.steps[i], graph.level[i]);
+  const int finally_level = graph.order.empty() ? 0 : graph.level[graph.order.back()] + 1;
   for (const Step& s : rb.finally) plan_step(s, finally_level);
   sink->End(blocked);
 

@@ -47,8 +47,8 @@ std::string LineCol(const Location& loc) {
 
 class Validator {
  public:
-  Validator(const Runbook& rb, Diagnostics* diags)
-      : rb_(rb), diags_(diags), by_id_(rb.steps.size() + rb.finally.size()) {}
+  Validator(const Runbook& rb, Diagnostics* diags, Graph* graph)
+      : rb_(rb), diags_(diags), graph_out_(graph), by_id_(rb.steps.size() + rb.finally.size()) {}
 
   void Run() {
     param_names_ = NamesOf(rb_.params);
@@ -65,7 +65,9 @@ class Validator {
     for (int i = 0; i < static_cast<int>(rb_.finally.size()); ++i) {
       CheckStep(rb_.finally[i], {true, i});
     }
-    ResolvePending(BuildGraph(rb_, diags_));  // BuildGraph reports cycles
+    Result<Graph> graph = BuildGraph(rb_, deps_, diags_);  // reports cycles
+    ResolvePending(graph);
+    if (graph_out_ && graph.ok()) *graph_out_ = std::move(graph.value());
   }
 
  private:
@@ -111,15 +113,20 @@ class Validator {
     return at < 0 ? nullptr : &positions_[at];
   }
 
-  // The needs of `steps` as indices, for reachability (problems are reported by CheckNeeds).
+  // The needs of `steps` as indices, for the graph and reachability, each looked up once
+  // (problems are reported by CheckNeeds).
   void BuildDeps() {
     deps_.resize(rb_.steps.size());
+    need_begin_.resize(rb_.steps.size() + 1);
     for (size_t i = 0; i < rb_.steps.size(); ++i) {
+      need_begin_[i] = need_targets_.size();
       for (const NameRef& need : rb_.steps[i].needs) {
-        const StepPos* p = FindStep(need.name);
-        if (p != nullptr && !p->in_finally) deps_[i].push_back(p->index);
+        const int32_t at = by_id_.Find(need.name);
+        need_targets_.push_back(at);
+        if (at >= 0 && !positions_[at].in_finally) deps_[i].push_back(positions_[at].index);
       }
     }
+    need_begin_[rb_.steps.size()] = need_targets_.size();
     seen_.assign(rb_.steps.size(), 0);
   }
 
@@ -222,7 +229,13 @@ class Validator {
         diags_->Error(need.loc, "'" + need.name + "' is listed twice in needs");
         continue;
       }
-      const StepPos* target = FindStep(need.name);
+      const StepPos* target;
+      if (!pos.in_finally) {  // looked up already
+        const int32_t at = need_targets_[need_begin_[pos.index] + i];
+        target = at < 0 ? nullptr : &positions_[at];
+      } else {
+        target = FindStep(need.name);
+      }
       if (target == nullptr) {
         diags_->Error(need.loc, "needs unknown step '" + need.name + "'" +
                                     DidYouMean(need.name, StepIds(false)));
@@ -475,11 +488,16 @@ class Validator {
 
   const Runbook& rb_;
   Diagnostics* diags_;
+  Graph* graph_out_;
   IdIndex by_id_;                   // id -> index into positions_
   std::vector<StepPos> positions_;  // first occurrence of each id
   std::optional<std::vector<std::string>> step_ids_, copy_ids_;
   std::vector<std::string> param_names_, secret_names_, host_names_, db_names_;
   std::vector<std::vector<int>> deps_;  // of rb.steps
+  // Per need of rb.steps, in order: the index into positions_ of the step it names, or -1; the
+  // needs of step i start at need_begin_[i].
+  std::vector<int32_t> need_targets_;
+  std::vector<size_t> need_begin_;
   std::vector<int> seen_;
   int stamp_ = 0;
   struct PendingNeed {
@@ -493,8 +511,8 @@ class Validator {
 
 }  // namespace
 
-void ValidateRunbook(const Runbook& rb, Diagnostics* diags) {
-  Validator(rb, diags).Run();
+void ValidateRunbook(const Runbook& rb, Diagnostics* diags, Graph* graph) {
+  Validator(rb, diags, graph).Run();
 }
 
 }  // namespace runbook

@@ -1,8 +1,6 @@
 #include "cli/plan_text.h"
 
 #include <cstdio>
-#include <map>
-#include <vector>
 
 namespace runbook {
 
@@ -35,111 +33,126 @@ std::string Indent(const std::string& text, const std::string& pad) {
 
 }  // namespace
 
-std::string PlanToText(const nlohmann::json& plan, bool color) {
-  std::string out;
-  out += Paint(color, "1", "plan of " + plan.value("runbook", "") + " (" + plan.value("path", "") + ")") + "\n";
-  if (!plan["params"].empty()) {
+PlanTextWriter::PlanTextWriter(bool color, std::function<void(std::string_view)> write)
+    : color_(color), write_(std::move(write)) {}
+
+void PlanTextWriter::Begin(const PlanHeader& h) {
+  level_sizes_ = h.level_sizes;
+  expected_seconds_ = h.expected_seconds;
+  std::string& out = out_;
+  out.clear();
+  out += Paint(color_, "1", "plan of " + h.runbook + " (" + h.path + ")") + "\n";
+  if (!h.params.empty()) {
     out += "params:";
-    for (const auto& [k, v] : plan["params"].items()) out += " " + k + "=" + v.get<std::string>();
+    for (const auto& [k, v] : h.params) out += " " + k + "=" + v;
     out += "\n";
   }
-  for (const auto& h : plan["hosts"]) {
-    if (h.value("local", true)) continue;
-    out += "host " + h.value("name", "") + " (ssh " + h.value("ssh", "") + "): ";
-    if (!h.contains("reachable")) {
+  for (const PlannedHost& host : h.hosts) {
+    if (host.local) continue;
+    out += "host " + host.name + " (ssh " + host.ssh + "): ";
+    if (!host.reachable) {
       out += "not checked (--offline)\n";
-    } else if (h["reachable"].get<bool>()) {
-      out += Paint(color, "32", "reachable") + "\n";
+    } else if (*host.reachable) {
+      out += Paint(color_, "32", "reachable") + "\n";
     } else {
-      out += Paint(color, "31", "UNREACHABLE: " + h.value("message", "")) + "\n";
+      out += Paint(color_, "31", "UNREACHABLE: " + host.message) + "\n";
     }
   }
-  if (!plan["resume_run"].is_null()) {
-    out += Paint(color, "33", "an unfinished run " + plan["resume_run"].get<std::string>() +
-                                  " exists: `runbook resume` would continue it as shown in [resume]") +
+  if (!h.resume_run.empty()) {
+    out += Paint(color_, "33",
+                 "an unfinished run " + h.resume_run +
+                     " exists: `runbook resume` would continue it as shown in [resume]") +
            "\n";
   }
   out += "\n";
+  write_(out);
+}
 
-  int last_level = -1;
-  std::vector<std::string> confirmations;
-  for (const auto& s : plan["steps"]) {
-    const int level = s.value("level", 0);
-    const bool fin = s.value("finally", false);
-    if (level != last_level) {
-      int count = 0;
-      for (const auto& t : plan["steps"]) count += t.value("level", 0) == level && t.value("finally", false) == fin;
-      out += Paint(color, "2", fin ? "finally (always, in order):"
-                                   : "level " + std::to_string(level) +
-                                         (count > 1 ? " (" + std::to_string(count) + " steps may run in parallel):" : ":")) +
-             "\n";
-      last_level = level;
-    }
-    const std::string would = s.value("would", "run");
-    const char* code = would == "run" ? "1" : would == "block" ? "31" : "2";
-    std::string head = "  " + s.value("id", "") + " [" + s.value("kind", "") + "]";
-    if (s.value("host", "local") != "local") head += " on " + s.value("host", "");
-    if (would != "run") head += "  -> would " + would;
-    out += Paint(color, code, head) + "\n";
-    if (!s.value("description", "").empty()) out += "      " + s.value("description", "") + "\n";
-    if (!s["needs"].empty()) {
-      out += "      needs:";
-      for (const auto& n : s["needs"]) out += " " + n.get<std::string>();
+void PlanTextWriter::Step(const PlannedStep& p) {
+  const runbook::Step& s = *p.step;
+  std::string& out = out_;
+  out.clear();
+  if (p.level != last_level_) {
+    const int count = s.in_finally ? 0 : level_sizes_[p.level];
+    out +=
+        Paint(color_, "2",
+              s.in_finally
+                  ? "finally (always, in order):"
+                  : "level " + std::to_string(p.level) +
+                        (count > 1 ? " (" + std::to_string(count) + " steps may run in parallel):"
+                                   : ":")) +
+        "\n";
+    last_level_ = p.level;
+  }
+  const char* code = p.would == "run" ? "1" : p.would == "block" ? "31" : "2";
+  std::string head = "  " + s.id + " [" + StepKindName(s.kind) + "]";
+  if (*p.host != "local") head += " on " + *p.host;
+  if (p.would != "run") head += "  -> would " + p.would;
+  out += Paint(color_, code, head) + "\n";
+  if (!s.description.empty()) out += "      " + s.description + "\n";
+  if (!s.needs.empty()) {
+    out += "      needs:";
+    for (const NameRef& n : s.needs) out += " " + n.name;
+    out += "\n";
+  }
+  if (p.condition != "always") out += "      if: " + p.condition + "\n";
+  if (!p.definition) out += Paint(color_, "31", "      error: " + p.error) + "\n";
+  if (p.definition) {
+    const StepDefinition& d = *p.definition;
+    if (const std::string* c = d.FindString("command")) out += Indent("$ " + *c, "      ") + "\n";
+    if (const std::string* q = d.FindString("query")) out += Indent(*q, "      sql> ") + "\n";
+    if (const std::string* u = d.FindString("user")) out += "      as user " + *u + "\n";
+    if (const std::string* c = d.FindString("cwd")) out += "      in " + *c + "\n";
+    const auto* env = d.Find("env");
+    const auto* vars = env ? std::get_if<StepDefinition::StringMap>(env) : nullptr;
+    if (vars && !vars->empty()) {
+      out += "      env:";
+      for (const auto& [k, v] : *vars) out += " " + k + "=" + v;
       out += "\n";
     }
-    if (s.value("condition", "always") != "always") out += "      if: " + s.value("condition", "") + "\n";
-    if (s.contains("error")) out += Paint(color, "31", "      error: " + s.value("error", "")) + "\n";
-    if (s.contains("definition")) {
-      const auto& d = s["definition"];
-      if (d.contains("command")) out += Indent("$ " + d.value("command", ""), "      ") + "\n";
-      if (d.contains("query")) out += Indent(d.value("query", ""), "      sql> ") + "\n";
-      if (d.contains("user")) out += "      as user " + d.value("user", "") + "\n";
-      if (d.contains("cwd")) out += "      in " + d.value("cwd", "") + "\n";
-      if (d.contains("env") && !d["env"].empty()) {
-        out += "      env:";
-        for (const auto& [k, v] : d["env"].items()) out += " " + k + "=" + v.get<std::string>();
-        out += "\n";
-      }
+  }
+  for (const std::string& line : p.details) out += Indent(line, "      ") + "\n";
+  if (p.manual) out += "      manual: " + *p.manual + "\n";
+  if (p.confirm) {
+    out += Paint(color_, "33", "      asks to confirm: " + *p.confirm) + "\n";
+    confirmations_.push_back(s.id + ": " + *p.confirm);
+  }
+  for (const PlannedGuard& g : p.guards) {
+    const std::string phase = GuardPhaseName(g.phase);
+    std::string line = "      " + phase + " " + GuardKindName(g.guard->kind);
+    if (!g.evaluated) {
+      line += phase == "verify" ? " (checked after the step)" : " (not evaluated)";
+      out += Paint(color_, "2", line) + "\n";
+      continue;
     }
-    for (const auto& line : s["details"]) out += Indent(line.get<std::string>(), "      ") + "\n";
-    if (s.contains("manual")) out += "      manual: " + s.value("manual", "") + "\n";
-    if (s.contains("confirm")) {
-      out += Paint(color, "33", "      asks to confirm: " + s.value("confirm", "")) + "\n";
-      confirmations.push_back(s.value("id", "") + ": " + s.value("confirm", ""));
-    }
-    for (const auto& g : s["guards"]) {
-      std::string line = "      " + g.value("phase", "") + " " + g.value("kind", "");
-      if (!g.value("evaluated", false)) {
-        line += g.value("phase", "") == "verify" ? " (checked after the step)" : " (not evaluated)";
-        out += Paint(color, "2", line) + "\n";
-        continue;
-      }
-      const bool held = g.value("held", false);
-      line += held ? ": holds now" : ": does not hold now";
-      if (g.contains("would")) line += " (would " + g.value("would", "") + ")";
-      line += " - " + g.value("summary", "");
-      out += Paint(color, held ? "32" : "31", line) + "\n";
-      if (!held) {
-        for (const auto& e : g["evidence"]) out += "          " + e.get<std::string>() + "\n";
-      }
-    }
-    if (s.contains("resume")) out += Paint(color, "33", "      [resume] " + s.value("resume", "")) + "\n";
-    if (s.contains("expected_seconds")) {
-      out += Paint(color, "2", "      expected " + Seconds(s["expected_seconds"].get<double>())) + "\n";
+    line += g.held ? ": holds now" : ": does not hold now";
+    if (!g.would.empty()) line += " (would " + g.would + ")";
+    line += " - " + g.summary;
+    out += Paint(color_, g.held ? "32" : "31", line) + "\n";
+    if (!g.held) {
+      for (const std::string& e : g.evidence) out += "          " + e + "\n";
     }
   }
-  out += "\n";
-  if (!confirmations.empty()) {
+  if (p.resume) out += Paint(color_, "33", "      [resume] " + *p.resume) + "\n";
+  if (p.expected_seconds) {
+    out += Paint(color_, "2", "      expected " + Seconds(*p.expected_seconds)) + "\n";
+  }
+  write_(out);
+}
+
+void PlanTextWriter::End(bool blocked) {
+  std::string& out = out_;
+  out = "\n";
+  if (!confirmations_.empty()) {
     out += "confirmations that will be asked (--yes answers them):\n";
-    for (const std::string& c : confirmations) out += "  " + c + "\n";
+    for (const std::string& c : confirmations_) out += "  " + c + "\n";
   }
-  if (!plan["expected_seconds"].is_null()) {
-    out += "expected duration from earlier runs: " + Seconds(plan["expected_seconds"].get<double>()) + "\n";
+  if (expected_seconds_) {
+    out += "expected duration from earlier runs: " + Seconds(*expected_seconds_) + "\n";
   }
-  out += plan.value("blocked", false)
-             ? Paint(color, "31", "a guard would block this run (exit 3)") + "\n"
-             : Paint(color, "32", "the run would start") + "\n";
-  return out;
+  out += blocked ? Paint(color_, "31", "a guard would block this run (exit 3)") + "\n"
+                 : Paint(color_, "32", "the run would start") + "\n";
+  write_(out);
 }
 
 }  // namespace runbook

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cli/plan_text.h"
@@ -19,6 +18,7 @@
 #include "engine/journal.h"
 #include "engine/loader.h"
 #include "engine/plan.h"
+#include "engine/read_file.h"
 #include "engine/run_state.h"
 #include "engine/state_dir.h"
 
@@ -73,11 +73,9 @@ struct Common {
 };
 
 std::string ReadAll(const std::string& path, bool* ok) {
-  std::ifstream in(path, std::ios::binary);
-  *ok = static_cast<bool>(in);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+  std::string text;
+  *ok = ReadFile(path, &text);
+  return text;
 }
 
 int CmdValidate(const std::vector<std::string>& files, const Common& common) {
@@ -97,6 +95,63 @@ int CmdValidate(const std::vector<std::string>& files, const Common& common) {
   return rc;
 }
 
+// Where `plan` writes as the plan is built: stdout (text or JSON) and the `--out` file (JSON).
+// The file is opened when the plan starts, once it is known that there is one; when it cannot
+// be opened nothing is written anywhere.
+class PlanOutput : public PlanSink {
+ public:
+  PlanOutput(const std::string& format, const std::string& out_path) : out_path_(out_path) {
+    auto to_stdout = [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); };
+    if (format == "json") {
+      shown_ = std::make_unique<PlanJsonWriter>(to_stdout);
+    } else {
+      shown_ = std::make_unique<PlanTextWriter>(DetectTerminal(1).color, to_stdout);
+    }
+  }
+  ~PlanOutput() override {
+    if (file_) std::fclose(file_);
+  }
+
+  void Begin(const PlanHeader& header) override {
+    if (!out_path_.empty()) {
+      file_ = std::fopen(out_path_.c_str(), "w");
+      if (!file_) {
+        failed_ = true;
+        return;
+      }
+      saved_ = std::make_unique<PlanJsonWriter>(
+          [f = file_](std::string_view s) { std::fwrite(s.data(), 1, s.size(), f); });
+      saved_->Begin(header);
+    }
+    shown_->Begin(header);
+  }
+  void Step(const PlannedStep& step) override {
+    if (failed_) return;
+    if (saved_) saved_->Step(step);
+    shown_->Step(step);
+  }
+  void End(bool blocked) override {
+    if (failed_) return;
+    if (saved_) saved_->End(blocked);
+    shown_->End(blocked);
+  }
+  // Whether the --out file (if any) was written completely.
+  bool Close() {
+    if (!file_) return !failed_;
+    const bool ok = std::ferror(file_) == 0;
+    const bool closed = std::fclose(file_) == 0;
+    file_ = nullptr;
+    return ok && closed;
+  }
+
+ private:
+  std::string out_path_;
+  std::unique_ptr<PlanSink> shown_;
+  std::unique_ptr<PlanSink> saved_;
+  std::FILE* file_ = nullptr;
+  bool failed_ = false;
+};
+
 int CmdPlan(const std::string& file, const Common& common, const std::string& format,
             const std::string& out_path, bool offline) {
   bool ok = true;
@@ -112,26 +167,18 @@ int CmdPlan(const std::string& file, const Common& common, const std::string& fo
   plan_options.inventories = options.inventories;
   plan_options.sets = options.sets;
   auto processes = MakeSystemProcessRunner();
-  auto plan = BuildPlan(*loaded, plan_options, processes.get());
-  if (!plan.ok()) {
-    std::fprintf(stderr, "%s\n", plan.message().c_str());
+  PlanOutput output(format, out_path);
+  auto blocked = StreamPlan(*loaded, plan_options, processes.get(), &output);
+  if (!blocked.ok()) {
+    std::fprintf(stderr, "%s\n", blocked.message().c_str());
     return kExitInvalid;
   }
-  if (!out_path.empty()) {
-    std::ofstream out(out_path, std::ios::trunc);
-    out << plan->dump(2) << "\n";
-    if (!out) {
-      std::fprintf(stderr, "runbook: cannot write %s\n", out_path.c_str());
-      return kExitInvalid;
-    }
+  if (!output.Close()) {
+    std::fprintf(stderr, "runbook: cannot write %s\n", out_path.c_str());
+    return kExitInvalid;
   }
-  if (format == "json") {
-    std::printf("%s\n", plan->dump(2).c_str());
-  } else {
-    std::fputs(PlanToText(*plan, DetectTerminal(1).color).c_str(), stdout);
-    if (!out_path.empty()) std::printf("plan saved to %s\n", out_path.c_str());
-  }
-  return PlanBlocked(*plan) ? kExitBlocked : kExitOk;
+  if (format != "json" && !out_path.empty()) std::printf("plan saved to %s\n", out_path.c_str());
+  return *blocked ? kExitBlocked : kExitOk;
 }
 
 struct RunArgs {

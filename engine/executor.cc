@@ -1,5 +1,7 @@
 #include "engine/executor.h"
 
+#include <nlohmann/json.hpp>
+
 #include <condition_variable>
 #include <deque>
 #include <queue>
@@ -277,8 +279,8 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
   std::map<std::string, std::string> outcomes;
   TemplateScope scope = scope_->Scope(&outcomes);
 
-  auto def = StepDefinition(step, rb_, scope_->StableScope());
-  const std::string hash = def.ok() ? DefinitionHash(*def) : "";
+  auto def = ResolveDefinition(step, rb_, scope_->StableScope());
+  const std::string hash = def.ok() ? def->Hash() : "";
   auto fail = [&](StepOutcomeKind kind, std::string message) {
     s.outcome = kind;
     s.message = std::move(message);
@@ -422,8 +424,8 @@ void Run::Schedule(const Graph& graph) {
       StepSummary s{step.id, StepOutcomeKind::kAlreadyDone, 0, 0,
                     "finished in an earlier attempt (" + it->second.outcome + ")"};
       scope_->SetOutcome(step.id, it->second.outcome.empty() ? "success" : it->second.outcome);
-      auto def = StepDefinition(step, rb_, scope_->StableScope());
-      if (def.ok() && !it->second.hash.empty() && DefinitionHash(*def) != it->second.hash) {
+      auto def = ResolveDefinition(step, rb_, scope_->StableScope());
+      if (def.ok() && !it->second.hash.empty() && def->Hash() != it->second.hash) {
         c_.reporter->Notice("step '" + step.id +
                             "' finished in an earlier attempt, but its definition changed since; "
                             "it is not run again");

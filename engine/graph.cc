@@ -7,51 +7,11 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "engine/id_index.h"
+
 namespace runbook {
 
 namespace {
-
-// Step id -> index of its first occurrence: open addressing with the hash kept beside the
-// index, so a lookup rarely touches the (large, scattered) Step objects. A 100k-step runbook
-// with std::unordered_map spent most of BuildGraph in bucket chains.
-class IdIndex {
- public:
-  explicit IdIndex(const std::vector<Step>& steps) : steps_(steps) {
-    size_t capacity = 16;
-    while (capacity < 2 * steps.size()) capacity *= 2;
-    slots_.assign(capacity, Slot{0, -1});
-    mask_ = capacity - 1;
-    for (int i = 0; i < static_cast<int>(steps.size()); ++i) {
-      uint32_t h = Hash(steps[i].id);
-      size_t at = Probe(steps[i].id, h);
-      if (slots_[at].index < 0) slots_[at] = Slot{h, i};
-    }
-  }
-
-  int Find(std::string_view id) const { return slots_[Probe(id, Hash(id))].index; }
-
- private:
-  struct Slot {
-    uint32_t hash;
-    int32_t index;
-  };
-
-  static uint32_t Hash(std::string_view id) {
-    return static_cast<uint32_t>(std::hash<std::string_view>()(id));
-  }
-
-  // The slot holding `id`, or the empty slot where it would go.
-  size_t Probe(std::string_view id, uint32_t h) const {
-    for (size_t at = h & mask_;; at = (at + 1) & mask_) {
-      const Slot& s = slots_[at];
-      if (s.index < 0 || (s.hash == h && steps_[s.index].id == id)) return at;
-    }
-  }
-
-  const std::vector<Step>& steps_;
-  std::vector<Slot> slots_;
-  size_t mask_ = 0;
-};
 
 // Tarjan's strongly connected components, iterative (a 100k-step chain would overflow the
 // stack when recursive), over the nodes with `alive` set.
@@ -144,8 +104,21 @@ int Graph::LevelCount() const {
 
 Result<Graph> BuildGraph(const Runbook& rb, Diagnostics* diags) {
   const int n = static_cast<int>(rb.steps.size());
-  IdIndex by_id(rb.steps);
+  IdIndex by_id(rb.steps.size());  // the first of equal ids wins
+  for (int v = 0; v < n; ++v) by_id.Insert(rb.steps[v].id, v);
+  std::vector<std::vector<int>> needs(n);
+  for (int v = 0; v < n; ++v) {
+    for (const NameRef& need : rb.steps[v].needs) {
+      const int w = by_id.Find(need.name);
+      if (w >= 0) needs[v].push_back(w);
+    }
+  }
+  return BuildGraph(rb, needs, diags);
+}
 
+Result<Graph> BuildGraph(const Runbook& rb, const std::vector<std::vector<int>>& needs,
+                         Diagnostics* diags) {
+  const int n = static_cast<int>(rb.steps.size());
   Graph g;
   g.deps.resize(n);
   g.dependents.resize(n);
@@ -167,11 +140,9 @@ Result<Graph> BuildGraph(const Runbook& rb, Diagnostics* diags) {
   std::vector<int> last_seen(n, -1);  // dedups repeated needs in O(1)
   std::vector<bool> self_loop(n, false);
   for (int v = 0; v < n; ++v) {
-    for (const NameRef& need : rb.steps[v].needs) {
-      int w = by_id.Find(need.name);
-      if (w < 0) continue;
+    for (int w : needs[v]) {
       if (w == v) {
-        if (!self_loop[v]) report(need.loc, "step '" + rb.steps[v].id + "' needs itself");
+        if (!self_loop[v]) report(need_loc(v, v), "step '" + rb.steps[v].id + "' needs itself");
         self_loop[v] = true;
         continue;
       }

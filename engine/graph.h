@@ -35,4 +35,10 @@ struct Graph {
 //   "step 'a' needs itself"
 Result<Graph> BuildGraph(const Runbook& rb, Diagnostics* diags = nullptr);
 
+// The same, with each step's needs already looked up: needs[v] holds the indices of the steps
+// that rb.steps[v].needs names, in order, repeats and the step itself included, names of no
+// entry of `steps` left out (what ValidateRunbook has at hand).
+Result<Graph> BuildGraph(const Runbook& rb, const std::vector<std::vector<int>>& needs,
+                         Diagnostics* diags = nullptr);
+
 }  // namespace runbook

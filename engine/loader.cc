@@ -1,39 +1,33 @@
 #include "engine/loader.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "engine/params.h"
 #include "engine/parse.h"
+#include "engine/read_file.h"
 #include "engine/validate.h"
 
 namespace runbook {
 
 namespace {
 
-bool ReadFile(const std::string& path, std::string* text, Diagnostics* diags) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+bool ReadInput(const std::string& path, std::string* text, Diagnostics* diags) {
+  if (!ReadFile(path, text)) {
     diags->Error({InternFileName(path), 0, 0}, "cannot read the file");
     return false;
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  *text = buf.str();
   return true;
 }
 
-}  // namespace
-
-std::optional<LoadedRunbook> LoadRunbookFromString(const std::string& path, const std::string& text,
-                                                   const LoadOptions& options, Diagnostics* diags) {
-  Diagnostics local;
-  std::optional<Runbook> rb = ParseRunbook(path, text, &local);
+// Loading after the runbook's text has been parsed into `rb` (nullopt: it had errors, already
+// in `local`): inventories, params, validation.
+std::optional<LoadedRunbook> FinishLoading(const std::string& path, std::optional<Runbook> rb,
+                                           Diagnostics local, const LoadOptions& options,
+                                           Diagnostics* diags) {
   std::vector<Inventory> inventories;
   for (const std::string& inv_path : options.inventories) {
     std::string inv_text;
-    if (!ReadFile(inv_path, &inv_text, &local)) continue;
+    if (!ReadInput(inv_path, &inv_text, &local)) continue;
     if (auto inv = ParseInventory(inv_path, inv_text, &local)) inventories.push_back(std::move(*inv));
   }
   if (!rb) {
@@ -47,20 +41,40 @@ std::optional<LoadedRunbook> LoadRunbookFromString(const std::string& path, cons
   for (const Inventory& inv : inventories) ApplyInventory(inv, &*rb);
   ParamValues params = ResolveParams(*rb, inventories, options.sets, options.require_params, &local);
   ApplyParamDurations(params, &*rb, &local);
-  ValidateRunbook(*rb, &local);
+  Graph graph;
+  ValidateRunbook(*rb, &local, &graph);
   if (!local.ok()) {
     local.SortByLocation();
     diags->Append(local);
     return std::nullopt;
   }
-  return LoadedRunbook{std::move(*rb), std::move(params)};
+  return LoadedRunbook{std::move(*rb), std::move(params), std::move(graph)};
+}
+
+}  // namespace
+
+std::optional<LoadedRunbook> LoadRunbookFromString(const std::string& path, const std::string& text,
+                                                   const LoadOptions& options, Diagnostics* diags) {
+  Diagnostics local;
+  std::optional<Runbook> rb = ParseRunbook(path, text, &local);
+  return FinishLoading(path, std::move(rb), std::move(local), options, diags);
 }
 
 std::optional<LoadedRunbook> LoadRunbook(const std::string& path, const LoadOptions& options,
                                          Diagnostics* diags) {
-  std::string text;
-  if (!ReadFile(path, &text, diags)) return std::nullopt;
-  return LoadRunbookFromString(path, text, options, diags);
+  InputFile file;
+  if (!file.Open(path)) {
+    diags->Error({InternFileName(path), 0, 0}, "cannot read the file");
+    return std::nullopt;
+  }
+  std::optional<Runbook> rb;
+  Diagnostics local;
+  if (file.regular()) {
+    rb = ParseRunbookFile(path, &file, &local);  // read as it is parsed
+  } else {
+    rb = ParseRunbook(path, file.ReadRest(), &local);  // a pipe: it can be read once only
+  }
+  return FinishLoading(path, std::move(rb), std::move(local), options, diags);
 }
 
 }  // namespace runbook

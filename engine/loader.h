@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/diag.h"
+#include "engine/graph.h"
 #include "engine/model.h"
 
 namespace runbook {
@@ -30,6 +31,7 @@ struct LoadOptions {
 struct LoadedRunbook {
   Runbook runbook;  // inventories already merged
   ParamValues params;
+  Graph graph;  // of runbook.steps, as BuildGraph makes it (validation did)
 };
 
 // Loads, merges and validates. On any error returns nullopt and fills `diags` (never empty then).

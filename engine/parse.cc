@@ -560,26 +560,57 @@ namespace {
 // the lines whose first non-blank characters are "- " (or a lone "-") at the smallest
 // indentation any such line has. Nested lists are indented deeper than the items they are in,
 // so they are not counted. Flow sequences (`steps: [...]`) count 0: the vector then grows.
-size_t StepCountBound(const std::string& text) {
-  size_t count = 0;
-  size_t min_indent = SIZE_MAX;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    size_t i = pos;
-    while (i < end && text[i] == ' ') ++i;
-    if (i < end && text[i] == '-' && (i + 1 == end || text[i + 1] == ' ')) {
-      const size_t indent = i - pos;
-      if (indent < min_indent) {
-        min_indent = indent;
-        count = 0;
+// Fed the text in pieces of any size.
+class StepCounter {
+ public:
+  void Feed(std::string_view text) {
+    for (char c : text) {
+      if (state_ == State::kDash) {
+        if (c == ' ' || c == '\n') Count();
+        state_ = c == '\n' ? State::kIndent : State::kRest;
+        indent_ = 0;
+      } else if (state_ == State::kIndent) {
+        if (c == ' ') {
+          ++indent_;
+        } else if (c == '-') {
+          state_ = State::kDash;
+        } else if (c == '\n') {
+          indent_ = 0;
+        } else {
+          state_ = State::kRest;
+        }
+      } else if (c == '\n') {
+        state_ = State::kIndent;
+        indent_ = 0;
       }
-      if (indent == min_indent) ++count;
     }
-    pos = end + 1;
   }
-  return count;
+  size_t Bound() {
+    if (state_ == State::kDash) Count();  // "-" at the very end
+    state_ = State::kRest;
+    return count_;
+  }
+
+ private:
+  enum class State { kIndent, kDash, kRest };  // in the leading blanks, after "-", further on
+  void Count() {
+    if (indent_ < min_indent_) {
+      min_indent_ = indent_;
+      count_ = 0;
+    }
+    if (indent_ == min_indent_) ++count_;
+  }
+
+  State state_ = State::kIndent;
+  size_t indent_ = 0;
+  size_t min_indent_ = SIZE_MAX;
+  size_t count_ = 0;
+};
+
+size_t StepCountBound(std::string_view text) {
+  StepCounter counter;
+  counter.Feed(text);
+  return counter.Bound();
 }
 
 // Turns `steps` and `finally` items into Steps while the YAML is being parsed.
@@ -688,19 +719,48 @@ std::optional<Runbook> RunbookFromDoc(const std::string& path, const DocNode& ro
   return DecodeRunbook(path, root, nullptr, diags);
 }
 
+namespace {
+
+// ParseRunbook's work once the YAML is parsed (`root`: nullopt after a syntax error).
+std::optional<Runbook> Decode(const std::string& path, const std::optional<DocNode>& root,
+                              StepSink* sink, Diagnostics* d, Diagnostics* diags) {
+  std::optional<Runbook> rb;
+  if (root) rb = DecodeRunbook(path, *root, sink, d);
+  // Steps were decoded while the YAML was read, before the keys that follow them: restore the
+  // file's order.
+  d->SortByLocation();
+  diags->Append(*d);
+  if (!d->ok()) return std::nullopt;
+  return rb;
+}
+
+}  // namespace
+
 std::optional<Runbook> ParseRunbook(const std::string& path, const std::string& text,
                                     Diagnostics* diags) {
   Diagnostics d;
   StepSink sink(StepCountBound(text), &d);
   std::optional<DocNode> root = ParseYaml(path, text, &d, &sink);
-  std::optional<Runbook> rb;
-  if (root) rb = DecodeRunbook(path, *root, &sink, &d);
-  // Steps were decoded while the YAML was read, before the keys that follow them: restore the
-  // file's order.
-  d.SortByLocation();
-  diags->Append(d);
-  if (!d.ok()) return std::nullopt;
-  return rb;
+  return Decode(path, root, &sink, &d, diags);
+}
+
+std::optional<Runbook> ParseRunbookFile(const std::string& path, InputFile* file,
+                                        Diagnostics* diags) {
+  // A first pass counts the steps, so that their vector is allocated once.
+  StepCounter counter;
+  file->ForEachPiece([&](std::string_view piece) {
+    counter.Feed(piece);
+    return true;
+  });
+  Diagnostics d;
+  StepSink sink(counter.Bound(), &d);
+  std::optional<DocNode> root;
+  if (file->Rewind()) {
+    root = ParseYaml(path, file, &d, &sink);
+  } else {
+    d.Error({InternFileName(path), 0, 0}, "cannot read the file");
+  }
+  return Decode(path, root, &sink, &d, diags);
 }
 
 std::optional<Inventory> ParseInventory(const std::string& path, const std::string& text,

@@ -25,6 +25,7 @@
 #include "engine/diag.h"
 #include "engine/doc.h"
 #include "engine/model.h"
+#include "engine/read_file.h"
 
 namespace runbook {
 
@@ -32,6 +33,11 @@ namespace runbook {
 // returns nullopt with every problem found added to `diags`.
 std::optional<Runbook> ParseRunbook(const std::string& path, const std::string& text,
                                     Diagnostics* diags);
+
+// Same, reading `file` as the YAML parser goes: a 100k-step runbook (30 MB) is never held
+// whole. REQUIRES: file->regular(), open at its start.
+std::optional<Runbook> ParseRunbookFile(const std::string& path, InputFile* file,
+                                        Diagnostics* diags);
 
 // Same, from a document already parsed by ParseYaml without an ItemSink. ParseRunbook itself
 // decodes each step as soon as the YAML parser has read it, so that a 100k-step runbook never

@@ -5,13 +5,15 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <map>
 #include <set>
-#include <sstream>
 
 #include "engine/dispatch.h"
+#include "engine/fnv.h"
 #include "engine/graph.h"
 #include "engine/journal.h"
+#include "engine/json_writer.h"
+#include "engine/read_file.h"
 #include "engine/remote_hosts.h"
 #include "engine/resolve.h"
 #include "engine/run_state.h"
@@ -69,6 +71,58 @@ std::map<std::string, double> ExpectedSeconds(const std::string& state_dir, cons
   return out;
 }
 
+// The plan's step JSON: members in ascending key order, as nlohmann::json orders them.
+void WriteStep(const PlannedStep& p, JsonWriter* w) {
+  const Step& s = *p.step;
+  w->BeginObject();
+  w->Member("condition", p.condition);
+  if (p.confirm) w->Member("confirm", *p.confirm);
+  if (p.definition) {
+    w->Key("definition");
+    p.definition->WriteJson(w);
+  }
+  w->Member("description", s.description);
+  w->MemberStrings("details", p.details);
+  if (!p.definition) w->Member("error", p.error);
+  if (p.expected_seconds) {
+    w->Key("expected_seconds");
+    w->Double(*p.expected_seconds);
+  }
+  w->MemberBool("finally", s.in_finally);
+  w->Key("guards");
+  w->BeginArray();
+  for (const PlannedGuard& g : p.guards) {
+    w->BeginObject();
+    w->MemberBool("evaluated", g.evaluated);
+    if (g.evaluated) w->MemberStrings("evidence", g.evidence);
+    if (g.evaluated) w->MemberBool("held", g.held);
+    w->Member("kind", GuardKindName(g.guard->kind));
+    w->Member("on_fail", OnFailName(g.guard->on_fail));
+    w->Member("phase", GuardPhaseName(g.phase));
+    if (g.evaluated) w->Member("summary", g.summary);
+    if (g.guard->wait) w->Member("wait", FormatDuration(*g.guard->wait));
+    if (!g.would.empty()) w->Member("would", g.would);
+    w->EndObject();
+  }
+  w->EndArray();
+  if (p.definition) w->Member("hash", p.hash);
+  w->Member("host", *p.host);
+  w->Member("id", s.id);
+  w->MemberBool("idempotent", s.idempotent);
+  w->Member("kind", StepKindName(s.kind));
+  w->MemberInt("level", p.level);
+  if (p.manual) w->Member("manual", *p.manual);
+  w->Key("needs");
+  w->BeginArray();
+  for (const NameRef& n : s.needs) w->String(n.name);
+  w->EndArray();
+  if (p.resume) w->Member("resume", *p.resume);
+  w->MemberInt("retries", p.retries);
+  w->Member("timeout", FormatDuration(p.timeout));
+  w->Member("would", p.would);
+  w->EndObject();
+}
+
 // "a, b and c" of the last (nearest) three steps of `ids`, "..., a, b and c" when there are more.
 std::string RecentSteps(const std::vector<std::string>& ids) {
   const size_t first = ids.size() > 3 ? ids.size() - 3 : 0;
@@ -80,42 +134,50 @@ std::string RecentSteps(const std::vector<std::string>& ids) {
   return out;
 }
 
-nlohmann::json GuardJson(const Guard& g, GuardPhase phase) {
-  nlohmann::json j = {{"phase", GuardPhaseName(phase)},
-                      {"kind", GuardKindName(g.kind)},
-                      {"on_fail", OnFailName(g.on_fail)},
-                      {"evaluated", false}};
-  if (g.wait) j["wait"] = FormatDuration(*g.wait);
-  return j;
-}
-
 }  // namespace
 
 std::string FileHash(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return DefinitionHash(nlohmann::json(buf.str()));
+  // FNV-1a of the content as a JSON string, computed a piece at a time: a JSON copy of a 30 MB
+  // runbook would be 60 MB more at the peak. Non-ASCII text takes nlohmann::json's UTF-8
+  // handling, on the whole text.
+  InputFile file;
+  if (!file.Open(path)) return "";
+  Fnv1a64 hash;
+  hash.Update("\"");
+  bool ascii = true;
+  std::string escaped;
+  file.ForEachPiece([&](std::string_view piece) {
+    ascii = IsAscii(piece);
+    if (!ascii) return false;
+    escaped.clear();
+    AppendJsonEscapedAscii(&escaped, piece);
+    hash.Update(escaped);
+    return true;
+  });
+  hash.Update("\"");
+  if (ascii) return hash.Hex();
+  std::string text;
+  if (!ReadFile(path, &text)) return "";
+  Fnv1a64 whole;
+  whole.Update(nlohmann::json(std::move(text)).dump());
+  return whole.Hex();
 }
 
-Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
-                                 ProcessRunner* processes) {
+Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
+                        ProcessRunner* processes, PlanSink* sink) {
   const Runbook& rb = loaded.runbook;
   auto secrets = LoadSecrets(rb);
-  if (!secrets.ok()) return Result<nlohmann::json>::Error(secrets.message());
-  Diagnostics graph_diags;
-  auto graph = BuildGraph(rb, &graph_diags);
-  if (!graph.ok()) return Result<nlohmann::json>::Error(graph.message());
+  if (!secrets.ok()) return Result<bool>::Error(secrets.message());
+  const Graph& graph = loaded.graph;  // built by validation
 
   // The latest unfinished run: what a resume would skip.
   RunState prior;
-  std::string resume_run;
+  PlanHeader header;
   if (auto latest = LatestRun(options.state_dir, rb.name)) {
     auto contents = ReadJournal(latest->journal);
     if (contents.ok()) {
       prior = ReplayJournal(contents->records);
-      if (Unfinished(prior)) resume_run = latest->run_id;
+      if (Unfinished(prior)) header.resume_run = latest->run_id;
     }
   }
   const auto expected = ExpectedSeconds(options.state_dir, rb.name);
@@ -127,6 +189,7 @@ Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions&
   std::unique_ptr<RemoteHosts> remote = options.offline ? nullptr : MakeSshHosts(plan_dir, processes);
 
   RunScope scope(&rb, &loaded.params, &*secrets, "<run.id>", "<run.dir>");
+  const TemplateScope stable = scope.StableScope();
   SilentReporter silent;
   RunData data;
   RunServices services;
@@ -137,130 +200,153 @@ Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions&
   services.remote = remote.get();
   services.dry_run = DryRun::kYes;
   services.redact = RedactionList(*secrets);
-  services.secret_env = SecretEnvNames(rb);
 
-  nlohmann::json plan;
-  plan["format"] = 1;
-  plan["runbook"] = rb.name;
-  plan["path"] = rb.path;
-  plan["file_hash"] = FileHash(rb.path);
-  plan["offline"] = options.offline;
-  plan["inventories"] = options.inventories;
-  plan["sets"] = options.sets;
-  nlohmann::json params = nlohmann::json::object();
-  for (const auto& [k, v] : loaded.params) params[k] = v;
-  plan["params"] = params;
-  plan["resume_run"] = resume_run.empty() ? nlohmann::json(nullptr) : nlohmann::json(resume_run);
+  header.runbook = rb.name;
+  header.path = rb.path;
+  header.file_hash = FileHash(rb.path);
+  header.offline = options.offline;
+  header.inventories = options.inventories;
+  header.sets = options.sets;
+  header.params = loaded.params;
 
   // Hosts the steps and guards use, and whether each answers.
   std::set<std::string> used_hosts;
   for (const auto* list : {&rb.steps, &rb.finally}) {
     for (const Step& s : *list) used_hosts.insert(StepHost(s, rb));
   }
-  nlohmann::json hosts = nlohmann::json::array();
   for (const std::string& name : used_hosts) {
     const Host* h = rb.FindHost(name);
-    nlohmann::json hj = {{"name", name}, {"local", !h || h->local}};
+    PlannedHost& ph = header.hosts.emplace_back();
+    ph.name = name;
+    ph.local = !h || h->local;
     if (h && !h->local) {
-      hj["ssh"] = h->ssh;
+      ph.ssh = h->ssh;
       if (remote) {
         Status st = remote->CheckReachable(*h);
-        hj["reachable"] = st.ok();
-        if (!st.ok()) hj["message"] = st.message();
+        ph.reachable = st.ok();
+        if (!st.ok()) ph.message = st.message();
       }
     }
-    hosts.push_back(hj);
   }
-  plan["hosts"] = hosts;
 
-  nlohmann::json steps = nlohmann::json::array();
+  // What is known before the steps: summed in plan order, as the steps will show them.
   double total_expected = 0;
   bool any_expected = false;
-  // For each step planned so far: the steps that would run before it, as far as the plan knows
-  // (those it needs, directly or not, that would run; for a `finally` step every step before it),
-  // in plan order. A guard that does not hold now blocks the plan only when this is empty: a step
-  // that runs first may well establish it (stop the sessions, make the backup, apply migrations).
-  std::map<std::string, std::vector<std::string>> runs_before;
-  std::vector<std::string> planned_runs;  // every step planned so far that would run
+  auto add_expected = [&](const Step& s) {
+    auto e = expected.find(s.id);
+    if (e == expected.end()) return;
+    total_expected += e->second;
+    any_expected = true;
+  };
+  for (int i : graph.order) add_expected(rb.steps[i]);
+  for (const Step& s : rb.finally) add_expected(s);
+  if (any_expected) header.expected_seconds = total_expected;
+  if (options.offline) header.blocked = false;  // no guard is evaluated
+  header.level_sizes.assign(graph.LevelCount(), 0);
+  for (int level : graph.level) ++header.level_sizes[level];
+  sink->Begin(header);
+
+  bool blocked = false;
+  // Which steps would run, as far as the plan knows (not skipped, done, blocked, or skipped by a
+  // resume), and in what order. A guard that does not hold now blocks the plan only when no step
+  // would run before its step (none it needs, directly or not; for a `finally` step, none at all):
+  // a step that runs first may well establish it (stop the sessions, make the backup, apply the
+  // migrations). Looked up only for a guard that does not hold, so a plan stays linear.
+  std::vector<char> runs(rb.steps.size(), 0);
+  std::vector<std::string> planned_runs;  // ids, in plan order
+  std::vector<int> plan_position(rb.steps.size(), 0);
+  for (size_t k = 0; k < graph.order.size(); ++k) plan_position[graph.order[k]] = static_cast<int>(k);
+  auto runs_before = [&](const Step& step) {
+    if (step.in_finally) return planned_runs;
+    std::vector<int> found;
+    std::vector<char> seen(rb.steps.size(), 0);
+    std::vector<int> todo = graph.deps[&step - rb.steps.data()];
+    while (!todo.empty()) {
+      const int d = todo.back();
+      todo.pop_back();
+      if (seen[d]) continue;
+      seen[d] = 1;
+      if (runs[d]) found.push_back(d);
+      todo.insert(todo.end(), graph.deps[d].begin(), graph.deps[d].end());
+    }
+    std::sort(found.begin(), found.end(),
+              [&](int a, int b) { return plan_position[a] < plan_position[b]; });
+    std::vector<std::string> ids;
+    for (int d : found) ids.push_back(rb.steps[d].id);
+    return ids;
+  };
+  PlannedStep p;  // reused: its buffers keep their capacity from step to step
   auto plan_step = [&](const Step& step, int level) {
-    std::vector<std::string> before;
-    if (step.in_finally) {
-      before = planned_runs;
-    } else {
-      std::set<std::string> seen;
-      for (const NameRef& n : step.needs) {
-        for (const std::string& id : runs_before[n.name]) seen.insert(id);
-        if (std::find(planned_runs.begin(), planned_runs.end(), n.name) != planned_runs.end()) {
-          seen.insert(n.name);
-        }
-      }
-      for (const std::string& id : planned_runs) {
-        if (seen.count(id)) before.push_back(id);
-      }
-    }
-    nlohmann::json j;
-    j["id"] = step.id;
-    j["kind"] = StepKindName(step.kind);
-    j["description"] = step.description;
-    j["finally"] = step.in_finally;
-    j["level"] = level;
-    nlohmann::json needs = nlohmann::json::array();
-    for (const NameRef& n : step.needs) needs.push_back(n.name);
-    j["needs"] = needs;
-    j["host"] = StepHost(step, rb);
-    j["idempotent"] = step.idempotent;
-    j["timeout"] = FormatDuration(StepTimeout(step, rb));
-    j["retries"] = StepRetries(step, rb);
-    auto def = StepDefinition(step, rb, scope.StableScope());
+    p.step = &step;
+    p.level = level;
+    p.host = &StepHost(step, rb);
+    p.timeout = StepTimeout(step, rb);
+    p.retries = StepRetries(step, rb);
+    auto def = ResolveDefinition(step, rb, stable);
+    p.definition.reset();
+    p.error.clear();
+    p.hash.clear();
     if (!def.ok()) {
-      j["error"] = def.message();
+      p.error = def.message();
     } else {
-      j["definition"] = *def;
-      j["hash"] = DefinitionHash(*def);
+      p.hash = def->Hash();
+      p.definition = std::move(def.value());
     }
-    StepContext ctx(step, &services);
-    std::map<std::string, std::string> outcomes;
-    TemplateScope ts = scope.Scope(&outcomes);
-    std::string condition = "always";
+    // A step context is only needed to render or evaluate something: most steps need none.
+    std::optional<StepContext> ctx;
+    auto context = [&]() -> StepContext& {
+      if (!ctx) ctx.emplace(step, &services);
+      return *ctx;
+    };
+    p.condition = "always";
     if (step.if_expr) {
       if (UsesStepOutcome(*step.if_expr)) {
-        condition = "decided at run time: " + step.if_expr->raw;
+        p.condition = "decided at run time: " + step.if_expr->raw;
       } else {
+        std::map<std::string, std::string> outcomes;
+        TemplateScope ts = scope.Scope(&outcomes);
         auto c = EvaluateCondition(*step.if_expr, ts);
-        condition = !c.ok() ? "error: " + c.message() : (*c ? "true" : "false");
+        p.condition = !c.ok() ? "error: " + c.message() : (*c ? "true" : "false");
       }
     }
-    j["condition"] = condition;
-    j["details"] = def.ok() ? DescribeStepKind(step, ctx) : std::vector<std::string>{};
+    p.details.clear();
+    if (p.definition && !std::holds_alternative<RunStep>(step.kind) &&
+        !std::holds_alternative<ManualStep>(step.kind)) {
+      p.details = DescribeStepKind(step, context());
+    }
+    p.confirm.reset();
     if (step.confirm) {
-      auto t = ctx.Render(*step.confirm);
-      j["confirm"] = Mask(t.ok() ? *t : step.confirm->raw, services.redact);
+      auto t = context().Render(*step.confirm);
+      p.confirm = Mask(t.ok() ? *t : step.confirm->raw, services.redact);
     }
+    p.manual.reset();
     if (const auto* m = std::get_if<ManualStep>(&step.kind)) {
-      auto t = ctx.Render(m->text);
-      j["manual"] = Mask(t.ok() ? *t : m->text.raw, services.redact);
+      auto t = context().Render(m->text);
+      p.manual = Mask(t.ok() ? *t : m->text.raw, services.redact);
     }
-    nlohmann::json guards = nlohmann::json::array();
-    std::string would = condition == "false" ? "skip" : "run";
+    p.guards.clear();
+    std::string would = p.condition == "false" ? "skip" : "run";
     bool done = !step.done_when.empty();
     auto eval = [&](const std::vector<Guard>& list, GuardPhase phase) {
       for (const Guard& g : list) {
-        nlohmann::json gj = GuardJson(g, phase);
+        PlannedGuard& pg = p.guards.emplace_back();
+        pg.phase = phase;
+        pg.guard = &g;
         // verify guards describe the state after the step: not evaluated beforehand.
-        if (!options.offline && phase != GuardPhase::kVerify && condition != "false") {
-          GuardResult r = EvaluateGuard(g, ctx);
-          gj["evaluated"] = true;
-          gj["held"] = r.held;
-          gj["summary"] = Mask(r.summary, services.redact);
-          std::vector<std::string> evidence;
-          for (const std::string& e : r.evidence) evidence.push_back(Mask(e, services.redact));
-          gj["evidence"] = evidence;
+        if (!options.offline && phase != GuardPhase::kVerify && p.condition != "false") {
+          GuardResult r = EvaluateGuard(g, context());
+          pg.evaluated = true;
+          pg.held = r.held;
+          pg.summary = Mask(r.summary, services.redact);
+          for (const std::string& e : r.evidence) pg.evidence.push_back(Mask(e, services.redact));
           if (phase == GuardPhase::kDoneWhen && !r.held) done = false;
           if (phase == GuardPhase::kGuards && !r.held) {
+            std::vector<std::string> before;
+            if (!g.wait && g.on_fail != OnFail::kWarn) before = runs_before(step);
             if (g.wait) {
-              gj["would"] = "wait up to " + FormatDuration(*g.wait);
-            } else if (g.on_fail != OnFail::kWarn && !before.empty()) {
-              gj["would"] = "be evaluated again after " + RecentSteps(before);
+              pg.would = "wait up to " + FormatDuration(*g.wait);
+            } else if (!before.empty()) {
+              pg.would = "be evaluated again after " + RecentSteps(before);
             } else if (g.on_fail == OnFail::kAbort && would == "run") {
               would = "block";
             } else if (g.on_fail == OnFail::kSkip && would == "run") {
@@ -270,17 +356,17 @@ Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions&
         } else if (phase == GuardPhase::kDoneWhen) {
           done = false;
         }
-        guards.push_back(gj);
       }
     };
     eval(step.done_when, GuardPhase::kDoneWhen);
     if (done && would == "run") would = "done";
     eval(step.guards, GuardPhase::kGuards);
     eval(step.verify, GuardPhase::kVerify);
-    j["guards"] = guards;
-    j["would"] = would;
+    p.would = std::move(would);
+    blocked = blocked || p.would == "block";
 
-    if (!resume_run.empty() && !step.in_finally) {
+    p.resume.reset();
+    if (!header.resume_run.empty() && !step.in_finally) {
       auto it = prior.steps.find(step.id);
       std::string resume = "run";
       if (it != prior.steps.end()) {
@@ -289,7 +375,7 @@ Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions&
           case StepStatus::kDone:
           case StepStatus::kSkipped:
             resume = "skip: finished (" + it->second.outcome + ")";
-            if (def.ok() && !it->second.hash.empty() && it->second.hash != j["hash"]) {
+            if (p.definition && !it->second.hash.empty() && it->second.hash != p.hash) {
               resume += "; definition changed since";
             }
             break;
@@ -302,39 +388,123 @@ Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions&
             resume = "run: " + it->second.outcome;
         }
       }
-      j["resume"] = resume;
+      p.resume = std::move(resume);
     }
-    const std::string resume_of_step = j.value("resume", "run");
-    if (would == "run" && resume_of_step.rfind("skip", 0) != 0) planned_runs.push_back(step.id);
-    runs_before[step.id] = std::move(before);
+    if (p.would == "run" && !(p.resume && p.resume->rfind("skip", 0) == 0)) {
+      if (!step.in_finally) runs[&step - rb.steps.data()] = 1;
+      planned_runs.push_back(step.id);
+    }
     auto e = expected.find(step.id);
-    if (e != expected.end()) {
-      j["expected_seconds"] = e->second;
-      total_expected += e->second;
-      any_expected = true;
-    }
-    steps.push_back(std::move(j));
+    p.expected_seconds.reset();
+    if (e != expected.end()) p.expected_seconds = e->second;
+    sink->Step(p);
   };
-  for (int i : graph->order) plan_step(rb.steps[i], graph->level[i]);
-  const int finally_level = graph->order.empty() ? 0 : graph->level[graph->order.back()] + 1;
+  for (int i : graph.order) plan_step(rb.steps[i], graph.level[i]);
+  const int finally_level = graph.order.empty() ? 0 : graph.level[graph.order.back()] + 1;
   for (const Step& s : rb.finally) plan_step(s, finally_level);
-  plan["steps"] = std::move(steps);
-  plan["expected_seconds"] = any_expected ? nlohmann::json(total_expected) : nlohmann::json(nullptr);
-  plan["blocked"] = PlanBlocked(plan);
+  sink->End(blocked);
 
   if (remote) remote->CloseAll();
   if (!plan_dir.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(plan_dir, ec);
   }
-  return plan;
+  return blocked;
 }
 
-bool PlanBlocked(const nlohmann::json& plan) {
-  for (const auto& s : plan["steps"]) {
-    if (s.value("would", "") == "block") return true;
+PlanJsonWriter::PlanJsonWriter(std::function<void(std::string_view)> write)
+    : write_(std::move(write)) {}
+
+void PlanJsonWriter::Begin(const PlanHeader& header) {
+  header_ = header;
+  streaming_ = header.blocked.has_value();
+  if (streaming_) WriteHeader(*header.blocked);
+}
+
+// The document up to the opening bracket of "steps", its last member.
+void PlanJsonWriter::WriteHeader(bool blocked) {
+  const PlanHeader& h = header_;
+  buf_.clear();
+  JsonWriter w(&buf_, 2);
+  w.BeginObject();
+  w.MemberBool("blocked", blocked);
+  w.Key("expected_seconds");
+  if (h.expected_seconds) {
+    w.Double(*h.expected_seconds);
+  } else {
+    w.Null();
   }
-  return false;
+  w.Member("file_hash", h.file_hash);
+  w.MemberInt("format", 1);
+  w.Key("hosts");
+  w.BeginArray();
+  for (const PlannedHost& host : h.hosts) {
+    w.BeginObject();
+    w.MemberBool("local", host.local);
+    if (host.reachable && !*host.reachable) w.Member("message", host.message);
+    w.Member("name", host.name);
+    if (host.reachable) w.MemberBool("reachable", *host.reachable);
+    if (!host.local) w.Member("ssh", host.ssh);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.MemberStrings("inventories", h.inventories);
+  w.MemberBool("offline", h.offline);
+  w.Key("params");
+  w.BeginObject();
+  for (const auto& [k, v] : h.params) w.Member(k, v);
+  w.EndObject();
+  w.Member("path", h.path);
+  w.Key("resume_run");
+  if (h.resume_run.empty()) {
+    w.Null();
+  } else {
+    w.String(h.resume_run);
+  }
+  w.Member("runbook", h.runbook);
+  w.Key("sets");
+  w.BeginArray();
+  for (const auto& [k, v] : h.sets) {
+    w.BeginArray();
+    w.String(k);
+    w.String(v);
+    w.EndArray();
+  }
+  w.EndArray();
+  w.Key("steps");
+  // The steps are written by Step and End, one at a time: the writer's object stays open.
+  buf_ += '[';
+  write_(buf_);
+}
+
+void PlanJsonWriter::Step(const PlannedStep& step) {
+  buf_.clear();
+  buf_ += steps_++ == 0 ? "\n    " : ",\n    ";
+  JsonWriter w(&buf_, 2, 2);
+  WriteStep(step, &w);
+  if (streaming_) {
+    write_(buf_);
+  } else {
+    held_ += buf_;
+  }
+}
+
+void PlanJsonWriter::End(bool blocked) {
+  if (!streaming_) {
+    WriteHeader(blocked);
+    write_(held_);
+    held_.clear();
+  }
+  write_(steps_ == 0 ? "]\n}\n" : "\n  ]\n}\n");
+}
+
+Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
+                                 ProcessRunner* processes) {
+  std::string text;
+  PlanJsonWriter writer([&](std::string_view piece) { text.append(piece); });
+  auto blocked = StreamPlan(loaded, options, processes, &writer);
+  if (!blocked.ok()) return Result<nlohmann::json>::Error(blocked.message());
+  return nlohmann::json::parse(text);
 }
 
 std::vector<std::string> ComparePlans(const nlohmann::json& saved, const nlohmann::json& now) {

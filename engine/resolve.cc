@@ -1,8 +1,10 @@
 #include "engine/resolve.h"
 
-#include <cstdint>
-#include <cstdio>
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 
+#include "engine/fnv.h"
 #include "engine/shell_quote.h"
 
 namespace runbook {
@@ -106,10 +108,10 @@ Result<std::string> Display(const Text& text, const TemplateScope& scope) {
   return r->display;
 }
 
-// Renders optional fields into `json[key]`, collecting the first error.
+// Renders fields into the definition, keeping the first error.
 struct DefinitionBuilder {
   const TemplateScope& scope;
-  nlohmann::json& def;
+  StepDefinition& def;
   std::string error;
 
   void Put(const char* key, const Text& text) {
@@ -118,7 +120,7 @@ struct DefinitionBuilder {
       if (error.empty()) error = r.message();
       return;
     }
-    def[key] = *r;
+    def.Set(key, std::move(r.value()));
   }
   void Put(const char* key, const std::optional<Text>& text) {
     if (text) Put(key, *text);
@@ -129,81 +131,132 @@ struct DefinitionBuilder {
       if (error.empty()) error = r.message();
       return;
     }
-    def[key] = r->display;
+    def.Set(key, std::move(r.value().display));
   }
 };
 
+void WriteValue(const StepDefinition::Value& value, JsonWriter* w) {
+  if (const auto* s = std::get_if<std::string>(&value)) {
+    w->String(*s);
+  } else if (const auto* b = std::get_if<bool>(&value)) {
+    w->Bool(*b);
+  } else if (const auto* list = std::get_if<StepDefinition::Strings>(&value)) {
+    w->BeginArray();
+    for (const std::string& item : *list) w->String(item);
+    w->EndArray();
+  } else {
+    w->BeginObject();
+    for (const auto& [k, v] : std::get<StepDefinition::StringMap>(value)) w->Member(k, v);
+    w->EndObject();
+  }
+}
+
 }  // namespace
 
-Result<nlohmann::json> StepDefinition(const Step& step, const Runbook& rb,
-                                      const TemplateScope& scope) {
-  nlohmann::json def;
-  def["kind"] = StepKindName(step.kind);
+void StepDefinition::Set(const char* key, Value value) {
+  const std::string_view k(key);
+  auto it =
+      std::lower_bound(members_.begin(), members_.end(), k,
+                       [](const auto& member, std::string_view key) { return member.first < key; });
+  if (it != members_.end() && it->first == k) {
+    it->second = std::move(value);
+  } else {
+    members_.emplace(it, k, std::move(value));
+  }
+}
+
+const StepDefinition::Value* StepDefinition::Find(std::string_view key) const {
+  for (const auto& [k, v] : members_) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+const std::string* StepDefinition::FindString(std::string_view key) const {
+  const Value* v = Find(key);
+  return v ? std::get_if<std::string>(v) : nullptr;
+}
+
+void StepDefinition::WriteJson(JsonWriter* w) const {
+  w->BeginObject();
+  for (const auto& [key, value] : members_) {
+    w->Key(key);
+    WriteValue(value, w);
+  }
+  w->EndObject();
+}
+
+std::string StepDefinition::Hash() const {
+  std::string compact;
+  JsonWriter w(&compact, -1);
+  WriteJson(&w);
+  Fnv1a64 hash;  // the definition holds no secret values
+  hash.Update(compact);
+  return hash.Hex();
+}
+
+Result<StepDefinition> ResolveDefinition(const Step& step, const Runbook& rb,
+                                         const TemplateScope& scope) {
+  StepDefinition def;
+  def.Set("kind", std::string(StepKindName(step.kind)));
   DefinitionBuilder b{scope, def, {}};
   std::visit(
-      [&](const auto& k) {
+      [&](const auto& alternative) {
+        const auto& k = Unbox(alternative);
         using K = std::decay_t<decltype(k)>;
         if constexpr (std::is_same_v<K, RunStep>) {
           b.PutCommand("command", k.command);
-          b.def["host"] = StepHost(step, rb);
+          def.Set("host", StepHost(step, rb));
           b.Put("user", step.user);
           b.Put("cwd", step.cwd);
-          nlohmann::json env = nlohmann::json::object();
+          StepDefinition::StringMap env;
+          env.reserve(step.env.size());
           for (const auto& [name, text] : step.env) {
             auto r = Display(text, scope);
-            env[name] = r.ok() ? *r : std::string("<error>");
+            env.emplace_back(name, r.ok() ? std::move(r.value()) : std::string("<error>"));
           }
-          b.def["env"] = env;
+          // A JSON object's order (the names are unique: they were keys of one YAML mapping).
+          std::sort(env.begin(), env.end(),
+                    [](const auto& a, const auto& b) { return a.first < b.first; });
+          def.Set("env", std::move(env));
         } else if constexpr (std::is_same_v<K, SqlStep>) {
-          b.def["db"] = k.db.name;
+          def.Set("db", k.db.name);
           b.Put("query", k.query);
           b.Put("file", k.file);
-          b.def["show"] = k.show == ShowMode::kTable ? "table" : "none";
+          def.Set("show", std::string(k.show == ShowMode::kTable ? "table" : "none"));
           b.Put("expect", k.expect);
         } else if constexpr (std::is_same_v<K, CopyRowsStep>) {
-          b.def["from"] = k.from.name;
-          b.def["to"] = k.to.name;
+          def.Set("from", k.from.name);
+          def.Set("to", k.to.name);
           b.Put("table", k.table);
-          nlohmann::json cols = nlohmann::json::array();
+          StepDefinition::Strings cols;
           for (const Text& c : k.columns) {
             auto r = Display(c, scope);
-            cols.push_back(r.ok() ? *r : std::string("<error>"));
+            cols.push_back(r.ok() ? std::move(r.value()) : std::string("<error>"));
           }
-          b.def["columns"] = cols;
+          def.Set("columns", std::move(cols));
           b.Put("where", k.where);
           b.Put("order_by", k.order_by);
           b.Put("every", k.every);
           b.Put("limit", k.limit);
           if (k.match) {
-            b.def["match"] = {{"column", k.match->column},
-                              {"step", k.match->step.name},
-                              {"parent_column", k.match->parent_column}};
+            def.Set("match", StepDefinition::StringMap{{"column", k.match->column},
+                                                       {"parent_column", k.match->parent_column},
+                                                       {"step", k.match->step.name}});
           }
-          b.def["truncate"] = k.truncate;
+          def.Set("truncate", k.truncate);
         } else if constexpr (std::is_same_v<K, CancelQueriesStep>) {
-          b.def["db"] = k.db.name;
+          def.Set("db", k.db.name);
           b.Put("older_than", k.older_than);
-          b.def["read_only"] = k.read_only;
+          def.Set("read_only", k.read_only);
           b.Put("application_name", k.application_name);
         } else if constexpr (std::is_same_v<K, ManualStep>) {
           b.Put("text", k.text);
         }
       },
       step.kind);
-  if (!b.error.empty()) return Result<nlohmann::json>::Error(b.error);
+  if (!b.error.empty()) return Result<StepDefinition>::Error(b.error);
   return def;
-}
-
-std::string DefinitionHash(const nlohmann::json& definition) {
-  // FNV-1a 64: change detection, not security; the definition holds no secret values.
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : definition.dump()) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
 }
 
 const std::string& StepHost(const Step& step, const Runbook& rb) {

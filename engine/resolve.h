@@ -5,13 +5,15 @@
 
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "engine/diag.h"
+#include "engine/json_writer.h"
 #include "engine/loader.h"
 #include "engine/model.h"
 #include "engine/secrets.h"
@@ -70,10 +72,35 @@ struct ResolvedEnv {
 Result<std::vector<ResolvedEnv>> RenderEnv(const Step& step, const TemplateScope& scope,
                                            const ParamValues& params);
 
-// The canonical description of what the step does, all templates rendered with `scope`, secrets
-// masked. The plan shows it; its hash is the step's definition hash.
-Result<nlohmann::json> StepDefinition(const Step& step, const Runbook& rb, const TemplateScope& scope);
-std::string DefinitionHash(const nlohmann::json& definition);
+// The canonical description of what a step does, all templates rendered, secrets masked: a JSON
+// object whose members are strings, booleans, lists of strings or objects of strings. The plan
+// shows it as the step's "definition"; its hash is the step's definition hash, kept in journals
+// and plans and compared on resume and by `run --plan`.
+class StepDefinition {
+ public:
+  using Strings = std::vector<std::string>;
+  using StringMap = std::vector<std::pair<std::string, std::string>>;  // keys ascending, unique
+  using Value = std::variant<std::string, bool, Strings, StringMap>;
+
+  // Sets the member `key` (a string literal), replacing an earlier value.
+  void Set(const char* key, Value value);
+  // The member, or nullptr; FindString: nullptr also when it is not a string.
+  const Value* Find(std::string_view key) const;
+  const std::string* FindString(std::string_view key) const;
+
+  // The object as JSON, members in ascending key order (as nlohmann::json orders them).
+  void WriteJson(JsonWriter* writer) const;
+  // FNV-1a 64 of the compact JSON (16 hex digits).
+  std::string Hash() const;
+
+ private:
+  std::vector<std::pair<std::string_view, Value>> members_;  // keys ascending
+};
+
+// The step's definition rendered with `scope`; the first template that fails to render is the
+// error (env values and copy_rows columns that fail show as "<error>" instead).
+Result<StepDefinition> ResolveDefinition(const Step& step, const Runbook& rb,
+                                         const TemplateScope& scope);
 
 // The effective host, timeout and retries of a step (the step's own, else the defaults).
 const std::string& StepHost(const Step& step, const Runbook& rb);

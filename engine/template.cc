@@ -14,35 +14,41 @@ constexpr std::string_view kOpen = "${{";
 constexpr std::string_view kClose = "}}";
 
 // ---- parsing --------------------------------------------------------------------------------
+//
+// A template is parsed each time it is checked or rendered (a 100k-step plan parses a million):
+// the structures below point into the text instead of copying out of it, and all expressions of
+// a text share one node vector.
+
+// A reference: views into the text being parsed.
+struct Ref {
+  TemplateRef::Kind kind = TemplateRef::Kind::kParam;
+  std::string_view name;   // NAME / ID; for run: "id" or "dir"
+  std::string_view field;  // "outcome", "conninfo" or empty
+};
 
 struct Node {
   enum class Op { kLiteral, kRef, kNot, kEq, kNe, kAnd, kOr };
   Op op = Op::kLiteral;
   std::string literal;
-  int ref = -1;  // index into ParsedTemplate::refs
+  Ref ref;            // kRef
+  size_t offset = 0;  // kRef: where it is in the text
   int a = -1;
   int b = -1;
-};
-
-struct Expr {
-  std::string text;  // as written, for messages: "${{ params.x }}" (a bare condition: itself)
-  std::vector<Node> nodes;
-  int root = -1;
 };
 
 // The text split into literal pieces and expressions, in order.
 struct Piece {
   bool is_expr = false;
-  size_t begin = 0;  // offsets into raw
-  size_t end = 0;
-  int expr = -1;
+  size_t begin = 0;  // offsets into raw; an expression's span is its whole "${{ ... }}" (a bare
+  size_t end = 0;    // condition: the whole text), as quoted in messages
+  int root = -1;     // expressions: the root node, and the range of their nodes
+  int first_node = 0;
+  int end_node = 0;
 };
 
 struct ParsedTemplate {
   std::vector<Piece> pieces;
-  std::vector<Expr> exprs;
-  std::vector<TemplateRef> refs;
-  std::vector<size_t> ref_offsets;  // where each ref is in raw
+  std::vector<Node> nodes;  // of all expressions; references in the order written
 };
 
 struct SyntaxError {
@@ -50,22 +56,37 @@ struct SyntaxError {
   std::string message;
 };
 
+// The "C" locale's classes (the engine never sets another), without a library call per byte.
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool IsSpace(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 bool IsNameChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  return IsAlnum(c) || c == '_' || c == '-' || c == '.';
 }
 
 bool IsAllDigits(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    if (!IsDigit(c)) return false;
   }
   return true;
 }
 
 // An expression quoted in a message, cut short when long.
-std::string Abbreviated(const std::string& text) {
+std::string Abbreviated(std::string_view text) {
   constexpr size_t kMax = 120;
-  return text.size() <= kMax ? text : text.substr(0, kMax - 3) + "...";
+  return text.size() <= kMax ? std::string(text) : std::string(text.substr(0, kMax - 3)) + "...";
+}
+
+std::string_view ExprText(std::string_view raw, const Piece& p) {
+  return raw.substr(p.begin, p.end - p.begin);
 }
 
 // Returns the offset of the "}}" closing the expression that starts at `from` (just after "${{"),
@@ -85,40 +106,51 @@ size_t FindClose(const std::string& raw, size_t from) {
   return std::string::npos;
 }
 
-std::vector<std::string> SplitDots(std::string_view word) {
-  std::vector<std::string> parts;
+// A dotted word split at its dots: the first three parts, how many there are, whether any is
+// empty.
+struct DottedWord {
+  std::string_view parts[3];
+  size_t count = 0;
+  bool empty_part = false;
+};
+
+DottedWord SplitDots(std::string_view word) {
+  DottedWord w;
   size_t start = 0;
   while (true) {
     size_t dot = word.find('.', start);
-    parts.emplace_back(word.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    std::string_view part = word.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (w.count < 3) w.parts[w.count] = part;
+    ++w.count;
+    w.empty_part = w.empty_part || part.empty();
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
-  return parts;
+  return w;
 }
 
-// Recursive descent over one expression: raw[begin, end).
+// Recursive descent over one expression: raw[begin, end), quoted in messages as `text`.
 class ExprParser {
  public:
-  ExprParser(const std::string& raw, size_t begin, size_t end, ParsedTemplate* out, Expr* expr)
-      : raw_(raw), pos_(begin), end_(end), out_(out), expr_(expr) {}
+  ExprParser(const std::string& raw, size_t begin, size_t end, std::string_view text,
+             ParsedTemplate* out)
+      : raw_(raw), pos_(begin), end_(end), text_(text), out_(out) {}
 
-  bool Parse(SyntaxError* error) {
+  // The root node, or -1 with `error` set.
+  int Parse(SyntaxError* error) {
     SkipSpace();
     if (pos_ >= end_) return Fail(pos_, "empty expression", error);
     int root = ParseOr(error);
-    if (root < 0) return false;
+    if (root < 0) return -1;
     SkipSpace();
     if (pos_ < end_) return Fail(pos_, "unexpected '" + TokenText() + "'", error);
-    expr_->root = root;
-    return true;
+    return root;
   }
 
  private:
-  bool Fail(size_t at, std::string message, SyntaxError* error) {
-    if (error->message.empty())
-      *error = {at, std::move(message) + " in " + Abbreviated(expr_->text)};
-    return false;
+  int Fail(size_t at, std::string message, SyntaxError* error) {
+    if (error->message.empty()) *error = {at, std::move(message) + " in " + Abbreviated(text_)};
+    return -1;
   }
 
   // Bounds the recursion of nested ( and !, so no input can exhaust the stack.
@@ -129,7 +161,7 @@ class ExprParser {
   }
 
   void SkipSpace() {
-    while (pos_ < end_ && std::isspace(static_cast<unsigned char>(raw_[pos_]))) ++pos_;
+    while (pos_ < end_ && IsSpace(raw_[pos_])) ++pos_;
   }
 
   bool Accept(std::string_view op) {
@@ -150,8 +182,16 @@ class ExprParser {
   }
 
   int Add(Node node) {
-    expr_->nodes.push_back(std::move(node));
-    return static_cast<int>(expr_->nodes.size()) - 1;
+    out_->nodes.push_back(std::move(node));
+    return static_cast<int>(out_->nodes.size()) - 1;
+  }
+
+  int AddOp(Node::Op op, int a, int b) {
+    Node node;
+    node.op = op;
+    node.a = a;
+    node.b = b;
+    return Add(std::move(node));
   }
 
   int AddLiteral(std::string value) {
@@ -165,7 +205,7 @@ class ExprParser {
     while (left >= 0 && Accept("||")) {
       int right = ParseAnd(error);
       if (right < 0) return -1;
-      left = Add({Node::Op::kOr, "", -1, left, right});
+      left = AddOp(Node::Op::kOr, left, right);
     }
     return left;
   }
@@ -175,7 +215,7 @@ class ExprParser {
     while (left >= 0 && Accept("&&")) {
       int right = ParseNot(error);
       if (right < 0) return -1;
-      left = Add({Node::Op::kAnd, "", -1, left, right});
+      left = AddOp(Node::Op::kAnd, left, right);
     }
     return left;
   }
@@ -188,7 +228,7 @@ class ExprParser {
       int operand = ParseNot(error);
       --depth_;
       if (operand < 0) return -1;
-      return Add({Node::Op::kNot, "", -1, operand, -1});
+      return AddOp(Node::Op::kNot, operand, -1);
     }
     return ParseCompare(error);
   }
@@ -206,15 +246,12 @@ class ExprParser {
     }
     int right = ParsePrimary(error);
     if (right < 0) return -1;
-    return Add({op, "", -1, left, right});
+    return AddOp(op, left, right);
   }
 
   int ParsePrimary(SyntaxError* error) {
     SkipSpace();
-    if (pos_ >= end_) {
-      Fail(pos_, "expected a value at the end", error);
-      return -1;
-    }
+    if (pos_ >= end_) return Fail(pos_, "expected a value at the end", error);
     char c = raw_[pos_];
     if (c == '(') {
       if (!Deeper(error)) return -1;
@@ -222,17 +259,11 @@ class ExprParser {
       int inner = ParseOr(error);
       --depth_;
       if (inner < 0) return -1;
-      if (!Accept(")")) {
-        Fail(open, "'(' without a matching ')'", error);
-        return -1;
-      }
+      if (!Accept(")")) return Fail(open, "'(' without a matching ')'", error);
       return inner;
     }
     if (c == '\'' || c == '"') return ParseString(error);
-    if (!IsNameChar(c)) {
-      Fail(pos_, "unexpected '" + std::string(1, c) + "'", error);
-      return -1;
-    }
+    if (!IsNameChar(c)) return Fail(pos_, "unexpected '" + std::string(1, c) + "'", error);
     size_t start = pos_;
     while (pos_ < end_ && IsNameChar(raw_[pos_])) ++pos_;
     std::string_view word(raw_.data() + start, pos_ - start);
@@ -248,10 +279,7 @@ class ExprParser {
     size_t open = pos_++;
     std::string value;
     while (true) {
-      if (pos_ >= end_) {
-        Fail(open, "unterminated string", error);
-        return -1;
-      }
+      if (pos_ >= end_) return Fail(open, "unterminated string", error);
       char c = raw_[pos_++];
       if (c == quote) {
         // In '...' a doubled quote is one quote (as in GitHub Actions and SQL).
@@ -268,10 +296,9 @@ class ExprParser {
   }
 
   int ParseReference(std::string_view word, size_t at, SyntaxError* error) {
-    std::vector<std::string> parts = SplitDots(word);
-    const std::string& root = parts[0];
-    TemplateRef ref;
-    ref.expr = expr_->text;
+    const DottedWord parts = SplitDots(word);
+    const std::string_view root = parts.parts[0];
+    Ref ref;
     size_t want = 2;
     if (root == "params") {
       ref.kind = TemplateRef::Kind::kParam;
@@ -288,43 +315,44 @@ class ExprParser {
       ref.kind = TemplateRef::Kind::kDatabase;
       want = 3;
     } else {
-      std::string message = "unknown name '" + root + "'";
+      std::string message = "unknown name '" + std::string(root) + "'";
       for (const char* known : {"params", "secrets", "steps", "databases"}) {
-        if (root + "s" == known) message += " (did you mean '" + std::string(known) + "'?)";
+        if (std::string(root) + "s" == known) {
+          message += " (did you mean '" + std::string(known) + "'?)";
+        }
       }
-      Fail(at, message + " (expected params, secrets, env, run, steps or databases)", error);
-      return -1;
+      return Fail(at, message + " (expected params, secrets, env, run, steps or databases)", error);
     }
     static const char* const kShapes[] = {"params.NAME",      "secrets.NAME",
                                           "env.NAME",         "run.id or run.dir",
                                           "steps.ID.outcome", "databases.NAME.conninfo"};
     const char* shape = kShapes[static_cast<int>(ref.kind)];
-    bool empty_part = false;
-    for (const std::string& p : parts) empty_part = empty_part || p.empty();
-    if (parts.size() != want || empty_part) {
-      Fail(at, "'" + std::string(word) + "' is not of the form " + shape, error);
-      return -1;
+    if (parts.count != want || parts.empty_part) {
+      return Fail(at, "'" + std::string(word) + "' is not of the form " + shape, error);
     }
-    ref.name = parts[1];
-    if (want == 3) ref.field = parts[2];
+    ref.name = parts.parts[1];
+    if (want == 3) ref.field = parts.parts[2];
     if (ref.kind == TemplateRef::Kind::kRun && ref.name != "id" && ref.name != "dir") {
-      Fail(at, "unknown field 'run." + ref.name + "' (expected run.id or run.dir)", error);
-      return -1;
+      return Fail(at,
+                  "unknown field 'run." + std::string(ref.name) + "' (expected run.id or run.dir)",
+                  error);
     }
     if (ref.kind == TemplateRef::Kind::kStep && ref.field != "outcome") {
-      Fail(at, "unknown field '" + ref.field + "' of a step (expected steps.ID.outcome)", error);
-      return -1;
+      return Fail(
+          at,
+          "unknown field '" + std::string(ref.field) + "' of a step (expected steps.ID.outcome)",
+          error);
     }
     if (ref.kind == TemplateRef::Kind::kDatabase && ref.field != "conninfo") {
-      Fail(at, "unknown field '" + ref.field + "' of a database (expected databases.NAME.conninfo)",
-           error);
-      return -1;
+      return Fail(at,
+                  "unknown field '" + std::string(ref.field) +
+                      "' of a database (expected databases.NAME.conninfo)",
+                  error);
     }
-    out_->refs.push_back(std::move(ref));
-    out_->ref_offsets.push_back(at);
     Node node;
     node.op = Node::Op::kRef;
-    node.ref = static_cast<int>(out_->refs.size()) - 1;
+    node.ref = ref;
+    node.offset = at;
     return Add(std::move(node));
   }
 
@@ -334,27 +362,26 @@ class ExprParser {
   int depth_ = 0;
   size_t pos_;
   size_t end_;
+  std::string_view text_;
   ParsedTemplate* out_;
-  Expr* expr_;
 };
 
-// Parses the expression raw[begin, end) into a new Expr; on error the Expr is dropped (its
-// references too) and the error is appended.
-bool ParseOneExpr(const std::string& raw, size_t begin, size_t end, std::string text,
-                  ParsedTemplate* out, std::vector<SyntaxError>* errors) {
-  Expr expr;
-  expr.text = std::move(text);
-  size_t refs_before = out->refs.size();
+// Parses the expression raw[begin, end) whose whole span (with "${{ }}") is raw[span_begin,
+// span_end); adds it as a piece, or on error appends the error and drops its nodes.
+void ParseOneExpr(const std::string& raw, size_t begin, size_t end, size_t span_begin,
+                  size_t span_end, ParsedTemplate* out, std::vector<SyntaxError>* errors) {
+  const int first_node = static_cast<int>(out->nodes.size());
   SyntaxError error;
-  ExprParser parser(raw, begin, end, out, &expr);
-  if (!parser.Parse(&error)) {
-    out->refs.resize(refs_before);
-    out->ref_offsets.resize(refs_before);
+  ExprParser parser(raw, begin, end,
+                    std::string_view(raw).substr(span_begin, span_end - span_begin), out);
+  const int root = parser.Parse(&error);
+  if (root < 0) {
+    out->nodes.resize(first_node);
     errors->push_back(std::move(error));
-    return false;
+    return;
   }
-  out->exprs.push_back(std::move(expr));
-  return true;
+  out->pieces.push_back(
+      {true, span_begin, span_end, root, first_node, static_cast<int>(out->nodes.size())});
 }
 
 enum class Mode { kValue, kCondition };
@@ -365,9 +392,7 @@ bool ParseTemplateText(const std::string& raw, Mode mode, ParsedTemplate* out,
                        std::vector<SyntaxError>* errors) {
   const size_t errors_before = errors->size();
   if (mode == Mode::kCondition && raw.find(kOpen) == std::string::npos) {
-    if (ParseOneExpr(raw, 0, raw.size(), raw, out, errors)) {
-      out->pieces.push_back({true, 0, raw.size(), 0});
-    }
+    ParseOneExpr(raw, 0, raw.size(), 0, raw.size(), out, errors);
     return errors->size() == errors_before;
   }
   size_t pos = 0;
@@ -385,9 +410,7 @@ bool ParseTemplateText(const std::string& raw, Mode mode, ParsedTemplate* out,
       return false;
     }
     size_t end = close + kClose.size();
-    if (ParseOneExpr(raw, inner, close, raw.substr(open, end - open), out, errors)) {
-      out->pieces.push_back({true, open, end, static_cast<int>(out->exprs.size()) - 1});
-    }
+    ParseOneExpr(raw, inner, close, open, end, out, errors);
     pos = end;
   }
   if (mode == Mode::kCondition && errors->size() == errors_before) {
@@ -397,9 +420,7 @@ bool ParseTemplateText(const std::string& raw, Mode mode, ParsedTemplate* out,
       if (p.is_expr) {
         ++exprs;
       } else {
-        for (size_t i = p.begin; i < p.end; ++i) {
-          stray_text = stray_text || !std::isspace(static_cast<unsigned char>(raw[i]));
-        }
+        for (size_t i = p.begin; i < p.end; ++i) stray_text = stray_text || !IsSpace(raw[i]);
       }
     }
     if (exprs != 1 || stray_text) {
@@ -422,94 +443,110 @@ std::vector<TemplateRef> Collect(const Text& text, Mode mode, Diagnostics* diags
   std::vector<SyntaxError> errors;
   ParseTemplateText(text.raw, mode, &parsed, &errors);
   for (const SyntaxError& e : errors) diags->Error(LocAt(text, e.offset), e.message);
-  for (size_t i = 0; i < parsed.refs.size(); ++i) {
-    parsed.refs[i].loc = LocAt(text, parsed.ref_offsets[i]);
+  std::vector<TemplateRef> refs;
+  for (const Piece& p : parsed.pieces) {
+    for (int i = p.first_node; i < p.end_node; ++i) {
+      const Node& n = parsed.nodes[i];
+      if (n.op != Node::Op::kRef) continue;
+      refs.push_back({n.ref.kind, std::string(n.ref.name), std::string(n.ref.field),
+                      std::string(ExprText(text.raw, p)), LocAt(text, n.offset)});
+    }
   }
-  return std::move(parsed.refs);
+  return refs;
 }
 
 // ---- evaluation -----------------------------------------------------------------------------
 
+// A value: owned, or the string where it lives (a param, a secret, a literal of the template),
+// which outlives the evaluation.
 struct Value {
-  std::string text;
+  std::string owned;
+  const std::string* at = nullptr;
   bool secret = false;
+  const std::string& text() const { return at ? *at : owned; }
 };
 
-Result<Value> Lookup(const TemplateRef& ref, const TemplateScope& scope) {
+Value Boolean(bool b, bool secret) {
+  return Value{b ? "true" : "false", nullptr, secret};
+}
+
+Result<Value> Lookup(const Ref& ref, std::string_view expr, const TemplateScope& scope) {
   auto missing = [&](const std::string& what) {
-    return Result<Value>::Error(what + " in " + ref.expr);
+    return Result<Value>::Error(what + " in " + std::string(expr));
   };
+  const std::string name(ref.name);
   switch (ref.kind) {
     case TemplateRef::Kind::kParam: {
       if (scope.params != nullptr) {
-        auto it = scope.params->find(ref.name);
-        if (it != scope.params->end()) return Value{it->second};
+        auto it = scope.params->find(name);
+        if (it != scope.params->end()) return Value{{}, &it->second};
       }
-      return missing("no value for param '" + ref.name + "'");
+      return missing("no value for param '" + name + "'");
     }
     case TemplateRef::Kind::kSecret: {
       if (scope.secrets != nullptr) {
-        auto it = scope.secrets->find(ref.name);
-        if (it != scope.secrets->end()) return Value{it->second, true};
+        auto it = scope.secrets->find(name);
+        if (it != scope.secrets->end()) return Value{{}, &it->second, true};
       }
-      return missing("no value for secret '" + ref.name + "'");
+      return missing("no value for secret '" + name + "'");
     }
     case TemplateRef::Kind::kEnv: {
-      std::optional<std::string> v = scope.env ? scope.env(ref.name) : std::nullopt;
-      if (v) return Value{*v};
-      return missing("environment variable '" + ref.name + "' is not set");
+      std::optional<std::string> v = scope.env ? scope.env(name) : std::nullopt;
+      if (v) return Value{std::move(*v)};
+      return missing("environment variable '" + name + "' is not set");
     }
     case TemplateRef::Kind::kRun:
-      return Value{ref.name == "id" ? scope.run_id : scope.run_dir};
+      return Value{{}, name == "id" ? &scope.run_id : &scope.run_dir};
     case TemplateRef::Kind::kStep: {
       if (scope.step_outcomes != nullptr) {
-        auto it = scope.step_outcomes->find(ref.name);
-        if (it != scope.step_outcomes->end()) return Value{it->second};
+        auto it = scope.step_outcomes->find(name);
+        if (it != scope.step_outcomes->end()) return Value{{}, &it->second};
       }
-      return missing("no outcome yet for step '" + ref.name + "'");
+      return missing("no outcome yet for step '" + name + "'");
     }
     case TemplateRef::Kind::kDatabase: {
-      std::optional<std::string> v = scope.db_conninfo ? scope.db_conninfo(ref.name) : std::nullopt;
-      if (v) return Value{*v};
-      return missing("unknown database '" + ref.name + "'");
+      std::optional<std::string> v = scope.db_conninfo ? scope.db_conninfo(name) : std::nullopt;
+      if (v) return Value{std::move(*v)};
+      return missing("unknown database '" + name + "'");
     }
   }
   return missing("unknown reference");
 }
 
-Result<Value> Eval(const ParsedTemplate& t, const Expr& e, int n, const TemplateScope& scope) {
-  const Node& node = e.nodes[n];
-  auto boolean = [](bool b, bool secret) { return Value{b ? "true" : "false", secret}; };
+// Evaluates node `n` of the expression whose text is `expr`.
+Result<Value> Eval(const ParsedTemplate& t, std::string_view expr, int n,
+                   const TemplateScope& scope) {
+  const Node& node = t.nodes[n];
   switch (node.op) {
     case Node::Op::kLiteral:
-      return Value{node.literal};
+      return Value{{}, &node.literal};
     case Node::Op::kRef:
-      return Lookup(t.refs[node.ref], scope);
+      return Lookup(node.ref, expr, scope);
     case Node::Op::kNot: {
-      Result<Value> v = Eval(t, e, node.a, scope);
+      Result<Value> v = Eval(t, expr, node.a, scope);
       if (!v.ok()) return v;
-      return boolean(!IsTruthy(v->text), v->secret);
+      return Boolean(!IsTruthy(v->text()), v->secret);
     }
     case Node::Op::kEq:
     case Node::Op::kNe: {
-      Result<Value> a = Eval(t, e, node.a, scope);
+      Result<Value> a = Eval(t, expr, node.a, scope);
       if (!a.ok()) return a;
-      Result<Value> b = Eval(t, e, node.b, scope);
+      Result<Value> b = Eval(t, expr, node.b, scope);
       if (!b.ok()) return b;
-      bool equal = a->text == b->text;
-      return boolean(node.op == Node::Op::kEq ? equal : !equal, a->secret || b->secret);
+      bool equal = a->text() == b->text();
+      return Boolean(node.op == Node::Op::kEq ? equal : !equal, a->secret || b->secret);
     }
     case Node::Op::kAnd:
     case Node::Op::kOr: {
       // Short-circuit: the right side is not looked up when the left decides, so
       // `steps.x.outcome` behind a false guard needs no value.
-      Result<Value> a = Eval(t, e, node.a, scope);
+      Result<Value> a = Eval(t, expr, node.a, scope);
       if (!a.ok()) return a;
-      bool left = IsTruthy(a->text);
-      if (node.op == Node::Op::kAnd ? !left : left) return boolean(left, a->secret);
-      Result<Value> b = Eval(t, e, node.b, scope);
+      bool left = IsTruthy(a->text());
+      if (node.op == Node::Op::kAnd ? !left : left) return Boolean(left, a->secret);
+      Result<Value> b = Eval(t, expr, node.b, scope);
       if (!b.ok()) return b;
-      return boolean(IsTruthy(b->text), a->secret || b->secret);
+      return Boolean(IsTruthy(b->text()), a->secret || b->secret);
     }
   }
   return Result<Value>::Error("bad expression");
@@ -644,8 +681,8 @@ const char* SqlPlaceName(SqlLexer::State s) {
   return "SQL code";
 }
 
-std::string SqlPlacementError(const Expr& e, SqlLexer::State s) {
-  return e.text + " is inside " + SqlPlaceName(s) +
+std::string SqlPlacementError(std::string_view expr, SqlLexer::State s) {
+  return std::string(expr) + " is inside " + SqlPlaceName(s) +
          ": a ${{ }} in SQL becomes a bind parameter, write it without quotes";
 }
 
@@ -686,17 +723,18 @@ Result<Rendered> RenderText(const Text& text, const TemplateScope& scope, Quote 
       out.display.append(literal);
       continue;
     }
-    const Expr& e = parsed->exprs[piece.expr];
-    Result<Value> v = Eval(*parsed, e, e.root, scope);
+    const std::string_view expr = ExprText(text.raw, piece);
+    Result<Value> v = Eval(*parsed, expr, piece.root, scope);
     if (!v.ok()) return Result<Rendered>::Error(v.message());
-    std::string inserted = v->text;
     if (quote == Quote::kShell) {
-      Result<std::string> quoted = shell.AppendValue(v->text);
-      if (!quoted.ok()) return Result<Rendered>::Error(quoted.message() + ": " + e.text);
-      inserted = *quoted;
+      Result<std::string> quoted = shell.AppendValue(v->text());
+      if (!quoted.ok()) return Result<Rendered>::Error(quoted.message() + ": " + std::string(expr));
+      out.value += *quoted;
+      out.display += v->secret ? "***" : *quoted;
+    } else {
+      out.value += v->text();
+      out.display += v->secret ? "***" : v->text();
     }
-    out.value += inserted;
-    out.display += v->secret ? "***" : inserted;
     out.used_secret = out.used_secret || v->secret;
   }
   return out;
@@ -715,15 +753,15 @@ Result<SqlText> RenderSql(const Text& text, const TemplateScope& scope) {
       out.display.append(literal);
       continue;
     }
-    const Expr& e = parsed->exprs[piece.expr];
+    const std::string_view expr = ExprText(text.raw, piece);
     if (lexer.state() != SqlLexer::State::kCode) {
-      return Result<SqlText>::Error(SqlPlacementError(e, lexer.state()));
+      return Result<SqlText>::Error(SqlPlacementError(expr, lexer.state()));
     }
-    Result<Value> v = Eval(*parsed, e, e.root, scope);
+    Result<Value> v = Eval(*parsed, expr, piece.root, scope);
     if (!v.ok()) return Result<SqlText>::Error(v.message());
-    out.params.push_back(v->text);
+    out.params.push_back(v->text());
     out.query += "$" + std::to_string(out.params.size());
-    out.display += v->secret ? "***" : SqlLiteral(v->text);
+    out.display += v->secret ? "***" : SqlLiteral(v->text());
     lexer.FeedValue();
   }
   return out;
@@ -740,7 +778,7 @@ void CheckSqlTemplate(const Text& text, Diagnostics* diags) {
       lexer.Feed(std::string_view(text.raw.data() + piece.begin, piece.end - piece.begin));
     } else if (lexer.state() != SqlLexer::State::kCode) {
       diags->Error(LocAt(text, piece.begin),
-                   SqlPlacementError(parsed.exprs[piece.expr], lexer.state()));
+                   SqlPlacementError(ExprText(text.raw, piece), lexer.state()));
     } else {
       lexer.FeedValue();
     }
@@ -750,10 +788,13 @@ void CheckSqlTemplate(const Text& text, Diagnostics* diags) {
 Result<bool> EvaluateCondition(const Text& text, const TemplateScope& scope) {
   Result<ParsedTemplate> parsed = ParseForRender(text, Mode::kCondition);
   if (!parsed.ok()) return Result<bool>::Error(parsed.message());
-  const Expr& e = parsed->exprs.front();
-  Result<Value> v = Eval(*parsed, e, e.root, scope);
-  if (!v.ok()) return Result<bool>::Error(v.message());
-  return IsTruthy(v->text);
+  for (const Piece& piece : parsed->pieces) {
+    if (!piece.is_expr) continue;  // blanks around the one expression
+    Result<Value> v = Eval(*parsed, ExprText(text.raw, piece), piece.root, scope);
+    if (!v.ok()) return Result<bool>::Error(v.message());
+    return IsTruthy(v->text());
+  }
+  return Result<bool>::Error("no expression");  // unreachable: parsing checked there is one
 }
 
 }  // namespace runbook

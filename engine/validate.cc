@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "engine/graph.h"
+#include "engine/id_index.h"
 #include "engine/suggest.h"
 #include "engine/template.h"
 
@@ -45,7 +47,8 @@ std::string LineCol(const Location& loc) {
 
 class Validator {
  public:
-  Validator(const Runbook& rb, Diagnostics* diags) : rb_(rb), diags_(diags) {}
+  Validator(const Runbook& rb, Diagnostics* diags, Graph* graph)
+      : rb_(rb), diags_(diags), graph_out_(graph), by_id_(rb.steps.size() + rb.finally.size()) {}
 
   void Run() {
     param_names_ = NamesOf(rb_.params);
@@ -62,7 +65,9 @@ class Validator {
     for (int i = 0; i < static_cast<int>(rb_.finally.size()); ++i) {
       CheckStep(rb_.finally[i], {true, i});
     }
-    ResolvePending(BuildGraph(rb_, diags_));  // BuildGraph reports cycles
+    Result<Graph> graph = BuildGraph(rb_, deps_, diags_);  // reports cycles
+    ResolvePending(graph);
+    if (graph_out_ && graph.ok()) *graph_out_ = std::move(graph.value());
   }
 
  private:
@@ -73,36 +78,55 @@ class Validator {
       const bool in_finally = list == &rb_.finally;
       for (int i = 0; i < static_cast<int>(list->size()); ++i) {
         const Step& s = (*list)[i];
-        auto [it, inserted] = by_id_.emplace(s.id, StepPos{in_finally, i});
-        if (!inserted) {
+        const int32_t first = by_id_.Insert(s.id, static_cast<int32_t>(positions_.size()));
+        if (first >= 0) {
           diags_->Error(s.loc, "duplicate step id '" + s.id + "' (first at " +
-                                   LineCol(StepAt(it->second).loc) + ")");
+                                   LineCol(StepAt(positions_[first]).loc) + ")");
           continue;
         }
-        step_ids_.push_back(s.id);
-        if (std::holds_alternative<CopyRowsStep>(s.kind)) copy_ids_.push_back(s.id);
+        positions_.push_back(StepPos{in_finally, i});
       }
     }
+  }
+
+  // The ids of all steps (or only of copy_rows steps), for suggestions: made when an error
+  // needs them, not for every runbook.
+  const std::vector<std::string>& StepIds(bool copy_rows_only) {
+    std::optional<std::vector<std::string>>& ids = copy_rows_only ? copy_ids_ : step_ids_;
+    if (!ids) {
+      ids.emplace();
+      for (const StepPos& p : positions_) {
+        const Step& s = StepAt(p);
+        if (!copy_rows_only || std::holds_alternative<Box<CopyRowsStep>>(s.kind))
+          ids->push_back(s.id);
+      }
+    }
+    return *ids;
   }
 
   const Step& StepAt(StepPos p) const {
     return p.in_finally ? rb_.finally[p.index] : rb_.steps[p.index];
   }
 
-  const StepPos* FindStep(const std::string& id) const {
-    auto it = by_id_.find(id);
-    return it == by_id_.end() ? nullptr : &it->second;
+  const StepPos* FindStep(std::string_view id) const {
+    const int32_t at = by_id_.Find(id);
+    return at < 0 ? nullptr : &positions_[at];
   }
 
-  // The needs of `steps` as indices, for reachability (problems are reported by CheckNeeds).
+  // The needs of `steps` as indices, for the graph and reachability, each looked up once
+  // (problems are reported by CheckNeeds).
   void BuildDeps() {
     deps_.resize(rb_.steps.size());
+    need_begin_.resize(rb_.steps.size() + 1);
     for (size_t i = 0; i < rb_.steps.size(); ++i) {
+      need_begin_[i] = need_targets_.size();
       for (const NameRef& need : rb_.steps[i].needs) {
-        const StepPos* p = FindStep(need.name);
-        if (p != nullptr && !p->in_finally) deps_[i].push_back(p->index);
+        const int32_t at = by_id_.Find(need.name);
+        need_targets_.push_back(at);
+        if (at >= 0 && !positions_[at].in_finally) deps_[i].push_back(positions_[at].index);
       }
     }
+    need_begin_[rb_.steps.size()] = need_targets_.size();
     seen_.assign(rb_.steps.size(), 0);
   }
 
@@ -189,16 +213,32 @@ class Validator {
   }
 
   void CheckNeeds(const Step& s, StepPos pos) {
-    std::unordered_map<std::string, bool> listed;
-    for (const NameRef& need : s.needs) {
-      if (!listed.emplace(need.name, true).second) {
+    // Repeats: a scan of the entries before for the usual handful, a set for long lists.
+    constexpr size_t kScanLimit = 16;
+    std::optional<IdIndex> seen;
+    if (s.needs.size() > kScanLimit) seen.emplace(s.needs.size());
+    for (size_t i = 0; i < s.needs.size(); ++i) {
+      const NameRef& need = s.needs[i];
+      bool repeated = false;
+      if (seen) {
+        repeated = seen->Insert(need.name, 0) >= 0;
+      } else {
+        for (size_t j = 0; j < i && !repeated; ++j) repeated = s.needs[j].name == need.name;
+      }
+      if (repeated) {
         diags_->Error(need.loc, "'" + need.name + "' is listed twice in needs");
         continue;
       }
-      const StepPos* target = FindStep(need.name);
+      const StepPos* target;
+      if (!pos.in_finally) {  // looked up already
+        const int32_t at = need_targets_[need_begin_[pos.index] + i];
+        target = at < 0 ? nullptr : &positions_[at];
+      } else {
+        target = FindStep(need.name);
+      }
       if (target == nullptr) {
-        diags_->Error(need.loc,
-                      "needs unknown step '" + need.name + "'" + DidYouMean(need.name, step_ids_));
+        diags_->Error(need.loc, "needs unknown step '" + need.name + "'" +
+                                    DidYouMean(need.name, StepIds(false)));
       } else if (!pos.in_finally && target->in_finally) {
         diags_->Error(need.loc, "step '" + s.id + "' needs '" + need.name +
                                     "', a finally step: finally steps run after all steps");
@@ -298,7 +338,7 @@ class Validator {
       const StepPos* target = FindStep(ref.name);
       if (target == nullptr) {
         diags_->Error(ref.loc, "unknown step '" + ref.name + "' in " + ref.expr +
-                                   DidYouMean(ref.name, step_ids_));
+                                   DidYouMean(ref.name, StepIds(false)));
       } else {
         RequireRunsAfter(pos, *target, ref.loc,
                          "step '" + step->id + "' uses steps." + ref.name +
@@ -382,11 +422,11 @@ class Validator {
     const StepPos* target = FindStep(m.step.name);
     if (target == nullptr) {
       diags_->Error(m.step.loc, "match names unknown step '" + m.step.name + "'" +
-                                    DidYouMean(m.step.name, copy_ids_));
+                                    DidYouMean(m.step.name, StepIds(true)));
       return;
     }
     const Step& t = StepAt(*target);
-    if (!std::holds_alternative<CopyRowsStep>(t.kind)) {
+    if (!std::holds_alternative<Box<CopyRowsStep>>(t.kind)) {
       diags_->Error(m.step.loc, "match names step '" + t.id + "', a " + StepKindName(t.kind) +
                                     " step: it must be a copy_rows step");
     } else if (target->in_finally == pos.in_finally && target->index == pos.index) {
@@ -400,7 +440,8 @@ class Validator {
 
   void CheckKind(const Step& s, StepPos pos) {
     std::visit(
-        [&](const auto& k) {
+        [&](const auto& alternative) {
+          const auto& k = Unbox(alternative);
           using K = std::decay_t<decltype(k)>;
           if constexpr (std::is_same_v<K, RunStep>) {
             CheckCommand(k.command, &s, pos, Field::kRunCommand);
@@ -456,10 +497,16 @@ class Validator {
 
   const Runbook& rb_;
   Diagnostics* diags_;
-  std::unordered_map<std::string, StepPos> by_id_;  // first occurrence of each id
-  std::vector<std::string> step_ids_, copy_ids_, param_names_, secret_names_, host_names_,
-      db_names_;
+  Graph* graph_out_;
+  IdIndex by_id_;                   // id -> index into positions_
+  std::vector<StepPos> positions_;  // first occurrence of each id
+  std::optional<std::vector<std::string>> step_ids_, copy_ids_;
+  std::vector<std::string> param_names_, secret_names_, host_names_, db_names_;
   std::vector<std::vector<int>> deps_;  // of rb.steps
+  // Per need of rb.steps, in order: the index into positions_ of the step it names, or -1; the
+  // needs of step i start at need_begin_[i].
+  std::vector<int32_t> need_targets_;
+  std::vector<size_t> need_begin_;
   std::vector<int> seen_;
   int stamp_ = 0;
   struct PendingNeed {
@@ -473,8 +520,8 @@ class Validator {
 
 }  // namespace
 
-void ValidateRunbook(const Runbook& rb, Diagnostics* diags) {
-  Validator(rb, diags).Run();
+void ValidateRunbook(const Runbook& rb, Diagnostics* diags, Graph* graph) {
+  Validator(rb, diags, graph).Run();
 }
 
 }  // namespace runbook

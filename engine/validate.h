@@ -22,10 +22,13 @@
 #pragma once
 
 #include "engine/diag.h"
+#include "engine/graph.h"
 #include "engine/model.h"
 
 namespace runbook {
 
-void ValidateRunbook(const Runbook& rb, Diagnostics* diags);
+// Reports every problem to `diags`. When the steps have no dependency cycle and `graph` is not
+// null, `*graph` receives their graph (BuildGraph's), so that callers need not build it again.
+void ValidateRunbook(const Runbook& rb, Diagnostics* diags, Graph* graph = nullptr);
 
 }  // namespace runbook

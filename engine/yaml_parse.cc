@@ -259,12 +259,16 @@ std::pair<int, int> TabIndent(const std::string& text, int upto_line) {
 // libyaml's parser, freed on every path.
 class Parser {
  public:
-  Parser(const std::string& text) {
+  explicit Parser(const std::string& text) {
     ok_ = yaml_parser_initialize(&parser_) != 0;
     if (ok_) {
       yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()),
                                    text.size());
     }
+  }
+  explicit Parser(InputFile* file) {
+    ok_ = yaml_parser_initialize(&parser_) != 0;
+    if (ok_) yaml_parser_set_input(&parser_, &Parser::ReadFile, file);
   }
   ~Parser() {
     if (ok_) yaml_parser_delete(&parser_);
@@ -275,6 +279,12 @@ class Parser {
   yaml_parser_t* get() { return &parser_; }
 
  private:
+  // libyaml's read handler: 1 with the bytes read (0 at the end).
+  static int ReadFile(void* file, unsigned char* buffer, size_t size, size_t* size_read) {
+    *size_read = static_cast<InputFile*>(file)->Read(reinterpret_cast<char*>(buffer), size);
+    return 1;
+  }
+
   yaml_parser_t parser_;
   bool ok_ = false;
 };
@@ -331,23 +341,28 @@ void ReportSyntaxError(const std::string& text, const std::string* file, yaml_pa
   }
 }
 
-}  // namespace
-
-std::optional<DocNode> ParseYaml(const std::string& path, const std::string& text,
-                                 Diagnostics* diags, ItemSink* sink) {
-  const std::string* file = InternFileName(path);
-  Parser parser(text);
+// The parse, with `text` the whole text when it is at hand, else `file` to read it from.
+std::optional<DocNode> Parse(const std::string& path, const std::string* text, InputFile* file,
+                             Diagnostics* diags, ItemSink* sink) {
+  const std::string* name = InternFileName(path);
+  Parser parser = text ? Parser(*text) : Parser(file);
   if (!parser.ok()) {
-    diags->Error(Location{file, 0, 0}, "out of memory while parsing YAML");
+    diags->Error(Location{name, 0, 0}, "out of memory while parsing YAML");
     return std::nullopt;
   }
-  TreeBuilder builder(file, sink, diags);
+  TreeBuilder builder(name, sink, diags);
   Event ev;
   int documents = 0;
   bool done = false;
   while (!done && !builder.fatal()) {
     if (!ev.Next(parser.get())) {
-      ReportSyntaxError(text, file, parser.get(), diags);
+      if (text) {
+        ReportSyntaxError(*text, name, parser.get(), diags);
+      } else {
+        // The text explains the error (a tab in the indentation, a line for a byte offset).
+        const std::string whole = file->Rewind() ? file->ReadRest() : "";
+        ReportSyntaxError(whole, name, parser.get(), diags);
+      }
       return std::nullopt;
     }
     const yaml_event_t& e = *ev;
@@ -387,10 +402,22 @@ std::optional<DocNode> ParseYaml(const std::string& path, const std::string& tex
   std::optional<DocNode> root = builder.TakeRoot();
   if (!root) {
     DocNode empty;
-    empty.loc = Location{file, 1, 1};
+    empty.loc = Location{name, 1, 1};
     root = std::move(empty);
   }
   return root;
+}
+
+}  // namespace
+
+std::optional<DocNode> ParseYaml(const std::string& path, const std::string& text,
+                                 Diagnostics* diags, ItemSink* sink) {
+  return Parse(path, &text, nullptr, diags, sink);
+}
+
+std::optional<DocNode> ParseYaml(const std::string& path, InputFile* file, Diagnostics* diags,
+                                 ItemSink* sink) {
+  return Parse(path, nullptr, file, diags, sink);
 }
 
 }  // namespace runbook

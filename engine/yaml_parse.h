@@ -27,6 +27,7 @@
 
 #include "engine/diag.h"
 #include "engine/doc.h"
+#include "engine/read_file.h"
 
 namespace runbook {
 
@@ -54,5 +55,10 @@ class ItemSink {
 // rest of the file in the same pass: check diags->ok() as well.
 std::optional<DocNode> ParseYaml(const std::string& path, const std::string& text,
                                  Diagnostics* diags, ItemSink* sink = nullptr);
+
+// The same, reading `file` from where it is as the parser goes, so that the text is never held
+// whole (only to explain a syntax error). REQUIRES: file->regular().
+std::optional<DocNode> ParseYaml(const std::string& path, InputFile* file, Diagnostics* diags,
+                                 ItemSink* sink = nullptr);
 
 }  // namespace runbook

@@ -1,187 +1,232 @@
-// The preview (BuildPlan) with a scripted process runner: which guards that do not hold now make
-// the plan blocked, and which only may, because a step that runs before them could change that.
+// Plans built by StreamPlan and written by PlanJsonWriter: the JSON layout (that of
+// nlohmann::json::dump(2), which plans had when they were built as a JSON tree), a step at a
+// time when nothing is evaluated, held back until `blocked` is known otherwise; definition and
+// file hashes that stay what journals and saved plans hold. Text output: tests/e2e/.
 #include "engine/plan.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <set>
+#include <fstream>
 
-#include "engine/executor.h"
+#include "engine/fnv.h"
 
 namespace runbook {
 namespace {
 
-// Every command exits 0 unless its script is in `fail`.
-class ScriptedRunner : public ProcessRunner {
+// Succeeds, except for commands containing "false".
+class FakeRunner : public ProcessRunner {
  public:
   ProcessResult Run(const ProcessSpec& spec, OutputSink*, const CancelToken&) override {
-    const std::string script = spec.argv.size() == 3 ? spec.argv[2] : spec.argv.front();
-    ran.push_back(script);
     ProcessResult r;
     r.started = true;
-    r.exit_code = fail.count(script) ? 1 : 0;
+    r.exit_code = spec.argv.back().find("false") == std::string::npos ? 0 : 1;
     return r;
   }
-  std::set<std::string> fail;
-  std::vector<std::string> ran;
-};
-
-class SilentReporter : public Reporter {
- public:
-  void RunStarted(const std::string&, const std::string&, int, DryRun) override {}
-  void StepStarted(const std::string&, int, int) override {}
-  void StepLine(const std::string&, Stream, std::string_view) override {}
-  void GuardEvaluated(const std::string&, GuardPhase, const char*, const GuardResult&) override {}
-  void Waiting(const std::string&, const std::string&, double) override {}
-  void StepFinished(const StepSummary&) override {}
-  void Notice(const std::string&) override {}
-  void RunFinished(const std::vector<StepSummary>&, int) override {}
 };
 
 class PlanTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    state_ = std::filesystem::temp_directory_path() /
-             ("rb-plan-" + std::to_string(getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(state_);
+    dir_ = std::filesystem::temp_directory_path() / ("rb-plan-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
   }
-  void TearDown() override { std::filesystem::remove_all(state_); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::optional<LoadedRunbook> Load(const std::string& yaml) {
+  std::string Write(const std::string& name, const std::string& content) {
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  LoadedRunbook Load(const std::string& yaml) {
     Diagnostics diags;
-    auto loaded = LoadRunbookFromString("test.yaml", yaml, LoadOptions{}, &diags);
-    EXPECT_TRUE(loaded) << (diags.ok() ? "" : diags.errors()[0].ToString());
-    return loaded;
+    auto loaded = LoadRunbook(Write("rb.yaml", yaml), {}, &diags);
+    EXPECT_TRUE(loaded.has_value()) << (diags.ok() ? "" : diags.errors()[0].ToString());
+    return std::move(*loaded);
   }
 
-  nlohmann::json Plan(const std::string& yaml) {
-    auto loaded = Load(yaml);
-    if (!loaded) return {};
+  // The plan as written by PlanJsonWriter, and the pieces it came in.
+  std::string Plan(const LoadedRunbook& loaded, bool offline, bool* blocked = nullptr) {
+    pieces_.clear();
+    std::string text;
+    PlanJsonWriter writer([&](std::string_view piece) {
+      pieces_.emplace_back(piece);
+      text.append(piece);
+    });
     PlanOptions options;
-    options.state_dir = state_.string();
-    auto plan = BuildPlan(*loaded, options, &runner_);
-    EXPECT_TRUE(plan.ok()) << plan.message();
-    return plan.ok() ? *plan : nlohmann::json{};
+    options.state_dir = (dir_ / "state").string();
+    options.offline = offline;
+    auto r = StreamPlan(loaded, options, &runner_, &writer);
+    EXPECT_TRUE(r.ok()) << r.message();
+    if (blocked) *blocked = r.ok() && *r;
+    return text;
   }
 
-  static const nlohmann::json& StepOf(const nlohmann::json& plan, const std::string& id) {
-    for (const auto& s : plan["steps"]) {
-      if (s["id"] == id) return s;
-    }
-    ADD_FAILURE() << "no step " << id;
-    return plan;
-  }
-
-  std::filesystem::path state_;
-  ScriptedRunner runner_;
+  std::filesystem::path dir_;
+  FakeRunner runner_;
+  std::vector<std::string> pieces_;
 };
 
-TEST_F(PlanTest, FailingGuardOfAFirstStepBlocks) {
-  runner_.fail = {"test -e /backup"};
-  const nlohmann::json plan = Plan(R"(name: t
+const char kRunbook[] = R"(name: demo
+description: "A \"demo\" with é"
+params:
+  who: {type: string, default: "wor\tld"}
+  again: {type: boolean, default: false}
+secrets:
+  token: {env: PLAN_TEST_TOKEN}
+databases:
+  db: {conninfo: "dbname=x", password: "${{ secrets.token }}"}
 steps:
-  - {id: a, run: "echo a", guards: [{command: "test -e /backup"}]}
-)");
-  EXPECT_EQ(StepOf(plan, "a")["would"], "block");
-  EXPECT_TRUE(PlanBlocked(plan));
-  EXPECT_TRUE(runner_.ran == std::vector<std::string>{"test -e /backup"}) << "no step ran";
-}
-
-TEST_F(PlanTest, FailingGuardAfterANeededStepThatRunsIsDecidedAtRunTime) {
-  runner_.fail = {"test -e /backup"};
-  const nlohmann::json plan = Plan(R"(name: t
-steps:
-  - {id: backup, run: "make-backup"}
-  - {id: check, needs: [backup], run: "echo check"}
-  - {id: migrate, needs: [check], run: "migrate", guards: [{command: "test -e /backup"}]}
-)");
-  const nlohmann::json& migrate = StepOf(plan, "migrate");
-  EXPECT_EQ(migrate["would"], "run");
-  EXPECT_EQ(migrate["guards"][0]["held"], false);
-  EXPECT_EQ(migrate["guards"][0]["would"], "be evaluated again after backup and check");
-  EXPECT_FALSE(PlanBlocked(plan));
-}
-
-TEST_F(PlanTest, OnlyNeededStepsCountNotFileOrder) {
-  runner_.fail = {"test -e /backup"};
-  const nlohmann::json plan = Plan(R"(name: t
-steps:
-  - {id: backup, run: "make-backup"}
-  - {id: migrate, run: "migrate", guards: [{command: "test -e /backup"}]}
-)");
-  EXPECT_EQ(StepOf(plan, "migrate")["would"], "block");
-  EXPECT_TRUE(PlanBlocked(plan));
-}
-
-TEST_F(PlanTest, NeededStepsThatWouldNotRunDoNotCount) {
-  runner_.fail = {"test -e /backup"};
-  const nlohmann::json plan = Plan(R"(name: t
-params: {go: {type: boolean, default: false}}
-steps:
-  - {id: off, if: "${{ params.go }}", run: "echo off"}
-  - {id: already, run: "echo already", done_when: [{command: "true"}]}
-  - {id: migrate, needs: [off, already], run: "migrate", guards: [{command: "test -e /backup"}]}
-)");
-  EXPECT_EQ(StepOf(plan, "off")["would"], "skip");
-  EXPECT_EQ(StepOf(plan, "already")["would"], "done");
-  EXPECT_EQ(StepOf(plan, "migrate")["would"], "block");
-  EXPECT_TRUE(PlanBlocked(plan));
-}
-
-TEST_F(PlanTest, StepsAResumeWouldSkipDoNotCount) {
-  // A run in which `backup` succeeded and `migrate` failed: resuming it runs only `migrate`.
-  auto loaded = Load(R"(name: t
-steps:
-  - {id: backup, run: "make-backup"}
-  - {id: migrate, needs: [backup], run: "migrate", guards: [{command: "test -e /backup"}]}
-)");
-  ASSERT_TRUE(loaded);
-  ScriptedRunner first;
-  first.fail = {"migrate"};
-  SilentReporter reporter;
-  ExecOptions exec;
-  exec.state_dir = state_.string();
-  ASSERT_EQ(ExecuteRun(*loaded, exec, {&first, &reporter, nullptr}).exit_code, kExitStepFailed);
-
-  runner_.fail = {"test -e /backup"};
-  PlanOptions options;
-  options.state_dir = state_.string();
-  auto plan = BuildPlan(*loaded, options, &runner_);
-  ASSERT_TRUE(plan.ok()) << plan.message();
-  EXPECT_EQ(StepOf(*plan, "backup")["resume"], "skip: finished (success)");
-  EXPECT_EQ(StepOf(*plan, "migrate")["would"], "block");
-  EXPECT_TRUE(PlanBlocked(*plan));
-}
-
-TEST_F(PlanTest, FinallyStepsComeAfterEveryStepThatRuns) {
-  runner_.fail = {"curl site"};
-  const nlohmann::json plan = Plan(R"(name: t
-steps:
-  - {id: a, run: "echo a"}
-  - {id: b, run: "echo b"}
-  - {id: c, run: "echo c"}
-  - {id: d, run: "echo d"}
+  - id: one
+    run: echo one
+  - id: two
+    needs: [one]
+    description: second
+    run: echo "${{ params.who }}"
+    env: {B: "2", A: "${{ secrets.token }}"}
+    confirm: Sure, ${{ params.who }}?
+    guards:
+      - command: "true"
+        wait: 1m
+      - command: "false"
+        on_fail: warn
+  - id: three
+    needs: one
+    if: ${{ params.again }}
+    sql: {db: db, query: "SELECT ${{ params.who }}"}
+    verify:
+      - sql: {db: db, query: SELECT true}
+  - id: four
+    copy_rows: {from: db, to: db, table: t, columns: [a, b], every: "2", order_by: id}
+  - id: five
+    needs: [four]
+    manual: Look at ${{ params.who }}
 finally:
-  - {id: check, run: "echo check", guards: [{command: "curl site"}]}
-)");
-  EXPECT_EQ(StepOf(plan, "check")["would"], "run");
-  EXPECT_EQ(StepOf(plan, "check")["guards"][0]["would"],
-            "be evaluated again after ..., b, c and d");
-  EXPECT_FALSE(PlanBlocked(plan));
+  - id: last
+    run: "true"
+)";
+
+TEST_F(PlanTest, OfflineJsonIsNlohmannLayoutAndStreamsAStepAtATime) {
+  setenv("PLAN_TEST_TOKEN", "s3cret", 1);
+  LoadedRunbook loaded = Load(kRunbook);
+  bool blocked = true;
+  const std::string text = Plan(loaded, /*offline=*/true, &blocked);
+  EXPECT_FALSE(blocked);
+  const nlohmann::json plan = nlohmann::json::parse(text);
+  EXPECT_EQ(text, plan.dump(2) + "\n");
+  // The header, each of the 6 steps, the end: nothing waited for the whole plan.
+  EXPECT_EQ(pieces_.size(), 8u);
+  EXPECT_EQ(pieces_[0].rfind("{\n  \"blocked\": false,", 0), 0u) << pieces_[0];
+  EXPECT_EQ(text.find("s3cret"), std::string::npos);
+
+  EXPECT_EQ(plan["runbook"], "demo");
+  EXPECT_EQ(plan["file_hash"], FileHash(loaded.runbook.path));
+  EXPECT_TRUE(plan["expected_seconds"].is_null());
+  std::vector<std::string> order;
+  for (const auto& s : plan["steps"]) order.push_back(s["id"]);
+  EXPECT_EQ(order, (std::vector<std::string>{"one", "two", "three", "four", "five", "last"}));
+  const auto& two = plan["steps"][1];
+  EXPECT_EQ(two["level"], 1);
+  EXPECT_EQ(two["definition"]["command"], "echo \"wor\tld\"");
+  EXPECT_EQ(two["definition"]["env"], (nlohmann::json{{"A", "***"}, {"B", "2"}}));
+  EXPECT_EQ(two["confirm"], "Sure, wor\tld?");
+  EXPECT_EQ(two["guards"].size(), 2u);
+  EXPECT_EQ(two["guards"][0]["wait"], "1m");
+  EXPECT_FALSE(two["guards"][0]["evaluated"]);
+  EXPECT_EQ(plan["steps"][2]["condition"], "false");
+  EXPECT_EQ(plan["steps"][2]["would"], "skip");
+  EXPECT_EQ(plan["steps"][2]["details"].size(), 2u);  // the query, then as sent
+  EXPECT_EQ(plan["steps"][4]["manual"], "Look at wor\tld");
+  EXPECT_EQ(plan["steps"][5]["finally"], true);
+  // A step's hash is its definition's, as the executor journals it.
+  const std::map<std::string, std::string> secrets = {{"token", "s3cret"}};
+  TemplateScope scope;
+  scope.params = &loaded.params;
+  scope.secrets = &secrets;
+  auto def = ResolveDefinition(loaded.runbook.steps[1], loaded.runbook, scope);
+  ASSERT_TRUE(def.ok()) << def.message();
+  EXPECT_EQ(two["hash"], def->Hash());
+  EXPECT_EQ(plan["steps"][0]["hash"], "3b36ec2ee581d208");
 }
 
-TEST_F(PlanTest, WaitingGuardNeverBlocks) {
-  runner_.fail = {"idle"};
-  const nlohmann::json plan = Plan(R"(name: t
+TEST_F(PlanTest, OnlineJsonWaitsForBlockedBeforeWritingAnything) {
+  LoadedRunbook loaded = Load(R"(name: guarded
 steps:
-  - {id: a, run: "echo a", guards: [{command: "idle", wait: 5m}]}
+  - id: a
+    run: echo a
+    guards:
+      - command: "false"
+  - id: b
+    run: echo b
+    done_when:
+      - command: "true"
 )");
-  EXPECT_EQ(StepOf(plan, "a")["would"], "run");
-  EXPECT_EQ(StepOf(plan, "a")["guards"][0]["would"], "wait up to 5m");
-  EXPECT_FALSE(PlanBlocked(plan));
+  bool blocked = false;
+  const std::string text = Plan(loaded, /*offline=*/false, &blocked);
+  EXPECT_TRUE(blocked);
+  const nlohmann::json plan = nlohmann::json::parse(text);
+  EXPECT_EQ(text, plan.dump(2) + "\n");
+  EXPECT_EQ(pieces_.size(), 3u);  // header, the steps held back, the end
+  EXPECT_EQ(plan["blocked"], true);
+  EXPECT_EQ(plan["steps"][0]["would"], "block");
+  EXPECT_EQ(plan["steps"][0]["guards"][0]["held"], false);
+  EXPECT_EQ(plan["steps"][1]["would"], "done");
+}
+
+TEST_F(PlanTest, DefinitionHashIsFnvOfTheCompactJson) {
+  LoadedRunbook loaded = Load("name: h\nsteps:\n  - id: one\n    run: echo one\n");
+  TemplateScope scope;
+  scope.params = &loaded.params;
+  auto def = ResolveDefinition(loaded.runbook.steps[0], loaded.runbook, scope);
+  ASSERT_TRUE(def.ok());
+  Fnv1a64 expected;
+  expected.Update(nlohmann::json({{"kind", "run"},
+                                  {"command", "echo one"},
+                                  {"host", "local"},
+                                  {"env", nlohmann::json::object()}})
+                      .dump());
+  EXPECT_EQ(def->Hash(), expected.Hex());
+  EXPECT_EQ(def->Hash(), "3b36ec2ee581d208");  // journals of earlier versions hold this
+}
+
+TEST_F(PlanTest, FileHashIsTheHashOfTheContentAsAJsonString) {
+  for (const std::string& content :
+       {std::string(), std::string("name: x\n\tquote \" \x01\n"), std::string(70000, 'z'),
+        std::string("non-ASCII: é 日本\n") + std::string(70000, 'q')}) {
+    Fnv1a64 expected;
+    expected.Update(nlohmann::json(content).dump());
+    EXPECT_EQ(FileHash(Write("f.yaml", content)), expected.Hex()) << content.size();
+  }
+  EXPECT_EQ(FileHash((dir_ / "missing").string()), "");
+}
+
+TEST_F(PlanTest, BuildPlanComparesEqualToItselfAndNamesChanges) {
+  setenv("PLAN_TEST_TOKEN", "s3cret", 1);
+  LoadedRunbook loaded = Load(kRunbook);
+  PlanOptions options;
+  options.state_dir = (dir_ / "state").string();
+  options.offline = true;
+  auto a = BuildPlan(loaded, options, &runner_);
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(ComparePlans(*a, *a).empty());
+  loaded.params["who"] = "else";
+  auto b = BuildPlan(loaded, options, &runner_);
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(ComparePlans(*a, *b).empty());
+}
+
+TEST_F(PlanTest, MissingSecretFailsBeforeWritingAnything) {
+  unsetenv("PLAN_TEST_TOKEN");
+  LoadedRunbook loaded = Load(kRunbook);
+  std::string text;
+  PlanJsonWriter writer([&](std::string_view piece) { text.append(piece); });
+  PlanOptions options;
+  options.offline = true;
+  auto r = StreamPlan(loaded, options, &runner_, &writer);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(text, "");
 }
 
 }  // namespace

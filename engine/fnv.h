@@ -1,0 +1,33 @@
+// FNV-1a 64: the hash of definitions and runbook files in journals and plans (change detection,
+// not security). Kept stable: saved plans and journals compare these values across versions.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace runbook {
+
+class Fnv1a64 {
+ public:
+  void Update(std::string_view bytes) {
+    uint64_t h = h_;
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+    h_ = h;
+  }
+  // 16 lower-case hex digits.
+  std::string Hex() const {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h_));
+    return buf;
+  }
+
+ private:
+  uint64_t h_ = 1469598103934665603ULL;
+};
+
+}  // namespace runbook

@@ -53,9 +53,9 @@ struct Fixture {
 
 TEST(TemplateTest, CollectsEveryKindOfReference) {
   Diagnostics diags;
-  const Text text =
-      Plain("${{params.a}} ${{ secrets.b }} ${{ env.C }} ${{ run.id }} ${{run.dir}} "
-            "${{ steps.x-1.outcome }} ${{ databases.prod.conninfo }}");
+  const Text text = Plain(
+      "${{params.a}} ${{ secrets.b }} ${{ env.C }} ${{ run.id }} ${{run.dir}} "
+      "${{ steps.x-1.outcome }} ${{ databases.prod.conninfo }}");
   std::vector<TemplateRef> refs = CollectRefs(text, &diags);  // views into text
   ASSERT_TRUE(diags.ok()) << diags.errors()[0].ToString();
   ASSERT_EQ(refs.size(), 7u);

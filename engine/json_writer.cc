@@ -1,31 +1,34 @@
 #include "engine/json_writer.h"
 
+#include <array>
 #include <charconv>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 namespace runbook {
 
 namespace {
 
-// Bytes that JSON strings cannot hold as they are.
-bool NeedsEscape(unsigned char c) {
-  return c < 0x20 || c == '"' || c == '\\';
-}
+// What each byte needs in a JSON string: nothing, an escape, or (non-ASCII) UTF-8 handling.
+enum ByteClass : uint8_t { kPlain, kEscape, kNonAscii };
 
-}  // namespace
-
-bool IsAscii(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c >= 0x80) return false;
+constexpr std::array<uint8_t, 256> MakeByteClasses() {
+  std::array<uint8_t, 256> classes{};
+  for (int c = 0; c < 256; ++c) {
+    classes[c] = c >= 0x80 ? kNonAscii : (c < 0x20 || c == '"' || c == '\\') ? kEscape : kPlain;
   }
-  return true;
+  return classes;
 }
+constexpr std::array<uint8_t, 256> kByteClasses = MakeByteClasses();
 
-void AppendJsonEscapedAscii(std::string* out, std::string_view s) {
+// Appends `s` escaped; stops, returning false, at the first non-ASCII byte.
+bool AppendEscaped(std::string* out, std::string_view s) {
   size_t run = 0;  // start of the bytes not yet appended
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (!NeedsEscape(c)) continue;
+    const uint8_t cls = kByteClasses[c];
+    if (cls == kPlain) continue;
+    if (cls == kNonAscii) return false;
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
@@ -58,16 +61,31 @@ void AppendJsonEscapedAscii(std::string* out, std::string_view s) {
     }
   }
   out->append(s.data() + run, s.size() - run);
+  return true;
+}
+
+}  // namespace
+
+bool IsAscii(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c >= 0x80) return false;
+  }
+  return true;
+}
+
+void AppendJsonEscapedAscii(std::string* out, std::string_view s) {
+  AppendEscaped(out, s);
 }
 
 void AppendJsonString(std::string* out, std::string_view s) {
-  if (!IsAscii(s)) {
+  const size_t start = out->size();
+  out->push_back('"');
+  if (!AppendEscaped(out, s)) {
     // UTF-8 checking and its errors exactly as nlohmann::json's.
+    out->resize(start);
     out->append(nlohmann::json(std::string(s)).dump());
     return;
   }
-  out->push_back('"');
-  AppendJsonEscapedAscii(out, s);
   out->push_back('"');
 }
 

@@ -262,9 +262,11 @@ bool ParseStep(const DocNode& n, const std::string& list_name, size_t index, Ste
                Diagnostics* d) {
   Step& s = *out;
   s.in_finally = list_name == "finally";
-  std::string owner = "step #" + std::to_string(index + 1) + " of '" + list_name + "'";
+  // The step in messages: "step 'ID'", or by position when it has no id.
+  auto numbered = [&] { return "step #" + std::to_string(index + 1) + " of '" + list_name + "'"; };
+  std::string owner;
   if (!n.IsMap()) {
-    ReportType(n, "a step (a mapping with an id and a kind)", owner, d);
+    ReportType(n, "a step (a mapping with an id and a kind)", numbered(), d);
     return false;
   }
   bool ok = true;
@@ -285,9 +287,10 @@ bool ParseStep(const DocNode& n, const std::string& list_name, size_t index, Ste
       owner = "step '" + s.id + "'";
     }
   } else {
-    d->Error(n.loc, owner + " has no 'id'");
+    d->Error(n.loc, numbered() + " has no 'id'");
     ok = false;
   }
+  if (owner.empty()) owner = numbered();
   MapReader r(n, owner, kStepKeys, d);
   const DocNode* kind_key = FindKind(r, kStepKinds, owner, d);
   if (kind_key) {

@@ -76,7 +76,7 @@ Result<ResolvedCommand> RenderCommand(const Command& command, const TemplateScop
   for (const Text& word : command.words) {
     auto r = RenderText(word, scope, command.shell ? Quote::kShell : Quote::kNone);
     if (!r.ok()) return Result<ResolvedCommand>::Error(r.message());
-    out.words.push_back(r->value);
+    out.words.push_back(std::move(r.value().value));
     if (!out.display.empty()) out.display += ' ';
     out.display += command.shell ? r->display : ShellQuote(r->display);
   }
@@ -105,7 +105,7 @@ namespace {
 Result<std::string> Display(const Text& text, const TemplateScope& scope) {
   auto r = RenderText(text, scope, Quote::kNone);
   if (!r.ok()) return Result<std::string>::Error(r.message());
-  return r->display;
+  return std::move(r.value().display);
 }
 
 // Renders fields into the definition, keeping the first error.

@@ -1,6 +1,8 @@
 #include "engine/template.h"
 
 #include <cctype>
+#include <cstddef>
+#include <memory_resource>
 #include <string_view>
 #include <utility>
 
@@ -46,9 +48,25 @@ struct Piece {
   int end_node = 0;
 };
 
+// Its vectors live in a Scratch (below) of the caller's.
 struct ParsedTemplate {
-  std::vector<Piece> pieces;
-  std::vector<Node> nodes;  // of all expressions; references in the order written
+  explicit ParsedTemplate(std::pmr::memory_resource* memory) : pieces(memory), nodes(memory) {
+    pieces.reserve(8);
+    nodes.reserve(8);
+  }
+  std::pmr::vector<Piece> pieces;
+  std::pmr::vector<Node> nodes;  // of all expressions; references in the order written
+};
+
+// Stack room for the parse of a typical text, so that it allocates nothing; bigger ones spill
+// over to the heap.
+class Scratch {
+ public:
+  std::pmr::memory_resource* memory() { return &memory_; }
+
+ private:
+  alignas(std::max_align_t) char buffer_[2048];
+  std::pmr::monotonic_buffer_resource memory_{buffer_, sizeof buffer_};
 };
 
 struct SyntaxError {
@@ -439,7 +457,8 @@ Location LocAt(const Text& text, size_t offset) {
 }
 
 std::vector<TemplateRef> Collect(const Text& text, Mode mode, Diagnostics* diags) {
-  ParsedTemplate parsed;
+  Scratch scratch;
+  ParsedTemplate parsed(scratch.memory());
   std::vector<SyntaxError> errors;
   ParseTemplateText(text.raw, mode, &parsed, &errors);
   for (const SyntaxError& e : errors) diags->Error(LocAt(text, e.offset), e.message);
@@ -448,8 +467,8 @@ std::vector<TemplateRef> Collect(const Text& text, Mode mode, Diagnostics* diags
     for (int i = p.first_node; i < p.end_node; ++i) {
       const Node& n = parsed.nodes[i];
       if (n.op != Node::Op::kRef) continue;
-      refs.push_back({n.ref.kind, std::string(n.ref.name), std::string(n.ref.field),
-                      std::string(ExprText(text.raw, p)), LocAt(text, n.offset)});
+      refs.push_back(
+          {n.ref.kind, n.ref.name, n.ref.field, ExprText(text.raw, p), LocAt(text, n.offset)});
     }
   }
   return refs;
@@ -553,13 +572,12 @@ Result<Value> Eval(const ParsedTemplate& t, std::string_view expr, int n,
 }
 
 // Parses for rendering: the first syntax error becomes the error message.
-Result<ParsedTemplate> ParseForRender(const Text& text, Mode mode) {
-  ParsedTemplate parsed;
+Status ParseForRender(const Text& text, Mode mode, ParsedTemplate* parsed) {
   std::vector<SyntaxError> errors;
-  if (!ParseTemplateText(text.raw, mode, &parsed, &errors)) {
-    return Result<ParsedTemplate>::Error(errors.front().message);
+  if (!ParseTemplateText(text.raw, mode, parsed, &errors)) {
+    return Status::Error(errors.front().message);
   }
-  return parsed;
+  return Status::Ok();
 }
 
 // ---- SQL lexical state ----------------------------------------------------------------------
@@ -711,11 +729,14 @@ std::vector<TemplateRef> CollectConditionRefs(const Text& text, Diagnostics* dia
 }
 
 Result<Rendered> RenderText(const Text& text, const TemplateScope& scope, Quote quote) {
-  Result<ParsedTemplate> parsed = ParseForRender(text, Mode::kValue);
-  if (!parsed.ok()) return Result<Rendered>::Error(parsed.message());
+  Scratch scratch;
+  ParsedTemplate parsed(scratch.memory());
+  if (Status st = ParseForRender(text, Mode::kValue, &parsed); !st.ok()) {
+    return Result<Rendered>::Error(st.message());
+  }
   Rendered out;
   ShellSplicer shell;
-  for (const Piece& piece : parsed->pieces) {
+  for (const Piece& piece : parsed.pieces) {
     if (!piece.is_expr) {
       std::string_view literal(text.raw.data() + piece.begin, piece.end - piece.begin);
       if (quote == Quote::kShell) shell.AppendLiteral(literal);
@@ -724,7 +745,7 @@ Result<Rendered> RenderText(const Text& text, const TemplateScope& scope, Quote 
       continue;
     }
     const std::string_view expr = ExprText(text.raw, piece);
-    Result<Value> v = Eval(*parsed, expr, piece.root, scope);
+    Result<Value> v = Eval(parsed, expr, piece.root, scope);
     if (!v.ok()) return Result<Rendered>::Error(v.message());
     if (quote == Quote::kShell) {
       Result<std::string> quoted = shell.AppendValue(v->text());
@@ -741,11 +762,14 @@ Result<Rendered> RenderText(const Text& text, const TemplateScope& scope, Quote 
 }
 
 Result<SqlText> RenderSql(const Text& text, const TemplateScope& scope) {
-  Result<ParsedTemplate> parsed = ParseForRender(text, Mode::kValue);
-  if (!parsed.ok()) return Result<SqlText>::Error(parsed.message());
+  Scratch scratch;
+  ParsedTemplate parsed(scratch.memory());
+  if (Status st = ParseForRender(text, Mode::kValue, &parsed); !st.ok()) {
+    return Result<SqlText>::Error(st.message());
+  }
   SqlText out;
   SqlLexer lexer;
-  for (const Piece& piece : parsed->pieces) {
+  for (const Piece& piece : parsed.pieces) {
     if (!piece.is_expr) {
       std::string_view literal(text.raw.data() + piece.begin, piece.end - piece.begin);
       lexer.Feed(literal);
@@ -757,7 +781,7 @@ Result<SqlText> RenderSql(const Text& text, const TemplateScope& scope) {
     if (lexer.state() != SqlLexer::State::kCode) {
       return Result<SqlText>::Error(SqlPlacementError(expr, lexer.state()));
     }
-    Result<Value> v = Eval(*parsed, expr, piece.root, scope);
+    Result<Value> v = Eval(parsed, expr, piece.root, scope);
     if (!v.ok()) return Result<SqlText>::Error(v.message());
     out.params.push_back(v->text());
     out.query += "$" + std::to_string(out.params.size());
@@ -769,7 +793,8 @@ Result<SqlText> RenderSql(const Text& text, const TemplateScope& scope) {
 
 void CheckSqlTemplate(const Text& text, Diagnostics* diags) {
   if (!text.HasTemplate()) return;
-  ParsedTemplate parsed;
+  Scratch scratch;
+  ParsedTemplate parsed(scratch.memory());
   std::vector<SyntaxError> errors;
   ParseTemplateText(text.raw, Mode::kValue, &parsed, &errors);  // syntax: CollectRefs reports it
   SqlLexer lexer;
@@ -786,11 +811,14 @@ void CheckSqlTemplate(const Text& text, Diagnostics* diags) {
 }
 
 Result<bool> EvaluateCondition(const Text& text, const TemplateScope& scope) {
-  Result<ParsedTemplate> parsed = ParseForRender(text, Mode::kCondition);
-  if (!parsed.ok()) return Result<bool>::Error(parsed.message());
-  for (const Piece& piece : parsed->pieces) {
+  Scratch scratch;
+  ParsedTemplate parsed(scratch.memory());
+  if (Status st = ParseForRender(text, Mode::kCondition, &parsed); !st.ok()) {
+    return Result<bool>::Error(st.message());
+  }
+  for (const Piece& piece : parsed.pieces) {
     if (!piece.is_expr) continue;  // blanks around the one expression
-    Result<Value> v = Eval(*parsed, ExprText(text.raw, piece), piece.root, scope);
+    Result<Value> v = Eval(parsed, ExprText(text.raw, piece), piece.root, scope);
     if (!v.ok()) return Result<bool>::Error(v.message());
     return IsTruthy(v->text());
   }

@@ -20,6 +20,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/diag.h"
@@ -29,18 +30,20 @@
 
 namespace runbook {
 
-// One reference found in a text, for validation.
+// One reference found in a text, for validation. The strings are views into the text's `raw`:
+// they are valid while it is (no copies: validation collects a million of them for 100k steps).
 struct TemplateRef {
   enum class Kind { kParam, kSecret, kEnv, kRun, kStep, kDatabase };
   Kind kind = Kind::kParam;
-  std::string name;   // NAME / ID; for run: "id" or "dir"
-  std::string field;  // "outcome" for steps, "conninfo" for databases, else empty
-  std::string expr;   // the whole expression as written, e.g. "${{ params.x }}", for messages
-  Location loc;       // of the reference itself when the text's columns are known (Text::raw_col)
+  std::string_view name;   // NAME / ID; for run: "id" or "dir"
+  std::string_view field;  // "outcome" for steps, "conninfo" for databases, else empty
+  std::string_view expr;   // the whole expression as written, e.g. "${{ params.x }}", for messages
+  Location loc;  // of the reference itself when the text's columns are known (Text::raw_col)
 };
 
 // Parses every `${{ }}` of a value. Syntax errors go to `diags` (one per broken expression, at
-// its column when known) and the references of the well-formed expressions are returned.
+// its column when known) and the references of the well-formed expressions are returned, as
+// views into `text`.
 std::vector<TemplateRef> CollectRefs(const Text& text, Diagnostics* diags);
 
 // The same for an `if:` condition (one `${{ }}` or a bare expression).

@@ -300,17 +300,20 @@ class Validator {
   }
 
   void CheckRef(const TemplateRef& ref, const Step* step, StepPos pos, Field field) {
+    // For messages only: most references are fine, and are not copied.
+    auto name = [&] { return std::string(ref.name); };
+    auto expr = [&] { return std::string(ref.expr); };
     const bool db_field = field == Field::kConninfo || field == Field::kPassword;
     switch (ref.kind) {
       case TemplateRef::Kind::kParam:
         if (rb_.FindParam(ref.name) == nullptr) {
-          diags_->Error(ref.loc, "unknown param '" + ref.name + "' in " + ref.expr +
+          diags_->Error(ref.loc, "unknown param '" + name() + "' in " + expr() +
                                      DidYouMean(ref.name, param_names_));
         }
         return;
       case TemplateRef::Kind::kSecret:
         if (rb_.FindSecret(ref.name) == nullptr) {
-          diags_->Error(ref.loc, "unknown secret '" + ref.name + "' in " + ref.expr +
+          diags_->Error(ref.loc, "unknown secret '" + name() + "' in " + expr() +
                                      DidYouMean(ref.name, secret_names_));
           return;
         }
@@ -322,7 +325,7 @@ class Validator {
       case TemplateRef::Kind::kStep:
       case TemplateRef::Kind::kDatabase:
         if (db_field) {
-          diags_->Error(ref.loc, ref.expr +
+          diags_->Error(ref.loc, expr() +
                                      " cannot be used in a database's fields (they may use "
                                      "params, env and, in password, secrets)");
           return;
@@ -331,24 +334,25 @@ class Validator {
     }
     if (ref.kind == TemplateRef::Kind::kDatabase) {
       if (rb_.FindDatabase(ref.name) == nullptr) {
-        diags_->Error(ref.loc, "unknown database '" + ref.name + "' in " + ref.expr +
+        diags_->Error(ref.loc, "unknown database '" + name() + "' in " + expr() +
                                    DidYouMean(ref.name, db_names_));
       }
     } else if (ref.kind == TemplateRef::Kind::kStep) {
       const StepPos* target = FindStep(ref.name);
       if (target == nullptr) {
-        diags_->Error(ref.loc, "unknown step '" + ref.name + "' in " + ref.expr +
+        diags_->Error(ref.loc, "unknown step '" + name() + "' in " + expr() +
                                    DidYouMean(ref.name, StepIds(false)));
       } else {
         RequireRunsAfter(pos, *target, ref.loc,
-                         "step '" + step->id + "' uses steps." + ref.name +
-                             ".outcome but does not need " + ref.name);
+                         "step '" + step->id + "' uses steps." + name() +
+                             ".outcome but does not need " + name());
       }
     }
   }
 
   void CheckSecretPlace(const TemplateRef& ref, Field field) {
-    const std::string secret = "secret '" + ref.name + "' in ";
+    const std::string name(ref.name);
+    const std::string secret = "secret '" + name + "' in ";
     const std::string via_env = ": pass it through env, e.g. env: {PGPASSWORD: ...}";
     switch (field) {
       case Field::kRunCommand:
@@ -370,7 +374,7 @@ class Validator {
         diags_->Error(ref.loc, secret +
                                    "a conninfo, which is shown and passed on: put it in "
                                    "password, e.g. password: \"${{ secrets." +
-                                   ref.name + " }}\"");
+                                   name + " }}\"");
         break;
       case Field::kPlain:
       case Field::kPassword:

@@ -53,10 +53,10 @@ struct Fixture {
 
 TEST(TemplateTest, CollectsEveryKindOfReference) {
   Diagnostics diags;
-  std::vector<TemplateRef> refs =
-      CollectRefs(Plain("${{params.a}} ${{ secrets.b }} ${{ env.C }} ${{ run.id }} ${{run.dir}} "
-                        "${{ steps.x-1.outcome }} ${{ databases.prod.conninfo }}"),
-                  &diags);
+  const Text text = Plain(
+      "${{params.a}} ${{ secrets.b }} ${{ env.C }} ${{ run.id }} ${{run.dir}} "
+      "${{ steps.x-1.outcome }} ${{ databases.prod.conninfo }}");
+  std::vector<TemplateRef> refs = CollectRefs(text, &diags);  // views into text
   ASSERT_TRUE(diags.ok()) << diags.errors()[0].ToString();
   ASSERT_EQ(refs.size(), 7u);
   EXPECT_EQ(refs[0].kind, TemplateRef::Kind::kParam);
@@ -79,8 +79,8 @@ TEST(TemplateTest, CollectsEveryKindOfReference) {
 
 TEST(TemplateTest, SyntaxErrorsPointInsideTheString) {
   Diagnostics diags;
-  std::vector<TemplateRef> refs =
-      CollectRefs(Plain("x ${{ params.ok }} ${{ param.bad }} ${{ steps.a.status }}"), &diags);
+  const Text text = Plain("x ${{ params.ok }} ${{ param.bad }} ${{ steps.a.status }}");
+  std::vector<TemplateRef> refs = CollectRefs(text, &diags);
   ASSERT_EQ(refs.size(), 1u);  // the good one is still collected
   ASSERT_EQ(diags.errors().size(), 2u);
   EXPECT_EQ(diags.errors()[0].ToString(),

@@ -22,14 +22,22 @@ std::optional<RunState> ReadState(const RunInfo& run) {
 
 const char* StatusText(StepStatus s) {
   switch (s) {
-    case StepStatus::kPending: return "pending";
-    case StepStatus::kRunning: return "running (or engine died)";
-    case StepStatus::kSucceeded: return "success";
-    case StepStatus::kFailed: return "failure";
-    case StepStatus::kSkipped: return "skipped";
-    case StepStatus::kDone: return "done";
-    case StepStatus::kInterrupted: return "interrupted";
-    case StepStatus::kBlocked: return "blocked";
+    case StepStatus::kPending:
+      return "pending";
+    case StepStatus::kRunning:
+      return "running (or engine died)";
+    case StepStatus::kSucceeded:
+      return "success";
+    case StepStatus::kFailed:
+      return "failure";
+    case StepStatus::kSkipped:
+      return "skipped";
+    case StepStatus::kDone:
+      return "done";
+    case StepStatus::kInterrupted:
+      return "interrupted";
+    case StepStatus::kBlocked:
+      return "blocked";
   }
   return "unknown";
 }
@@ -45,8 +53,9 @@ std::optional<RunInfo> Target(const std::string& state, const std::string& targe
     auto runs = ListRuns(state, "");
     if (runs.empty()) return std::nullopt;
     // ListRuns sorts per runbook; the newest overall has the greatest (time-ordered) run id.
-    return *std::max_element(runs.begin(), runs.end(),
-                             [](const RunInfo& a, const RunInfo& b) { return a.run_id < b.run_id; });
+    return *std::max_element(runs.begin(), runs.end(), [](const RunInfo& a, const RunInfo& b) {
+      return a.run_id < b.run_id;
+    });
   }
   if (std::filesystem::is_regular_file(target)) {
     Diagnostics diags;
@@ -80,7 +89,8 @@ int CmdStatus(const std::string& target, bool json) {
   const std::string state = StateDir();
   auto run = Target(state, target);
   if (!run) {
-    std::fprintf(stderr, "runbook: no run found%s\n", target.empty() ? "" : (" for " + target).c_str());
+    std::fprintf(stderr, "runbook: no run found%s\n",
+                 target.empty() ? "" : (" for " + target).c_str());
     return kExitRefused;
   }
   auto rs = ReadState(*run);
@@ -89,10 +99,16 @@ int CmdStatus(const std::string& target, bool json) {
     return kExitRefused;
   }
   if (json) {
-    nlohmann::json j = {{"run_id", rs->run_id}, {"runbook", rs->runbook}, {"path", rs->path},
-                        {"started", rs->started_at}, {"ended", rs->ended_at},
-                        {"finished", rs->finished}, {"outcome", RunOutcomeText(*rs)},
-                        {"pid", rs->pid}, {"host", rs->host}, {"dir", run->dir}};
+    nlohmann::json j = {{"run_id", rs->run_id},
+                        {"runbook", rs->runbook},
+                        {"path", rs->path},
+                        {"started", rs->started_at},
+                        {"ended", rs->ended_at},
+                        {"finished", rs->finished},
+                        {"outcome", RunOutcomeText(*rs)},
+                        {"pid", rs->pid},
+                        {"host", rs->host},
+                        {"dir", run->dir}};
     nlohmann::json steps = nlohmann::json::array();
     for (const std::string& id : rs->step_ids) {
       auto it = rs->steps.find(id);
@@ -118,8 +134,8 @@ int CmdStatus(const std::string& target, bool json) {
       std::printf("  %-30s pending\n", id.c_str());
       continue;
     }
-    std::printf("  %-30s %-24s %6.1fs  %d attempt%s  %s\n", id.c_str(), StatusText(it->second.status),
-                it->second.duration_ms / 1000.0, it->second.attempts,
+    std::printf("  %-30s %-24s %6.1fs  %d attempt%s  %s\n", id.c_str(),
+                StatusText(it->second.status), it->second.duration_ms / 1000.0, it->second.attempts,
                 it->second.attempts == 1 ? "" : "s", it->second.message.c_str());
   }
   if (!rs->finished || rs->outcome != "success") {
@@ -157,9 +173,13 @@ int CmdHistory(const std::string& file, bool json) {
       done += st == StepStatus::kSucceeded || st == StepStatus::kDone || st == StepStatus::kSkipped;
     }
     if (json) {
-      out.push_back({{"run_id", rs->run_id}, {"runbook", rs->runbook}, {"started", rs->started_at},
-                     {"ended", rs->ended_at}, {"outcome", RunOutcomeText(*rs)},
-                     {"steps_done", done}, {"steps", rs->step_ids.size()}});
+      out.push_back({{"run_id", rs->run_id},
+                     {"runbook", rs->runbook},
+                     {"started", rs->started_at},
+                     {"ended", rs->ended_at},
+                     {"outcome", RunOutcomeText(*rs)},
+                     {"steps_done", done},
+                     {"steps", rs->step_ids.size()}});
     } else {
       std::printf("%-26s %-20s %-25s %-12s %d/%zu steps\n", rs->run_id.c_str(), rs->runbook.c_str(),
                   rs->started_at.c_str(), RunOutcomeText(*rs).c_str(), done, rs->step_ids.size());
@@ -184,7 +204,8 @@ int CmdLogs(const std::string& run_id, const std::string& step) {
   if (!step.empty()) {
     const std::string path = logs + "/" + step + ".log";
     if (!std::filesystem::exists(path)) {
-      std::fprintf(stderr, "runbook: run %s has no log for step '%s'\n", run_id.c_str(), step.c_str());
+      std::fprintf(stderr, "runbook: run %s has no log for step '%s'\n", run_id.c_str(),
+                   step.c_str());
       return kExitRefused;
     }
     print(path);

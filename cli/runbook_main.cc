@@ -28,7 +28,9 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
-void OnSignal(int) { g_interrupted.store(true); }
+void OnSignal(int) {
+  g_interrupted.store(true);
+}
 
 void InstallSignalHandlers() {
   struct sigaction sa {};
@@ -351,14 +353,16 @@ int RunbookMain(int argc, char** argv) {
   app.set_version_flag("--version", "runbook 0.1");
   Common common;
   auto add_common = [&](CLI::App* sub) {
-    sub->add_option("-i,--inventory", common.inventories, "Inventory file (repeatable, later wins)");
+    sub->add_option("-i,--inventory", common.inventories,
+                    "Inventory file (repeatable, later wins)");
   };
   auto add_sets = [&](CLI::App* sub) {
     sub->add_option("--set", common.sets, "Set a param: NAME=VALUE (repeatable)");
   };
 
   std::vector<std::string> validate_files;
-  auto* validate = app.add_subcommand("validate", "Check runbooks; errors as FILE:LINE:COL: message");
+  auto* validate =
+      app.add_subcommand("validate", "Check runbooks; errors as FILE:LINE:COL: message");
   validate->add_option("FILE", validate_files, "Runbook files")->required();
   add_common(validate);
 
@@ -396,12 +400,14 @@ int RunbookMain(int argc, char** argv) {
   std::string status_target, status_format = "text";
   auto* status = app.add_subcommand("status", "Show a run's steps and outcomes");
   status->add_option("TARGET", status_target, "RUN_ID or runbook FILE (default: the latest run)");
-  status->add_option("--format", status_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  status->add_option("--format", status_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
 
   std::string history_file, history_format = "text";
   auto* history = app.add_subcommand("history", "List runs");
   history->add_option("FILE", history_file, "Only runs of this runbook");
-  history->add_option("--format", history_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  history->add_option("--format", history_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
 
   std::string logs_run, logs_step;
   auto* logs = app.add_subcommand("logs", "Print a run's step logs");
@@ -411,7 +417,8 @@ int RunbookMain(int argc, char** argv) {
   std::string graph_file, graph_format = "dot";
   auto* graph = app.add_subcommand("graph", "Print the dependency graph");
   graph->add_option("FILE", graph_file, "Runbook file")->required();
-  graph->add_option("--format", graph_format, "dot or mermaid")->check(CLI::IsMember({"dot", "mermaid"}));
+  graph->add_option("--format", graph_format, "dot or mermaid")
+      ->check(CLI::IsMember({"dot", "mermaid"}));
 
   try {
     app.parse(argc, argv);

@@ -147,8 +147,8 @@ void TerminalReporter::StepStarted(const std::string& step_id, int index, int to
   index_ = index;
   total_ = total;
   current_.insert(step_id);
-  Print(Paint(kBold, "> " + step_id) + Paint(kDim, " (" + std::to_string(index) + "/" +
-                                                     std::to_string(total) + ")"));
+  Print(Paint(kBold, "> " + step_id) +
+        Paint(kDim, " (" + std::to_string(index) + "/" + std::to_string(total) + ")"));
 }
 
 void TerminalReporter::StepLine(const std::string& step_id, Stream stream, std::string_view line) {
@@ -164,8 +164,8 @@ void TerminalReporter::StepLine(const std::string& step_id, Stream stream, std::
   Print(text);
 }
 
-void TerminalReporter::GuardEvaluated(const std::string& step_id, GuardPhase phase, const char* kind,
-                                      const GuardResult& result) {
+void TerminalReporter::GuardEvaluated(const std::string& step_id, GuardPhase phase,
+                                      const char* kind, const GuardResult& result) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string prefix = options_.prefix_ids ? "[" + step_id + "] " : "  ";
   const std::string mark = result.held ? Paint(kGreen, "ok  ") : Paint(kRed, "FAIL");
@@ -194,8 +194,8 @@ void TerminalReporter::StepFinished(const StepSummary& s) {
   std::lock_guard<std::mutex> lock(mu_);
   current_.erase(s.id);
   waiting_.clear();
-  std::string line = Paint(OutcomeColor(s.outcome), std::string("= ") + s.id + " " +
-                                                        StepOutcomeName(s.outcome));
+  std::string line =
+      Paint(OutcomeColor(s.outcome), std::string("= ") + s.id + " " + StepOutcomeName(s.outcome));
   if (s.seconds > 0) line += Paint(kDim, " " + Seconds(s.seconds));
   if (!s.message.empty()) line += Paint(kDim, " (" + s.message + ")");
   Print(line);
@@ -228,7 +228,9 @@ void TerminalReporter::RunFinished(const std::vector<StepSummary>& steps, int ex
   Print("exit " + std::to_string(exit_code) + " after " + Seconds(elapsed));
 }
 
-bool TerminalPrompter::interactive() const { return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO); }
+bool TerminalPrompter::interactive() const {
+  return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
 
 bool TerminalPrompter::Confirm(const std::string& text) {
   std::cout << text << " [y/N] " << std::flush;

@@ -30,7 +30,9 @@ const std::string* InternFileName(const std::string& path) {
   return &names.back();
 }
 
-std::string Diagnostic::ToString() const { return loc.ToString() + ": " + message; }
+std::string Diagnostic::ToString() const {
+  return loc.ToString() + ": " + message;
+}
 
 void Diagnostics::SortByLocation() {
   std::stable_sort(errors_.begin(), errors_.end(), [](const Diagnostic& a, const Diagnostic& b) {

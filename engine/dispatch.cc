@@ -47,7 +47,9 @@ GuardResult EvaluateGuard(const Guard& guard, StepEnv& env) {
   struct Evaluator {
     StepEnv& env;
     GuardResult operator()(const PostgresIdleGuard& g) { return EvalPostgresIdle(g, env); }
-    GuardResult operator()(const MigrationsAppliedGuard& g) { return EvalMigrationsApplied(g, env); }
+    GuardResult operator()(const MigrationsAppliedGuard& g) {
+      return EvalMigrationsApplied(g, env);
+    }
     GuardResult operator()(const BackupFreshGuard& g) { return EvalBackupFresh(g, env); }
     GuardResult operator()(const SqlGuard& g) { return EvalSqlGuard(g, env); }
     GuardResult operator()(const CommandGuard& g) { return EvalCommandGuard(g, env); }

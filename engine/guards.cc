@@ -53,8 +53,7 @@ PhaseResult EvaluatePhase(const std::vector<Guard>& guards, GuardPhase phase, St
         continue;
       }
       pending = true;
-      const double left =
-          std::chrono::duration<double>(*guards[i].wait - waited).count();
+      const double left = std::chrono::duration<double>(*guards[i].wait - waited).count();
       reporter.Waiting(env.step_id(),
                        std::string(GuardKindName(guards[i].kind)) + ": " + out.results[i].summary,
                        left);

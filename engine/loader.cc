@@ -28,7 +28,8 @@ std::optional<LoadedRunbook> FinishLoading(const std::string& path, std::optiona
   for (const std::string& inv_path : options.inventories) {
     std::string inv_text;
     if (!ReadInput(inv_path, &inv_text, &local)) continue;
-    if (auto inv = ParseInventory(inv_path, inv_text, &local)) inventories.push_back(std::move(*inv));
+    if (auto inv = ParseInventory(inv_path, inv_text, &local))
+      inventories.push_back(std::move(*inv));
   }
   if (!rb) {
     diags->Append(local);
@@ -39,7 +40,8 @@ std::optional<LoadedRunbook> FinishLoading(const std::string& path, std::optiona
   const auto abs = std::filesystem::absolute(path, ec);
   rb->path = ec ? path : abs.lexically_normal().string();
   for (const Inventory& inv : inventories) ApplyInventory(inv, &*rb);
-  ParamValues params = ResolveParams(*rb, inventories, options.sets, options.require_params, &local);
+  ParamValues params =
+      ResolveParams(*rb, inventories, options.sets, options.require_params, &local);
   ApplyParamDurations(params, &*rb, &local);
   Graph graph;
   ValidateRunbook(*rb, &local, &graph);

@@ -23,8 +23,8 @@ using ParamValues = std::map<std::string, std::string>;
 enum class RequireParams { kNo, kYes };  // kYes at plan and run: a param without value is an error
 
 struct LoadOptions {
-  std::vector<std::string> inventories;                    // -i FILE, in order; later wins
-  std::vector<std::pair<std::string, std::string>> sets;   // --set NAME=VALUE, in order
+  std::vector<std::string> inventories;                   // -i FILE, in order; later wins
+  std::vector<std::pair<std::string, std::string>> sets;  // --set NAME=VALUE, in order
   RequireParams require_params = RequireParams::kYes;
 };
 

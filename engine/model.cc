@@ -34,10 +34,18 @@ const T* FindByName(const std::vector<T>& items, std::string_view name) {
 }
 }  // namespace
 
-const Param* Runbook::FindParam(std::string_view n) const { return FindByName(params, n); }
-const Secret* Runbook::FindSecret(std::string_view n) const { return FindByName(secrets, n); }
-const Host* Runbook::FindHost(std::string_view n) const { return FindByName(hosts, n); }
-const Database* Runbook::FindDatabase(std::string_view n) const { return FindByName(databases, n); }
+const Param* Runbook::FindParam(std::string_view n) const {
+  return FindByName(params, n);
+}
+const Secret* Runbook::FindSecret(std::string_view n) const {
+  return FindByName(secrets, n);
+}
+const Host* Runbook::FindHost(std::string_view n) const {
+  return FindByName(hosts, n);
+}
+const Database* Runbook::FindDatabase(std::string_view n) const {
+  return FindByName(databases, n);
+}
 
 const Step* Runbook::FindStep(std::string_view id) const {
   for (const auto* list : {&steps, &finally}) {

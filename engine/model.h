@@ -101,8 +101,8 @@ struct DjangoCheck {
 
 struct MigrationsAppliedGuard {
   NameRef db;
-  std::optional<DjangoCheck> django;    // ask Django itself
-  std::optional<Text> migrations_dir;   // or compare files with django_migrations
+  std::optional<DjangoCheck> django;   // ask Django itself
+  std::optional<Text> migrations_dir;  // or compare files with django_migrations
 };
 
 struct BackupFreshGuard {
@@ -116,7 +116,7 @@ struct BackupFreshGuard {
 struct SqlGuard {
   NameRef db;
   Text query;
-  std::optional<Text> expect;         // the one value; "true" when neither is given
+  std::optional<Text> expect;  // the one value; "true" when neither is given
   std::optional<int64_t> expect_rows;
 };
 
@@ -125,8 +125,8 @@ struct CommandGuard {
   std::optional<NameRef> host;  // default: the step's host
 };
 
-using GuardKind =
-    std::variant<PostgresIdleGuard, MigrationsAppliedGuard, BackupFreshGuard, SqlGuard, CommandGuard>;
+using GuardKind = std::variant<PostgresIdleGuard, MigrationsAppliedGuard, BackupFreshGuard,
+                               SqlGuard, CommandGuard>;
 
 struct Guard {
   GuardKind kind;

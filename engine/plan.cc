@@ -42,17 +42,23 @@ class SilentReporter : public Reporter {
 
 const char* OnFailName(OnFail f) {
   switch (f) {
-    case OnFail::kAbort: return "abort";
-    case OnFail::kSkip: return "skip";
-    case OnFail::kWarn: return "warn";
+    case OnFail::kAbort:
+      return "abort";
+    case OnFail::kSkip:
+      return "skip";
+    case OnFail::kWarn:
+      return "warn";
   }
   return "abort";
 }
 
-bool UsesStepOutcome(const Text& text) { return text.raw.find("steps.") != std::string::npos; }
+bool UsesStepOutcome(const Text& text) {
+  return text.raw.find("steps.") != std::string::npos;
+}
 
 // Average duration of each step's successful runs over the latest runs of this runbook.
-std::map<std::string, double> ExpectedSeconds(const std::string& state_dir, const std::string& name) {
+std::map<std::string, double> ExpectedSeconds(const std::string& state_dir,
+                                              const std::string& name) {
   std::map<std::string, std::pair<double, int>> sums;
   std::vector<RunInfo> runs = ListRuns(state_dir, name);
   const size_t first = runs.size() > 10 ? runs.size() - 10 : 0;
@@ -183,10 +189,12 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
   const auto expected = ExpectedSeconds(options.state_dir, rb.name);
 
   // Ssh control sockets and tunnels of the plan live in a private temp dir, removed at the end.
-  std::string tmp_template = (std::filesystem::temp_directory_path() / "runbook-plan-XXXXXX").string();
+  std::string tmp_template =
+      (std::filesystem::temp_directory_path() / "runbook-plan-XXXXXX").string();
   const char* tmp = mkdtemp(tmp_template.data());
   const std::string plan_dir = tmp ? tmp : "";
-  std::unique_ptr<RemoteHosts> remote = options.offline ? nullptr : MakeSshHosts(plan_dir, processes);
+  std::unique_ptr<RemoteHosts> remote =
+      options.offline ? nullptr : MakeSshHosts(plan_dir, processes);
 
   RunScope scope(&rb, &loaded.params, &*secrets, "<run.id>", "<run.dir>");
   const TemplateScope stable = scope.StableScope();
@@ -255,7 +263,8 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
   std::vector<char> runs(rb.steps.size(), 0);
   std::vector<std::string> planned_runs;  // ids, in plan order
   std::vector<int> plan_position(rb.steps.size(), 0);
-  for (size_t k = 0; k < graph.order.size(); ++k) plan_position[graph.order[k]] = static_cast<int>(k);
+  for (size_t k = 0; k < graph.order.size(); ++k)
+    plan_position[graph.order[k]] = static_cast<int>(k);
   auto runs_before = [&](const Step& step) {
     if (step.in_finally) return planned_runs;
     std::vector<int> found;
@@ -380,9 +389,8 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
             }
             break;
           case StepStatus::kRunning:
-            resume = step.idempotent
-                         ? "run again: was running when the engine stopped (idempotent)"
-                         : "needs confirmation: was running when the engine stopped";
+            resume = step.idempotent ? "run again: was running when the engine stopped (idempotent)"
+                                     : "needs confirmation: was running when the engine stopped";
             break;
           default:
             resume = "run: " + it->second.outcome;
@@ -510,7 +518,8 @@ Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions&
 std::vector<std::string> ComparePlans(const nlohmann::json& saved, const nlohmann::json& now) {
   std::vector<std::string> diffs;
   if (saved.value("file_hash", "") != now.value("file_hash", "")) {
-    diffs.push_back("the runbook file " + now.value("path", "") + " changed since the plan was made");
+    diffs.push_back("the runbook file " + now.value("path", "") +
+                    " changed since the plan was made");
   }
   const auto& sp = saved["params"];
   const auto& np = now["params"];
@@ -539,7 +548,8 @@ std::vector<std::string> ComparePlans(const nlohmann::json& saved, const nlohman
       const auto& b = it->second["definition"];
       for (const auto& [k, v] : a.items()) {
         if (!b.contains(k) || b[k] != v) {
-          d += " " + k + " was " + v.dump() + ", now " + (b.contains(k) ? b[k].dump() : "unset") + ";";
+          d += " " + k + " was " + v.dump() + ", now " + (b.contains(k) ? b[k].dump() : "unset") +
+               ";";
         }
       }
       for (const auto& [k, v] : b.items()) {

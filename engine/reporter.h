@@ -33,7 +33,8 @@ class Reporter {
   virtual void GuardEvaluated(const std::string& step_id, GuardPhase phase, const char* kind,
                               const GuardResult& result) = 0;
   // A guard with `wait:` did not hold yet; the engine polls it again.
-  virtual void Waiting(const std::string& step_id, const std::string& what, double seconds_left) = 0;
+  virtual void Waiting(const std::string& step_id, const std::string& what,
+                       double seconds_left) = 0;
   virtual void StepFinished(const StepSummary& summary) = 0;
   // Anything the operator must read: a stale lock taken over, a changed definition, ...
   virtual void Notice(const std::string& text) = 0;

@@ -11,7 +11,10 @@ namespace runbook {
 
 RunScope::RunScope(const Runbook* rb, const ParamValues* params, const SecretValues* secrets,
                    std::string run_id, std::string run_dir)
-    : rb_(rb), params_(params), secrets_(secrets), run_id_(std::move(run_id)),
+    : rb_(rb),
+      params_(params),
+      secrets_(secrets),
+      run_id_(std::move(run_id)),
       run_dir_(std::move(run_dir)) {
   for (const auto* list : {&rb->steps, &rb->finally}) {
     for (const Step& s : *list) placeholders_[s.id] = "<outcome of " + s.id + ">";

@@ -9,10 +9,10 @@ namespace {
 using nlohmann::json;
 
 constexpr std::pair<StepOutcomeKind, const char*> kStepOutcomes[] = {
-    {StepOutcomeKind::kSuccess, "success"},         {StepOutcomeKind::kFailure, "failure"},
-    {StepOutcomeKind::kSkipped, "skipped"},         {StepOutcomeKind::kDone, "done"},
-    {StepOutcomeKind::kInterrupted, "interrupted"}, {StepOutcomeKind::kTimedOut, "timed_out"},
-    {StepOutcomeKind::kBlocked, "blocked"},     {StepOutcomeKind::kNotRun, "not_run"},
+    {StepOutcomeKind::kSuccess, "success"},          {StepOutcomeKind::kFailure, "failure"},
+    {StepOutcomeKind::kSkipped, "skipped"},          {StepOutcomeKind::kDone, "done"},
+    {StepOutcomeKind::kInterrupted, "interrupted"},  {StepOutcomeKind::kTimedOut, "timed_out"},
+    {StepOutcomeKind::kBlocked, "blocked"},          {StepOutcomeKind::kNotRun, "not_run"},
     {StepOutcomeKind::kAlreadyDone, "already_done"},
 };
 constexpr std::pair<RunOutcome, const char*> kRunOutcomes[] = {

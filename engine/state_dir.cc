@@ -198,7 +198,8 @@ std::vector<RunInfo> ListRuns(const std::string& state, const std::string& runbo
       // A run directory without a journal record is a run whose engine died while creating it:
       // it never started anything, so it is not a run.
       struct stat journal {};
-      if (stat(JournalPath(dir + "/" + id).c_str(), &journal) != 0 || journal.st_size == 0) continue;
+      if (stat(JournalPath(dir + "/" + id).c_str(), &journal) != 0 || journal.st_size == 0)
+        continue;
       RunInfo info;
       info.name = name;
       info.dir = dir + "/" + id;

@@ -23,7 +23,7 @@ namespace runbook {
 struct SqlText {
   std::string query;                // what the server receives
   std::vector<std::string> params;  // bind values, in order
-  std::string display;              // for plans and logs: the query with values shown, secrets "***"
+  std::string display;  // for plans and logs: the query with values shown, secrets "***"
 };
 
 // A database reference resolved for connecting. `password` is empty when none is configured.
@@ -53,7 +53,8 @@ class StepEnv {
   virtual Result<DbTarget> Database(const NameRef& db) = 0;
   // Runs a process on `host` (a host name of the runbook; "local" runs here, others over ssh),
   // with the step's user applied when `as_step_user` is set. Output goes to `out`.
-  virtual ProcessResult RunOn(const std::string& host, const ProcessSpec& spec, OutputSink* out) = 0;
+  virtual ProcessResult RunOn(const std::string& host, const ProcessSpec& spec,
+                              OutputSink* out) = 0;
   // Runs a `run:`-style command the way the step runs: on the step's host (or `host` when set),
   // as the step's user, in its cwd, with its env and secrets, within its timeout. Template
   // fields are rendered (shell-quoted where they land in a shell script).
@@ -81,7 +82,8 @@ class StepEnv {
   // Data a step keeps with the run (journaled), readable by later steps even after a resume in
   // a new process: e.g. the key values a copy_rows step copied, for a later `match`.
   virtual Status SaveData(const std::string& key, const std::string& value) = 0;
-  virtual std::optional<std::string> LoadData(const std::string& step_id, const std::string& key) = 0;
+  virtual std::optional<std::string> LoadData(const std::string& step_id,
+                                              const std::string& key) = 0;
 };
 
 // The outcome of evaluating one guard, with the evidence shown to the operator.

@@ -81,8 +81,7 @@ GuardResult EvalDjango(const MigrationsAppliedGuard& guard, StepEnv& env) {
   check.shell = true;
   check.words.push_back(Text{"cd " + ShellQuote(fs::path(*manage).parent_path().string()) +
                                  " && exec env PYTHONDONTWRITEBYTECODE=1 " + ShellQuote(python) +
-                                 " " +
-                                 ShellQuote(fs::path(*manage).filename().string()) +
+                                 " " + ShellQuote(fs::path(*manage).filename().string()) +
                                  " showmigrations --plan",
                              guard.django->manage.loc});
   CollectingSink sink;

@@ -321,13 +321,23 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
   }
 
   const int retries = StepRetries(step, rb_);
+  const Host* host = rb_.FindHost(StepHost(step, rb_));
+  const bool defer_start_sync =
+      std::holds_alternative<runbook::RunStep>(step.kind) && host != nullptr && !host->local;
   Duration backoff = options_.retry_backoff;
   for (int attempt = 1;; ++attempt) {
     s.attempts = attempt;
-    Status st = journal_->Append(StepStartedRecord(step.id, attempt, hash));
+    // A remote run step's record is made durable while its ssh session is set up; its command
+    // starts only after that (StepContext::DeferStartSync).
+    Status st = defer_start_sync ? journal_->Write(StepStartedRecord(step.id, attempt, hash))
+                                 : journal_->Append(StepStartedRecord(step.id, attempt, hash));
     if (!st.ok()) return fail(StepOutcomeKind::kFailure, "journal write failed: " + st.message());
+    if (defer_start_sync) ctx.DeferStartSync();
     ctx.StartClock();
     StepOutcome outcome = RunStepKind(step, ctx);
+    if (Status synced = ctx.FinishStartSync(); !synced.ok()) {
+      return fail(StepOutcomeKind::kFailure, synced.message());
+    }
     if (services_.cancel.requested()) {
       return fail(StepOutcomeKind::kInterrupted, "interrupted: " + outcome.message);
     }

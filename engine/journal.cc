@@ -268,8 +268,26 @@ int64_t Journal::next_seq() const {
 }
 
 Status Journal::Append(json record) {
-  if (!record.is_object()) return Status::Error("journal record must be a JSON object");
   std::lock_guard<std::mutex> lock(mu_);
+  if (Status st = WriteLocked(std::move(record)); !st.ok()) return st;
+  return SyncLocked();
+}
+
+Status Journal::Write(json record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return WriteLocked(std::move(record));
+}
+
+Status Journal::Sync() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!poisoned_.empty()) {
+    return Status::Error("journal " + path_ + " is unusable after an earlier error: " + poisoned_);
+  }
+  return SyncLocked();
+}
+
+Status Journal::WriteLocked(json record) {
+  if (!record.is_object()) return Status::Error("journal record must be a JSON object");
   if (!poisoned_.empty()) {
     return Status::Error("journal " + path_ + " is unusable after an earlier error: " + poisoned_);
   }
@@ -281,11 +299,15 @@ Status Journal::Append(json record) {
     poisoned_ = Errno("cannot write journal", path_);
     return Status::Error(poisoned_);
   }
+  ++next_seq_;
+  return Status::Ok();
+}
+
+Status Journal::SyncLocked() {
   if (fdatasync(fd_) != 0) {
     poisoned_ = Errno("cannot flush journal", path_);
     return Status::Error(poisoned_);
   }
-  ++next_seq_;
   return Status::Ok();
 }
 

@@ -74,12 +74,22 @@ class Journal {
   // On failure the journal is poisoned (see above): stop the run, do not retry.
   Status Append(nlohmann::json record);
 
+  // Append in two halves, for a record whose durability can wait while work that does not depend
+  // on it goes on (a remote step's ssh session is set up meanwhile; its command starts only after
+  // Sync). Write writes the record without the fdatasync: it then survives the engine being
+  // killed (it is in the page cache) but not power loss. Sync fdatasyncs everything written so
+  // far. Either poisons the journal on failure, as Append does.
+  Status Write(nlohmann::json record);
+  Status Sync();
+
   const std::string& path() const { return path_; }
   // The seq the next Append will use (1 for a new journal).
   int64_t next_seq() const;
 
  private:
   Journal(std::string path, int fd, int64_t next_seq);
+  Status WriteLocked(nlohmann::json record);  // mu_ held
+  Status SyncLocked();                        // mu_ held
 
   const std::string path_;
   const int fd_;

@@ -335,6 +335,19 @@ class Execution {
     result->started = true;
     pgid_ = *spawned;  // the spawn made the child the leader of a new group before exec
     bp::basic_process<asio::io_context::executor_type> proc(ctx_.get_executor(), *spawned);
+    if (spec_.before_input) {
+      if (Status st = spec_.before_input(); !st.ok()) {
+        Signal(SIGKILL);
+        ErrorCode ignored;
+        in_pipe_.close(ignored);
+        out_pipe_.close(ignored);
+        err_pipe_.close(ignored);
+        proc.wait(ignored);
+        leader_done_ = true;
+        out_open_ = err_open_ = false;
+        return Fail(result, st.message());
+      }
+    }
 
     if (spec_.stdin_data) {
       asio::async_write(in_pipe_, asio::buffer(*spec_.stdin_data), [this](ErrorCode, size_t) {

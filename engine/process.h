@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,10 @@ struct ProcessSpec {
   // Keep the stdin pipe open (after `stdin_data`) until the child has exited: the ssh wrapper's
   // remote side takes end-of-input as "the client is gone" and kills the remote command.
   bool keep_stdin_open = false;
+  // Called once the child runs, before `stdin_data` is written; an error stops the child (SIGKILL)
+  // and becomes the result's error. The ssh wrapper waits for its input before it starts the
+  // command, so this is where a remote step's start is made durable while ssh connects.
+  std::function<Status()> before_input;
   Duration timeout{0};  // 0: no timeout
   Duration kill_grace = std::chrono::seconds(5);
   std::vector<std::string> redact;  // values replaced by "***" in every output line

@@ -159,6 +159,7 @@ class SshHosts : public RemoteHosts {
     s.argv.push_back(invocation->command);
     s.stdin_data = invocation->stdin_data;
     s.keep_stdin_open = true;
+    s.before_input = spec.before_input;
     s.timeout = spec.timeout;
     s.kill_grace = spec.kill_grace;
     s.redact = spec.redact;
@@ -415,6 +416,7 @@ Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec) {
     inv.stdin_data += var + "=" + QuoteOnOneLine(value) + "\n";
     exports += (exports.empty() ? "export " : " ") + name + "=\"$" + var + "\"";
   }
+  inv.stdin_data += "\n";
   long long grace = std::max<long long>(1, (spec.kill_grace.count() + 999) / 1000);
 
   // One line of sh: csh-family login shells reject newlines inside quotes.
@@ -424,6 +426,8 @@ Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec) {
     s += "__rb_i=0; while [ $__rb_i -lt " + std::to_string(spec.env.size()) +
          " ]; do IFS= read -r __rb_l || exit 125; eval \"$__rb_l\"; __rb_i=$((__rb_i+1)); done; ";
   }
+  // The input ends with an empty line, sent once the engine lets the command start.
+  s += "IFS= read -r __rb_l || exit 125; ";
   // setsid is looked up before the step's PATH applies, without a fork where it usually is.
   s += "for __rb_s in /usr/bin/setsid /bin/setsid ''; do [ -x \"$__rb_s\" ] && break; done; "
        "[ -n \"$__rb_s\" ] || __rb_s=$(command -v setsid) || { echo 'runbook: setsid not found on "

@@ -47,8 +47,10 @@ std::vector<std::string> SshArgv(const Host& host, const std::string& control_pa
                                  const std::vector<std::string>& extra = {});
 
 // The remote half of Run(): the one command word for the remote login shell and what to write on
-// the session's stdin (the env values, one sh assignment per line). Errors on an invalid
-// environment variable name or an empty argv.
+// the session's stdin: the env values, one sh assignment per line, then an empty line. The
+// command starts only once that line arrives, so Run() sends the input after the spec's
+// before_input hook (a remote step's journal record is made durable while ssh connects). Errors
+// on an invalid environment variable name or an empty argv.
 struct RemoteInvocation {
   std::string command;
   std::string stdin_data;

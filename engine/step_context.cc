@@ -49,6 +49,16 @@ void StepContext::StartClock() {
 
 bool StepContext::DeadlinePassed() const { return std::chrono::steady_clock::now() >= deadline_; }
 
+Status StepContext::SyncStart() {
+  if (!start_sync_pending_) return Status::Ok();
+  start_sync_pending_ = false;
+  Status st = services_->journal->Sync();
+  if (!st.ok()) return Status::Error("journal write failed: " + st.message());
+  return st;
+}
+
+Status StepContext::FinishStartSync() { return SyncStart(); }
+
 Duration StepContext::Remaining() const {
   auto left = std::chrono::duration_cast<Duration>(deadline_ - std::chrono::steady_clock::now());
   return left.count() > 0 ? left : Duration(1);
@@ -116,7 +126,13 @@ ProcessResult StepContext::RunOn(const std::string& host, const ProcessSpec& spe
       r.error = "host '" + host + "' is reached over ssh, which is not available here";
       return r;
     }
+    if (start_sync_pending_) s.before_input = [this] { return SyncStart(); };
     return services_->remote->Run(*h, s, out, services_->cancel);
+  }
+  if (Status st = SyncStart(); !st.ok()) {
+    ProcessResult r;
+    r.error = st.message();
+    return r;
   }
   return services_->processes->Run(s, out, services_->cancel);
 }

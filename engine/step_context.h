@@ -57,6 +57,12 @@ class StepContext : public StepEnv, private OutputSink {
   void StartClock();
   bool DeadlinePassed() const;
 
+  // The executor wrote the attempt's step_started record without syncing it (Journal::Write):
+  // the step's next process syncs it before its command may start, a remote one while its ssh
+  // session is set up (ProcessSpec::before_input). FinishStartSync syncs it if no process did.
+  void DeferStartSync() { start_sync_pending_ = true; }
+  Status FinishStartSync();
+
   const std::string& step_id() const override { return step_.id; }
   const std::string& run_id() const override { return services_->scope->run_id(); }
   DryRun dry_run() const override { return services_->dry_run; }
@@ -79,6 +85,7 @@ class StepContext : public StepEnv, private OutputSink {
  private:
   void Line(Stream stream, std::string_view line) override;
   Duration Remaining() const;
+  Status SyncStart();
 
   const Step& step_;
   RunServices* services_;
@@ -87,6 +94,7 @@ class StepContext : public StepEnv, private OutputSink {
   std::FILE* log_ = nullptr;
   std::mutex log_mu_;
   std::chrono::steady_clock::time_point deadline_;
+  bool start_sync_pending_ = false;
 };
 
 }  // namespace runbook

@@ -24,6 +24,11 @@ class FakeRunner : public ProcessRunner {
     std::lock_guard<std::mutex> lock(mu_);
     const std::string script = spec.argv.size() == 3 ? spec.argv[2] : spec.argv.front();
     ran.push_back(script);
+    if (spec.before_input) {
+      hooked.push_back(script);
+      // The step's record was written before its process started; the hook makes it durable.
+      if (!spec.before_input().ok()) hook_failed = true;
+    }
     ProcessResult r;
     r.started = true;
     r.exit_code = 0;
@@ -31,8 +36,9 @@ class FakeRunner : public ProcessRunner {
     out->Line(Stream::kStdout, "ran " + script);
     return r;
   }
-  std::vector<std::string> ran;
+  std::vector<std::string> ran, hooked;
   std::set<std::string> fail, fail_once;
+  bool hook_failed = false;
 
  private:
   std::mutex mu_;
@@ -203,6 +209,29 @@ steps:
   EXPECT_EQ(rs.outcome, "success");
   EXPECT_EQ(rs.steps["a"].attempts, 1);
   EXPECT_EQ(rs.steps["b"].status, StepStatus::kSucceeded);
+}
+
+TEST_F(ExecutorTest, RemoteRunStepSyncsItsStartThroughTheProcessHook) {
+  // Over ssh the step_started record is synced by the step's ssh process once it runs, before
+  // the command may start; the master connection and local steps get no hook.
+  ExecResult r = Run(R"(name: t
+hosts: {web: {ssh: deploy@web}}
+steps:
+  - {id: a, run: "echo a"}
+  - {id: b, needs: [a], host: web, run: "echo b"}
+)");
+  EXPECT_EQ(r.exit_code, kExitOk);
+  // ssh runs three times: to open the master, for the step, and to close the master (-O exit).
+  EXPECT_EQ(runner_.ran, (std::vector<std::string>{"echo a", "ssh", "ssh", "ssh"}));
+  EXPECT_EQ(runner_.hooked, (std::vector<std::string>{"ssh"}));
+  EXPECT_FALSE(runner_.hook_failed);
+  auto run = LatestRun(state_.string(), "t");
+  ASSERT_TRUE(run);
+  auto contents = ReadJournal(run->journal);
+  ASSERT_TRUE(contents.ok());
+  RunState rs = ReplayJournal(contents->records);
+  EXPECT_EQ(rs.steps["b"].status, StepStatus::kSucceeded);
+  EXPECT_EQ(rs.steps["b"].attempts, 1);
 }
 
 TEST_F(ExecutorTest, ParallelJobsRunEveryIndependentStep) {

@@ -116,6 +116,26 @@ TEST_F(JournalTest, RoundTripAddsSeqTimestampAndFormat) {
   EXPECT_EQ(json::parse(line1.substr(9)), first);
 }
 
+TEST_F(JournalTest, WriteThenSyncIsAnAppendInTwoHalves) {
+  auto journal = Journal::Create(path_);
+  ASSERT_TRUE(journal.ok()) << journal.message();
+  ASSERT_TRUE(journal.value()->Append({{"type", "run_started"}}).ok());
+  ASSERT_TRUE(journal.value()->Write({{"type", "step_started"}, {"step", "a"}}).ok());
+  // Written (readable, and kept if the engine is killed) before it is synced.
+  auto before_sync = ReadJournal(path_);
+  ASSERT_TRUE(before_sync.ok()) << before_sync.message();
+  ASSERT_EQ(before_sync->records.size(), 2u);
+  EXPECT_EQ(before_sync->records[1]["seq"], 2);
+  ASSERT_TRUE(journal.value()->Sync().ok());
+  ASSERT_TRUE(journal.value()->Append({{"type", "step_finished"}, {"step", "a"}}).ok());
+  EXPECT_EQ(journal.value()->next_seq(), 4);
+  EXPECT_FALSE(journal.value()->Write(json::array({1})).ok());
+  auto contents = ReadJournal(path_);
+  ASSERT_TRUE(contents.ok()) << contents.message();
+  ASSERT_EQ(contents->records.size(), 3u);
+  EXPECT_EQ(contents->records[2]["seq"], 3);
+}
+
 TEST_F(JournalTest, CreateRefusesAnExistingFile) {
   Spit(path_, "");
   auto journal = Journal::Create(path_);

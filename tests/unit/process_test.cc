@@ -225,6 +225,41 @@ TEST_F(ProcessTest, StdinKeptOpenChildExitsOnItsOwn) {
   EXPECT_THAT(sink_.out, ElementsAre("first", "done"));
 }
 
+TEST_F(ProcessTest, InputIsWrittenOnlyAfterTheHook) {
+  std::string file = std::filesystem::temp_directory_path() / ("hook_" + std::to_string(getpid()));
+  ProcessSpec spec = Shell("cat >\"$F\"");
+  spec.env = {{"F", file}};
+  spec.stdin_data = "data\n";
+  int calls = 0;
+  std::uintmax_t size_in_hook = 1;
+  spec.before_input = [&] {
+    ++calls;
+    std::this_thread::sleep_for(200ms);  // the child runs meanwhile
+    std::error_code ec;
+    size_in_hook = std::filesystem::file_size(file, ec);
+    return Status::Ok();
+  };
+  ProcessResult r = Run(spec);
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(size_in_hook, 0u);
+  EXPECT_EQ(std::filesystem::file_size(file), 5u);
+  std::filesystem::remove(file);
+}
+
+TEST_F(ProcessTest, FailedHookStopsTheChild) {
+  ProcessSpec spec = Shell("read x; echo \"got $x\"");
+  spec.stdin_data = "data\n";
+  spec.before_input = [] { return Status::Error("journal write failed: disk full"); };
+  auto start = std::chrono::steady_clock::now();
+  ProcessResult r = Run(spec);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_TRUE(r.started);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.Describe(), "failed: journal write failed: disk full");
+  EXPECT_TRUE(sink_.out.empty());
+}
+
 TEST_F(ProcessTest, UnreadStdinIsNotAnError) {
   ProcessSpec spec = Shell("exit 0");
   spec.stdin_data = std::string(1 << 20, 'x');  // more than a pipe holds

@@ -105,7 +105,9 @@ TEST(RemoteInvocationTest, EnvValuesTravelOnStdinOnly) {
   EXPECT_THAT(inv->command, Not(HasSubstr("/tmp/x")));
   EXPECT_THAT(inv->command, HasSubstr("PGPASSWORD="));
   EXPECT_THAT(inv->stdin_data, HasSubstr("hunter2-secret"));
-  EXPECT_EQ(std::count(inv->stdin_data.begin(), inv->stdin_data.end(), '\n'), 2);
+  // One line per variable, then the empty line that lets the command start.
+  EXPECT_EQ(std::count(inv->stdin_data.begin(), inv->stdin_data.end(), '\n'), 3);
+  EXPECT_TRUE(inv->stdin_data.ends_with("\n\n"));
   EXPECT_EQ(inv->command.find('\n'), std::string::npos);  // one line for any login shell
 }
 
@@ -181,6 +183,24 @@ TEST_F(RemoteScriptTest, MissingDirectoryFails) {
   EXPECT_EQ(r.exit_code, 125);
   ASSERT_FALSE(sink_.err.empty());
   EXPECT_THAT(sink_.err[0], HasSubstr("/nonexistent/dir"));
+}
+
+TEST_F(RemoteScriptTest, CommandWaitsForTheEmptyLine) {
+  // Without the input's last line (the engine died before its journal record was durable), the
+  // command never starts.
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "echo ran"};
+  spec.env = {{"A", "1"}};
+  auto inv = BuildRemoteInvocation(spec);
+  ASSERT_TRUE(inv.ok());
+  ProcessSpec local;
+  local.argv = {"sh", "-c", inv->command};
+  local.stdin_data = inv->stdin_data.substr(0, inv->stdin_data.size() - 1);
+  local.timeout = 10s;
+  ProcessResult r = runner_->Run(local, &sink_, CancelToken());
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_TRUE(sink_.out.empty());
+  EXPECT_TRUE(sink_.err.empty()) << sink_.err[0];  // no start marker either
 }
 
 TEST_F(RemoteScriptTest, EndOfInputKillsTheCommandGroup) {

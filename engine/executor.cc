@@ -125,11 +125,11 @@ int Run::Prepare() {
   const bool unfinished = previous && Unfinished(previous_state);
 
   if (options_.start == StartMode::kNew && unfinished) {
-    c_.reporter->Notice("run " + previous->run_id + " of '" + rb_.name +
-                        "' did not finish (" +
-                        (previous_state.outcome.empty() ? "it was stopped" : previous_state.outcome) +
-                        "): `runbook resume " + previous->run_id +
-                        "` continues it, `runbook run --fresh` starts over");
+    c_.reporter->Notice(
+        "run " + previous->run_id + " of '" + rb_.name + "' did not finish (" +
+        (previous_state.outcome.empty() ? "it was stopped" : previous_state.outcome) +
+        "): `runbook resume " + previous->run_id +
+        "` continues it, `runbook run --fresh` starts over");
     return kExitRefused;
   }
   if (options_.start == StartMode::kResume) {
@@ -216,14 +216,16 @@ int Run::Prepare() {
       auto it = prior_.steps.find(s.id);
       if (it == prior_.steps.end() || it->second.status != StepStatus::kRunning) continue;
       if (s.idempotent) {
-        c_.reporter->Notice("step '" + s.id +
-                            "' was running when the engine stopped; it is idempotent and runs again");
+        c_.reporter->Notice(
+            "step '" + s.id +
+            "' was running when the engine stopped; it is idempotent and runs again");
       } else if (options_.yes ||
                  (c_.prompter && c_.prompter->interactive() &&
                   c_.prompter->Confirm("step '" + s.id +
                                        "' was running when the engine stopped and may have "
                                        "partly happened. Run it again?"))) {
-        c_.reporter->Notice("step '" + s.id + "' was running when the engine stopped; running it again (confirmed)");
+        c_.reporter->Notice("step '" + s.id +
+                            "' was running when the engine stopped; running it again (confirmed)");
       } else {
         unconfirmed += (unconfirmed.empty() ? "" : ", ") + s.id;
       }
@@ -298,8 +300,8 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
   GuardPolicy policy;
   policy.redact = services_.redact;
   if (!step.done_when.empty()) {
-    PhaseResult done =
-        EvaluatePhase(step.done_when, GuardPhase::kDoneWhen, ctx, *c_.reporter, journal_.get(), policy);
+    PhaseResult done = EvaluatePhase(step.done_when, GuardPhase::kDoneWhen, ctx, *c_.reporter,
+                                     journal_.get(), policy);
     if (done.all_held) return fail(StepOutcomeKind::kDone, "already done (done_when held)");
   }
   if (!step.guards.empty()) {
@@ -342,8 +344,8 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
       return fail(StepOutcomeKind::kInterrupted, "interrupted: " + outcome.message);
     }
     if (outcome.ok && !step.verify.empty()) {
-      PhaseResult v =
-          EvaluatePhase(step.verify, GuardPhase::kVerify, ctx, *c_.reporter, journal_.get(), policy);
+      PhaseResult v = EvaluatePhase(step.verify, GuardPhase::kVerify, ctx, *c_.reporter,
+                                    journal_.get(), policy);
       if (v.verdict != GuardVerdict::kProceed) {
         outcome.ok = false;
         outcome.message = "verify failed: " + v.message;
@@ -371,11 +373,10 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
     info.duration_ms = static_cast<int64_t>(elapsed() * 1000);
     info.message = Mask(outcome.message, services_.redact);
     (void)journal_->Append(StepFinishedRecord(info));
-    c_.reporter->Notice("step '" + step.id + "' attempt " + std::to_string(attempt) + " of " +
-                        std::to_string(retries + 1) + " failed (" + outcome.message +
-                        "); retrying in " +
-                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(backoff).count()) +
-                        "s");
+    c_.reporter->Notice(
+        "step '" + step.id + "' attempt " + std::to_string(attempt) + " of " +
+        std::to_string(retries + 1) + " failed (" + outcome.message + "); retrying in " +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(backoff).count()) + "s");
     Sleep(backoff);
     if (services_.cancel.requested()) return fail(StepOutcomeKind::kInterrupted, "interrupted");
     backoff = std::min<Duration>(backoff * 2, std::chrono::seconds(60));
@@ -448,7 +449,8 @@ void Run::Schedule(const Graph& graph) {
 
   std::unique_lock<std::mutex> lock(mu);
   for (;;) {
-    while (!stop_new && !services_.cancel.requested() && running < options_.jobs && !ready.empty()) {
+    while (!stop_new && !services_.cancel.requested() && running < options_.jobs &&
+           !ready.empty()) {
       const int i = ready.top().second;
       ready.pop();
       if (finished[i]) continue;  // finished in an earlier attempt of this run
@@ -529,8 +531,8 @@ ExecResult Run::Execute() {
   }
   result.run_id = run_id_;
   result.run_dir = run_dir_;
-  c_.reporter->RunStarted(rb_.name, run_id_, static_cast<int>(rb_.steps.size() + rb_.finally.size()),
-                          DryRun::kNo);
+  c_.reporter->RunStarted(rb_.name, run_id_,
+                          static_cast<int>(rb_.steps.size() + rb_.finally.size()), DryRun::kNo);
   summaries_.resize(rb_.steps.size());
   for (size_t i = 0; i < rb_.steps.size(); ++i) {
     summaries_[i] = {rb_.steps[i].id, StepOutcomeKind::kNotRun, 0, 0, ""};

@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
-#include <algorithm>
 #include <unistd.h>
+#include <algorithm>
 
 #include "engine/remote_hosts.h"
 #include "engine/run_state.h"
@@ -47,7 +47,9 @@ void StepContext::StartClock() {
   deadline_ = std::chrono::steady_clock::now() + StepTimeout(step_, services_->scope->runbook());
 }
 
-bool StepContext::DeadlinePassed() const { return std::chrono::steady_clock::now() >= deadline_; }
+bool StepContext::DeadlinePassed() const {
+  return std::chrono::steady_clock::now() >= deadline_;
+}
 
 Status StepContext::SyncStart() {
   if (!start_sync_pending_) return Status::Ok();
@@ -57,7 +59,9 @@ Status StepContext::SyncStart() {
   return st;
 }
 
-Status StepContext::FinishStartSync() { return SyncStart(); }
+Status StepContext::FinishStartSync() {
+  return SyncStart();
+}
 
 Duration StepContext::Remaining() const {
   auto left = std::chrono::duration_cast<Duration>(deadline_ - std::chrono::steady_clock::now());
@@ -81,7 +85,9 @@ Result<std::string> StepContext::Render(const Text& text) {
   return r->value;
 }
 
-Result<SqlText> StepContext::RenderSql(const Text& text) { return runbook::RenderSql(text, scope_); }
+Result<SqlText> StepContext::RenderSql(const Text& text) {
+  return runbook::RenderSql(text, scope_);
+}
 
 Result<DbTarget> StepContext::Database(const NameRef& ref) {
   const Runbook& rb = services_->scope->runbook();
@@ -191,7 +197,8 @@ ProcessResult StepContext::RunCommand(const Command& command, const std::optiona
     // sudo resets the environment and argv is visible to every user: the environment (secrets
     // included) and the working directory travel as a script on stdin, read by `sh -s`.
     std::string script;
-    for (const ResolvedEnv& e : *env) script += "export " + e.name + "=" + ShellQuote(e.value) + "\n";
+    for (const ResolvedEnv& e : *env)
+      script += "export " + e.name + "=" + ShellQuote(e.value) + "\n";
     if (!cwd.empty()) script += "cd " + ShellQuote(cwd) + " || exit 1\n";
     script += "exec";
     for (const std::string& a : argv) script += " " + ShellQuote(a);
@@ -218,7 +225,8 @@ std::vector<std::string> StepContext::MatchedColumns() const {
     const auto* copy = std::get_if<Box<CopyRowsStep>>(&s.kind);
     if (!copy || !(*copy)->match || (*copy)->match->step.name != step_.id) continue;
     const std::string& column = (*copy)->match->parent_column;
-    if (std::find(columns.begin(), columns.end(), column) == columns.end()) columns.push_back(column);
+    if (std::find(columns.begin(), columns.end(), column) == columns.end())
+      columns.push_back(column);
   }
   return columns;
 }

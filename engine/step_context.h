@@ -45,7 +45,7 @@ struct RunServices {
   Duration kill_grace = std::chrono::seconds(5);
   std::vector<std::string> redact;      // secret values
   std::vector<std::string> secret_env;  // variables secrets come from: not passed to children
-  std::string log_dir;              // empty: no log files (dry run)
+  std::string log_dir;                  // empty: no log files (dry run)
 };
 
 class StepContext : public StepEnv, private OutputSink {

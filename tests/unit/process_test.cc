@@ -50,7 +50,9 @@ ProcessSpec Shell(const std::string& script) {
 }
 
 // A process is alive when it exists and is not a zombie waiting to be reaped by init.
-bool Alive(pid_t pid) { return runbook::testing::IsLiveProcess(pid); }
+bool Alive(pid_t pid) {
+  return runbook::testing::IsLiveProcess(pid);
+}
 
 // Waits up to `limit` for every pid to be gone.
 bool AllGone(const std::vector<pid_t>& pids, std::chrono::milliseconds limit = 2000ms) {

@@ -1,9 +1,11 @@
 // Reading /proc from tests: processes come and go while a test looks at them.
 #pragma once
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <cstdio>
 #include <string>
 
 namespace runbook::testing {
@@ -26,6 +28,30 @@ inline bool IsLiveProcess(pid_t pid) {
   std::string stat = ReadProcFile("/proc/" + std::to_string(pid) + "/stat");
   size_t paren = stat.rfind(')');
   return paren != std::string::npos && stat.size() > paren + 2 && stat[paren + 2] != 'Z';
+}
+
+// Some process of group `pgid` exists and is not a zombie. Zombies are left out: whether they
+// are reaped promptly depends on the machine's init (the engine's children are reparented to it).
+inline bool GroupHasLiveMember(pid_t pgid) {
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return false;
+  bool live = false;
+  while (dirent* e = ::readdir(proc)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    const std::string stat = ReadProcFile(std::string("/proc/") + e->d_name + "/stat");
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos || stat.size() <= paren + 2) continue;
+    // After ")": " STATE PPID PGRP ..."
+    char state = 0;
+    int ppid = 0, pgrp = 0;
+    if (std::sscanf(stat.c_str() + paren + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 &&
+        pgrp == pgid && state != 'Z') {
+      live = true;
+      break;
+    }
+  }
+  ::closedir(proc);
+  return live;
 }
 
 }  // namespace runbook::testing

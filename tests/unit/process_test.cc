@@ -66,11 +66,11 @@ bool AllGone(const std::vector<pid_t>& pids, std::chrono::milliseconds limit = 2
   return false;
 }
 
-// Waits up to 2 s for a process group to have no member left (zombies included).
+// Waits up to 2 s for a process group to have no member left but zombies waiting for init.
 bool GroupGone(pid_t pgid) {
   auto end = std::chrono::steady_clock::now() + 2s;
   while (std::chrono::steady_clock::now() < end) {
-    if (kill(-pgid, 0) == -1 && errno == ESRCH) return true;
+    if (!runbook::testing::GroupHasLiveMember(pgid)) return true;
     std::this_thread::sleep_for(20ms);
   }
   return false;

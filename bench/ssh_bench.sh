@@ -17,6 +17,7 @@
 #
 #   bench/ssh_bench.sh   env: N (100), RUNS (3), ANSIBLE_TASKS (50), ANSIBLE=0, BUILD_DIR
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 # CPU time is read from getrusage(RUSAGE_CHILDREN) (bash's `times`), which counts a process once
 # its parent reaps it. The ssh masters and sshd outlive their parents, so this shell becomes a
@@ -61,16 +62,7 @@ while IFS= read -r o; do
 done <"$sshd_dir/ssh_options"
 
 # The runbook (host `bench` comes from the inventory) and its two inventories.
-{
-  echo "name: ssh-bench"
-  echo "defaults: {host: bench}"
-  echo "steps:"
-  for ((i = 0; i < n; i++)); do
-    echo "  - id: s$i"
-    ((i > 0)) && echo "    needs: [s$((i - 1))]"
-    echo "    run: 'true'"
-  done
-} >"$dir/runbook.yaml"
+chain_runbook ssh-bench "$n" bench >"$dir/runbook.yaml"
 inventory() {  # inventory MULTIPLEX
   local opts
   opts=$(printf '%s, ' "${host_options[@]}")

@@ -9,6 +9,7 @@
 #
 #   bench/step_overhead.sh [BUILD_DIR]   env: N (200), RUNS (3), ANSIBLE=0 to skip ansible
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
@@ -34,15 +35,7 @@ bench() {
 }
 
 # The runbook: a chain of N `true` steps.
-{
-  echo "name: step-overhead"
-  echo "steps:"
-  for ((i = 0; i < n; i++)); do
-    echo "  - id: s$i"
-    ((i > 0)) && echo "    needs: [s$((i - 1))]"
-    echo "    run: 'true'"
-  done
-} >"$work/runbook.yaml"
+chain_runbook step-overhead "$n" >"$work/runbook.yaml"
 
 # make: N phony targets, each depending on the one before.
 {

@@ -15,6 +15,7 @@
 #include "engine/json_writer.h"
 #include "engine/read_file.h"
 #include "engine/remote_hosts.h"
+#include "engine/reporter.h"
 #include "engine/resolve.h"
 #include "engine/run_state.h"
 #include "engine/secrets.h"
@@ -26,19 +27,6 @@
 namespace runbook {
 
 namespace {
-
-// Plans print nothing while they are built: guard commands' output is evidence, not a stream.
-class SilentReporter : public Reporter {
- public:
-  void RunStarted(const std::string&, const std::string&, int, DryRun) override {}
-  void StepStarted(const std::string&, int, int) override {}
-  void StepLine(const std::string&, Stream, std::string_view) override {}
-  void GuardEvaluated(const std::string&, GuardPhase, const char*, const GuardResult&) override {}
-  void Waiting(const std::string&, const std::string&, double) override {}
-  void StepFinished(const StepSummary&) override {}
-  void Notice(const std::string&) override {}
-  void RunFinished(const std::vector<StepSummary>&, int) override {}
-};
 
 const char* OnFailName(OnFail f) {
   switch (f) {

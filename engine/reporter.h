@@ -41,6 +41,20 @@ class Reporter {
   virtual void RunFinished(const std::vector<StepSummary>& steps, int exit_code) = 0;
 };
 
+// Reports nothing: plans (guard output is evidence there, not a stream) and callers that only
+// want the result.
+class SilentReporter : public Reporter {
+ public:
+  void RunStarted(const std::string&, const std::string&, int, DryRun) override {}
+  void StepStarted(const std::string&, int, int) override {}
+  void StepLine(const std::string&, Stream, std::string_view) override {}
+  void GuardEvaluated(const std::string&, GuardPhase, const char*, const GuardResult&) override {}
+  void Waiting(const std::string&, const std::string&, double) override {}
+  void StepFinished(const StepSummary&) override {}
+  void Notice(const std::string&) override {}
+  void RunFinished(const std::vector<StepSummary>&, int) override {}
+};
+
 // Asking the operator: confirmations and manual steps. The CLI's implementation reads the terminal.
 class Prompter {
  public:

@@ -28,18 +28,6 @@ class ScriptedRunner : public ProcessRunner {
   std::vector<std::string> ran;
 };
 
-class SilentReporter : public Reporter {
- public:
-  void RunStarted(const std::string&, const std::string&, int, DryRun) override {}
-  void StepStarted(const std::string&, int, int) override {}
-  void StepLine(const std::string&, Stream, std::string_view) override {}
-  void GuardEvaluated(const std::string&, GuardPhase, const char*, const GuardResult&) override {}
-  void Waiting(const std::string&, const std::string&, double) override {}
-  void StepFinished(const StepSummary&) override {}
-  void Notice(const std::string&) override {}
-  void RunFinished(const std::vector<StepSummary>&, int) override {}
-};
-
 class PlanGuardsTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -141,11 +141,22 @@ std::string FileHash(const std::string& path) {
   bool ascii = true;
   std::string escaped;
   file.ForEachPiece([&](std::string_view piece) {
-    ascii = IsAscii(piece);
-    if (!ascii) return false;
-    escaped.clear();
-    AppendJsonEscapedAscii(&escaped, piece);
-    hash.Update(escaped);
+    // Runs of bytes a JSON string holds as they are go to the hash directly.
+    size_t run = 0;
+    for (size_t i = 0; i < piece.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(piece[i]);
+      if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') continue;
+      if (c >= 0x80) {
+        ascii = false;
+        return false;
+      }
+      hash.Update(piece.substr(run, i - run));
+      escaped.clear();
+      AppendJsonEscapedAscii(&escaped, piece.substr(i, 1));
+      hash.Update(escaped);
+      run = i + 1;
+    }
+    hash.Update(piece.substr(run));
     return true;
   });
   hash.Update("\"");

@@ -26,6 +26,19 @@ TEST(JsonWriterTest, StringsAreEscapedAsNlohmannDoes) {
   }
 }
 
+TEST(JsonWriterTest, SpecialBytesAnywhere) {
+  for (char special : {'"', '\\', '\n', '\x01', '\x1f', ' ', '~', '\x7f'}) {
+    for (size_t at = 0; at < 20; ++at) {
+      std::string s(20, 'a');
+      s[at] = special;
+      EXPECT_EQ(Quoted(s), nlohmann::json(s).dump()) << int(special) << " at " << at;
+    }
+  }
+  std::string utf8(20, 'a');
+  utf8.replace(11, 2, "\xc3\xa9");
+  EXPECT_EQ(Quoted(utf8), nlohmann::json(utf8).dump());
+}
+
 TEST(JsonWriterTest, InvalidUtf8ThrowsAsNlohmannDoes) {
   EXPECT_THROW(Quoted("bad \xff byte"), nlohmann::json::type_error);
 }

@@ -84,16 +84,17 @@ class CollectSink : public OutputSink {
 };
 
 // Removes the remote script's markers from the output and remembers what they said: the start
-// marker's process group goes to `*group`; `on_exit` runs when the exit marker arrives.
+// marker's words (process group, output pipes) go to `*started`; `on_exit` runs when the exit
+// marker arrives.
 class MarkerSink : public OutputSink {
  public:
-  MarkerSink(OutputSink* out, std::string* group, std::function<void()> on_exit)
-      : out_(out), group_(group), on_exit_(std::move(on_exit)) {}
+  MarkerSink(OutputSink* out, std::string* started, std::function<void()> on_exit)
+      : out_(out), started_(started), on_exit_(std::move(on_exit)) {}
   void Line(Stream stream, std::string_view line) override {
     if (stream == Stream::kStderr) {
       if (line.starts_with(kRemoteStartMarker)) {
         started = true;
-        *group_ = line.substr(kRemoteStartMarker.size());
+        *started_ = line.substr(kRemoteStartMarker.size());
         return;
       }
       if (line.starts_with(kRemoteExitMarker)) {
@@ -111,7 +112,7 @@ class MarkerSink : public OutputSink {
 
  private:
   OutputSink* out_;
-  std::string* group_;
+  std::string* started_;
   std::function<void()> on_exit_;
 };
 
@@ -214,10 +215,10 @@ class SshHosts : public RemoteHosts {
     s.timeout = spec.timeout;
     s.kill_grace = spec.kill_grace;
     s.redact = spec.redact;
-    std::string group;  // the remote process group, from the start marker
+    std::string started;  // the start marker's words: the remote group and output pipes
     LeftoverReaper reaper(
-        [&] { KillLeftovers(host, control_path, invocation->kill_leftovers, group); });
-    MarkerSink sink(out, &group, [&reaper] { reaper.Arm(); });
+        [&] { KillLeftovers(host, control_path, invocation->kill_leftovers, started); });
+    MarkerSink sink(out, &started, [&reaper] { reaper.Arm(); });
     ProcessResult r = processes_->Run(s, &sink, cancel);
     reaper.Stop();
     if (r.started && !r.timed_out && !r.cancelled && !sink.exited && r.exit_code == 255) {
@@ -396,18 +397,33 @@ class SshHosts : public RemoteHosts {
     return r;
   }
 
-  // Kills the remote process group `group` (as the command's user) with a second ssh command.
+  // Kills the remote process group the start marker named (`started`: "GROUP PIPE PIPE"), as
+  // the command's user, with a second ssh command, if its processes hold the output pipes.
   void KillLeftovers(const Host& host, const std::string& control_path,
-                     const std::string& kill_command, const std::string& group) {
-    // Never 0 or 1: `kill -KILL -1` would be every process the user may signal.
-    if (group.empty() || group.size() > 10 ||
-        !std::all_of(group.begin(), group.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-        std::stoll(group) < 2) {
+                     const std::string& kill_command, const std::string& started) {
+    std::vector<std::string> words;
+    for (size_t i = 0; i < started.size();) {
+      size_t end = std::min(started.find(' ', i), started.size());
+      words.emplace_back(started.substr(i, end - i));
+      i = end + 1;
+    }
+    auto digits = [](std::string_view w) {
+      return !w.empty() && w.size() <= 18 &&
+             std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    auto pipe_id = [&](const std::string& w) {
+      size_t colon = w.find(':');
+      return w == "-" || (colon != std::string::npos && digits(w.substr(0, colon)) &&
+                          digits(w.substr(colon + 1)));
+    };
+    // Never group 0 or 1: `kill -KILL -1` would be every process the user may signal.
+    if (words.size() != 3 || !digits(words[0]) || std::stoll(words[0]) < 2 ||
+        !pipe_id(words[1]) || !pipe_id(words[2])) {
       return;
     }
     ProcessSpec s;
     s.argv = SshArgv(host, control_path, {"-T"});
-    s.argv.push_back(kill_command + group);
+    s.argv.push_back(kill_command + " " + started);
     s.timeout = kControlTimeout;
     CollectSink ignored;
     processes_->Run(s, &ignored, CancelToken());
@@ -501,11 +517,17 @@ Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec) {
   s += "IFS= read -r __rb_l || exit 125; ";
   if (!spec.cwd.empty()) s += "cd -- " + QuoteOnOneLine(spec.cwd) + " || exit 125; ";
   // sshd made this shell the leader of a session and process group of its own (under sudo the
-  // group is sudo's): the command runs in it, without a setsid of its own. The group, read from
-  // /proc without a fork, goes in the start marker: the engine kills the leftovers through it.
+  // group is sudo's): the command runs in it, without a setsid of its own. The start marker names
+  // the group and the output pipes (mount id and inode of fds 1 and 2, "-" where /proc does not
+  // say), all read from /proc without a fork: the engine kills leftovers that hold those pipes.
   s += "__rb_g=$$; if IFS= read -r __rb_l 2>/dev/null </proc/self/stat; then "
-       "__rb_l=${__rb_l##*) }; set -- $__rb_l; __rb_g=$3; set --; fi; "
-       "printf '\\036runbook:start %s\\n' \"$__rb_g\" >&2; exec 3<&0; ( ";
+       "__rb_l=${__rb_l##*) }; set -- $__rb_l; __rb_g=$3; set --; fi; __rb_i=; "
+       "for __rb_f in 1 2; do __rb_m=; __rb_n=; while IFS=': \t' read -r __rb_k __rb_v; do "
+       "case $__rb_k in mnt_id) __rb_m=$__rb_v;; ino) __rb_n=$__rb_v;; esac; "
+       "done 2>/dev/null </proc/self/fdinfo/$__rb_f; "
+       "[ -n \"$__rb_m\" ] && [ -n \"$__rb_n\" ] && __rb_i=\"$__rb_i $__rb_m:$__rb_n\" || "
+       "__rb_i=\"$__rb_i -\"; done; "
+       "printf '\\036runbook:start %s%s\\n' \"$__rb_g\" \"$__rb_i\" >&2; exec 3<&0; ( ";
   if (!exports.empty()) s += exports + "; ";
   if (argv.size() == 3 && argv[0] == "/bin/sh" && argv[1] == "-c") {
     // A shell command runs in this /bin/sh's subshell rather than in a /bin/sh of its own: one
@@ -527,9 +549,20 @@ Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec) {
   inv.command = "exec ";
   if (!user.empty()) inv.command += "sudo -n -u " + ShellQuote(user) + " -- ";
   inv.command += "/bin/sh -c " + ShellQuote(s);
+  // Kills group $1 if one of its processes holds pipe $2 or $3 (as fdinfo names them; "-":
+  // unknown, then the group is killed): a session that is merely slow to end is left alone.
+  const std::string kill_script =
+      "g=$1 o=$2 e=$3; held() { for d in /proc/[0-9]*; do "
+      "IFS= read -r s 2>/dev/null <$d/stat || continue; s=${s##*) }; set -- $s; "
+      "[ \"$3\" = \"$g\" ] || continue; for f in $d/fdinfo/*; do m=; n=; "
+      "while IFS=': \t' read -r k v; do case $k in mnt_id) m=$v;; ino) n=$v;; esac; "
+      "done 2>/dev/null <$f; [ \"$m:$n\" = \"$o\" ] || [ \"$m:$n\" = \"$e\" ] && return 0; "
+      "done; done; return 1; }; "
+      "if [ \"$o\" = - ] || [ \"$e\" = - ] || held; then kill -KILL -$g; fi";
   inv.kill_leftovers = "exec ";
   if (!user.empty()) inv.kill_leftovers += "sudo -n -u " + ShellQuote(user) + " -- ";
-  inv.kill_leftovers += "/bin/sh -c 'kill -KILL -$1' sh ";  // + the group from the start marker
+  // The start marker's words (group, pipes) are appended.
+  inv.kill_leftovers += "/bin/sh -c " + ShellQuote(kill_script) + " sh";
   return inv;
 }
 

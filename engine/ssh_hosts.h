@@ -13,9 +13,10 @@
 // stdin open for as long as ssh runs, so that end-of-file means the client is gone: a local
 // timeout or cancel (SIGTERM to the local ssh) ends the remote tree too, SIGTERM then SIGKILL after
 // the step's kill grace. If the session outlives the command by 0.5 s, processes the command left
-// behind still hold its output (sshd waits for them): Run() kills the group from a second ssh
-// command. The markers are removed from the output; they tell "ssh could not connect" (exit 255
-// before the start marker) from "the command exited 255".
+// behind may hold its output (sshd waits for them): Run() then runs a second ssh command that
+// kills the group if one of its processes holds the output pipes the start marker named. The
+// markers are removed from the output; they tell "ssh could not connect" (exit 255 before the
+// start marker) from "the command exited 255".
 //
 // Remote requirements: a POSIX sh and kill; /proc (Linux) to find the group under sudo.
 // Known limits: if the network drops without the TCP connection closing, the remote command runs on
@@ -58,15 +59,17 @@ std::vector<std::string> SshArgv(const Host& host, const std::string& control_pa
 struct RemoteInvocation {
   std::string command;
   std::string stdin_data;
-  // The command word that kills the process group the start marker named, once the group id is
-  // appended; run (as the same user) when the session outlives the command.
+  // The command word that kills the process group the start marker named if its processes hold
+  // the output pipes it named, once a space and the marker's words are appended; run (as the
+  // same user) when the session outlives the command.
   std::string kill_leftovers;
 };
 Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec);
 
 // Stderr lines the remote script prints around the command; Run() removes them from the output.
-// The start marker is followed by " GROUP" (the process group the command runs in), the exit
-// marker by its exit status.
+// The start marker is followed by "GROUP STDOUT STDERR": the process group the command runs in and
+// its output pipes as "MOUNT_ID:INODE" (from /proc/self/fdinfo; "-" when unknown). The exit
+// marker is followed by the command's exit status.
 inline constexpr std::string_view kRemoteStartMarker = "\x1erunbook:start ";
 inline constexpr std::string_view kRemoteExitMarker = "\x1erunbook:exit ";
 

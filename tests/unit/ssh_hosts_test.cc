@@ -1,14 +1,19 @@
 // Tests of the ssh pieces that need no sshd: argv, the remote script (run here with sh), conninfo.
 // tests/integration/ssh_test.cc runs them against a real sshd.
 #include "engine/ssh_hosts.h"
+#include "engine/shell_quote.h"
 #include "tests/support/proc_util.h"
 
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -190,6 +195,58 @@ TEST_F(RemoteScriptTest, MissingDirectoryFails) {
   EXPECT_THAT(sink_.err[0], HasSubstr("/nonexistent/dir"));
 }
 
+// "MOUNT_ID:INODE" of an open fd of this process, as the remote script names its output pipes.
+std::string PipeId(int fd) {
+  std::ifstream info("/proc/self/fdinfo/" + std::to_string(fd));
+  std::string key, value, mnt, ino;
+  while (info >> key >> value) {
+    if (key == "mnt_id:") mnt = value;
+    if (key == "ino:") ino = value;
+  }
+  return mnt + ":" + ino;
+}
+
+TEST(KillLeftoversTest, KillsTheGroupOnlyWhenItHoldsTheOutput) {
+  ProcessSpec spec;
+  spec.argv = {"true"};
+  auto inv = BuildRemoteInvocation(spec);
+  ASSERT_TRUE(inv.ok());
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const std::string held = PipeId(fds[1]);
+  ASSERT_NE(held, ":") << "this kernel's fdinfo has no ino";
+  // A leftover: the leader of a group of its own, holding the pipe as its stdout.
+  auto leftover = [&] {
+    pid_t pid = fork();
+    if (pid == 0) {
+      setsid();
+      dup2(fds[1], 1);
+      execlp("sleep", "sleep", "30", nullptr);
+      _exit(127);
+    }
+    return pid;
+  };
+  auto run = [&](pid_t group, const std::string& out, const std::string& err) {
+    std::string cmd =
+        inv->kill_leftovers + " " + std::to_string(group) + " " + out + " " + err;
+    return std::system(("sh -c " + ShellQuote(cmd)).c_str());
+  };
+  pid_t quiet = leftover();
+  pid_t holder = leftover();
+  std::this_thread::sleep_for(200ms);  // both have dup2()ed and exec'd
+  // Other pipes named: the group is left alone (a session merely slow to end).
+  EXPECT_EQ(run(quiet, "1:1", "1:2"), 0);
+  EXPECT_TRUE(StillAlive(quiet));
+  EXPECT_EQ(run(holder, "1:1", held), 0);
+  int status = 0;
+  EXPECT_EQ(waitpid(holder, &status, 0), holder);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  kill(quiet, SIGKILL);
+  waitpid(quiet, nullptr, 0);
+  close(fds[0]);
+  close(fds[1]);
+}
+
 TEST_F(RemoteScriptTest, CommandWaitsForTheEmptyLine) {
   // Without the input's last line (the engine died before its journal record was durable), the
   // command never starts.
@@ -238,8 +295,14 @@ TEST_F(RemoteScriptTest, CommandRunsInTheReportedGroupAndDaemonsStay) {
   ASSERT_EQ(sink_.out.size(), 1u);
   ASSERT_FALSE(sink_.err.empty());
   const pid_t daemon = std::stoi(sink_.out[0]);
-  const std::string group = sink_.err[0].substr(kRemoteStartMarker.size());
+  // "GROUP STDOUT STDERR"
+  std::istringstream marker(sink_.err[0].substr(kRemoteStartMarker.size()));
+  std::string group, out, err;
+  marker >> group >> out >> err;
   EXPECT_EQ(std::to_string(getpgid(daemon)), group);
+  EXPECT_THAT(out, ::testing::MatchesRegex("[0-9]+:[0-9]+"));
+  EXPECT_THAT(err, ::testing::MatchesRegex("[0-9]+:[0-9]+"));
+  EXPECT_NE(out, err);
   std::this_thread::sleep_for(300ms);  // the watcher has seen the end of input by now
   EXPECT_TRUE(StillAlive(daemon));
   kill(daemon, SIGKILL);

@@ -9,9 +9,12 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <system_error>
+#include <thread>
 
 #include "engine/shell_quote.h"
 
@@ -25,6 +28,8 @@ using namespace std::chrono_literals;
 constexpr size_t kMaxDirLength = 80;
 constexpr Duration kOpenTimeout = 60s;
 constexpr Duration kControlTimeout = 15s;
+// As for local steps (engine/process.h): leftovers holding the output get this long.
+constexpr Duration kLeftoverGrace = 500ms;
 
 bool ValidEnvName(std::string_view name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
@@ -78,18 +83,23 @@ class CollectSink : public OutputSink {
   std::vector<std::string> all_err;
 };
 
-// Removes the remote script's markers from the output and remembers what they said.
+// Removes the remote script's markers from the output and remembers what they said: the start
+// marker's words (process group, output pipes) go to `*started`; `on_exit` runs when the exit
+// marker arrives.
 class MarkerSink : public OutputSink {
  public:
-  explicit MarkerSink(OutputSink* out) : out_(out) {}
+  MarkerSink(OutputSink* out, std::string* started, std::function<void()> on_exit)
+      : out_(out), started_(started), on_exit_(std::move(on_exit)) {}
   void Line(Stream stream, std::string_view line) override {
     if (stream == Stream::kStderr) {
-      if (line == kRemoteStartMarker) {
+      if (line.starts_with(kRemoteStartMarker)) {
         started = true;
+        *started_ = line.substr(kRemoteStartMarker.size());
         return;
       }
       if (line.starts_with(kRemoteExitMarker)) {
         exited = true;
+        on_exit_();
         return;
       }
       if (!CleanMessage(line).empty()) last_err = CleanMessage(line);
@@ -102,6 +112,48 @@ class MarkerSink : public OutputSink {
 
  private:
   OutputSink* out_;
+  std::string* started_;
+  std::function<void()> on_exit_;
+};
+
+// Once the remote command has exited (its exit marker), its session should end at once. If it
+// still runs kLeftoverGrace later, processes the command left behind hold its output (sshd waits
+// for them): `kill` then runs, on a thread of its own, since the step's thread is inside
+// ProcessRunner::Run until the session ends.
+class LeftoverReaper {
+ public:
+  explicit LeftoverReaper(std::function<void()> kill) : kill_(std::move(kill)) {}
+  ~LeftoverReaper() { Stop(); }
+  LeftoverReaper(const LeftoverReaper&) = delete;
+  LeftoverReaper& operator=(const LeftoverReaper&) = delete;
+
+  // Called on the step's thread (from the output sink), once or more.
+  void Arm() {
+    if (thread_.joinable()) return;
+    thread_ = std::thread([this] {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_for(lock, kLeftoverGrace, [this] { return stopped_; })) return;
+      lock.unlock();
+      kill_();
+    });
+  }
+
+  // The session has ended: no kill from now on; waits for one under way.
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopped_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::function<void()> kill_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopped_ = false;  // guarded by mu_
+  std::thread thread_;
 };
 
 std::string Unquote(std::string_view v) {
@@ -164,8 +216,13 @@ class SshHosts : public RemoteHosts {
     s.kill_grace = spec.kill_grace;
     s.redact = spec.redact;
     s.unset_env = spec.unset_env;
-    MarkerSink sink(out);
+    std::string started;  // the start marker's words: the remote group and output pipes
+    LeftoverReaper reaper([&] {
+      KillLeftovers(host, control_path, invocation->kill_leftovers, started, spec.unset_env);
+    });
+    MarkerSink sink(out, &started, [&reaper] { reaper.Arm(); });
     ProcessResult r = processes_->Run(s, &sink, cancel);
+    reaper.Stop();
     if (r.started && !r.timed_out && !r.cancelled && !sink.exited && r.exit_code == 255) {
       r.connection_failed = true;
       std::string message = sink.last_err.empty() ? "ssh exited 255" : sink.last_err;
@@ -342,6 +399,40 @@ class SshHosts : public RemoteHosts {
     return r;
   }
 
+  // Kills the remote process group the start marker named (`started`: "GROUP PIPE PIPE"), as
+  // the command's user, with a second ssh command, if its processes hold the output pipes.
+  void KillLeftovers(const Host& host, const std::string& control_path,
+                     const std::string& kill_command, const std::string& started,
+                     const std::vector<std::string>& unset_env) {
+    std::vector<std::string> words;
+    for (size_t i = 0; i < started.size();) {
+      size_t end = std::min(started.find(' ', i), started.size());
+      words.emplace_back(started.substr(i, end - i));
+      i = end + 1;
+    }
+    auto digits = [](std::string_view w) {
+      return !w.empty() && w.size() <= 18 &&
+             std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    auto pipe_id = [&](const std::string& w) {
+      size_t colon = w.find(':');
+      return w == "-" || (colon != std::string::npos && digits(w.substr(0, colon)) &&
+                          digits(w.substr(colon + 1)));
+    };
+    // Never group 0 or 1: `kill -KILL -1` would be every process the user may signal.
+    if (words.size() != 3 || !digits(words[0]) || std::stoll(words[0]) < 2 || !pipe_id(words[1]) ||
+        !pipe_id(words[2])) {
+      return;
+    }
+    ProcessSpec s;
+    s.argv = SshArgv(host, control_path, {"-T"});
+    s.argv.push_back(kill_command + " " + started);
+    s.timeout = kControlTimeout;
+    s.unset_env = unset_env;
+    CollectSink ignored;
+    processes_->Run(s, &ignored, CancelToken());
+  }
+
   // The pid of the running master ("Master running (pid=N)"), or "" when there is none.
   std::string MasterPid(Connection* c) {
     ProcessSpec s;
@@ -428,36 +519,54 @@ Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec) {
   }
   // The input ends with an empty line, sent once the engine lets the command start.
   s += "IFS= read -r __rb_l || exit 125; ";
-  // setsid is looked up before the step's PATH applies, without a fork where it usually is.
-  s += "for __rb_s in /usr/bin/setsid /bin/setsid ''; do [ -x \"$__rb_s\" ] && break; done; "
-       "[ -n \"$__rb_s\" ] || __rb_s=$(command -v setsid) || { echo 'runbook: setsid not found on "
-       "the host' >&2; exit 125; }; ";
   if (!spec.cwd.empty()) s += "cd -- " + QuoteOnOneLine(spec.cwd) + " || exit 125; ";
-  s += "printf '\\036runbook:start\\n' >&2; exec 3<&0; ( ";
+  // sshd made this shell the leader of a session and process group of its own (under sudo the
+  // group is sudo's): the command runs in it, without a setsid of its own. The start marker names
+  // the group and the output pipes (mount id and inode of fds 1 and 2, "-" where /proc does not
+  // say), all read from /proc without a fork: the engine kills leftovers that hold those pipes.
+  s += "__rb_g=$$; if IFS= read -r __rb_l 2>/dev/null </proc/self/stat; then "
+       "__rb_l=${__rb_l##*) }; set -- $__rb_l; __rb_g=$3; set --; fi; __rb_i=; "
+       "for __rb_f in 1 2; do __rb_m=; __rb_n=; while IFS=': \t' read -r __rb_k __rb_v; do "
+       "case $__rb_k in mnt_id) __rb_m=$__rb_v;; ino) __rb_n=$__rb_v;; esac; "
+       "done 2>/dev/null </proc/self/fdinfo/$__rb_f; "
+       "[ -n \"$__rb_m\" ] && [ -n \"$__rb_n\" ] && __rb_i=\"$__rb_i $__rb_m:$__rb_n\" || "
+       "__rb_i=\"$__rb_i -\"; done; "
+       "printf '\\036runbook:start %s%s\\n' \"$__rb_g\" \"$__rb_i\" >&2; exec 3<&0; ( ";
   if (!exports.empty()) s += exports + "; ";
-  s += "exec \"$__rb_s\"";
-  for (const std::string& a : argv) s += " " + QuoteOnOneLine(a);
+  if (argv.size() == 3 && argv[0] == "/bin/sh" && argv[1] == "-c") {
+    // A shell command runs in this /bin/sh's subshell rather than in a /bin/sh of its own: one
+    // exec less per step. Only $$ and $PPID differ (the wrapper's).
+    s += "eval " + QuoteOnOneLine(argv[2]);
+  } else {
+    s += "exec";
+    for (const std::string& a : argv) s += " " + QuoteOnOneLine(a);
+  }
   s += " ) </dev/null & __rb_p=$!; ";
-  // The watcher: end of the session's input means the client is gone.
-  // Before setsid has run there is no group yet: then the subshell itself is signalled.
-  s += "{ while IFS= read -r __rb_l; do :; done; kill -TERM -$__rb_p || kill -TERM $__rb_p; "
-       "sleep " +
-       std::to_string(grace) +
-       "; kill -KILL -$__rb_p; } <&3 >/dev/null 2>&1 & "
-       "__rb_w=$!; ";
-  s += "exec 3<&-; wait $__rb_p; __rb_rc=$?; kill $__rb_w 2>/dev/null; ";
-  // Leftovers of the command still holding our output would keep the session open: as locally,
-  // they get 0.5 s, then the group is killed.
-  s += "if kill -0 -$__rb_p 2>/dev/null; then "
-       "__rb_o=$(readlink /proc/$$/fd/1); __rb_x=$(readlink /proc/$$/fd/2); "
-       "__rb_held() { for __rb_q in $(pgrep -g $__rb_p); do ls -l /proc/$__rb_q/fd/ 2>/dev/null; "
-       "done | grep -qF -e \"> $__rb_o\" -e \"> $__rb_x\"; }; "
-       "if __rb_held; then sleep 0.5; __rb_held && kill -KILL -$__rb_p 2>/dev/null; fi; fi; ";
-  s += "printf '\\036runbook:exit %d\\n' $__rb_rc >&2; exit $__rb_rc";
+  // The watcher, in the group too: end of the session's input means the client is gone; it then
+  // stops the group (itself last: it ignores SIGTERM). Once the command has exited, the script
+  // ends the watcher: sshd may close the input as the output ends, before it reaps the script.
+  s += "{ trap '' TERM; while IFS= read -r __rb_l; do :; done; kill -TERM 0; sleep " +
+       std::to_string(grace) + "; kill -KILL 0; } <&3 >/dev/null 2>&1 & __rb_w=$!; ";
+  s += "exec 3<&-; wait $__rb_p; __rb_rc=$?; kill -KILL $__rb_w; "
+       "printf '\\036runbook:exit %d\\n' $__rb_rc >&2; exit $__rb_rc";
 
   inv.command = "exec ";
   if (!user.empty()) inv.command += "sudo -n -u " + ShellQuote(user) + " -- ";
-  inv.command += "sh -c " + ShellQuote(s);
+  inv.command += "/bin/sh -c " + ShellQuote(s);
+  // Kills group $1 if one of its processes holds pipe $2 or $3 (as fdinfo names them; "-":
+  // unknown, then the group is killed): a session that is merely slow to end is left alone.
+  const std::string kill_script =
+      "g=$1 o=$2 e=$3; held() { for d in /proc/[0-9]*; do "
+      "IFS= read -r s 2>/dev/null <$d/stat || continue; s=${s##*) }; set -- $s; "
+      "[ \"$3\" = \"$g\" ] || continue; for f in $d/fdinfo/*; do m=; n=; "
+      "while IFS=': \t' read -r k v; do case $k in mnt_id) m=$v;; ino) n=$v;; esac; "
+      "done 2>/dev/null <$f; [ \"$m:$n\" = \"$o\" ] || [ \"$m:$n\" = \"$e\" ] && return 0; "
+      "done; done; return 1; }; "
+      "if [ \"$o\" = - ] || [ \"$e\" = - ] || held; then kill -KILL -$g; fi";
+  inv.kill_leftovers = "exec ";
+  if (!user.empty()) inv.kill_leftovers += "sudo -n -u " + ShellQuote(user) + " -- ";
+  // The start marker's words (group, pipes) are appended.
+  inv.kill_leftovers += "/bin/sh -c " + ShellQuote(kill_script) + " sh";
   return inv;
 }
 

@@ -3,17 +3,22 @@
 // closed by CloseAll(). A host with multiplex: false has none: each command connects on its own,
 // and Tunnel() refuses it.
 //
-// How a remote command runs: `ssh [host options] -o BatchMode=yes ... -- TARGET 'exec sh -c ...'`.
-// The one remote command word is a small sh script (below, BuildRemoteInvocation) that reads the
-// environment values from stdin, changes directory, prints a start marker on stderr, starts the
-// command with setsid (its own process group) and a watcher that kills that group when the ssh
-// session's stdin reaches end-of-file, waits for it, and prints an exit marker. The local side
-// keeps stdin open for as long as ssh runs, so end-of-file on the remote side means the client is
-// gone: a local timeout or cancel (SIGTERM to the local ssh) ends the remote tree too, SIGTERM then
-// SIGKILL after the step's kill grace. The markers are removed from the output; they tell "ssh
-// could not connect" (exit 255 before the start marker) from "the command exited 255".
+// How a remote command runs: `ssh [host options] -o BatchMode=yes ... -- TARGET 'exec /bin/sh -c
+// ...'`. The one remote command word is a small sh script (below, BuildRemoteInvocation) that
+// reads the environment values from stdin and then an empty line (sent once the engine lets the
+// command start), changes directory, prints a start marker with its process group on stderr (sshd
+// made the remote shell the leader of a session and group of its own), starts the command in that
+// group and a watcher that stops the group when the ssh session's stdin reaches end-of-file while
+// the script still runs, waits for the command, and prints an exit marker. The local side keeps
+// stdin open for as long as ssh runs, so that end-of-file means the client is gone: a local
+// timeout or cancel (SIGTERM to the local ssh) ends the remote tree too, SIGTERM then SIGKILL after
+// the step's kill grace. If the session outlives the command by 0.5 s, processes the command left
+// behind may hold its output (sshd waits for them): Run() then runs a second ssh command that
+// kills the group if one of its processes holds the output pipes the start marker named. The
+// markers are removed from the output; they tell "ssh could not connect" (exit 255 before the
+// start marker) from "the command exited 255".
 //
-// Remote requirements: a POSIX sh, setsid (util-linux) and, for the leftover check, pgrep/readlink.
+// Remote requirements: a POSIX sh and kill; /proc (Linux) to find the group under sudo.
 // Known limits: if the network drops without the TCP connection closing, the remote command runs on
 // until sshd notices; remote background processes still holding the output 0.5 s after the command
 // exits are killed (as locally), daemons that let go of the output are left alone.
@@ -54,11 +59,18 @@ std::vector<std::string> SshArgv(const Host& host, const std::string& control_pa
 struct RemoteInvocation {
   std::string command;
   std::string stdin_data;
+  // The command word that kills the process group the start marker named if its processes hold
+  // the output pipes it named, once a space and the marker's words are appended; run (as the
+  // same user) when the session outlives the command.
+  std::string kill_leftovers;
 };
 Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec);
 
 // Stderr lines the remote script prints around the command; Run() removes them from the output.
-inline constexpr std::string_view kRemoteStartMarker = "\x1erunbook:start";
+// The start marker is followed by "GROUP STDOUT STDERR": the process group the command runs in and
+// its output pipes as "MOUNT_ID:INODE" (from /proc/self/fdinfo; "-" when unknown). The exit
+// marker is followed by the command's exit status.
+inline constexpr std::string_view kRemoteStartMarker = "\x1erunbook:start ";
 inline constexpr std::string_view kRemoteExitMarker = "\x1erunbook:exit ";
 
 // A libpq keyword=value connection string, parsed (values unquoted) and formatted back.

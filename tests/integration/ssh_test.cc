@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -86,6 +87,7 @@ std::vector<pid_t> ProcessesWithArgs(const std::string& needle) {
     std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::string args = runbook::testing::ReadProcFile(entry.path() / "cmdline");
+    std::replace(args.begin(), args.end(), '\0', ' ');  // NUL-separated words, as ps shows them
     if (args.find(needle) != std::string::npos) found.push_back(std::stoi(name));
   }
   return found;
@@ -314,11 +316,23 @@ TEST_F(SshTest, BackgroundLeftoverDoesNotHang) {
   ASSERT_TRUE(Run(Shell("echo early")).ok());
   auto baseline = std::chrono::steady_clock::now() - start;
   sink_.out.clear();
+  std::string token = Token();
   start = std::chrono::steady_clock::now();
-  ProcessResult r = Run(Shell("(sleep 20; echo late) & echo early"));
+  ProcessResult r = Run(Shell("(sleep 65." + token + "; echo late) & echo early"));
   EXPECT_LT(std::chrono::steady_clock::now() - start, baseline + 4s);
   EXPECT_TRUE(r.ok()) << r.Describe();
   EXPECT_THAT(sink_.out, ElementsAre("early"));
+  EXPECT_TRUE(NoneLeft("sleep 65." + token)) << "the leftover holding the output survived";
+}
+
+TEST_F(SshTest, DaemonThatLetGoOfTheOutputIsLeftAlone) {
+  std::string token = Token();
+  ProcessResult r = Run(Shell("sleep 66." + token + " >/dev/null 2>&1 & echo started"));
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  std::this_thread::sleep_for(1s);  // past the leftover grace, and the watcher's end of input
+  std::vector<pid_t> left = ProcessesWithArgs("sleep 66." + token);
+  EXPECT_EQ(left.size(), 1u) << "the daemon was killed";
+  for (pid_t p : left) kill(p, SIGKILL);
 }
 
 TEST_F(SshTest, UnreachableHostFailsWithSshMessage) {

@@ -1,14 +1,19 @@
 // Tests of the ssh pieces that need no sshd: argv, the remote script (run here with sh), conninfo.
 // tests/integration/ssh_test.cc runs them against a real sshd.
 #include "engine/ssh_hosts.h"
+#include "engine/shell_quote.h"
 #include "tests/support/proc_util.h"
 
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +27,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
 // Alive and not a zombie waiting for init (polls up to 3 s for it to go).
@@ -116,7 +122,10 @@ TEST(RemoteInvocationTest, SudoPrefixBecomesTheOuterCommand) {
   spec.argv = {"sudo", "-n", "-u", "postgres", "--", "psql", "-c", "select 1"};
   auto inv = BuildRemoteInvocation(spec);
   ASSERT_TRUE(inv.ok());
-  EXPECT_TRUE(inv->command.starts_with("exec sudo -n -u postgres -- sh -c ")) << inv->command;
+  EXPECT_TRUE(inv->command.starts_with("exec sudo -n -u postgres -- /bin/sh -c ")) << inv->command;
+  // Leftovers are killed as the same user.
+  EXPECT_TRUE(inv->kill_leftovers.starts_with("exec sudo -n -u postgres -- /bin/sh -c "))
+      << inv->kill_leftovers;
 }
 
 TEST(RemoteInvocationTest, RejectsBadEnvNameAndEmptyCommand) {
@@ -161,8 +170,9 @@ TEST_F(RemoteScriptTest, RunsArgvWithEnvAndCwdAndMarkers) {
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_THAT(sink_.out, ElementsAre("/tmp", "[two words]", "[multi", "line]", "[q'\"$`\\ end]",
                                      "[it's $HOME *]"));
-  EXPECT_THAT(sink_.err,
-              ElementsAre(std::string(kRemoteStartMarker), std::string(kRemoteExitMarker) + "4"));
+  ASSERT_EQ(sink_.err.size(), 2u);
+  EXPECT_THAT(sink_.err[0], StartsWith(std::string(kRemoteStartMarker)));
+  EXPECT_EQ(sink_.err[1], std::string(kRemoteExitMarker) + "4");
 }
 
 TEST_F(RemoteScriptTest, EnvDoesNotChangeTheWrapperItself) {
@@ -183,6 +193,57 @@ TEST_F(RemoteScriptTest, MissingDirectoryFails) {
   EXPECT_EQ(r.exit_code, 125);
   ASSERT_FALSE(sink_.err.empty());
   EXPECT_THAT(sink_.err[0], HasSubstr("/nonexistent/dir"));
+}
+
+// "MOUNT_ID:INODE" of an open fd of this process, as the remote script names its output pipes.
+std::string PipeId(int fd) {
+  std::ifstream info("/proc/self/fdinfo/" + std::to_string(fd));
+  std::string key, value, mnt, ino;
+  while (info >> key >> value) {
+    if (key == "mnt_id:") mnt = value;
+    if (key == "ino:") ino = value;
+  }
+  return mnt + ":" + ino;
+}
+
+TEST(KillLeftoversTest, KillsTheGroupOnlyWhenItHoldsTheOutput) {
+  ProcessSpec spec;
+  spec.argv = {"true"};
+  auto inv = BuildRemoteInvocation(spec);
+  ASSERT_TRUE(inv.ok());
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const std::string held = PipeId(fds[1]);
+  ASSERT_NE(held, ":") << "this kernel's fdinfo has no ino";
+  // A leftover: the leader of a group of its own, holding the pipe as its stdout.
+  auto leftover = [&] {
+    pid_t pid = fork();
+    if (pid == 0) {
+      setsid();
+      dup2(fds[1], 1);
+      execlp("sleep", "sleep", "30", nullptr);
+      _exit(127);
+    }
+    return pid;
+  };
+  auto run = [&](pid_t group, const std::string& out, const std::string& err) {
+    std::string cmd = inv->kill_leftovers + " " + std::to_string(group) + " " + out + " " + err;
+    return std::system(("sh -c " + ShellQuote(cmd)).c_str());
+  };
+  pid_t quiet = leftover();
+  pid_t holder = leftover();
+  std::this_thread::sleep_for(200ms);  // both have dup2()ed and exec'd
+  // Other pipes named: the group is left alone (a session merely slow to end).
+  EXPECT_EQ(run(quiet, "1:1", "1:2"), 0);
+  EXPECT_TRUE(StillAlive(quiet));
+  EXPECT_EQ(run(holder, "1:1", held), 0);
+  int status = 0;
+  EXPECT_EQ(waitpid(holder, &status, 0), holder);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  kill(quiet, SIGKILL);
+  waitpid(quiet, nullptr, 0);
+  close(fds[0]);
+  close(fds[1]);
 }
 
 TEST_F(RemoteScriptTest, CommandWaitsForTheEmptyLine) {
@@ -223,14 +284,27 @@ TEST_F(RemoteScriptTest, EndOfInputKillsTheCommandGroup) {
   for (const std::string& pid : sink_.out) EXPECT_FALSE(StillAlive(std::stoi(pid))) << pid;
 }
 
-TEST_F(RemoteScriptTest, LeftoverHoldingOutputIsKilled) {
+TEST_F(RemoteScriptTest, CommandRunsInTheReportedGroupAndDaemonsStay) {
+  // The engine kills leftovers through the group of the start marker; a daemon that let go of
+  // the output is not touched when the session's input ends after the script.
   ProcessSpec spec;
-  spec.argv = {"sh", "-c", "(sleep 30; echo late) & echo early"};
-  auto start = std::chrono::steady_clock::now();
+  spec.argv = {"/bin/sh", "-c", "sleep 5 >/dev/null 2>&1 & echo $!"};
   ProcessResult r = RunLocally(spec);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
-  EXPECT_TRUE(r.ok()) << r.Describe();
-  EXPECT_THAT(sink_.out, ElementsAre("early"));
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  ASSERT_EQ(sink_.out.size(), 1u);
+  ASSERT_FALSE(sink_.err.empty());
+  const pid_t daemon = std::stoi(sink_.out[0]);
+  // "GROUP STDOUT STDERR"
+  std::istringstream marker(sink_.err[0].substr(kRemoteStartMarker.size()));
+  std::string group, out, err;
+  marker >> group >> out >> err;
+  EXPECT_EQ(std::to_string(getpgid(daemon)), group);
+  EXPECT_THAT(out, ::testing::MatchesRegex("[0-9]+:[0-9]+"));
+  EXPECT_THAT(err, ::testing::MatchesRegex("[0-9]+:[0-9]+"));
+  EXPECT_NE(out, err);
+  std::this_thread::sleep_for(300ms);  // the watcher has seen the end of input by now
+  EXPECT_TRUE(StillAlive(daemon));
+  kill(daemon, SIGKILL);
 }
 
 TEST_F(RemoteScriptTest, DetachedLeftoverIsLeftAlone) {

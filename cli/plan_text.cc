@@ -112,6 +112,7 @@ void PlanTextWriter::Step(const PlannedStep& p) {
     }
   }
   for (const std::string& line : p.details) out += Indent(line, "      ") + "\n";
+  for (const std::string& line : p.observed) out += Indent(line, "      ") + "\n";
   if (p.manual) out += "      manual: " + *p.manual + "\n";
   if (p.confirm) {
     out += Paint(color_, "33", "      asks to confirm: " + *p.confirm) + "\n";

@@ -43,6 +43,13 @@ std::vector<std::string> DescribeStepKind(const Step& step, StepEnv& env) {
   return std::visit(Describer{env}, step.kind);
 }
 
+std::vector<std::string> ObserveStepKind(const Step& step, StepEnv& env) {
+  if (const auto* k = std::get_if<Box<CancelQueriesStep>>(&step.kind)) {
+    return ObserveCancelQueriesStep(**k, env);
+  }
+  return {};
+}
+
 GuardResult EvaluateGuard(const Guard& guard, StepEnv& env) {
   struct Evaluator {
     StepEnv& env;

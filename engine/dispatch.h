@@ -17,6 +17,10 @@ StepOutcome RunStepKind(const Step& step, StepEnv& env);
 // What the step would do, for plans and dry runs: rendered commands, queries, copies.
 std::vector<std::string> DescribeStepKind(const Step& step, StepEnv& env);
 
+// What the step would act on if it ran now, observed read-only, for plans that are not offline:
+// the queries a cancel_queries step would cancel. Empty for kinds that observe nothing.
+std::vector<std::string> ObserveStepKind(const Step& step, StepEnv& env);
+
 // Evaluates one guard now. A guard that cannot be evaluated does not hold.
 GuardResult EvaluateGuard(const Guard& guard, StepEnv& env);
 

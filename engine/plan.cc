@@ -110,6 +110,7 @@ void WriteStep(const PlannedStep& p, JsonWriter* w) {
   w->BeginArray();
   for (const NameRef& n : s.needs) w->String(n.name);
   w->EndArray();
+  if (!p.observed.empty()) w->MemberStrings("observed", p.observed);
   if (p.resume) w->Member("resume", *p.resume);
   w->MemberInt("retries", p.retries);
   w->Member("timeout", FormatDuration(p.timeout));
@@ -321,6 +322,12 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
     if (p.definition && !std::holds_alternative<RunStep>(step.kind) &&
         !std::holds_alternative<ManualStep>(step.kind)) {
       p.details = DescribeStepKind(step, context());
+    }
+    p.observed.clear();
+    if (!options.offline && p.definition && p.condition != "false") {
+      for (const std::string& line : ObserveStepKind(step, context())) {
+        p.observed.push_back(Mask(line, services.redact));
+      }
     }
     p.confirm.reset();
     if (step.confirm) {

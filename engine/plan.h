@@ -84,6 +84,9 @@ struct PlannedStep {
   // "always", "true", "false", "decided at run time: EXPR" or "error: MESSAGE".
   std::string condition;
   std::vector<std::string> details;  // what the step kind would do (queries, copies)
+  // What it would act on if it ran now (the queries cancel_queries would cancel), secrets masked;
+  // like a guard's observation, not part of what `run --plan` compares. Empty offline.
+  std::vector<std::string> observed;
   std::optional<std::string> confirm;
   std::optional<std::string> manual;
   std::vector<PlannedGuard> guards;   // done_when, guards, verify

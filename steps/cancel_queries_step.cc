@@ -44,7 +44,50 @@ std::string LikePattern(const std::string& glob) {
   return out;
 }
 
+// What the step does, on `conn`: selects the queries to cancel and, unless `dry`, cancels them in
+// the same statement (a sixth column: pg_cancel_backend's result).
+Result<PgResult> SelectAndCancel(const CancelQueriesStep& step, const Selection& sel, bool dry,
+                                 StepEnv& env, PgConnection& conn) {
+  std::string sql = std::string(
+                        "SELECT pid, coalesce(usename, ''), coalesce(application_name, ''), "
+                        "extract(epoch FROM now() - query_start)::float8, coalesce(query, '')") +
+                    (dry ? "" : ", pg_cancel_backend(pid)") + " FROM pg_stat_activity WHERE " +
+                    kNotOurs +
+                    " AND state = 'active'"
+                    " AND now() - query_start >= make_interval(secs => $2::float8)";
+  std::vector<std::string> params = {RunApplicationPrefix(env.run_id()),
+                                     std::to_string(sel.older_than)};
+  if (step.read_only) sql += " AND backend_xid IS NULL";
+  if (sel.application) {
+    sql += " AND application_name LIKE $3";
+    params.push_back(LikePattern(*sel.application));
+  }
+  sql += " ORDER BY query_start, pid";
+  return dry ? ExecReadOnly(conn, sql, params) : conn.Exec(sql, params);
+}
+
+// "VERB pid N user U application 'A' running 5m: QUERY"
+std::string QueryLine(const std::string& verb, const PgRow& row) {
+  const double secs = row[3] ? std::atof(row[3]->c_str()) : 0;
+  return verb + " pid " + row[0].value_or("?") + " user " + row[1].value_or("") + " application '" +
+         row[2].value_or("") + "' running " + FormatSeconds(secs) + ": " +
+         OneLine(row[4].value_or(""));
+}
+
 }  // namespace
+
+std::vector<std::string> ObserveCancelQueriesStep(const CancelQueriesStep& step, StepEnv& env) {
+  Result<Selection> sel = RenderSelection(step, env);
+  if (!sel.ok()) return {"cannot tell now: " + sel.message()};
+  auto conn = ConnectForStep(env, step.db);
+  if (!conn.ok()) return {"cannot tell now: " + conn.message()};
+  Result<PgResult> r = SelectAndCancel(step, *sel, /*dry=*/true, env, **conn);
+  if (!r.ok()) return {"cannot tell now: " + r.message()};
+  if (r->rows.empty()) return {"no query would be cancelled now"};
+  std::vector<std::string> lines;
+  for (const PgRow& row : r->rows) lines.push_back(QueryLine("would cancel now", row));
+  return lines;
+}
 
 std::vector<std::string> DescribeCancelQueriesStep(const CancelQueriesStep& step, StepEnv& env) {
   Result<Selection> sel = RenderSelection(step, env);
@@ -62,33 +105,14 @@ StepOutcome RunCancelQueriesStep(const CancelQueriesStep& step, StepEnv& env) {
   auto conn = ConnectForStep(env, step.db);
   if (!conn.ok()) return {false, conn.message()};
   const bool dry = env.dry_run() == DryRun::kYes;
-  std::string sql = std::string(
-                        "SELECT pid, coalesce(usename, ''), coalesce(application_name, ''), "
-                        "extract(epoch FROM now() - query_start)::float8, coalesce(query, '')") +
-                    (dry ? "" : ", pg_cancel_backend(pid)") + " FROM pg_stat_activity WHERE " +
-                    kNotOurs +
-                    " AND state = 'active'"
-                    " AND now() - query_start >= make_interval(secs => $2::float8)";
-  std::vector<std::string> params = {RunApplicationPrefix(env.run_id()),
-                                     std::to_string(sel->older_than)};
-  if (step.read_only) sql += " AND backend_xid IS NULL";
-  if (sel->application) {
-    sql += " AND application_name LIKE $3";
-    params.push_back(LikePattern(*sel->application));
-  }
-  sql += " ORDER BY query_start, pid";
-  Result<PgResult> r = dry ? ExecReadOnly(**conn, sql, params) : (**conn).Exec(sql, params);
+  Result<PgResult> r = SelectAndCancel(step, *sel, dry, env, **conn);
   if (!r.ok()) return {false, r.message()};
   int cancelled = 0;
   for (const PgRow& row : r->rows) {
     const bool ok = dry || (row.size() > 5 && row[5] == std::optional<std::string>("t"));
     cancelled += ok;
-    const double secs = row[3] ? std::atof(row[3]->c_str()) : 0;
     const std::string verb = dry ? "would cancel" : ok ? "cancelled" : "could not cancel";
-    env.Out().Line(Stream::kStdout, verb + " pid " + row[0].value_or("?") + " user " +
-                                        row[1].value_or("") + " application '" +
-                                        row[2].value_or("") + "' running " + FormatSeconds(secs) +
-                                        ": " + OneLine(row[4].value_or("")));
+    env.Out().Line(Stream::kStdout, QueryLine(verb, row));
   }
   const auto n = r->rows.size();
   if (dry) {

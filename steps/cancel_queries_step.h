@@ -23,4 +23,9 @@ StepOutcome RunCancelQueriesStep(const CancelQueriesStep& step, StepEnv& env);
 
 std::vector<std::string> DescribeCancelQueriesStep(const CancelQueriesStep& step, StepEnv& env);
 
+// For plans: the queries the step would cancel if it ran now, a line each ("would cancel pid ...",
+// as the run reports them), "no query would be cancelled now", or "cannot tell now: WHY". The
+// selection runs in a read-only transaction; nothing is cancelled.
+std::vector<std::string> ObserveCancelQueriesStep(const CancelQueriesStep& step, StepEnv& env);
+
 }  // namespace runbook

@@ -165,5 +165,22 @@ TEST_F(ActivityTest, DryRunListsButCancelsNothing) {
   WaitForSleepers(db_, 1);  // still running
 }
 
+TEST_F(ActivityTest, PlanObservationListsWhatWouldBeCancelledAndCancelsNothing) {
+  MustExec(db_, "CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
+  CancelQueriesStep step{{"db", {}}, {}, true, {}};
+  EXPECT_THAT(ObserveCancelQueriesStep(step, env_),
+              ::testing::ElementsAre("no query would be cancelled now"));
+  BusySession reader(db_, "report", "", "SELECT pg_sleep(30)");
+  BusySession writer(db_, "worker", "BEGIN; UPDATE t SET id = 2", "SELECT pg_sleep(30)");
+  WaitForSleepers(db_, 2);
+  const std::vector<std::string> lines = ObserveCancelQueriesStep(step, env_);
+  ASSERT_THAT(lines, SizeIs(1));  // the writer is not listed
+  EXPECT_THAT(lines[0], HasSubstr("would cancel now pid " + std::to_string(reader.pid()) +
+                                  " user postgres application 'report' running "));
+  WaitForSleepers(db_, 2);  // both still running
+  env_.databases["db"] = {"db", "host=127.0.0.1 port=1 dbname=x", "", ""};
+  EXPECT_THAT(ObserveCancelQueriesStep(step, env_)[0], HasSubstr("cannot tell now: "));
+}
+
 }  // namespace
 }  // namespace runbook

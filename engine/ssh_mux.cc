@@ -429,7 +429,9 @@ class Session {
       return;
     }
     if (!opened_ && r->message.empty() && !stopping_) {
-      // Closed before the session opened: nothing ran, the master is gone or broken.
+      // Closed before the session opened: the master is gone or broken, and nothing ran (the
+      // master sends the command and our reply in one turn of its loop; only a master killed
+      // between the two could leave a started command behind, which then sees its input end).
       r->unavailable = true;
       r->result.started = false;
       r->message = "the master closed the connection before the session opened";

@@ -36,6 +36,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/process/v2.hpp>
 
+#include "engine/line_splitter.h"
+
 extern char** environ;  // NOLINT: POSIX
 
 namespace runbook {
@@ -46,7 +48,6 @@ namespace bp = boost::process::v2;
 using Clock = std::chrono::steady_clock;
 using ErrorCode = boost::system::error_code;
 
-constexpr size_t kMaxLine = 64 * 1024;
 // After the main process exits, background children still holding the output pipes get this long
 // before the group is killed (otherwise Run would wait for them: boostorg/process#468).
 constexpr Duration kLeftoverGrace = std::chrono::milliseconds(500);
@@ -200,97 +201,6 @@ std::string ResolveProgram(const std::string& name, const std::vector<std::strin
       bp::environment::key_value_pair("PATH=" + path)};
   return bp::environment::find_executable(name, search_env).string();
 }
-
-// Replaces every occurrence of a secret by "***". `secrets` is sorted longest first, so when one
-// secret contains another the longer one wins.
-std::string Redact(std::string_view line, const std::vector<std::string>& secrets) {
-  if (secrets.empty()) return std::string(line);
-  std::string out;
-  out.reserve(line.size());
-  size_t i = 0;
-  while (i < line.size()) {
-    bool matched = false;
-    for (const std::string& s : secrets) {
-      if (line.compare(i, s.size(), s) == 0) {
-        out += "***";
-        i += s.size();
-        matched = true;
-        break;
-      }
-    }
-    if (!matched) out += line[i++];
-  }
-  return out;
-}
-
-// Splits a byte stream into lines for an OutputSink, redacting each complete line. Overlong lines
-// are cut at about kMaxLine bytes, never inside a secret.
-class LineSplitter {
- public:
-  LineSplitter(Stream stream, OutputSink* out, const std::vector<std::string>* secrets)
-      : stream_(stream), out_(out), secrets_(secrets) {
-    for (const std::string& s : *secrets) max_secret_ = std::max(max_secret_, s.size());
-  }
-
-  void Feed(std::string_view data) {
-    partial_.append(data);
-    size_t start = 0;
-    for (size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
-      EmitCut(std::string_view(partial_).substr(start, nl - start));
-    }
-    partial_.erase(0, start);
-    // Cut a line still growing only once every secret that could straddle the cut has arrived.
-    while (partial_.size() >= kMaxLine + max_secret_) {
-      size_t cut = SafeCut(partial_);
-      Emit(std::string_view(partial_).substr(0, cut));
-      partial_.erase(0, cut);
-    }
-  }
-
-  // At end of stream: the last line, even without a newline.
-  void Finish() {
-    if (!partial_.empty()) EmitCut(partial_);
-    partial_.clear();
-  }
-
- private:
-  void Emit(std::string_view line) {
-    if (out_ != nullptr) out_->Line(stream_, Redact(line, *secrets_));
-  }
-
-  // A complete line, in pieces of at most kMaxLine bytes.
-  void EmitCut(std::string_view line) {
-    while (line.size() > kMaxLine) {
-      size_t cut = SafeCut(line);
-      Emit(line.substr(0, cut));
-      line.remove_prefix(cut);
-    }
-    Emit(line);
-  }
-
-  // A cut position at or before kMaxLine that does not split an occurrence of a secret.
-  size_t SafeCut(std::string_view text) const {
-    size_t cut = kMaxLine;
-    for (bool moved = true; moved;) {
-      moved = false;
-      for (const std::string& s : *secrets_) {
-        size_t from = cut >= s.size() ? cut - s.size() + 1 : 0;
-        size_t pos = text.find(s, from);
-        if (pos != std::string::npos && pos > 0 && pos < cut && pos + s.size() > cut) {
-          cut = pos;
-          moved = true;
-        }
-      }
-    }
-    return cut;
-  }
-
-  Stream stream_;
-  OutputSink* out_;
-  const std::vector<std::string>* secrets_;
-  size_t max_secret_ = 0;
-  std::string partial_;
-};
 
 // The state of one Run: one io_context, run on the calling thread.
 class Execution {
@@ -545,12 +455,7 @@ class SystemProcessRunner : public ProcessRunner {
         return;
       }
     }
-    std::vector<std::string> secrets;
-    for (const std::string& s : spec.redact) {
-      if (!s.empty()) secrets.push_back(s);
-    }
-    std::sort(secrets.begin(), secrets.end(),
-              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    std::vector<std::string> secrets = RedactionOrder(spec.redact);
     try {
       std::vector<std::string> env = BuildEnvironment(spec.env, spec.unset_env);
       std::string program = ResolveProgram(spec.argv[0], env);

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "engine/shell_quote.h"
+#include "engine/ssh_mux.h"
 
 namespace runbook {
 namespace {
@@ -206,26 +207,54 @@ class SshHosts : public RemoteHosts {
       }
       control_path = c->control_path;
     }
-    ProcessSpec s;
-    s.argv = SshArgv(host, control_path, {"-T"});
-    s.argv.push_back(invocation->command);
-    s.stdin_data = invocation->stdin_data;
-    s.keep_stdin_open = true;
-    s.before_input = spec.before_input;
-    s.timeout = spec.timeout;
-    s.kill_grace = spec.kill_grace;
-    s.redact = spec.redact;
-    s.unset_env = spec.unset_env;
     std::string started;  // the start marker's words: the remote group and output pipes
     LeftoverReaper reaper([&] {
       KillLeftovers(host, control_path, invocation->kill_leftovers, started, spec.unset_env);
     });
     MarkerSink sink(out, &started, [&reaper] { reaper.Arm(); });
-    ProcessResult r = processes_->Run(s, &sink, cancel);
+    ProcessResult r;
+    std::string lost;  // why a multiplexed session ended without an exit status
+    bool ran = false;
+    std::function<Status()> before_input = spec.before_input;
+    if (!control_path.empty()) {
+      // The master is up: speak its multiplexing protocol rather than exec an ssh client.
+      MuxSessionSpec m;
+      m.command = invocation->command;
+      m.stdin_data = invocation->stdin_data;
+      m.before_input = before_input;
+      m.timeout = spec.timeout;
+      m.kill_grace = spec.kill_grace;
+      m.redact = spec.redact;
+      MuxSessionResult mux = RunMuxSession(control_path, m, &sink, cancel);
+      if (!mux.unavailable) {
+        r = mux.result;
+        lost = mux.message;
+        ran = true;
+      } else if (mux.input_allowed) {
+        before_input = nullptr;  // done once; the ssh client below must not repeat it
+      }
+    }
+    if (!ran) {
+      // No master (multiplex: false), or it could not take the session (gone since, refused):
+      // the ssh client, which opens a new master if the old one is gone.
+      ProcessSpec s;
+      s.argv = SshArgv(host, control_path, {"-T"});
+      s.argv.push_back(invocation->command);
+      s.stdin_data = invocation->stdin_data;
+      s.keep_stdin_open = true;
+      s.before_input = before_input;
+      s.timeout = spec.timeout;
+      s.kill_grace = spec.kill_grace;
+      s.redact = spec.redact;
+      s.unset_env = spec.unset_env;
+      r = processes_->Run(s, &sink, cancel);
+    }
     reaper.Stop();
     if (r.started && !r.timed_out && !r.cancelled && !sink.exited && r.exit_code == 255) {
       r.connection_failed = true;
-      std::string message = sink.last_err.empty() ? "ssh exited 255" : sink.last_err;
+      std::string message = !lost.empty()            ? lost
+                            : !sink.last_err.empty() ? sink.last_err
+                                                     : "ssh exited 255";
       r.error = sink.started ? "connection to " + host.ssh + " lost: " + message : message;
     }
     r.elapsed = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - start);
@@ -424,12 +453,18 @@ class SshHosts : public RemoteHosts {
         !pipe_id(words[2])) {
       return;
     }
+    CollectSink ignored;
+    if (!control_path.empty()) {
+      MuxSessionSpec m;
+      m.command = kill_command + " " + started;
+      m.timeout = kControlTimeout;
+      if (!RunMuxSession(control_path, m, &ignored, CancelToken()).unavailable) return;
+    }
     ProcessSpec s;
     s.argv = SshArgv(host, control_path, {"-T"});
     s.argv.push_back(kill_command + " " + started);
     s.timeout = kControlTimeout;
     s.unset_env = unset_env;
-    CollectSink ignored;
     processes_->Run(s, &ignored, CancelToken());
   }
 

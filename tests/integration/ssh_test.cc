@@ -435,6 +435,104 @@ TEST_F(SshTest, LongRunDirFallsBackToAShortSocketDirectory) {
   EXPECT_TRUE(std::filesystem::is_empty(deep));
 }
 
+// The multiplexing client (engine/ssh_mux.h) against the real master.
+
+// Local ssh clients (argv[0] "ssh") whose arguments hold `needle`.
+std::vector<pid_t> SshClientsWithArgs(const std::string& needle) {
+  std::vector<pid_t> found;
+  for (pid_t pid : ProcessesWithArgs(needle)) {
+    std::string args = runbook::testing::ReadProcFile("/proc/" + std::to_string(pid) + "/cmdline");
+    if (args.starts_with(std::string("ssh\0", 4))) found.push_back(pid);
+  }
+  return found;
+}
+
+// The master's pid (its process title names the control socket), or 0.
+pid_t MasterOf(const std::string& control) {
+  std::vector<pid_t> masters = ProcessesWithArgs(control + " [mux]");
+  return masters.empty() ? 0 : masters.front();
+}
+
+TEST_F(SshTest, MultiplexedStepRunsWithoutAnSshClient) {
+  ASSERT_TRUE(Run(Shell("true")).ok());  // the master is open
+  std::string token = Token();
+  std::atomic<bool> done{false};
+  std::atomic<int> remote_seen{0};
+  std::vector<pid_t> clients;
+  std::thread watcher([&] {
+    while (!done) {
+      if (!ProcessesWithArgs("sleep 1.5; : " + token).empty()) ++remote_seen;
+      for (pid_t p : SshClientsWithArgs(token)) clients.push_back(p);
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  ProcessResult r = Run(Shell("sleep 1.5; : " + token + "; echo done"));
+  done = true;
+  watcher.join();
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  EXPECT_THAT(sink_.out, ElementsAre("done"));
+  EXPECT_GT(remote_seen, 10);  // the watcher does see the command's processes
+  EXPECT_TRUE(clients.empty()) << "an ssh client ran the step: pid " << clients.front();
+}
+
+TEST_F(SshTest, LargeEnvironmentValueArrives) {
+  // More than a pipe's buffer: the session's input is written as the master takes it.
+  ProcessSpec spec = Shell("echo ${#BIG}");
+  spec.env = {{"BIG", std::string(300000, 'x')}};
+  ProcessResult r = Run(spec);
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  EXPECT_THAT(sink_.out, ElementsAre("300000"));
+}
+
+TEST_F(SshTest, MasterKilledMidStepIsAConnectionFailure) {
+  ASSERT_TRUE(Run(Shell("true")).ok());
+  pid_t master = MasterOf(run_dir_ + "/ssh-0");
+  ASSERT_GT(master, 0);
+  std::string token = Token();
+  std::thread killer([&] {
+    if (sink_.WaitFor("started")) kill(master, SIGKILL);
+  });
+  ProcessResult r = Run(Shell("echo started; sleep 68." + token));
+  killer.join();
+  EXPECT_TRUE(r.connection_failed);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.exit_code, 255);
+  EXPECT_THAT(r.Describe(),
+              StartsWith("connection failed: connection to " + host_->ssh + " lost: the master"));
+  EXPECT_TRUE(NoneLeft("sleep 68." + token)) << "the remote command outlived its connection";
+
+  // The next step opens a new master.
+  RecordingSink next;
+  ProcessResult again = hosts_->Run(*host_, Shell("echo again"), &next, CancelToken());
+  EXPECT_TRUE(again.ok()) << again.Describe();
+  EXPECT_THAT(next.out, ElementsAre("again"));
+  EXPECT_NE(MasterOf(run_dir_ + "/ssh-0"), 0);
+}
+
+TEST_F(SshTest, MasterGoneBetweenStepsIsReopened) {
+  ASSERT_TRUE(Run(Shell("true")).ok());
+  pid_t master = MasterOf(run_dir_ + "/ssh-0");
+  ASSERT_GT(master, 0);
+  kill(master, SIGKILL);
+  for (int i = 0; i < 100 && runbook::testing::IsLiveProcess(master); ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ProcessSpec spec = Shell("echo \"back=$V\"");
+  spec.env = {{"V", "1"}};
+  int calls = 0;
+  spec.before_input = [&] {
+    ++calls;
+    return Status::Ok();
+  };
+  ProcessResult r = Run(spec);
+  EXPECT_TRUE(r.ok()) << r.Describe();
+  EXPECT_THAT(sink_.out, ElementsAre("back=1"));
+  EXPECT_EQ(calls, 1);
+  pid_t reopened = MasterOf(run_dir_ + "/ssh-0");
+  EXPECT_NE(reopened, 0);
+  EXPECT_NE(reopened, master);
+}
+
 // A throwaway PostgreSQL 15 listening only on a unix socket, reached through an ssh tunnel.
 class SshTunnelTest : public SshTest {
  protected:

@@ -64,6 +64,8 @@ CREATE INDEX ON waveforms_continuoustrace (file_id);"
 "$PGBIN/psql" -X -q -h "$work/dst" -p "$dst_port" -U postgres -d postgres -c "CREATE DATABASE jane"
 psql_src -c "$schema"
 psql_dst -c "$schema"
+# No autovacuum worker on the target: its CPU time would land on whichever way ran before it.
+psql_dst -c "ALTER SYSTEM SET autovacuum = off" -c "SELECT pg_reload_conf()" >/dev/null
 echo "generating $parents files and $((parents * children_per)) traces..." >&2
 psql_src -c "
 INSERT INTO waveforms_file SELECT i, '/data/BW/' || i || '.mseed', i * 4096,
@@ -163,19 +165,40 @@ way_target() {
     -c "COPY waveforms_continuoustrace ($trace_cols) FROM '$work/csv/floor_traces.bin' WITH (FORMAT binary)"
 }
 
+# CPU time, which the machine's load does not inflate: the servers' backends are reaped by their
+# postmaster (its children's times), the clients (psql, sed, runbook) by this shell.
+pm_src=$(head -1 "$work/src/data/postmaster.pid")
+pm_dst=$(head -1 "$work/dst/data/postmaster.pid")
+ticks=$(getconf CLK_TCK)
+children_ticks() { read -ra f <"/proc/$1/stat"; echo $((f[15] + f[16])); }  # no process of its own
+backends_gone() {  # client backends end a moment after their client
+  while pgrep -P "$pm_src" -f 'postgres: postgres ' >/dev/null ||
+    pgrep -P "$pm_dst" -f 'postgres: postgres ' >/dev/null; do sleep 0.02; done
+}
+cpu_marks() { echo "$(children_ticks "$pm_src") $(children_ticks "$pm_dst") $(children_ticks $$)"; }
+
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -A secs times loads
+declare -A csrc cdst ccli ctot
+declare -A secs times loads cpu_src cpu_dst cpu_client
 ways=${WAYS:-runbook seed pipe pipe-rb target}
 for ((i = 0; i < runs; i++)); do
   for way in $ways; do
     reset_target
     rm -f "$work"/*.csv "$work"/csv/*.csv  # not the floor's .bin files
+    backends_gone
+    read -r s0 d0 c0 <<<"$(cpu_marks)"
     loads[$way]+="$(cut -d' ' -f1 /proc/loadavg) "
     t0=$(now)
     "way_$way"
     t1=$(now)
+    c1=$(children_ticks $$)  # before the waiting loop's own processes
     times[$way]+="$(echo "$t1 - $t0" | bc -l) "
+    backends_gone
+    read -r s1 d1 _ <<<"$(cpu_marks)"
+    cpu_src[$way]+="$(echo "($s1 - $s0) / $ticks" | bc -l) "
+    cpu_dst[$way]+="$(echo "($d1 - $d0) / $ticks" | bc -l) "
+    cpu_client[$way]+="$(echo "($c1 - $c0) / $ticks" | bc -l) "
     got=$(check_target)
     read -r nf nt dangling <<<"$got"
     if [ "$dangling" != 0 ] || [ "$nf" != $((parents / every)) ] || [ "$nt" != $((parents / every * children_per)) ]; then
@@ -186,6 +209,10 @@ for ((i = 0; i < runs; i++)); do
 done
 for way in $ways; do
   secs[$way]=$(printf '%s\n' ${times[$way]} | median)
+  csrc[$way]=$(printf '%s\n' ${cpu_src[$way]} | median)
+  cdst[$way]=$(printf '%s\n' ${cpu_dst[$way]} | median)
+  ccli[$way]=$(printf '%s\n' ${cpu_client[$way]} | median)
+  ctot[$way]=$(echo "${csrc[$way]} + ${cdst[$way]} + ${ccli[$way]}" | bc -l)
   echo "$way: ${times[$way]}s (load average before each: ${loads[$way]})" >&2
 done
 echo "$(uptime)" >&2
@@ -200,11 +227,15 @@ echo
 echo "copy_rows benchmark: every ${every}th of $parents files + matching traces ($((parents * children_per)) in source), median of $runs"
 echo "load average over the timed runs: $(echo ${loads[*]} | tr ' ' '\n' | awk '{s+=$1} END {printf "%.1f", s/NR}') (2 cores); $(uptime)"
 grep -o 'copied [0-9]* rows.*' "$work/runbook.out" | sed 's/^/  runbook: /' || true
-printf '%-10s %8s %6s %9s %12s %11s %6s\n' way rows MB seconds "runbook/way" "seed/way" load
+printf '%-10s %8s %6s %9s %12s %11s %6s | %-25s %11s\n' way rows MB seconds "runbook/way" "seed/way" load \
+  "CPU s: source target client" "seed/way"
 for way in $ways; do
   load=$(echo ${loads[$way]} | tr ' ' '\n' | awk '{s+=$1} END {printf "%.1f", s/NR}')
-  printf '%-10s %8d %6s %9.3f %12.2f %11.2f %6s\n' "$way" "$rows" "$mb" "${secs[$way]}" \
-    "$(echo "${secs[runbook]} / ${secs[$way]}" | bc -l)" "$(echo "${secs[seed]} / ${secs[$way]}" | bc -l)" "$load"
+  printf '%-10s %8d %6s %9.3f %12.2f %11.2f %6s | %6.2f %6.2f %6.2f = %5.2f %11.2f\n' "$way" "$rows" "$mb" \
+    "${secs[$way]}" "$(echo "${secs[runbook]} / ${secs[$way]}" | bc -l)" \
+    "$(echo "${secs[seed]} / ${secs[$way]}" | bc -l)" "$load" \
+    "${csrc[$way]}" "${cdst[$way]}" "${ccli[$way]}" "${ctot[$way]}" \
+    "$(echo "${ctot[seed]} / ${ctot[$way]}" | bc -l)"
 done
 printf '\nspeed-up over the seed: %.2fx (target >= 2); time relative to the psql pipe: %.2fx (target <= 1.25)\n' \
   "$(echo "${secs[seed]} / ${secs[runbook]}" | bc -l)" "$(echo "${secs[runbook]} / ${secs[pipe]}" | bc -l)"

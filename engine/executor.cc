@@ -566,6 +566,8 @@ ExecResult Run::Execute() {
   } else {
     RunFinally();
   }
+  pg_pool_.reset();  // before the tunnels the kept connections may go through
+  services_.pg_pool = nullptr;
   if (remote_) remote_->CloseAll();
   result.exit_code = ExitCode();
   const RunOutcome outcome = result.exit_code == kExitOk            ? RunOutcome::kSuccess

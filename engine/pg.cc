@@ -202,8 +202,8 @@ std::string PoolKey(const DbTarget& db) {
 
 PgPool::~PgPool() = default;
 
-std::unique_ptr<PgConnection> PgPool::Take(const DbTarget& db,
-                                           const std::string& application_name) {
+std::unique_ptr<PgConnection> PgPool::Take(const DbTarget& db, const std::string& application_name,
+                                           const PgInterrupt& interrupt) {
   const std::string key = PoolKey(db);
   while (true) {
     std::unique_ptr<PgConnection> conn;
@@ -218,6 +218,7 @@ std::unique_ptr<PgConnection> PgPool::Take(const DbTarget& db,
       }
     }
     if (!conn) return nullptr;
+    conn->SetInterrupt(interrupt);
     if (conn->SetApplicationName(application_name).ok()) return conn;
     // Gone meanwhile (a restarted server, a terminated backend): try the next one.
   }

@@ -111,7 +111,8 @@ class PgConnection {
 // Only connections with no transaction open are kept, and only while uses of their database
 // remain (the pool is told how many the run's steps make): no idle session of the run lingers
 // past the last step that needs it (an idle session would hold up e.g. DROP DATABASE). What is
-// left closes with the pool, at the end of the run. Thread-safe.
+// left (uses that never came: skipped or failed steps) closes with the pool, at the end of the
+// run. Thread-safe.
 class PgPool {
  public:
   // `uses`: by database name, how many connections the run's steps will ask for.
@@ -121,9 +122,10 @@ class PgPool {
   PgPool& operator=(const PgPool&) = delete;
 
   // A kept connection to `db`, its application_name set (which also proves it alive: a kept
-  // connection whose server went away meanwhile is dropped); nullptr when there is none. The
-  // caller sets its notice sink and interrupt.
-  std::unique_ptr<PgConnection> Take(const DbTarget& db, const std::string& application_name);
+  // connection whose server went away meanwhile is dropped) under `interrupt`, which it keeps;
+  // nullptr when there is none. The caller sets its notice sink.
+  std::unique_ptr<PgConnection> Take(const DbTarget& db, const std::string& application_name,
+                                     const PgInterrupt& interrupt);
   // One use of `db` is over; `conn` (may be null) is kept when it is Idle() and uses of db
   // remain, else closed, and with the last use every kept connection to db is closed.
   void Give(const DbTarget& db, std::unique_ptr<PgConnection> conn);

@@ -143,14 +143,15 @@ struct Side {
 Result<Side> OpenSide(const DbTarget& db, const std::string& app, StepEnv& env, const char* begin,
                       const std::string& table, const char* side) {
   Side s;
-  if (PgPool* pool = env.ConnectionPool()) s.conn = pool->Take(db, app);
+  const PgInterrupt interrupt{env.Cancel(), env.Deadline()};
+  if (PgPool* pool = env.ConnectionPool()) s.conn = pool->Take(db, app, interrupt);
   if (!s.conn) {
     auto conn = PgConnection::Connect(db, app);
     if (!conn.ok()) return Result<Side>::Error(conn.message());
     s.conn = std::move(conn.value());
   }
   s.conn->SetNoticeSink(&env.Out());
-  s.conn->SetInterrupt({env.Cancel(), env.Deadline()});
+  s.conn->SetInterrupt(interrupt);
   if (auto b = s.conn->Exec(begin); !b.ok()) {
     return Result<Side>::Error(std::string(side) + ": " + b.message());
   }

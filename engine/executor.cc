@@ -12,6 +12,7 @@
 #include "engine/guards.h"
 #include "engine/journal.h"
 #include "engine/lock.h"
+#include "engine/pg.h"
 #include "engine/remote_hosts.h"
 #include "engine/resolve.h"
 #include "engine/run_state.h"
@@ -29,6 +30,21 @@ using Clock = std::chrono::steady_clock;
 bool Satisfies(StepOutcomeKind k) {
   return k == StepOutcomeKind::kSuccess || k == StepOutcomeKind::kDone ||
          k == StepOutcomeKind::kSkipped || k == StepOutcomeKind::kAlreadyDone;
+}
+
+// By database name, how many connections the run's copy_rows steps ask for (two a step): the
+// run keeps a connection between steps only while one of these remains (PgPool).
+std::map<std::string, int> CopyRowsConnections(const Runbook& rb) {
+  std::map<std::string, int> uses;
+  for (const auto* steps : {&rb.steps, &rb.finally}) {
+    for (const Step& s : *steps) {
+      const auto* copy = std::get_if<Box<CopyRowsStep>>(&s.kind);
+      if (!copy) continue;
+      ++uses[(*copy)->from.name];
+      ++uses[(*copy)->to.name];
+    }
+  }
+  return uses;
 }
 
 bool FinishedBefore(StepStatus s) {
@@ -63,6 +79,7 @@ class Run {
   std::unique_ptr<RunScope> scope_;
   std::unique_ptr<RemoteHosts> remote_;
   RunData data_;
+  std::unique_ptr<PgPool> pg_pool_;
   RunServices services_;
   std::string run_id_, run_dir_;
   RunState prior_;  // the journal so far when resuming
@@ -179,6 +196,8 @@ int Run::Prepare() {
   services_.journal = journal_.get();
   services_.data = &data_;
   services_.remote = remote_.get();
+  pg_pool_ = std::make_unique<PgPool>(CopyRowsConnections(rb_));
+  services_.pg_pool = pg_pool_.get();
   services_.cancel = CancelToken(options_.interrupt);
   services_.yes = options_.yes;
   services_.kill_grace = options_.kill_grace;
@@ -547,6 +566,8 @@ ExecResult Run::Execute() {
   } else {
     RunFinally();
   }
+  pg_pool_.reset();  // before the tunnels the kept connections may go through
+  services_.pg_pool = nullptr;
   if (remote_) remote_->CloseAll();
   result.exit_code = ExitCode();
   const RunOutcome outcome = result.exit_code == kExitOk            ? RunOutcome::kSuccess

@@ -181,6 +181,73 @@ int PgConnection::backend_pid() const {
   return PQbackendPID(conn_);
 }
 
+bool PgConnection::Idle() const {
+  return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
+
+Status PgConnection::SetApplicationName(const std::string& name) {
+  Result<PgResult> r = ExecOne("SELECT set_config('application_name', $1, false)", {name});
+  if (!r.ok()) return Status::Error(r.message());
+  application_name_ = name;
+  return Status::Ok();
+}
+
+namespace {
+
+std::string PoolKey(const DbTarget& db) {
+  return db.name + '\0' + db.conninfo + '\0' + db.password;
+}
+
+}  // namespace
+
+PgPool::~PgPool() = default;
+
+std::unique_ptr<PgConnection> PgPool::Take(const DbTarget& db, const std::string& application_name,
+                                           const PgInterrupt& interrupt) {
+  const std::string key = PoolKey(db);
+  while (true) {
+    std::unique_ptr<PgConnection> conn;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto [first, last] = idle_.equal_range(db.name);
+      for (auto it = first; it != last; ++it) {
+        if (it->second.first != key) continue;
+        conn = std::move(it->second.second);
+        idle_.erase(it);
+        break;
+      }
+    }
+    if (!conn) return nullptr;
+    conn->SetInterrupt(interrupt);
+    if (conn->SetApplicationName(application_name).ok()) return conn;
+    // Gone meanwhile (a restarted server, a terminated backend): try the next one.
+  }
+}
+
+void PgPool::Give(const DbTarget& db, std::unique_ptr<PgConnection> conn) {
+  std::vector<std::unique_ptr<PgConnection>> closing;  // closed outside the lock
+  std::lock_guard<std::mutex> lock(mu_);
+  int& left = uses_[db.name];
+  if (left > 0) --left;
+  if (conn && left > 0 && conn->Idle()) {
+    conn->SetNoticeSink(nullptr);  // the step's sink ends with the step
+    conn->SetInterrupt({});
+    idle_.emplace(db.name, std::make_pair(PoolKey(db), std::move(conn)));
+    return;
+  }
+  closing.push_back(std::move(conn));
+  if (left == 0) {
+    auto [first, last] = idle_.equal_range(db.name);
+    for (auto it = first; it != last; ++it) closing.push_back(std::move(it->second.second));
+    idle_.erase(first, last);
+  }
+}
+
+size_t PgPool::kept() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return idle_.size();
+}
+
 std::string PgConnection::QuoteIdentifier(std::string_view ident) const {
   char* q = PQescapeIdentifier(conn_, ident.data(), ident.size());
   if (q == nullptr) return "\"\"";  // only on invalid encoding; yields an SQL error, not injection

@@ -13,7 +13,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,6 +77,10 @@ class PgConnection {
   void Cancel();
 
   int backend_pid() const;
+  // Connected, with no transaction open and no command running: fit for another step.
+  bool Idle() const;
+  // Sets the session's application_name (a bind parameter of set_config: one round trip).
+  Status SetApplicationName(const std::string& name);
   const std::string& application_name() const { return application_name_; }
   const std::string& db_name() const { return db_name_; }
   // Quoting for generated SQL ("my table" -> "\"my table\"", it's -> 'it''s').
@@ -96,6 +102,41 @@ class PgConnection {
   PgInterrupt interrupt_;
   std::string application_name_;
   std::string db_name_;
+};
+
+// Connections a run keeps between its copy_rows steps. A step gives its connections back when it
+// ends; a later step to the same database (same name, conninfo and password) takes a kept one
+// instead of connecting anew: a new connection costs a server process start and a backend whose
+// catalog caches are cold (70 and 35 ms on a loaded 2-core machine, bench/copy_rows/README.md).
+// Only connections with no transaction open are kept, and only while uses of their database
+// remain (the pool is told how many the run's steps make): no idle session of the run lingers
+// past the last step that needs it (an idle session would hold up e.g. DROP DATABASE). What is
+// left (uses that never came: skipped or failed steps) closes with the pool, at the end of the
+// run. Thread-safe.
+class PgPool {
+ public:
+  // `uses`: by database name, how many connections the run's steps will ask for.
+  explicit PgPool(std::map<std::string, int> uses) : uses_(std::move(uses)) {}
+  ~PgPool();
+  PgPool(const PgPool&) = delete;
+  PgPool& operator=(const PgPool&) = delete;
+
+  // A kept connection to `db`, its application_name set (which also proves it alive: a kept
+  // connection whose server went away meanwhile is dropped) under `interrupt`, which it keeps;
+  // nullptr when there is none. The caller sets its notice sink.
+  std::unique_ptr<PgConnection> Take(const DbTarget& db, const std::string& application_name,
+                                     const PgInterrupt& interrupt);
+  // One use of `db` is over; `conn` (may be null) is kept when it is Idle() and uses of db
+  // remain, else closed, and with the last use every kept connection to db is closed.
+  void Give(const DbTarget& db, std::unique_ptr<PgConnection> conn);
+  // Connections kept now (for tests).
+  size_t kept() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, int> uses_;
+  // By database name: (name, conninfo and password joined, connection).
+  std::multimap<std::string, std::pair<std::string, std::unique_ptr<PgConnection>>> idle_;
 };
 
 struct CopyStats {

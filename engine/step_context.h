@@ -39,6 +39,7 @@ struct RunServices {
   Journal* journal = nullptr;  // null in a dry run
   RunData* data = nullptr;
   RemoteHosts* remote = nullptr;  // null: only local hosts are usable
+  PgPool* pg_pool = nullptr;      // null: every copy_rows step connects anew
   CancelToken cancel;
   DryRun dry_run = DryRun::kNo;
   bool yes = false;
@@ -79,6 +80,7 @@ class StepContext : public StepEnv, private OutputSink {
     return deadline_;
   }
   std::vector<std::string> MatchedColumns() const override;
+  PgPool* ConnectionPool() override { return services_->pg_pool; }
   Status SaveData(const std::string& key, const std::string& value) override;
   std::optional<std::string> LoadData(const std::string& step_id, const std::string& key) override;
 

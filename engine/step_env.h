@@ -19,6 +19,8 @@
 
 namespace runbook {
 
+class PgPool;
+
 // A query with `${{ ... }}` replaced by $1, $2, ... and the values to bind.
 struct SqlText {
   std::string query;                // what the server receives
@@ -78,6 +80,9 @@ class StepEnv {
   // step saves those values (SaveData "keys:<column>") for them. The executor computes this from
   // the runbook; the default (none) makes a later `match` on this step fail with a clear error.
   virtual std::vector<std::string> MatchedColumns() const { return {}; }
+
+  // copy_rows only: the run's kept connections (engine/pg.h PgPool); nullptr: connect anew.
+  virtual PgPool* ConnectionPool() { return nullptr; }
 
   // Data a step keeps with the run (journaled), readable by later steps even after a resume in
   // a new process: e.g. the key values a copy_rows step copied, for a later `match`.

@@ -96,25 +96,32 @@ std::string InlineParams(const SqlText& sql, const PgConnection& conn) {
 }
 
 struct TableInfo {
-  std::string name;  // regclass text: schema-qualified and quoted as needed
+  std::string name;         // regclass text: schema-qualified and quoted as needed
+  std::string primary_key;  // quoted key columns in key order, ", "-separated; empty: none
   std::vector<Column> columns;
 };
 
+// The table's name, columns and primary key in one round trip (a new backend's first catalog
+// reads cost the same either way; each further round trip waits for the server to be scheduled).
 Result<TableInfo> ReadTable(PgConnection& conn, const std::string& table, const char* side) {
   const std::string where = std::string(" (") + side + " " + conn.db_name() + ")";
-  Result<PgResult> name = conn.Exec("SELECT $1::regclass::text", {table});
-  if (!name.ok()) return Result<TableInfo>::Error(name.message() + where);
-  TableInfo info;
-  info.name = name->rows.at(0).at(0).value_or("");
-  Result<PgResult> cols = conn.Exec(
-      "SELECT attname, atttypid::int8, format_type(atttypid, atttypmod), attgenerated <> '' "
-      "FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped "
-      "ORDER BY attnum",
+  Result<PgResult> r = conn.Exec(
+      "SELECT t.oid::regclass::text, (SELECT string_agg(quote_ident(k.attname), ', ' ORDER BY "
+      "array_position(i.indkey, k.attnum)) FROM pg_index i JOIN pg_attribute k ON k.attrelid = "
+      "i.indrelid AND k.attnum = ANY(i.indkey) WHERE i.indrelid = t.oid AND i.indisprimary), "
+      "a.attname, a.atttypid::int8, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '' "
+      "FROM (SELECT $1::regclass AS oid) t LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND "
+      "a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
       {table});
-  if (!cols.ok()) return Result<TableInfo>::Error(cols.message() + where);
-  for (const PgRow& row : cols->rows) {
-    info.columns.push_back({row[0].value_or(""), std::atoll(row[1].value_or("0").c_str()),
-                            row[2].value_or(""), row[3] == std::optional<std::string>("t")});
+  if (!r.ok()) return Result<TableInfo>::Error(r.message() + where);
+  TableInfo info;
+  if (r->rows.empty()) return Result<TableInfo>::Error("table " + table + " not found" + where);
+  info.name = r->rows[0][0].value_or("");
+  info.primary_key = r->rows[0][1].value_or("");
+  for (const PgRow& row : r->rows) {
+    if (!row[2]) continue;  // a table without columns
+    info.columns.push_back({*row[2], std::atoll(row[3].value_or("0").c_str()), row[4].value_or(""),
+                            row[5] == std::optional<std::string>("t")});
   }
   return info;
 }
@@ -126,18 +133,32 @@ const Column* FindColumn(const TableInfo& t, const std::string& name) {
   return nullptr;
 }
 
-Result<std::string> PrimaryKeyOrder(PgConnection& conn, const std::string& table) {
-  Result<PgResult> r = conn.Exec(
-      "SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey, "
-      "a.attnum)) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = "
-      "ANY(i.indkey) WHERE i.indrelid = $1::regclass AND i.indisprimary",
-      {table});
-  if (!r.ok()) return Result<std::string>::Error(r.message());
-  if (r->rows.empty() || !r->rows[0][0]) {
-    return Result<std::string>::Error("every needs order_by: table " + table +
-                                      " has no primary key to order by");
+// One side of the copy, ready: connected, its transaction begun, the table read.
+struct Side {
+  std::unique_ptr<PgConnection> conn;
+  TableInfo table;
+};
+
+// A kept connection of the run (PgPool) when there is one, else a new one.
+Result<Side> OpenSide(const DbTarget& db, const std::string& app, StepEnv& env, const char* begin,
+                      const std::string& table, const char* side) {
+  Side s;
+  const PgInterrupt interrupt{env.Cancel(), env.Deadline()};
+  if (PgPool* pool = env.ConnectionPool()) s.conn = pool->Take(db, app, interrupt);
+  if (!s.conn) {
+    auto conn = PgConnection::Connect(db, app);
+    if (!conn.ok()) return Result<Side>::Error(conn.message());
+    s.conn = std::move(conn.value());
   }
-  return *r->rows[0][0];
+  s.conn->SetNoticeSink(&env.Out());
+  s.conn->SetInterrupt(interrupt);
+  if (auto b = s.conn->Exec(begin); !b.ok()) {
+    return Result<Side>::Error(std::string(side) + ": " + b.message());
+  }
+  Result<TableInfo> info = ReadTable(*s.conn, table, side);
+  if (!info.ok()) return Result<Side>::Error(info.message());
+  s.table = std::move(info.value());
+  return s;
 }
 
 std::string Join(const std::vector<std::string>& parts, const char* sep) {
@@ -151,12 +172,12 @@ std::string KeyDataName(const std::string& column) {
 }
 
 // Copies with both connections open and their transactions begun.
-StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const Rendered& r, PgConnection& src,
-                 PgConnection& dst) {
-  Result<TableInfo> from = ReadTable(src, r.table, "source");
-  if (!from.ok()) return {false, from.message()};
-  Result<TableInfo> to = ReadTable(dst, r.table, "target");
-  if (!to.ok()) return {false, to.message()};
+StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const Rendered& r, Side& source,
+                 Side& target) {
+  PgConnection& src = *source.conn;
+  PgConnection& dst = *target.conn;
+  const TableInfo* from = &source.table;
+  const TableInfo* to = &target.table;
 
   std::vector<std::string> names = r.columns;
   if (names.empty()) {
@@ -209,13 +230,13 @@ StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const Rendered& r, PgCo
   }
   std::string order = r.order_by ? InlineParams(*r.order_by, src) : "";
   std::string key;  // the primary key, when `every` may number it alone (see BuildCopySelect)
-  if (r.every && (order.empty() || filters.empty())) {
-    Result<std::string> pk = PrimaryKeyOrder(src, r.table);
-    if (order.empty() && !pk.ok()) return {false, pk.message()};
-    if (pk.ok()) {
-      if (order.empty()) order = *pk;
-      if (filters.empty() && OneLine(order) == *pk) key = *pk;
+  if (r.every) {
+    const std::string& pk = from->primary_key;
+    if (order.empty() && pk.empty()) {
+      return {false, "every needs order_by: table " + r.table + " has no primary key to order by"};
     }
+    if (order.empty()) order = pk;
+    if (!pk.empty() && filters.empty() && OneLine(order) == pk) key = pk;
   }
   const std::string columns = Join(quoted, ", ");
   const std::string format = binary ? " WITH (FORMAT binary)" : "";
@@ -324,28 +345,33 @@ StepOutcome RunCopyRowsStep(const CopyRowsStep& step, StepEnv& env) {
     }
     return {true, "dry run: nothing copied"};
   }
-  // Both connections are opened at once: a connection costs a server process start each.
+  // Both sides are made ready at once (each a server process start, a BEGIN and a catalog read).
   Result<DbTarget> from = env.Database(step.from);
   if (!from.ok()) return {false, from.message()};
   Result<DbTarget> to = env.Database(step.to);
   if (!to.ok()) return {false, to.message()};
   const std::string app = StepApplicationName(env.run_id(), env.step_id());
-  std::future<Result<std::unique_ptr<PgConnection>>> src_future =
-      std::async(std::launch::async, [&from, &app] { return PgConnection::Connect(*from, app); });
-  auto dst = PgConnection::Connect(*to, app);
-  auto src = src_future.get();
-  if (!src.ok()) return {false, src.message()};
-  if (!dst.ok()) return {false, dst.message()};
-  for (PgConnection* c : {src.value().get(), dst.value().get()}) {
-    c->SetNoticeSink(&env.Out());
-    c->SetInterrupt({env.Cancel(), env.Deadline()});
+  std::future<Result<Side>> src_future = std::async(std::launch::async, [&] {
+    return OpenSide(*from, app, env, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", r->table,
+                    "source");
+  });
+  Result<Side> dst = OpenSide(*to, app, env, "BEGIN", r->table, "target");
+  Result<Side> src = src_future.get();
+  StepOutcome outcome;
+  if (!src.ok()) {
+    outcome = {false, src.message()};
+  } else if (!dst.ok()) {
+    outcome = {false, dst.message()};
+  } else {
+    outcome = Copy(step, env, *r, src.value(), dst.value());
   }
-  if (auto b = (**src).Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !b.ok()) {
-    return {false, "source: " + b.message()};
+  // Connections that committed are kept for the run's later steps; the others close with their
+  // transactions open, and the servers roll those back.
+  if (PgPool* pool = env.ConnectionPool()) {
+    pool->Give(*from, src.ok() ? std::move(src.value().conn) : nullptr);
+    pool->Give(*to, dst.ok() ? std::move(dst.value().conn) : nullptr);
   }
-  if (auto b = (**dst).Exec("BEGIN"); !b.ok()) return {false, "target: " + b.message()};
-  // On failure the connections close with their transactions open: the servers roll them back.
-  return Copy(step, env, *r, **src, **dst);
+  return outcome;
 }
 
 }  // namespace runbook

@@ -25,6 +25,10 @@
 // the source as one literal array: `column = ANY('{...}'::type[])`. The source needs no write
 // access (it may be a standby) and the target no access to the source.
 //
+// Connections: both sides are made ready at once (connect, BEGIN, one catalog query each). With
+// StepEnv::ConnectionPool(), a connection the run kept from an earlier step is used instead of a
+// new one, and both are given back at the end (the pool keeps only those that committed).
+//
 // Cancel and timeout stop both sides and roll both back. Dry run: describes, copies nothing.
 #pragma once
 

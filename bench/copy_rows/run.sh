@@ -5,6 +5,11 @@
 #   seed     the wiki's way: COPY a row_number() window to CSV files on the server, strip the
 #            extra column with sed, \copy the files in (production-server-maintenance.md)
 #   pipe     psql -c "COPY (...) TO STDOUT" | psql -c "COPY ... FROM STDIN"
+#   pipe-rb  the same pipe carrying exactly the statements copy_rows sends (its key-only window,
+#            its text and binary formats, the parents' keys as one literal array computed before
+#            the timing): what psql alone takes for copy_rows' server work
+#   target   the floor: only the target's loads, from binary files made before the timing (one
+#            psql session, FK checked): what every way pays on the target whatever the source
 # Data: waveforms_file (200k rows) and waveforms_continuoustrace (2M rows, 10 per file, with a
 # double precision[] column); every 50th file and its traces are copied (FK in place on the
 # target). Each way runs RUNS times (default 3) into emptied target tables, the ways taking turns
@@ -59,6 +64,8 @@ CREATE INDEX ON waveforms_continuoustrace (file_id);"
 "$PGBIN/psql" -X -q -h "$work/dst" -p "$dst_port" -U postgres -d postgres -c "CREATE DATABASE jane"
 psql_src -c "$schema"
 psql_dst -c "$schema"
+# No autovacuum worker on the target: its CPU time would land on whichever way ran before it.
+psql_dst -c "ALTER SYSTEM SET autovacuum = off" -c "SELECT pg_reload_conf()" >/dev/null
 echo "generating $parents files and $((parents * children_per)) traces..." >&2
 psql_src -c "
 INSERT INTO waveforms_file SELECT i, '/data/BW/' || i || '.mseed', i * 4096,
@@ -81,8 +88,9 @@ check_target() {
 }
 now() { date +%s.%N; }
 
+# The wiki's LIMITs (10000 files, 50000 traces) are kept in every way; they do not bind here.
 sample="SELECT t.id FROM (SELECT id, row_number() OVER (ORDER BY id) AS row FROM waveforms_file) t
-  WHERE t.row % $every = 0"
+  WHERE t.row % $every = 0 LIMIT 10000"
 
 # The product as users run it: the binary, an inventory, a journal in a state directory.
 cat >"$work/inventory.yaml" <<EOF
@@ -94,7 +102,7 @@ cat >"$work/copy.yaml" <<EOF
 name: copy-bench
 steps:
   - id: sample-files
-    copy_rows: {from: prod, to: dev, table: waveforms_file, order_by: id, every: $every}
+    copy_rows: {from: prod, to: dev, table: waveforms_file, order_by: id, every: $every, limit: 10000}
   - id: sample-traces
     needs: [sample-files]
     copy_rows:
@@ -102,6 +110,7 @@ steps:
       to: dev
       table: waveforms_continuoustrace
       match: {column: file_id, step: sample-files, parent_column: id}
+      limit: 50000
 EOF
 way_runbook() {
   RUNBOOK_STATE_DIR=$work/state NO_COLOR=1 "$build/runbook" run "$work/copy.yaml" \
@@ -110,35 +119,86 @@ way_runbook() {
 }
 
 way_seed() {
-  # As on the wiki: server-side COPY to CSV (with the extra row column), sed, \copy in.
+  # As on the wiki: one psql session on each side (the wiki's are interactive), the source server
+  # writing the CSV files (with the extra row column), sed, \copy in. The wiki's scp between the
+  # two machines is left out (both clusters are on this machine): that favours the seed.
   psql_src -c "COPY (SELECT t.* FROM (SELECT *, row_number() OVER (ORDER BY id ASC) AS row
-    FROM waveforms_file) t WHERE t.row % $every = 0) TO '$work/csv/jane_waveforms_file.csv' CSV HEADER"
-  psql_src -c "COPY (SELECT * FROM waveforms_continuoustrace WHERE file_id IN ($sample))
+    FROM waveforms_file) t WHERE t.row % $every = 0 LIMIT 10000)
+    TO '$work/csv/jane_waveforms_file.csv' CSV HEADER" \
+    -c "COPY (SELECT * FROM waveforms_continuoustrace WHERE file_id IN (SELECT t.id FROM (
+      SELECT *, row_number() OVER (ORDER BY id ASC) AS row FROM waveforms_file) t
+      WHERE t.row % $every = 0 LIMIT 10000) LIMIT 50000)
     TO '$work/csv/jane_waveforms_ct.csv' CSV HEADER"
   sed -e 's#,[^,]*$##' "$work/csv/jane_waveforms_file.csv" >"$work/jane_waveforms_file_clean.csv"
-  psql_dst -c "\\copy waveforms_file FROM '$work/jane_waveforms_file_clean.csv' DELIMITER ',' CSV HEADER"
-  psql_dst -c "\\copy waveforms_continuoustrace FROM '$work/csv/jane_waveforms_ct.csv' DELIMITER ',' CSV HEADER"
+  psql_dst -c "\\copy waveforms_file FROM '$work/jane_waveforms_file_clean.csv' DELIMITER ',' CSV HEADER" \
+    -c "\\copy waveforms_continuoustrace FROM '$work/csv/jane_waveforms_ct.csv' DELIMITER ',' CSV HEADER"
 }
 
 way_pipe() {
   psql_src -c "COPY (SELECT f.* FROM waveforms_file f WHERE id IN ($sample) ORDER BY id) TO STDOUT" |
     psql_dst -c "COPY waveforms_file FROM STDIN"
-  psql_src -c "COPY (SELECT * FROM waveforms_continuoustrace WHERE file_id IN ($sample)) TO STDOUT" |
+  psql_src -c "COPY (SELECT * FROM waveforms_continuoustrace WHERE file_id IN ($sample) LIMIT 50000) TO STDOUT" |
     psql_dst -c "COPY waveforms_continuoustrace FROM STDIN"
 }
 
+# copy_rows' statements (steps/copy_rows_step.h), the parents' keys as it sends them.
+file_cols='"id", "path", "size", "created"'
+trace_cols='"id", "file_id", "network", "station", "location", "channel", "starttime", "endtime", "npts", "sampling_rate", "preview"'
+rb_files="SELECT $file_cols FROM waveforms_file WHERE id = ANY(ARRAY(SELECT id FROM (SELECT id,
+  row_number() OVER (ORDER BY id) AS runbook_row FROM waveforms_file) AS runbook_sample
+  WHERE runbook_row % $every = 0 ORDER BY runbook_row LIMIT 10000)) ORDER BY id"
+keys=$(psql_src -At -c "SELECT '{' || string_agg('\"' || id || '\"', ',' ORDER BY id) || '}' FROM ($rb_files) f")
+way_pipe-rb() {
+  psql_src -c "COPY ($rb_files) TO STDOUT" |
+    psql_dst -c "COPY waveforms_file ($file_cols) FROM STDIN"
+  psql_src -c "COPY (SELECT $trace_cols FROM waveforms_continuoustrace
+    WHERE \"file_id\" = ANY('$keys'::bigint[]) LIMIT 50000) TO STDOUT WITH (FORMAT binary)" |
+    psql_dst -c "COPY waveforms_continuoustrace ($trace_cols) FROM STDIN WITH (FORMAT binary)"
+}
+
+# The subset in binary, made once: the target way loads it (the server reads it: user postgres).
+psql_src -c "COPY ($rb_files) TO '$work/csv/floor_files.bin' WITH (FORMAT binary)" \
+  -c "COPY (SELECT $trace_cols FROM waveforms_continuoustrace WHERE \"file_id\" = ANY('$keys'::bigint[])
+    LIMIT 50000) TO '$work/csv/floor_traces.bin' WITH (FORMAT binary)"
+way_target() {
+  psql_dst -c "COPY waveforms_file ($file_cols) FROM '$work/csv/floor_files.bin' WITH (FORMAT binary)" \
+    -c "COPY waveforms_continuoustrace ($trace_cols) FROM '$work/csv/floor_traces.bin' WITH (FORMAT binary)"
+}
+
+# CPU time, which the machine's load does not inflate: the servers' backends are reaped by their
+# postmaster (its children's times), the clients (psql, sed, runbook) by this shell.
+pm_src=$(head -1 "$work/src/data/postmaster.pid")
+pm_dst=$(head -1 "$work/dst/data/postmaster.pid")
+ticks=$(getconf CLK_TCK)
+children_ticks() { read -ra f <"/proc/$1/stat"; echo $((f[15] + f[16])); }  # no process of its own
+backends_gone() {  # client backends end a moment after their client
+  while pgrep -P "$pm_src" -f 'postgres: postgres ' >/dev/null ||
+    pgrep -P "$pm_dst" -f 'postgres: postgres ' >/dev/null; do sleep 0.02; done
+}
+cpu_marks() { echo "$(children_ticks "$pm_src") $(children_ticks "$pm_dst") $(children_ticks $$)"; }
+
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -A secs times
-ways="runbook seed pipe"
+declare -A csrc cdst ccli ctot
+declare -A secs times loads cpu_src cpu_dst cpu_client
+ways=${WAYS:-runbook seed pipe pipe-rb target}
 for ((i = 0; i < runs; i++)); do
   for way in $ways; do
     reset_target
-    rm -f "$work"/*.csv "$work"/csv/*.csv
+    rm -f "$work"/*.csv "$work"/csv/*.csv  # not the floor's .bin files
+    backends_gone
+    read -r s0 d0 c0 <<<"$(cpu_marks)"
+    loads[$way]+="$(cut -d' ' -f1 /proc/loadavg) "
     t0=$(now)
     "way_$way"
     t1=$(now)
+    c1=$(children_ticks $$)  # before the waiting loop's own processes
     times[$way]+="$(echo "$t1 - $t0" | bc -l) "
+    backends_gone
+    read -r s1 d1 _ <<<"$(cpu_marks)"
+    cpu_src[$way]+="$(echo "($s1 - $s0) / $ticks" | bc -l) "
+    cpu_dst[$way]+="$(echo "($d1 - $d0) / $ticks" | bc -l) "
+    cpu_client[$way]+="$(echo "($c1 - $c0) / $ticks" | bc -l) "
     got=$(check_target)
     read -r nf nt dangling <<<"$got"
     if [ "$dangling" != 0 ] || [ "$nf" != $((parents / every)) ] || [ "$nt" != $((parents / every * children_per)) ]; then
@@ -149,22 +209,38 @@ for ((i = 0; i < runs; i++)); do
 done
 for way in $ways; do
   secs[$way]=$(printf '%s\n' ${times[$way]} | median)
-  echo "$way: ${times[$way]}s" >&2
+  csrc[$way]=$(printf '%s\n' ${cpu_src[$way]} | median)
+  cdst[$way]=$(printf '%s\n' ${cpu_dst[$way]} | median)
+  ccli[$way]=$(printf '%s\n' ${cpu_client[$way]} | median)
+  ctot[$way]=$(echo "${csrc[$way]} + ${cdst[$way]} + ${ccli[$way]}" | bc -l)
+  echo "$way: ${times[$way]}s (load average before each: ${loads[$way]})" >&2
 done
+echo "$(uptime)" >&2
 
 # Data volume: the text COPY size of the subset (what the psql pipe carries).
 bytes=$(( $(psql_src -c "COPY (SELECT f.* FROM waveforms_file f WHERE id IN ($sample)) TO STDOUT" | wc -c) +
-          $(psql_src -c "COPY (SELECT * FROM waveforms_continuoustrace WHERE file_id IN ($sample)) TO STDOUT" | wc -c) ))
+          $(psql_src -c "COPY (SELECT * FROM waveforms_continuoustrace WHERE file_id IN ($sample) LIMIT 50000) TO STDOUT" | wc -c) ))
 rows=$(( parents / every * (1 + children_per) ))
 mb=$(echo "scale=1; $bytes / 1000000" | bc -l)
 
 echo
 echo "copy_rows benchmark: every ${every}th of $parents files + matching traces ($((parents * children_per)) in source), median of $runs"
+echo "load average over the timed runs: $(echo ${loads[*]} | tr ' ' '\n' | awk '{s+=$1} END {printf "%.1f", s/NR}') (2 cores); $(uptime)"
 grep -o 'copied [0-9]* rows.*' "$work/runbook.out" | sed 's/^/  runbook: /' || true
-printf '%-32s %8s %8s %9s %16s\n' way rows MB seconds "runbook/way"
+printf '%-10s %8s %6s %9s %12s %11s %6s | %-25s %11s\n' way rows MB seconds "runbook/way" "seed/way" load \
+  "CPU s: source target client" "seed/way"
 for way in $ways; do
-  ratio=$(echo "${secs[runbook]} / ${secs[$way]}" | bc -l)
-  printf '%-32s %8d %8s %9.3f %16.2f\n' "$way" "$rows" "$mb" "${secs[$way]}" "$ratio"
+  load=$(echo ${loads[$way]} | tr ' ' '\n' | awk '{s+=$1} END {printf "%.1f", s/NR}')
+  printf '%-10s %8d %6s %9.3f %12.2f %11.2f %6s | %6.2f %6.2f %6.2f = %5.2f %11.2f\n' "$way" "$rows" "$mb" \
+    "${secs[$way]}" "$(echo "${secs[runbook]} / ${secs[$way]}" | bc -l)" \
+    "$(echo "${secs[seed]} / ${secs[$way]}" | bc -l)" "$load" \
+    "${csrc[$way]}" "${cdst[$way]}" "${ccli[$way]}" "${ctot[$way]}" \
+    "$(echo "${ctot[seed]} / ${ctot[$way]}" | bc -l)"
 done
 printf '\nspeed-up over the seed: %.2fx (target >= 2); time relative to the psql pipe: %.2fx (target <= 1.25)\n' \
   "$(echo "${secs[seed]} / ${secs[runbook]}" | bc -l)" "$(echo "${secs[runbook]} / ${secs[pipe]}" | bc -l)"
+if [ -n "${secs[target]:-}" ]; then
+  printf 'the floor (target loads alone): %.3f s; runbook above it: %.3f s; seed / floor: %.2fx\n' \
+    "${secs[target]}" "$(echo "${secs[runbook]} - ${secs[target]}" | bc -l)" \
+    "$(echo "${secs[seed]} / ${secs[target]}" | bc -l)"
+fi

@@ -1,4 +1,5 @@
 // copy_rows between two databases of the test cluster.
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -221,6 +222,78 @@ TEST_F(CopyRowsTest, CancelStopsBothSides) {
   EXPECT_THAT(o.message, HasSubstr("cancelled"));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM files"), "0");
+}
+
+// The run's backends on `db`: "pid application_name" lines, waiting up to 5 s for closed
+// connections' backends to go.
+std::string OurBackends(const std::string& db, size_t expected) {
+  std::string got;
+  for (int i = 0; i < 100; ++i) {
+    got = Count(db,
+                "SELECT coalesce(string_agg(pid || ' ' || application_name, ','), '') FROM "
+                "pg_stat_activity WHERE datname = current_database() AND application_name LIKE "
+                "'runbook/%'");
+    const size_t n = got.empty() ? 0 : std::count(got.begin(), got.end(), ',') + 1;
+    if (n == expected) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return got;
+}
+
+TEST_F(CopyRowsTest, KeptConnectionsServeTheNextStepAndCloseAfterTheLastUse) {
+  PgPool pool({{"prod", 3}, {"dev", 3}});
+  env_.pool = &pool;
+  CopyFiles();
+  EXPECT_EQ(pool.kept(), 2u);
+  const std::string src_backend = OurBackends(src_, 1);
+  ASSERT_THAT(src_backend, MatchesRegex("[0-9]+ runbook/run-1/sample-files"));
+  const std::string pid = src_backend.substr(0, src_backend.find(' '));
+
+  CopyRowsStep traces = Step("traces");
+  traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};
+  env_.step_id_value = "sample-traces";
+  StepOutcome o = RunCopyRowsStep(traces, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "250");
+  // The same backend served the second step, under that step's name.
+  EXPECT_EQ(OurBackends(src_, 1), pid + " runbook/run-1/sample-traces");
+  EXPECT_EQ(pool.kept(), 2u);
+  // The last use of prod closes its kept connection; dev's stays until its own last use.
+  pool.Give(env_.databases["prod"], nullptr);
+  EXPECT_EQ(pool.kept(), 1u);
+  EXPECT_EQ(OurBackends(src_, 0), "");
+  EXPECT_THAT(OurBackends(dst_, 1), MatchesRegex("[0-9]+ runbook/run-1/sample-traces"));
+}
+
+TEST_F(CopyRowsTest, AKeptConnectionWhoseBackendEndedIsReplaced) {
+  PgPool pool({{"prod", 4}, {"dev", 4}});
+  env_.pool = &pool;
+  CopyFiles();
+  ASSERT_EQ(pool.kept(), 2u);
+  for (const std::string& db : {src_, dst_}) {
+    MustExec(db,
+             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+             "current_database() AND application_name LIKE 'runbook/%'");
+    ASSERT_EQ(OurBackends(db, 0), "");
+  }
+  CopyRowsStep traces = Step("traces");
+  traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};
+  env_.step_id_value = "sample-traces";
+  StepOutcome o = RunCopyRowsStep(traces, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "250");
+  EXPECT_EQ(pool.kept(), 2u);
+}
+
+TEST_F(CopyRowsTest, AFailedStepKeepsNoConnection) {
+  PgPool pool({{"prod", 4}, {"dev", 4}});
+  env_.pool = &pool;
+  StepOutcome o = RunCopyRowsStep(Step("traces"), env_);  // no parent rows on the target
+  ASSERT_FALSE(o.ok);
+  EXPECT_EQ(pool.kept(), 0u);
+  EXPECT_EQ(OurBackends(src_, 0), "");
+  EXPECT_EQ(OurBackends(dst_, 0), "");
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "0");
 }
 
 TEST_F(CopyRowsTest, DryRunDescribesAndCopiesNothing) {

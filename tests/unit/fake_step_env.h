@@ -125,6 +125,7 @@ class FakeStepEnv : public StepEnv {
   std::map<std::string, DbTarget> databases;
   std::map<std::pair<std::string, std::string>, std::string> data;  // (step, key) -> value
   std::vector<std::string> matched_columns;
+  PgPool* pool = nullptr;
   std::optional<std::chrono::steady_clock::time_point> deadline;
   std::atomic<bool> cancel_flag{false};
   RecordingSink out;
@@ -204,6 +205,7 @@ class FakeStepEnv : public StepEnv {
     return deadline;
   }
   std::vector<std::string> MatchedColumns() const override { return matched_columns; }
+  PgPool* ConnectionPool() override { return pool; }
 
   Status SaveData(const std::string& key, const std::string& value) override {
     data[{step_id_value, key}] = value;

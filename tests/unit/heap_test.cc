@@ -1,0 +1,60 @@
+#include "engine/heap.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace runbook {
+namespace {
+
+// The size in kB of the biggest mapping advised for transparent huge pages ("hg" in VmFlags).
+long BiggestHugePageAdvisedKb() {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  long size_kb = 0, biggest = 0;
+  while (std::getline(smaps, line)) {
+    if (line.rfind("Size:", 0) == 0) {
+      std::istringstream(line.substr(5)) >> size_kb;
+    } else if (line.rfind("VmFlags:", 0) == 0 && (line + " ").find(" hg ") != std::string::npos) {
+      biggest = std::max(biggest, size_kb);
+    }
+  }
+  return biggest;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kGlibcMalloc = false;  // AddressSanitizer's allocator replaces glibc's
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kGlibcMalloc = false;
+#else
+constexpr bool kGlibcMalloc = true;
+#endif
+#else
+constexpr bool kGlibcMalloc = true;
+#endif
+
+TEST(HeapTest, ReservesHeapAdvisedForHugePagesAndMallocGoesOn) {
+  if (!kGlibcMalloc) GTEST_SKIP() << "the heap is not glibc's";
+  ReserveHugePageHeap(64 << 20);
+  // 64 MB of heap, less what aligning to 2 MB pages leaves out at the ends.
+  EXPECT_GE(BiggestHugePageAdvisedKb(), 60 << 10);
+  // The reservation is free heap: allocations of any size still work, and small ones are cut
+  // from it.
+  for (size_t size : {16, 4000, 1 << 20, 40 << 20}) {
+    char* p = static_cast<char*>(std::malloc(size));
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 1, size);
+    std::free(p);
+  }
+  ReserveHugePageHeap(1 << 20);   // below the minimum, and smaller than before: nothing to do
+  ReserveHugePageHeap(64 << 20);  // not above the earlier call: nothing to do
+}
+
+}  // namespace
+}  // namespace runbook

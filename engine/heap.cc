@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -31,19 +32,24 @@ void ReserveHugePageHeap(size_t bytes) {
     if (!p) break;
     held.push_back(p);
   }
-  // The blocks are consecutive when the heap had no free space of that size (it has none this
-  // early): advise their span, only where it is contiguous.
-  if (!held.empty()) {
-    uintptr_t begin = reinterpret_cast<uintptr_t>(held.front());
-    uintptr_t end = begin + kBlock;
-    for (size_t i = 1; i < held.size(); ++i) {
-      const uintptr_t p = reinterpret_cast<uintptr_t>(held[i]);
-      if (p < end || p > end + 64) break;  // not the next block on the heap
-      end = p + kBlock;
-    }
+  // Each run of consecutive blocks (all of them, on a heap with no free space of that size) is
+  // advised whole, in 2 MB pages.
+  std::vector<uintptr_t> starts;
+  for (void* p : held) starts.push_back(reinterpret_cast<uintptr_t>(p));
+  std::sort(starts.begin(), starts.end());
+  auto advise = [](uintptr_t begin, uintptr_t end) {
     begin = (begin + kHugePage - 1) & ~(kHugePage - 1);
     end &= ~(kHugePage - 1);
     if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  };
+  for (size_t i = 0; i < starts.size();) {
+    const uintptr_t begin = starts[i];
+    uintptr_t end = begin + kBlock;
+    // The next block starts after this one's end and the allocator's chunk header.
+    for (++i; i < starts.size() && starts[i] >= end && starts[i] <= end + 64; ++i) {
+      end = starts[i] + kBlock;
+    }
+    advise(begin, end);
   }
   for (auto it = held.rbegin(); it != held.rend(); ++it) std::free(*it);
   mallopt(M_MMAP_THRESHOLD, static_cast<int>(kDefaultMmapThreshold));

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <iostream>
 
 #include "cli/plan_text.h"
@@ -178,9 +179,17 @@ int CmdPlan(const std::string& file, const Common& common, const std::string& fo
   // A plan of 100k steps is 77 MB of JSON: written in 64 KB pieces rather than stdio's 4 KB.
   static char stdout_buffer[1 << 16];
   if (!isatty(1)) std::setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
+  // The file's hash for the plan header, computed beside the loading on another core (only for
+  // a regular file: a pipe can be read once).
+  std::error_code ec;
+  std::future<std::string> file_hash;
+  if (std::filesystem::is_regular_file(file, ec)) {
+    file_hash = std::async(std::launch::async, FileHash, file);
+  }
   auto loaded = Load(file, options);
   if (!loaded) return kExitInvalid;
   PlanOptions plan_options;
+  if (file_hash.valid()) plan_options.file_hash = file_hash.get();
   plan_options.state_dir = StateDir();
   plan_options.offline = offline;
   plan_options.inventories = options.inventories;

@@ -2,15 +2,33 @@
 
 #include <malloc.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <thread>
 #include <vector>
 
 namespace runbook {
 
-void ReserveHugePageHeap(size_t bytes) {
+void PopulateInBackground(void* begin, size_t bytes) {
+  if (bytes == 0) return;
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  uintptr_t from = reinterpret_cast<uintptr_t>(begin) & ~(page - 1);
+  const uintptr_t to = reinterpret_cast<uintptr_t>(begin) + bytes;
+  std::thread([from, to] {
+    // A huge page at a time, so that the owner, filling the memory from its start, soon finds
+    // what it reaches present.
+    constexpr uintptr_t kStep = 2 << 20;
+    for (uintptr_t at = from; at < to; at += kStep) {
+      const size_t len = std::min<uintptr_t>(kStep, to - at);
+      if (madvise(reinterpret_cast<void*>(at), len, MADV_POPULATE_WRITE) != 0) return;
+    }
+  }).detach();
+}
+
+void ReserveHugePageHeap(size_t bytes, size_t populate) {
   constexpr size_t kMin = 4 << 20;
   // glibc serves blocks below M_MMAP_THRESHOLD from the brk heap, and refuses thresholds above
   // 32 MB: the reservation is made of blocks under that.
@@ -50,6 +68,11 @@ void ReserveHugePageHeap(size_t bytes) {
       end = starts[i] + kBlock;
     }
     advise(begin, end);
+    if (populate > 0) {
+      const size_t here = std::min<size_t>(populate, end - begin);
+      PopulateInBackground(reinterpret_cast<void*>(begin), here);
+      populate -= here;
+    }
   }
   for (auto it = held.rbegin(); it != held.rend(); ++it) std::free(*it);
   mallopt(M_MMAP_THRESHOLD, static_cast<int>(kDefaultMmapThreshold));

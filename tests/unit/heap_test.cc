@@ -1,12 +1,16 @@
 #include "engine/heap.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace runbook {
 namespace {
@@ -55,6 +59,27 @@ TEST(HeapTest, ReservesHeapAdvisedForHugePagesAndMallocGoesOn) {
   }
   ReserveHugePageHeap(1 << 20);   // below the minimum, and smaller than before: nothing to do
   ReserveHugePageHeap(64 << 20);  // not above the earlier call: nothing to do
+}
+
+// The pages become present (mincore) without being written: their content stays zero.
+TEST(HeapTest, PopulateInBackgroundMakesPagesPresentUntouched) {
+  constexpr size_t kBytes = 8 << 20;
+  void* p = mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> resident(kBytes / page);
+  auto present = [&] {
+    if (mincore(p, kBytes, resident.data()) != 0) return size_t{0};
+    return static_cast<size_t>(std::count_if(resident.begin(), resident.end(),
+                                             [](unsigned char r) { return (r & 1) != 0; }));
+  };
+  EXPECT_EQ(present(), 0u);
+  PopulateInBackground(p, kBytes);
+  for (int i = 0; i < 500 && present() < resident.size(); ++i) usleep(10'000);
+  EXPECT_EQ(present(), resident.size());
+  const char* bytes = static_cast<const char*>(p);
+  EXPECT_EQ(std::count(bytes, bytes + kBytes, 0), static_cast<long>(kBytes));
+  munmap(p, kBytes);
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -21,9 +20,10 @@ class Fnv1a64 {
   }
   // 16 lower-case hex digits.
   std::string Hex() const {
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h_));
-    return buf;
+    std::string hex(16, '0');
+    uint64_t h = h_;
+    for (int i = 15; i >= 0; --i, h >>= 4) hex[i] = "0123456789abcdef"[h & 15];
+    return hex;
   }
 
  private:

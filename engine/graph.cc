@@ -137,6 +137,14 @@ Result<Graph> BuildGraph(const Runbook& rb, const std::vector<std::vector<int>>&
     return rb.steps[v].loc;
   };
 
+  // Each list allocated once at (about) its size, not grown by doubling: a big runbook has a
+  // list or two per step.
+  std::vector<int> dependent_count(n, 0);
+  for (int v = 0; v < n; ++v) {
+    g.deps[v].reserve(needs[v].size());
+    for (int w : needs[v]) ++dependent_count[w];
+  }
+  for (int v = 0; v < n; ++v) g.dependents[v].reserve(dependent_count[v]);
   std::vector<int> last_seen(n, -1);  // dedups repeated needs in O(1)
   std::vector<bool> self_loop(n, false);
   for (int v = 0; v < n; ++v) {

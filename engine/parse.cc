@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "engine/params.h"
@@ -567,7 +568,17 @@ namespace {
 class StepCounter {
  public:
   void Feed(std::string_view text) {
-    for (char c : text) {
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (state_ == State::kRest) {
+        // The rest of a line does not matter: on to its end.
+        const void* nl = std::memchr(text.data() + i, '\n', text.size() - i);
+        if (nl == nullptr) return;
+        i = static_cast<const char*>(nl) - text.data();
+        state_ = State::kIndent;
+        indent_ = 0;
+        continue;
+      }
+      const char c = text[i];
       if (state_ == State::kDash) {
         if (c == ' ' || c == '\n') Count();
         state_ = c == '\n' ? State::kIndent : State::kRest;
@@ -582,9 +593,6 @@ class StepCounter {
         } else {
           state_ = State::kRest;
         }
-      } else if (c == '\n') {
-        state_ = State::kIndent;
-        indent_ = 0;
       }
     }
   }

@@ -1,10 +1,12 @@
 #include "engine/pg.h"
 
+#include <dlfcn.h>
 #include <libpq-fe.h>
 #include <poll.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <type_traits>
 #include <utility>
 
 #include "engine/sql_lex.h"
@@ -12,11 +14,118 @@
 namespace runbook {
 namespace {
 
+// libpq, loaded when the first connection is made. Linked normally, it and the libraries it
+// pulls in (OpenSSL, GnuTLS, Kerberos, LDAP, ...: 22 of the binary's 28) took ~22 ms of CPU at
+// every start of `runbook`, most of `--version` and 15% of `plan` for 10k steps, which never
+// connect.
+struct LibPq {
+  decltype(&::PQbackendPID) PQbackendPID;
+  decltype(&::PQcancel) PQcancel;
+  decltype(&::PQclear) PQclear;
+  decltype(&::PQcmdStatus) PQcmdStatus;
+  decltype(&::PQcmdTuples) PQcmdTuples;
+  decltype(&::PQconnectdbParams) PQconnectdbParams;
+  decltype(&::PQconsumeInput) PQconsumeInput;
+  decltype(&::PQerrorMessage) PQerrorMessage;
+  decltype(&::PQescapeIdentifier) PQescapeIdentifier;
+  decltype(&::PQescapeLiteral) PQescapeLiteral;
+  decltype(&::PQfinish) PQfinish;
+  decltype(&::PQfname) PQfname;
+  decltype(&::PQfreeCancel) PQfreeCancel;
+  decltype(&::PQfreemem) PQfreemem;
+  decltype(&::PQftype) PQftype;
+  decltype(&::PQgetCancel) PQgetCancel;
+  decltype(&::PQgetCopyData) PQgetCopyData;
+  decltype(&::PQgetResult) PQgetResult;
+  decltype(&::PQgetisnull) PQgetisnull;
+  decltype(&::PQgetlength) PQgetlength;
+  decltype(&::PQgetvalue) PQgetvalue;
+  decltype(&::PQisBusy) PQisBusy;
+  decltype(&::PQnfields) PQnfields;
+  decltype(&::PQntuples) PQntuples;
+  decltype(&::PQputCopyData) PQputCopyData;
+  decltype(&::PQputCopyEnd) PQputCopyEnd;
+  decltype(&::PQresultErrorField) PQresultErrorField;
+  decltype(&::PQresultErrorMessage) PQresultErrorMessage;
+  decltype(&::PQresultStatus) PQresultStatus;
+  decltype(&::PQsendQuery) PQsendQuery;
+  decltype(&::PQsendQueryParams) PQsendQueryParams;
+  decltype(&::PQsetNoticeReceiver) PQsetNoticeReceiver;
+  decltype(&::PQsocket) PQsocket;
+  decltype(&::PQstatus) PQstatus;
+};
+
+// The loaded functions, or nullptr when libpq cannot be loaded (`error` says why).
+const LibPq* LoadLibPq(std::string* error) {
+  static std::string load_error;
+  static const LibPq* const api = []() -> const LibPq* {
+    void* lib = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      const char* e = dlerror();
+      load_error = e ? e : "libpq.so.5: cannot load";
+      return nullptr;
+    }
+    static LibPq loaded;
+    bool ok = true;
+    auto Load = [&](auto* fn, const char* name) {
+      void* sym = dlsym(lib, name);
+      if (sym == nullptr) ok = false;
+      *fn = reinterpret_cast<std::remove_pointer_t<decltype(fn)>>(sym);
+    };
+    Load(&loaded.PQbackendPID, "PQbackendPID");
+    Load(&loaded.PQcancel, "PQcancel");
+    Load(&loaded.PQclear, "PQclear");
+    Load(&loaded.PQcmdStatus, "PQcmdStatus");
+    Load(&loaded.PQcmdTuples, "PQcmdTuples");
+    Load(&loaded.PQconnectdbParams, "PQconnectdbParams");
+    Load(&loaded.PQconsumeInput, "PQconsumeInput");
+    Load(&loaded.PQerrorMessage, "PQerrorMessage");
+    Load(&loaded.PQescapeIdentifier, "PQescapeIdentifier");
+    Load(&loaded.PQescapeLiteral, "PQescapeLiteral");
+    Load(&loaded.PQfinish, "PQfinish");
+    Load(&loaded.PQfname, "PQfname");
+    Load(&loaded.PQfreeCancel, "PQfreeCancel");
+    Load(&loaded.PQfreemem, "PQfreemem");
+    Load(&loaded.PQftype, "PQftype");
+    Load(&loaded.PQgetCancel, "PQgetCancel");
+    Load(&loaded.PQgetCopyData, "PQgetCopyData");
+    Load(&loaded.PQgetResult, "PQgetResult");
+    Load(&loaded.PQgetisnull, "PQgetisnull");
+    Load(&loaded.PQgetlength, "PQgetlength");
+    Load(&loaded.PQgetvalue, "PQgetvalue");
+    Load(&loaded.PQisBusy, "PQisBusy");
+    Load(&loaded.PQnfields, "PQnfields");
+    Load(&loaded.PQntuples, "PQntuples");
+    Load(&loaded.PQputCopyData, "PQputCopyData");
+    Load(&loaded.PQputCopyEnd, "PQputCopyEnd");
+    Load(&loaded.PQresultErrorField, "PQresultErrorField");
+    Load(&loaded.PQresultErrorMessage, "PQresultErrorMessage");
+    Load(&loaded.PQresultStatus, "PQresultStatus");
+    Load(&loaded.PQsendQuery, "PQsendQuery");
+    Load(&loaded.PQsendQueryParams, "PQsendQueryParams");
+    Load(&loaded.PQsetNoticeReceiver, "PQsetNoticeReceiver");
+    Load(&loaded.PQsocket, "PQsocket");
+    Load(&loaded.PQstatus, "PQstatus");
+    if (!ok) {
+      load_error = "libpq.so.5 lacks functions this program needs (an older libpq?)";
+      return nullptr;
+    }
+    return &loaded;
+  }();
+  if (api == nullptr && error != nullptr) *error = load_error;
+  return api;
+}
+
+// REQUIRES: LoadLibPq succeeded (every libpq object comes from a connection it made).
+const LibPq& Pq() {
+  return *LoadLibPq(nullptr);
+}
+
 constexpr int kPollSliceMs = 50;
 constexpr int64_t kTargetCheckEvery = 1000;
 
 struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
+  void operator()(PGresult* r) const { Pq().PQclear(r); }
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
@@ -61,12 +170,12 @@ void AppendPositionLines(std::string_view sql, int position, std::string& out) {
 
 std::string FormatResultError(const PGresult* res, std::string_view sql) {
   auto field = [res](int code) -> std::string {
-    const char* v = PQresultErrorField(res, code);
+    const char* v = Pq().PQresultErrorField(res, code);
     return v ? v : "";
   };
   const std::string primary = field(PG_DIAG_MESSAGE_PRIMARY);
   if (primary.empty()) {
-    const char* m = PQresultErrorMessage(res);
+    const char* m = Pq().PQresultErrorMessage(res);
     return TrimTrailingNewlines(m && *m ? m : "unknown error");
   }
   std::string severity = field(PG_DIAG_SEVERITY);
@@ -86,7 +195,7 @@ std::string FormatResultError(const PGresult* res, std::string_view sql) {
 }
 
 std::string ConnError(PGconn* conn, std::string_view what) {
-  const char* m = PQerrorMessage(conn);
+  const char* m = Pq().PQerrorMessage(conn);
   return std::string(what) + ": " + TrimTrailingNewlines(m && *m ? m : "connection lost");
 }
 
@@ -132,35 +241,40 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const DbTarget& db,
   }
   keys.push_back(nullptr);
   values.push_back(nullptr);
-  PGconn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
+  std::string load_error;
+  if (LoadLibPq(&load_error) == nullptr) {
+    return Result<std::unique_ptr<PgConnection>>::Error("cannot connect to database " + db.name +
+                                                        ": " + load_error);
+  }
+  PGconn* conn = Pq().PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (conn == nullptr) return Result<std::unique_ptr<PgConnection>>::Error("out of memory");
-  if (PQstatus(conn) != CONNECTION_OK) {
+  if (Pq().PQstatus(conn) != CONNECTION_OK) {
     std::string message = ConnError(conn, "cannot connect to database " + db.name);
-    PQfinish(conn);
+    Pq().PQfinish(conn);
     return Result<std::unique_ptr<PgConnection>>::Error(std::move(message));
   }
   std::unique_ptr<PgConnection> c(new PgConnection());
   c->conn_ = conn;
-  c->cancel_ = PQgetCancel(conn);
+  c->cancel_ = Pq().PQgetCancel(conn);
   c->application_name_ = application_name;
   c->db_name_ = db.name;
-  PQsetNoticeReceiver(conn, &PgConnection::OnNotice, c.get());
+  Pq().PQsetNoticeReceiver(conn, &PgConnection::OnNotice, c.get());
   return c;
 }
 
 PgConnection::~PgConnection() {
-  if (cancel_) PQfreeCancel(cancel_);
-  if (conn_) PQfinish(conn_);
+  if (cancel_) Pq().PQfreeCancel(cancel_);
+  if (conn_) Pq().PQfinish(conn_);
 }
 
 void PgConnection::OnNotice(void* self, const PGresult* res) {
   auto* c = static_cast<PgConnection*>(self);
   ++c->notices_;
   if (c->notice_sink_ == nullptr) return;
-  const char* sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
-  const char* msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+  const char* sev = Pq().PQresultErrorField(res, PG_DIAG_SEVERITY);
+  const char* msg = Pq().PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
   std::string text = std::string(sev ? sev : "NOTICE") + ": " + (msg ? msg : "");
-  const char* detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+  const char* detail = Pq().PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
   if (detail) text += "\nDETAIL: " + std::string(detail);
   size_t start = 0;
   while (start <= text.size()) {
@@ -174,11 +288,11 @@ void PgConnection::OnNotice(void* self, const PGresult* res) {
 void PgConnection::Cancel() {
   if (cancel_ == nullptr) return;
   char errbuf[256];
-  PQcancel(cancel_, errbuf, sizeof errbuf);
+  Pq().PQcancel(cancel_, errbuf, sizeof errbuf);
 }
 
 int PgConnection::backend_pid() const {
-  return PQbackendPID(conn_);
+  return Pq().PQbackendPID(conn_);
 }
 
 bool PgConnection::Idle() const {
@@ -249,18 +363,18 @@ size_t PgPool::kept() const {
 }
 
 std::string PgConnection::QuoteIdentifier(std::string_view ident) const {
-  char* q = PQescapeIdentifier(conn_, ident.data(), ident.size());
+  char* q = Pq().PQescapeIdentifier(conn_, ident.data(), ident.size());
   if (q == nullptr) return "\"\"";  // only on invalid encoding; yields an SQL error, not injection
   std::string out(q);
-  PQfreemem(q);
+  Pq().PQfreemem(q);
   return out;
 }
 
 std::string PgConnection::QuoteLiteral(std::string_view value) const {
-  char* q = PQescapeLiteral(conn_, value.data(), value.size());
+  char* q = Pq().PQescapeLiteral(conn_, value.data(), value.size());
   if (q == nullptr) return "NULL::text";  // invalid encoding
   std::string out(q);
-  PQfreemem(q);
+  Pq().PQfreemem(q);
   return out;
 }
 
@@ -298,13 +412,13 @@ Result<PgResult> PgConnection::Run(std::string_view sql, const std::vector<std::
   const std::string text(sql);
   int sent;
   if (!extended) {
-    sent = PQsendQuery(conn_, text.c_str());
+    sent = Pq().PQsendQuery(conn_, text.c_str());
   } else {
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p.c_str());
-    sent = PQsendQueryParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
-                             values.data(), nullptr, nullptr, 0);
+    sent = Pq().PQsendQueryParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
+                                  values.data(), nullptr, nullptr, 0);
   }
   if (!sent) return Result<PgResult>::Error(ConnError(conn_, "cannot send query"));
 
@@ -312,52 +426,53 @@ Result<PgResult> PgConnection::Run(std::string_view sql, const std::vector<std::
   std::optional<std::string> error;
   PgResult out;
   while (true) {
-    while (PQisBusy(conn_)) {
+    while (Pq().PQisBusy(conn_)) {
       if (interrupted == Interrupted::kNo) {
         interrupted = CheckInterrupt();
         if (interrupted != Interrupted::kNo) Cancel();
       }
-      WaitReadable(PQsocket(conn_), kPollSliceMs);
-      if (!PQconsumeInput(conn_)) return Result<PgResult>::Error(ConnError(conn_, "query failed"));
+      WaitReadable(Pq().PQsocket(conn_), kPollSliceMs);
+      if (!Pq().PQconsumeInput(conn_))
+        return Result<PgResult>::Error(ConnError(conn_, "query failed"));
     }
-    ResultPtr res(PQgetResult(conn_));
+    ResultPtr res(Pq().PQgetResult(conn_));
     if (!res) break;
-    switch (PQresultStatus(res.get())) {
+    switch (Pq().PQresultStatus(res.get())) {
       case PGRES_TUPLES_OK:
       case PGRES_SINGLE_TUPLE: {
         out = PgResult();
         out.returns_rows = true;
-        const int nf = PQnfields(res.get());
-        const int nt = PQntuples(res.get());
+        const int nf = Pq().PQnfields(res.get());
+        const int nt = Pq().PQntuples(res.get());
         for (int f = 0; f < nf; ++f) {
-          out.columns.emplace_back(PQfname(res.get(), f));
-          out.column_types.push_back(PQftype(res.get(), f));
+          out.columns.emplace_back(Pq().PQfname(res.get(), f));
+          out.column_types.push_back(Pq().PQftype(res.get(), f));
         }
         out.rows.reserve(nt);
         for (int t = 0; t < nt; ++t) {
           PgRow row(nf);
           for (int f = 0; f < nf; ++f) {
-            if (!PQgetisnull(res.get(), t, f)) {
-              row[f].emplace(PQgetvalue(res.get(), t, f), PQgetlength(res.get(), t, f));
+            if (!Pq().PQgetisnull(res.get(), t, f)) {
+              row[f].emplace(Pq().PQgetvalue(res.get(), t, f), Pq().PQgetlength(res.get(), t, f));
             }
           }
           out.rows.push_back(std::move(row));
         }
-        out.command_tag = PQcmdStatus(res.get());
+        out.command_tag = Pq().PQcmdStatus(res.get());
         break;
       }
       case PGRES_COMMAND_OK:
       case PGRES_EMPTY_QUERY:
         out = PgResult();
-        out.command_tag = PQcmdStatus(res.get());
+        out.command_tag = Pq().PQcmdStatus(res.get());
         break;
       case PGRES_COPY_IN:
-        PQputCopyEnd(conn_, "COPY FROM STDIN is not supported here");
+        Pq().PQputCopyEnd(conn_, "COPY FROM STDIN is not supported here");
         if (!error) error = "COPY FROM STDIN / TO STDOUT is not supported in sql (use copy_rows)";
         break;
       case PGRES_COPY_OUT: {
         char* buf = nullptr;
-        while (PQgetCopyData(conn_, &buf, 0) > 0) PQfreemem(buf);
+        while (Pq().PQgetCopyData(conn_, &buf, 0) > 0) Pq().PQfreemem(buf);
         if (!error) error = "COPY FROM STDIN / TO STDOUT is not supported in sql (use copy_rows)";
         break;
       }
@@ -381,20 +496,20 @@ struct PgCopier {
   // Sends `sql` and waits for its first result, which must be `expected` (a COPY state).
   static Status Start(PgConnection& c, std::string_view sql, ExecStatusType expected) {
     const std::string text(sql);
-    if (!PQsendQuery(c.conn_, text.c_str())) return Status::Error(ConnError(c.conn_, "COPY"));
+    if (!Pq().PQsendQuery(c.conn_, text.c_str())) return Status::Error(ConnError(c.conn_, "COPY"));
     bool cancel_sent = false;
-    while (PQisBusy(c.conn_)) {
+    while (Pq().PQisBusy(c.conn_)) {
       if (!cancel_sent && c.CheckInterrupt() != PgConnection::Interrupted::kNo) {
         c.Cancel();
         cancel_sent = true;
       }
-      WaitReadable(PQsocket(c.conn_), kPollSliceMs);
-      if (!PQconsumeInput(c.conn_)) return Status::Error(ConnError(c.conn_, "COPY"));
+      WaitReadable(Pq().PQsocket(c.conn_), kPollSliceMs);
+      if (!Pq().PQconsumeInput(c.conn_)) return Status::Error(ConnError(c.conn_, "COPY"));
     }
-    ResultPtr res(PQgetResult(c.conn_));
-    if (res && PQresultStatus(res.get()) == expected) return Status::Ok();
+    ResultPtr res(Pq().PQgetResult(c.conn_));
+    if (res && Pq().PQresultStatus(res.get()) == expected) return Status::Ok();
     std::string message = res ? FormatResultError(res.get(), sql) : "COPY did not start";
-    while (ResultPtr more{PQgetResult(c.conn_)}) {
+    while (ResultPtr more{Pq().PQgetResult(c.conn_)}) {
     }
     return Status::Error(std::move(message));
   }
@@ -404,14 +519,15 @@ struct PgCopier {
     std::optional<std::string> error;
     std::string tag;
     while (true) {
-      while (PQisBusy(c.conn_)) {
-        WaitReadable(PQsocket(c.conn_), kPollSliceMs);
-        if (!PQconsumeInput(c.conn_)) return Result<std::string>::Error(ConnError(c.conn_, "COPY"));
+      while (Pq().PQisBusy(c.conn_)) {
+        WaitReadable(Pq().PQsocket(c.conn_), kPollSliceMs);
+        if (!Pq().PQconsumeInput(c.conn_))
+          return Result<std::string>::Error(ConnError(c.conn_, "COPY"));
       }
-      ResultPtr res(PQgetResult(c.conn_));
+      ResultPtr res(Pq().PQgetResult(c.conn_));
       if (!res) break;
-      if (PQresultStatus(res.get()) == PGRES_COMMAND_OK) {
-        tag = PQcmdTuples(res.get());
+      if (Pq().PQresultStatus(res.get()) == PGRES_COMMAND_OK) {
+        tag = Pq().PQcmdTuples(res.get());
       } else if (!error) {
         error = FormatResultError(res.get(), sql);
       }
@@ -425,13 +541,13 @@ struct PgCopier {
     src.Cancel();
     char* buf = nullptr;
     int n;
-    while ((n = PQgetCopyData(src.conn_, &buf, 0)) > 0) PQfreemem(buf);
+    while ((n = Pq().PQgetCopyData(src.conn_, &buf, 0)) > 0) Pq().PQfreemem(buf);
     (void)Finish(src, "");
   }
 
   // Ends the target's COPY IN with a failure and returns the target's own error if it had one.
   std::optional<std::string> AbortTarget(std::string_view sql, const char* reason) {
-    PQputCopyEnd(dst.conn_, reason);
+    Pq().PQputCopyEnd(dst.conn_, reason);
     Result<std::string> r = Finish(dst, sql);
     if (!r.ok() && r.message().find(reason) == std::string::npos) return r.message();
     return std::nullopt;
@@ -439,7 +555,7 @@ struct PgCopier {
 
   // True when the target sent something during COPY IN that is not a notice: an error.
   bool TargetFailed() {
-    const int fd = PQsocket(dst.conn_);
+    const int fd = Pq().PQsocket(dst.conn_);
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, 0) <= 0) return false;
     // During COPY IN libpq handles notices as they arrive but keeps an ErrorResponse unparsed, so
@@ -447,8 +563,8 @@ struct PgCopier {
     // "aborted", and a retry helps). A message split across packets is waited for briefly.
     for (int attempt = 0; attempt < 5; ++attempt) {
       const int64_t before = dst.notices_;
-      if (!PQconsumeInput(dst.conn_)) return true;
-      (void)PQisBusy(dst.conn_);  // parses the input: notices are delivered, an error is kept
+      if (!Pq().PQconsumeInput(dst.conn_)) return true;
+      (void)Pq().PQisBusy(dst.conn_);  // parses the input: notices are delivered, an error is kept
       if (dst.notices_ != before) return false;
       p.revents = 0;
       if (poll(&p, 1, 20) <= 0) return true;
@@ -487,11 +603,11 @@ struct PgCopier {
     PgConnection::Interrupted interrupted = PgConnection::Interrupted::kNo;
     while (true) {
       char* buf = nullptr;
-      const int n = PQgetCopyData(src.conn_, &buf, /*async=*/1);
+      const int n = Pq().PQgetCopyData(src.conn_, &buf, /*async=*/1);
       if (n > 0) {
         if (on_row) on_row(std::string_view(buf, n));
-        const int put = PQputCopyData(dst.conn_, buf, n);
-        PQfreemem(buf);
+        const int put = Pq().PQputCopyData(dst.conn_, buf, n);
+        Pq().PQfreemem(buf);
         if (put != 1) {
           failure = "target: " + ConnError(dst.conn_, "COPY");
           break;
@@ -509,8 +625,8 @@ struct PgCopier {
       } else if (n == 0) {
         interrupted = src.CheckInterrupt();
         if (interrupted != PgConnection::Interrupted::kNo) break;
-        WaitReadable(PQsocket(src.conn_), kPollSliceMs);
-        if (!PQconsumeInput(src.conn_)) {
+        WaitReadable(Pq().PQsocket(src.conn_), kPollSliceMs);
+        if (!Pq().PQconsumeInput(src.conn_)) {
           failure = "source: " + ConnError(src.conn_, "COPY");
           break;
         }
@@ -542,7 +658,7 @@ struct PgCopier {
       if (target_error) return Result<CopyStats>::Error("target: " + *target_error);
       return Result<CopyStats>::Error(*failure);
     }
-    if (PQputCopyEnd(dst.conn_, nullptr) != 1) {
+    if (Pq().PQputCopyEnd(dst.conn_, nullptr) != 1) {
       return Result<CopyStats>::Error("target: " + ConnError(dst.conn_, "COPY"));
     }
     Result<std::string> tag = Finish(dst, in_sql);

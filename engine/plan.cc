@@ -211,7 +211,7 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
 
   header.runbook = rb.name;
   header.path = rb.path;
-  header.file_hash = FileHash(rb.path);
+  header.file_hash = options.file_hash.empty() ? FileHash(rb.path) : options.file_hash;
   header.offline = options.offline;
   header.inventories = options.inventories;
   header.sets = options.sets;

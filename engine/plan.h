@@ -31,6 +31,9 @@ struct PlanOptions {
   bool offline = false;  // evaluate no guard, check no host
   std::vector<std::string> inventories;
   std::vector<std::pair<std::string, std::string>> sets;
+  // The runbook file's FileHash when the caller has it already (computed on another thread
+  // while the runbook loaded: 60 ms for 100k steps); empty: StreamPlan computes it.
+  std::string file_hash;
 };
 
 // A host that steps use ("hosts" in the JSON).

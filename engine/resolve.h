@@ -50,7 +50,6 @@ class RunScope {
   std::string run_id_, run_dir_;
   mutable std::mutex mu_;
   std::map<std::string, std::string> outcomes_;
-  std::map<std::string, std::string> placeholders_;  // every step id -> "<outcome of ID>"
 };
 
 // A command rendered for a local exec: `sh -c SCRIPT` for a shell command, or the argv.

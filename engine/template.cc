@@ -517,6 +517,7 @@ Result<Value> Lookup(const Ref& ref, std::string_view expr, const TemplateScope&
     case TemplateRef::Kind::kRun:
       return Value{{}, name == "id" ? &scope.run_id : &scope.run_dir};
     case TemplateRef::Kind::kStep: {
+      if (scope.outcome_placeholders) return Value{"<outcome of " + name + ">"};
       if (scope.step_outcomes != nullptr) {
         auto it = scope.step_outcomes->find(name);
         if (it != scope.step_outcomes->end()) return Value{{}, &it->second};

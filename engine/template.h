@@ -58,6 +58,10 @@ struct TemplateScope {
   std::string run_id;
   std::string run_dir;
   const std::map<std::string, std::string>* step_outcomes = nullptr;  // id -> "success", ...
+  // Instead of step_outcomes: any step's outcome is the placeholder "<outcome of ID>", so that
+  // a plan renders what the run that executes it will hash (REQUIRES: a validated runbook, whose
+  // references all name steps).
+  bool outcome_placeholders = false;
   std::function<std::optional<std::string>(const std::string&)> db_conninfo;  // no password
 };
 

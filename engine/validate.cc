@@ -120,6 +120,7 @@ class Validator {
     need_begin_.resize(rb_.steps.size() + 1);
     for (size_t i = 0; i < rb_.steps.size(); ++i) {
       need_begin_[i] = need_targets_.size();
+      deps_[i].reserve(rb_.steps[i].needs.size());  // one allocation, not one per doubling
       for (const NameRef& need : rb_.steps[i].needs) {
         const int32_t at = by_id_.Find(need.name);
         need_targets_.push_back(at);

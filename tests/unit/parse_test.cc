@@ -509,5 +509,26 @@ TEST(ParseRunbookTest, FileReadInPiecesParsesAsTheText) {
   }
 }
 
+// Steps go into a vector allocated once at an upper bound of their count (a first pass over the
+// file counts the "- " lines at the smallest indentation): with nested lists, comments and lines
+// that cross the pieces the file is read in, the bound is the count.
+TEST(ParseRunbookTest, StepsAreAllocatedOnceAtTheirCount) {
+  std::string text = "# steps:\n#- not one\nname: big\nsteps:\n";
+  for (int i = 0; i < 4000; ++i) {
+    text +=
+        "  - id: s" + std::to_string(i) + "\n    run: echo -  " + std::string(i % 50, '-') + "\n" +
+        (i % 7 == 0 ? "    guards:\n      - command: \"true\"\n      -\n        command: x\n" : "");
+  }
+  const std::string path = ::testing::TempDir() + "parse_count_test.yaml";
+  std::ofstream(path, std::ios::binary) << text;
+  InputFile file;
+  ASSERT_TRUE(file.Open(path));
+  Diagnostics d;
+  std::optional<Runbook> rb = ParseRunbookFile(path, &file, &d);
+  ASSERT_TRUE(rb.has_value()) << Errors(d);
+  EXPECT_EQ(rb->steps.size(), 4000u);
+  EXPECT_EQ(rb->steps.capacity(), 4000u);
+}
+
 }  // namespace
 }  // namespace runbook

@@ -165,6 +165,16 @@ TEST(TemplateTest, MissingValuesAreErrorsNamingTheExpression) {
   EXPECT_EQ(f.Render("${{ secrets.x }}"), "ERROR: no value for secret 'x' in ${{ secrets.x }}");
 }
 
+// Plans and definition hashes render step outcomes as placeholders, the same for every step.
+TEST(TemplateTest, OutcomePlaceholdersStandForEveryStepsOutcome) {
+  Fixture f;
+  f.scope.step_outcomes = nullptr;
+  f.scope.outcome_placeholders = true;
+  EXPECT_EQ(f.Render("${{ steps.migrate.outcome }} ${{ steps.later.outcome }}"),
+            "<outcome of migrate> <outcome of later>");
+  EXPECT_EQ(f.Cond("steps.migrate.outcome == 'success'"), "false");
+}
+
 TEST(TemplateTest, SecretsAreMaskedInDisplay) {
   Fixture f;
   Result<Rendered> r =

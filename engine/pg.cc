@@ -53,6 +53,7 @@ struct LibPq {
   decltype(&::PQsetNoticeReceiver) PQsetNoticeReceiver;
   decltype(&::PQsocket) PQsocket;
   decltype(&::PQstatus) PQstatus;
+  decltype(&::PQtransactionStatus) PQtransactionStatus;
 };
 
 // The loaded functions, or nullptr when libpq cannot be loaded (`error` says why).
@@ -106,6 +107,7 @@ const LibPq* LoadLibPq(std::string* error) {
     Load(&loaded.PQsetNoticeReceiver, "PQsetNoticeReceiver");
     Load(&loaded.PQsocket, "PQsocket");
     Load(&loaded.PQstatus, "PQstatus");
+    Load(&loaded.PQtransactionStatus, "PQtransactionStatus");
     if (!ok) {
       load_error = "libpq.so.5 lacks functions this program needs (an older libpq?)";
       return nullptr;
@@ -296,7 +298,7 @@ int PgConnection::backend_pid() const {
 }
 
 bool PgConnection::Idle() const {
-  return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  return Pq().PQstatus(conn_) == CONNECTION_OK && Pq().PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
 Status PgConnection::SetApplicationName(const std::string& name) {

@@ -36,6 +36,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/process/v2.hpp>
 
+#include "engine/fd.h"
 #include "engine/line_splitter.h"
 
 extern char** environ;  // NOLINT: POSIX
@@ -76,43 +77,6 @@ std::string FormatDuration(Duration d) {
   if (s % 3600 >= 60) out += std::to_string(s % 3600 / 60) + "m";
   if (s % 60 != 0 || out.empty()) out += std::to_string(s % 60) + "s";
   return out;
-}
-
-// An owned file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-struct Pipe {
-  Fd read;
-  Fd write;
-};
-
-std::string ErrnoText(int err) {
-  return std::error_code(err, std::generic_category()).message();
-}
-
-// A close-on-exec pipe (the child gets its end through the spawn's dup2).
-Status MakePipe(Pipe* p) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Status::Error("pipe: " + ErrnoText(errno));
-  p->read.reset(fds[0]);
-  p->write.reset(fds[1]);
-  return Status::Ok();
 }
 
 // Starts `program` with posix_spawn: argv as the caller wrote it, the environment `env`, stdin

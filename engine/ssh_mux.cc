@@ -19,6 +19,7 @@
 #include <system_error>
 #include <utility>
 
+#include "engine/fd.h"
 #include "engine/line_splitter.h"
 
 namespace runbook {
@@ -36,42 +37,6 @@ constexpr Duration kDrainGrace = 1s;
 constexpr Duration kPollSlice = 25ms;  // the cancel flag is polled this often
 // Packets are small (an exit status); anything bigger is not a master talking.
 constexpr size_t kMaxPacket = 256 * 1024;
-
-std::string ErrnoText(int err) {
-  return std::error_code(err, std::generic_category()).message();
-}
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool open() const { return fd_ >= 0; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_ = -1;
-};
-
-struct Pipe {
-  Fd read;
-  Fd write;
-};
-
-Status MakePipe(Pipe* p) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Status::Error("pipe: " + ErrnoText(errno));
-  p->read.reset(fds[0]);
-  p->write.reset(fds[1]);
-  return Status::Ok();
-}
 
 void SetNonBlocking(int fd) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

@@ -1,135 +1,17 @@
 #include "engine/pg.h"
 
-#include <dlfcn.h>
-#include <libpq-fe.h>
 #include <poll.h>
 
 #include <cerrno>
 #include <cstdlib>
-#include <type_traits>
 #include <utility>
 
+#include "engine/libpq.h"
+#include "engine/pg_internal.h"
 #include "engine/sql_lex.h"
 
 namespace runbook {
 namespace {
-
-// libpq, loaded when the first connection is made. Linked normally, it and the libraries it
-// pulls in (OpenSSL, GnuTLS, Kerberos, LDAP, ...: 22 of the binary's 28) took ~22 ms of CPU at
-// every start of `runbook`, most of `--version` and 15% of `plan` for 10k steps, which never
-// connect.
-struct LibPq {
-  decltype(&::PQbackendPID) PQbackendPID;
-  decltype(&::PQcancel) PQcancel;
-  decltype(&::PQclear) PQclear;
-  decltype(&::PQcmdStatus) PQcmdStatus;
-  decltype(&::PQcmdTuples) PQcmdTuples;
-  decltype(&::PQconnectdbParams) PQconnectdbParams;
-  decltype(&::PQconsumeInput) PQconsumeInput;
-  decltype(&::PQerrorMessage) PQerrorMessage;
-  decltype(&::PQescapeIdentifier) PQescapeIdentifier;
-  decltype(&::PQescapeLiteral) PQescapeLiteral;
-  decltype(&::PQfinish) PQfinish;
-  decltype(&::PQfname) PQfname;
-  decltype(&::PQfreeCancel) PQfreeCancel;
-  decltype(&::PQfreemem) PQfreemem;
-  decltype(&::PQftype) PQftype;
-  decltype(&::PQgetCancel) PQgetCancel;
-  decltype(&::PQgetCopyData) PQgetCopyData;
-  decltype(&::PQgetResult) PQgetResult;
-  decltype(&::PQgetisnull) PQgetisnull;
-  decltype(&::PQgetlength) PQgetlength;
-  decltype(&::PQgetvalue) PQgetvalue;
-  decltype(&::PQisBusy) PQisBusy;
-  decltype(&::PQnfields) PQnfields;
-  decltype(&::PQntuples) PQntuples;
-  decltype(&::PQputCopyData) PQputCopyData;
-  decltype(&::PQputCopyEnd) PQputCopyEnd;
-  decltype(&::PQresultErrorField) PQresultErrorField;
-  decltype(&::PQresultErrorMessage) PQresultErrorMessage;
-  decltype(&::PQresultStatus) PQresultStatus;
-  decltype(&::PQsendQuery) PQsendQuery;
-  decltype(&::PQsendQueryParams) PQsendQueryParams;
-  decltype(&::PQsetNoticeReceiver) PQsetNoticeReceiver;
-  decltype(&::PQsocket) PQsocket;
-  decltype(&::PQstatus) PQstatus;
-  decltype(&::PQtransactionStatus) PQtransactionStatus;
-};
-
-// The loaded functions, or nullptr when libpq cannot be loaded (`error` says why).
-const LibPq* LoadLibPq(std::string* error) {
-  static std::string load_error;
-  static const LibPq* const api = []() -> const LibPq* {
-    void* lib = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
-    if (lib == nullptr) {
-      const char* e = dlerror();
-      load_error = e ? e : "libpq.so.5: cannot load";
-      return nullptr;
-    }
-    static LibPq loaded;
-    bool ok = true;
-    auto Load = [&](auto* fn, const char* name) {
-      void* sym = dlsym(lib, name);
-      if (sym == nullptr) ok = false;
-      *fn = reinterpret_cast<std::remove_pointer_t<decltype(fn)>>(sym);
-    };
-    Load(&loaded.PQbackendPID, "PQbackendPID");
-    Load(&loaded.PQcancel, "PQcancel");
-    Load(&loaded.PQclear, "PQclear");
-    Load(&loaded.PQcmdStatus, "PQcmdStatus");
-    Load(&loaded.PQcmdTuples, "PQcmdTuples");
-    Load(&loaded.PQconnectdbParams, "PQconnectdbParams");
-    Load(&loaded.PQconsumeInput, "PQconsumeInput");
-    Load(&loaded.PQerrorMessage, "PQerrorMessage");
-    Load(&loaded.PQescapeIdentifier, "PQescapeIdentifier");
-    Load(&loaded.PQescapeLiteral, "PQescapeLiteral");
-    Load(&loaded.PQfinish, "PQfinish");
-    Load(&loaded.PQfname, "PQfname");
-    Load(&loaded.PQfreeCancel, "PQfreeCancel");
-    Load(&loaded.PQfreemem, "PQfreemem");
-    Load(&loaded.PQftype, "PQftype");
-    Load(&loaded.PQgetCancel, "PQgetCancel");
-    Load(&loaded.PQgetCopyData, "PQgetCopyData");
-    Load(&loaded.PQgetResult, "PQgetResult");
-    Load(&loaded.PQgetisnull, "PQgetisnull");
-    Load(&loaded.PQgetlength, "PQgetlength");
-    Load(&loaded.PQgetvalue, "PQgetvalue");
-    Load(&loaded.PQisBusy, "PQisBusy");
-    Load(&loaded.PQnfields, "PQnfields");
-    Load(&loaded.PQntuples, "PQntuples");
-    Load(&loaded.PQputCopyData, "PQputCopyData");
-    Load(&loaded.PQputCopyEnd, "PQputCopyEnd");
-    Load(&loaded.PQresultErrorField, "PQresultErrorField");
-    Load(&loaded.PQresultErrorMessage, "PQresultErrorMessage");
-    Load(&loaded.PQresultStatus, "PQresultStatus");
-    Load(&loaded.PQsendQuery, "PQsendQuery");
-    Load(&loaded.PQsendQueryParams, "PQsendQueryParams");
-    Load(&loaded.PQsetNoticeReceiver, "PQsetNoticeReceiver");
-    Load(&loaded.PQsocket, "PQsocket");
-    Load(&loaded.PQstatus, "PQstatus");
-    Load(&loaded.PQtransactionStatus, "PQtransactionStatus");
-    if (!ok) {
-      load_error = "libpq.so.5 lacks functions this program needs (an older libpq?)";
-      return nullptr;
-    }
-    return &loaded;
-  }();
-  if (api == nullptr && error != nullptr) *error = load_error;
-  return api;
-}
-
-// REQUIRES: LoadLibPq succeeded (every libpq object comes from a connection it made).
-const LibPq& Pq() {
-  return *LoadLibPq(nullptr);
-}
-
-constexpr int kPollSliceMs = 50;
-constexpr int64_t kTargetCheckEvery = 1000;
-
-struct ResultDeleter {
-  void operator()(PGresult* r) const { Pq().PQclear(r); }
-};
-using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
 std::string TrimTrailingNewlines(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
@@ -170,6 +52,8 @@ void AppendPositionLines(std::string_view sql, int position, std::string& out) {
   out += std::string(prefix.size() + Utf8Length(line.substr(0, lc.col)), ' ') + "^";
 }
 
+}  // namespace
+
 std::string FormatResultError(const PGresult* res, std::string_view sql) {
   auto field = [res](int code) -> std::string {
     const char* v = Pq().PQresultErrorField(res, code);
@@ -201,14 +85,11 @@ std::string ConnError(PGconn* conn, std::string_view what) {
   return std::string(what) + ": " + TrimTrailingNewlines(m && *m ? m : "connection lost");
 }
 
-// Waits until `fd` is readable or `ms` elapse. Returns false on poll failure other than EINTR.
 bool WaitReadable(int fd, int ms) {
   pollfd p{fd, POLLIN, 0};
   const int r = poll(&p, 1, ms);
   return r >= 0 || errno == EINTR;
 }
-
-}  // namespace
 
 std::string RunApplicationPrefix(const std::string& run_id) {
   return "runbook/" + run_id;
@@ -388,14 +269,10 @@ PgConnection::Interrupted PgConnection::CheckInterrupt() const {
   return Interrupted::kNo;
 }
 
-namespace {
-
 const char* InterruptMessage(bool timed_out) {
   return timed_out ? "timed out: the query was cancelled on the server"
                    : "cancelled: the query was cancelled on the server";
 }
-
-}  // namespace
 
 Result<PgResult> PgConnection::Exec(std::string_view sql, const std::vector<std::string>& params) {
   return Run(sql, params, /*extended=*/!params.empty());
@@ -487,248 +364,6 @@ Result<PgResult> PgConnection::Run(std::string_view sql, const std::vector<std::
     return Result<PgResult>::Error(InterruptMessage(interrupted == Interrupted::kTimedOut));
   }
   if (error) return Result<PgResult>::Error(*error);
-  return out;
-}
-
-// StreamCopy needs the private parts of both connections.
-struct PgCopier {
-  PgConnection& src;
-  PgConnection& dst;
-
-  // Sends `sql` and waits for its first result, which must be `expected` (a COPY state).
-  static Status Start(PgConnection& c, std::string_view sql, ExecStatusType expected) {
-    const std::string text(sql);
-    if (!Pq().PQsendQuery(c.conn_, text.c_str())) return Status::Error(ConnError(c.conn_, "COPY"));
-    bool cancel_sent = false;
-    while (Pq().PQisBusy(c.conn_)) {
-      if (!cancel_sent && c.CheckInterrupt() != PgConnection::Interrupted::kNo) {
-        c.Cancel();
-        cancel_sent = true;
-      }
-      WaitReadable(Pq().PQsocket(c.conn_), kPollSliceMs);
-      if (!Pq().PQconsumeInput(c.conn_)) return Status::Error(ConnError(c.conn_, "COPY"));
-    }
-    ResultPtr res(Pq().PQgetResult(c.conn_));
-    if (res && Pq().PQresultStatus(res.get()) == expected) return Status::Ok();
-    std::string message = res ? FormatResultError(res.get(), sql) : "COPY did not start";
-    while (ResultPtr more{Pq().PQgetResult(c.conn_)}) {
-    }
-    return Status::Error(std::move(message));
-  }
-
-  // Reads results until none is left; returns the first error, or the last command tag.
-  static Result<std::string> Finish(PgConnection& c, std::string_view sql) {
-    std::optional<std::string> error;
-    std::string tag;
-    while (true) {
-      while (Pq().PQisBusy(c.conn_)) {
-        WaitReadable(Pq().PQsocket(c.conn_), kPollSliceMs);
-        if (!Pq().PQconsumeInput(c.conn_))
-          return Result<std::string>::Error(ConnError(c.conn_, "COPY"));
-      }
-      ResultPtr res(Pq().PQgetResult(c.conn_));
-      if (!res) break;
-      if (Pq().PQresultStatus(res.get()) == PGRES_COMMAND_OK) {
-        tag = Pq().PQcmdTuples(res.get());
-      } else if (!error) {
-        error = FormatResultError(res.get(), sql);
-      }
-    }
-    if (error) return Result<std::string>::Error(*error);
-    return tag;
-  }
-
-  // Stops the source's COPY OUT: cancel it on the server and discard what is still in flight.
-  void AbortSource() {
-    src.Cancel();
-    char* buf = nullptr;
-    int n;
-    while ((n = Pq().PQgetCopyData(src.conn_, &buf, 0)) > 0) Pq().PQfreemem(buf);
-    (void)Finish(src, "");
-  }
-
-  // Ends the target's COPY IN with a failure and returns the target's own error if it had one.
-  std::optional<std::string> AbortTarget(std::string_view sql, const char* reason) {
-    Pq().PQputCopyEnd(dst.conn_, reason);
-    Result<std::string> r = Finish(dst, sql);
-    if (!r.ok() && r.message().find(reason) == std::string::npos) return r.message();
-    return std::nullopt;
-  }
-
-  // True when the target sent something during COPY IN that is not a notice: an error.
-  bool TargetFailed() {
-    const int fd = Pq().PQsocket(dst.conn_);
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 0) <= 0) return false;
-    // During COPY IN libpq handles notices as they arrive but keeps an ErrorResponse unparsed, so
-    // input that yields no notice is an error (or a rare ParameterStatus; then the COPY fails with
-    // "aborted", and a retry helps). A message split across packets is waited for briefly.
-    for (int attempt = 0; attempt < 5; ++attempt) {
-      const int64_t before = dst.notices_;
-      if (!Pq().PQconsumeInput(dst.conn_)) return true;
-      (void)Pq().PQisBusy(dst.conn_);  // parses the input: notices are delivered, an error is kept
-      if (dst.notices_ != before) return false;
-      p.revents = 0;
-      if (poll(&p, 1, 20) <= 0) return true;
-    }
-    return true;
-  }
-
-  // A cancel may land anywhere (even while the COPY starts): report it as such, not as the
-  // 57014 error it causes.
-  Result<CopyStats> RunReportingInterrupts(std::string_view out_sql, std::string_view in_sql,
-                                           const std::function<void(std::string_view)>& on_row) {
-    Result<CopyStats> r = Run(out_sql, in_sql, on_row);
-    const PgConnection::Interrupted i = src.CheckInterrupt();
-    if (!r.ok() && i != PgConnection::Interrupted::kNo) {
-      return Result<CopyStats>::Error(InterruptMessage(i == PgConnection::Interrupted::kTimedOut));
-    }
-    return r;
-  }
-
-  Result<CopyStats> Run(std::string_view out_sql, std::string_view in_sql,
-                        const std::function<void(std::string_view)>& on_row) {
-    if (Status s = Start(dst, in_sql, PGRES_COPY_IN); !s.ok()) {
-      return Result<CopyStats>::Error("target: " + s.message());
-    }
-    if (Status s = Start(src, out_sql, PGRES_COPY_OUT); !s.ok()) {
-      (void)AbortTarget(in_sql, "source failed");
-      if (src.CheckInterrupt() != PgConnection::Interrupted::kNo) {
-        return Result<CopyStats>::Error(
-            InterruptMessage(src.CheckInterrupt() == PgConnection::Interrupted::kTimedOut));
-      }
-      return Result<CopyStats>::Error("source: " + s.message());
-    }
-    CopyStats stats;
-    int64_t since_check = 0;
-    std::optional<std::string> failure;
-    PgConnection::Interrupted interrupted = PgConnection::Interrupted::kNo;
-    while (true) {
-      char* buf = nullptr;
-      const int n = Pq().PQgetCopyData(src.conn_, &buf, /*async=*/1);
-      if (n > 0) {
-        if (on_row) on_row(std::string_view(buf, n));
-        const int put = Pq().PQputCopyData(dst.conn_, buf, n);
-        Pq().PQfreemem(buf);
-        if (put != 1) {
-          failure = "target: " + ConnError(dst.conn_, "COPY");
-          break;
-        }
-        stats.bytes += n;
-        if (++since_check >= kTargetCheckEvery) {
-          since_check = 0;
-          interrupted = src.CheckInterrupt();
-          if (interrupted != PgConnection::Interrupted::kNo) break;
-          if (TargetFailed()) {
-            failure = "target failed";  // replaced by the target's error below
-            break;
-          }
-        }
-      } else if (n == 0) {
-        interrupted = src.CheckInterrupt();
-        if (interrupted != PgConnection::Interrupted::kNo) break;
-        WaitReadable(Pq().PQsocket(src.conn_), kPollSliceMs);
-        if (!Pq().PQconsumeInput(src.conn_)) {
-          failure = "source: " + ConnError(src.conn_, "COPY");
-          break;
-        }
-      } else if (n == -1) {
-        Result<std::string> done = Finish(src, out_sql);
-        if (!done.ok()) {
-          failure = "source: " + done.message();
-          (void)AbortTarget(in_sql, "source failed");
-          return Result<CopyStats>::Error(*failure);
-        }
-        break;
-      } else {
-        failure = "source: " + ConnError(src.conn_, "COPY");
-        Result<std::string> done = Finish(src, out_sql);
-        if (!done.ok()) failure = "source: " + done.message();
-        (void)AbortTarget(in_sql, "source failed");
-        return Result<CopyStats>::Error(*failure);
-      }
-    }
-    if (interrupted != PgConnection::Interrupted::kNo || failure) {
-      AbortSource();
-      const char* reason = interrupted != PgConnection::Interrupted::kNo ? "interrupted by runbook"
-                                                                         : "aborted by runbook";
-      std::optional<std::string> target_error = AbortTarget(in_sql, reason);
-      if (interrupted != PgConnection::Interrupted::kNo) {
-        return Result<CopyStats>::Error(
-            InterruptMessage(interrupted == PgConnection::Interrupted::kTimedOut));
-      }
-      if (target_error) return Result<CopyStats>::Error("target: " + *target_error);
-      return Result<CopyStats>::Error(*failure);
-    }
-    if (Pq().PQputCopyEnd(dst.conn_, nullptr) != 1) {
-      return Result<CopyStats>::Error("target: " + ConnError(dst.conn_, "COPY"));
-    }
-    Result<std::string> tag = Finish(dst, in_sql);
-    if (!tag.ok()) return Result<CopyStats>::Error("target: " + tag.message());
-    stats.rows = std::atoll(tag->c_str());
-    return stats;
-  }
-};
-
-Result<CopyStats> StreamCopy(PgConnection& src, std::string_view copy_out_sql, PgConnection& dst,
-                             std::string_view copy_in_sql,
-                             const std::function<void(std::string_view row)>& on_row) {
-  PgCopier copier{src, dst};
-  return copier.RunReportingInterrupts(copy_out_sql, copy_in_sql, on_row);
-}
-
-std::optional<std::string> CopyTextField(std::string_view row, size_t index) {
-  if (!row.empty() && row.back() == '\n') row.remove_suffix(1);
-  size_t start = 0;
-  for (size_t i = 0; i < index; ++i) {
-    const size_t tab = row.find('\t', start);
-    if (tab == std::string_view::npos) return std::nullopt;
-    start = tab + 1;
-  }
-  size_t end = row.find('\t', start);
-  if (end == std::string_view::npos) end = row.size();
-  const std::string_view raw = row.substr(start, end - start);
-  if (raw == "\\N") return std::nullopt;
-  std::string out;
-  out.reserve(raw.size());
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] != '\\' || i + 1 >= raw.size()) {
-      out += raw[i];
-      continue;
-    }
-    const char e = raw[++i];
-    switch (e) {
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'v':
-        out += '\v';
-        break;
-      default:
-        if (e >= '0' && e <= '7') {
-          int v = e - '0';
-          for (int k = 0; k < 2 && i + 1 < raw.size() && raw[i + 1] >= '0' && raw[i + 1] <= '7';
-               ++k) {
-            v = v * 8 + (raw[++i] - '0');
-          }
-          out += static_cast<char>(v);
-        } else {
-          out += e;  // "\\" and any other escaped character stand for themselves
-        }
-    }
-  }
   return out;
 }
 

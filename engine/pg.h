@@ -144,15 +144,24 @@ struct CopyStats {
   int64_t bytes = 0;  // COPY data bytes streamed
 };
 
+struct CopyOptions {
+  // Rows per COPY statement on the target; 0 for one statement. The target runs a statement's
+  // after-row triggers (foreign key checks among them) at its end: in statements of a few
+  // thousand rows they run while the source sends the next ones instead of after the last.
+  int64_t rows_per_statement = 0;
+};
+
 // Streams `copy_out_sql` (a COPY ... TO STDOUT) on `src` into `copy_in_sql` (a COPY ... FROM
-// STDIN) on `dst`, one row per call, in the transactions the caller opened. `on_row`, when set,
-// sees every data row as the source sent it. The target is watched every 1000 rows: an error
-// there (e.g. a foreign key violation) stops the copy at once instead of after the last row.
-// The source's interrupt settings apply (cancel, deadline); on any failure both sides are
-// stopped (PQcancel on the source, CopyFail on the target) and the caller must ROLLBACK both.
+// STDIN) on `dst`, in the transactions the caller opened. `on_row`, when set, sees every data row
+// as the source sent it. The target is watched every 1000 rows: an error there (e.g. a foreign
+// key violation) stops the copy at once instead of after the last row. While the target finishes
+// a statement (see CopyOptions), up to 64 MB of rows wait in memory. The source's interrupt
+// settings apply (cancel, deadline); on any failure both sides are stopped (PQcancel on the
+// source, CopyFail on the target) and the caller must ROLLBACK both.
 Result<CopyStats> StreamCopy(PgConnection& src, std::string_view copy_out_sql, PgConnection& dst,
                              std::string_view copy_in_sql,
-                             const std::function<void(std::string_view row)>& on_row = nullptr);
+                             const std::function<void(std::string_view row)>& on_row = nullptr,
+                             const CopyOptions& options = {});
 
 // Decodes one field of a text-format COPY row: "\N" is NULL, backslash escapes are undone.
 // Returns the `index`th (0-based) tab-separated field; nullopt for NULL or a missing field.

@@ -99,7 +99,14 @@ struct TableInfo {
   std::string name;         // regclass text: schema-qualified and quoted as needed
   std::string primary_key;  // quoted key columns in key order, ", "-separated; empty: none
   std::vector<Column> columns;
+  bool after_row_triggers = false;  // enabled AFTER INSERT FOR EACH ROW, foreign keys' included
+  bool statement_triggers = false;  // enabled INSERT FOR EACH STATEMENT
 };
+
+// The target's COPY runs in statements of this many rows when that lets its after-row triggers
+// (foreign key checks) run while rows are still coming, and changes nothing else: not with
+// statement-level triggers, which would fire once per statement.
+constexpr int64_t kRowsPerTargetStatement = 5000;
 
 // The table's name, columns and primary key in one round trip (a new backend's first catalog
 // reads cost the same either way; each further round trip waits for the server to be scheduled).
@@ -109,7 +116,11 @@ Result<TableInfo> ReadTable(PgConnection& conn, const std::string& table, const 
       "SELECT t.oid::regclass::text, (SELECT string_agg(quote_ident(k.attname), ', ' ORDER BY "
       "array_position(i.indkey, k.attnum)) FROM pg_index i JOIN pg_attribute k ON k.attrelid = "
       "i.indrelid AND k.attnum = ANY(i.indkey) WHERE i.indrelid = t.oid AND i.indisprimary), "
-      "a.attname, a.atttypid::int8, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '' "
+      "a.attname, a.atttypid::int8, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '', "
+      // Enabled INSERT triggers (tgtype bits: 1 row, 2 before, 4 insert, 64 instead of): after-row
+      // ones (foreign key checks are), statement-level ones.
+      "(SELECT count(*) FILTER (WHERE g.tgtype & 71 = 5) || ' ' || count(*) FILTER (WHERE "
+      "g.tgtype & 5 = 4) FROM pg_trigger g WHERE g.tgrelid = t.oid AND g.tgenabled <> 'D') "
       "FROM (SELECT $1::regclass AS oid) t LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND "
       "a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
       {table});
@@ -118,6 +129,9 @@ Result<TableInfo> ReadTable(PgConnection& conn, const std::string& table, const 
   if (r->rows.empty()) return Result<TableInfo>::Error("table " + table + " not found" + where);
   info.name = r->rows[0][0].value_or("");
   info.primary_key = r->rows[0][1].value_or("");
+  const std::string triggers = r->rows[0][6].value_or("0 0");
+  info.after_row_triggers = std::atoll(triggers.c_str()) > 0;
+  info.statement_triggers = std::atoll(triggers.c_str() + triggers.find(' ') + 1) > 0;
   for (const PgRow& row : r->rows) {
     if (!row[2]) continue;  // a table without columns
     info.columns.push_back({*row[2], std::atoll(row[3].value_or("0").c_str()), row[4].value_or(""),
@@ -262,7 +276,11 @@ StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const Rendered& r, Side
     };
   }
   const auto started = std::chrono::steady_clock::now();
-  Result<CopyStats> stats = StreamCopy(src, copy_out, dst, copy_in, on_row);
+  CopyOptions options;
+  if (to->after_row_triggers && !to->statement_triggers) {
+    options.rows_per_statement = kRowsPerTargetStatement;
+  }
+  Result<CopyStats> stats = StreamCopy(src, copy_out, dst, copy_in, on_row, options);
   if (!stats.ok()) return {false, stats.message()};
   if (Result<PgResult> c = dst.Exec("COMMIT"); !c.ok()) return {false, "target: " + c.message()};
   (void)src.Exec("COMMIT");

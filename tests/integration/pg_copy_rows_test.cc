@@ -167,6 +167,106 @@ TEST_F(CopyRowsTest, TargetErrorStopsTheStreamEarly) {
   EXPECT_TRUE(src->Exec("SELECT 1").ok());
 }
 
+// Counts the target's INSERT statements on `table` (a FOR EACH STATEMENT trigger).
+void CountStatements(const std::string& db, const std::string& table) {
+  MustExec(db,
+           "CREATE TABLE statements (n int);"
+           "CREATE FUNCTION count_statement() RETURNS trigger LANGUAGE plpgsql AS "
+           "$$BEGIN INSERT INTO statements VALUES (1); RETURN NULL; END$$;"
+           "CREATE TRIGGER count_statements AFTER INSERT ON " +
+               table + " FOR EACH STATEMENT EXECUTE FUNCTION count_statement()");
+}
+
+// StreamCopy with the target's COPY in statements of 3 rows; returns the result and leaves both
+// transactions open for the caller's checks.
+Result<CopyStats> CopyInStatementsOf3(PgConnection& src, PgConnection& dst, const char* format) {
+  EXPECT_TRUE(src.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").ok());
+  EXPECT_TRUE(dst.Exec("BEGIN").ok());
+  CopyOptions options;
+  options.rows_per_statement = 3;
+  return StreamCopy(src,
+                    std::string("COPY (SELECT id, file_id, samples FROM traces WHERE id <= 10 "
+                                "ORDER BY id) TO STDOUT") +
+                        format,
+                    dst, std::string("COPY traces (id, file_id, samples) FROM STDIN") + format,
+                    nullptr, options);
+}
+
+TEST_F(CopyRowsTest, TargetStatementsOfNRowsCarryEveryRowInBinary) {
+  MustExec(dst_, "INSERT INTO files SELECT i, 'f', NULL FROM generate_series(1, 2) i");
+  CountStatements(dst_, "traces");
+  auto src = Connect(src_);
+  auto dst = Connect(dst_);
+  Result<CopyStats> r = CopyInStatementsOf3(*src, *dst, " WITH (FORMAT binary)");
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->rows, 10);
+  ASSERT_TRUE(dst->Exec("COMMIT").ok());
+  // 3 + 3 + 3 + 1 rows, each statement with its own binary header and trailer.
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM statements"), "4");
+  EXPECT_EQ(Count(dst_,
+                  "SELECT string_agg(id || ':' || samples::text, ' ' ORDER BY id) "
+                  "FROM traces WHERE id IN (1, 3, 4, 10)"),
+            "1:{1,0.3333333333333333} 3:{3,1} 4:{4,1.3333333333333333} 10:{10,3.3333333333333335}");
+}
+
+TEST_F(CopyRowsTest, TargetStatementsOfNRowsInTextAndAtAnExactMultiple) {
+  MustExec(dst_, "INSERT INTO files SELECT i, 'f', NULL FROM generate_series(1, 2) i");
+  MustExec(src_, "DELETE FROM traces WHERE id = 10");  // 9 rows: three full statements
+  CountStatements(dst_, "traces");
+  auto src = Connect(src_);
+  auto dst = Connect(dst_);
+  Result<CopyStats> r = CopyInStatementsOf3(*src, *dst, "");
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->rows, 9);
+  ASSERT_TRUE(dst->Exec("COMMIT").ok());
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM statements"), "3");
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "9");
+}
+
+TEST_F(CopyRowsTest, ZeroRowsInStatementsOfNRows) {
+  MustExec(src_, "DELETE FROM traces");
+  auto src = Connect(src_);
+  auto dst = Connect(dst_);
+  Result<CopyStats> r = CopyInStatementsOf3(*src, *dst, " WITH (FORMAT binary)");
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->rows, 0);
+}
+
+TEST_F(CopyRowsTest, ForeignKeyViolationInALaterStatementNamesItsFirstRow) {
+  // Files 1 and 2 exist on the target; trace 8 (file 2) is fine, trace 11 would be file 3.
+  MustExec(dst_, "INSERT INTO files SELECT i, 'f', NULL FROM generate_series(1, 2) i");
+  MustExec(src_, "UPDATE traces SET file_id = 3 WHERE id = 8");
+  auto src = Connect(src_);
+  auto dst = Connect(dst_);
+  Result<CopyStats> r = CopyInStatementsOf3(*src, *dst, " WITH (FORMAT binary)");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.message(), HasSubstr("(SQLSTATE 23503)"));
+  EXPECT_THAT(r.message(), HasSubstr("Key (file_id)=(3)"));
+  EXPECT_THAT(r.message(), HasSubstr("in the COPY statement that began at row 7"));
+  EXPECT_TRUE(dst->Exec("ROLLBACK").ok());
+  EXPECT_TRUE(src->Exec("ROLLBACK").ok());
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "0");
+}
+
+TEST_F(CopyRowsTest, ForeignKeyTargetsGetStatementsOfRowsButStatementTriggersOneStatement) {
+  // 12000 traces: with only the foreign key's triggers the target takes them in pieces (the
+  // result is the same); a statement-level trigger keeps the copy one statement.
+  MustExec(src_, "INSERT INTO traces SELECT i, 1, NULL FROM generate_series(5001, 12000) i");
+  CopyRowsStep files = Step("files");
+  ASSERT_TRUE(RunCopyRowsStep(files, env_).ok);
+  StepOutcome o = RunCopyRowsStep(Step("traces"), env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_THAT(o.message, HasSubstr("copied 12000 rows"));
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "12000");
+
+  MustExec(dst_, "TRUNCATE traces");
+  CountStatements(dst_, "traces");
+  o = RunCopyRowsStep(Step("traces"), env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "12000");
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM statements"), "1");
+}
+
 TEST_F(CopyRowsTest, DifferentColumnTypesUseTextFormat) {
   MustExec(dst_,
            "DROP TABLE traces; DROP TABLE files;"

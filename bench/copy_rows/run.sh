@@ -34,10 +34,23 @@ src_port=${SRC_PORT:-56432}
 dst_port=${DST_PORT:-56433}
 cluster="$root/tests/harness/pg_cluster.sh"
 
+# HUGE_PAGES=on runs both servers with huge_pages=on (as root, reserving 2 MB pages for them
+# first and giving them back after). Default off: without it the result would follow whatever
+# vm.nr_hugepages the machine has (huge_pages=try). See README.md for why it matters here.
+huge_pages=${HUGE_PAGES:-off}
+hugepages_before=$(cat /proc/sys/vm/nr_hugepages)
+if [ "$huge_pages" = on ] && [ "$(id -u)" = 0 ] && [ "$hugepages_before" -lt 100 ]; then
+  echo 100 >/proc/sys/vm/nr_hugepages  # 2 x 64 MB shared_buffers and the rest of shared memory
+fi
+export PG_SERVER_OPTS="-c huge_pages=$huge_pages"
+
 cleanup() {
   bash "$cluster" stop "$work/src" || true
   bash "$cluster" stop "$work/dst" || true
   rm -rf "$work"
+  if [ "$(cat /proc/sys/vm/nr_hugepages)" != "$hugepages_before" ]; then
+    echo "$hugepages_before" >/proc/sys/vm/nr_hugepages
+  fi
 }
 trap cleanup EXIT
 
@@ -225,6 +238,7 @@ mb=$(echo "scale=1; $bytes / 1000000" | bc -l)
 
 echo
 echo "copy_rows benchmark: every ${every}th of $parents files + matching traces ($((parents * children_per)) in source), median of $runs"
+echo "servers: shared_buffers=64MB, huge_pages=$huge_pages"
 echo "load average over the timed runs: $(echo ${loads[*]} | tr ' ' '\n' | awk '{s+=$1} END {printf "%.1f", s/NR}') (2 cores); $(uptime)"
 grep -o 'copied [0-9]* rows.*' "$work/runbook.out" | sed 's/^/  runbook: /' || true
 printf '%-10s %8s %6s %9s %12s %11s %6s | %-25s %11s\n' way rows MB seconds "runbook/way" "seed/way" load \

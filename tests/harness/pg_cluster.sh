@@ -11,6 +11,8 @@
 #                                               consecutive test processes reuse it; prints the
 #                                               port it runs on
 #
+# PG_SERVER_OPTS: more server options for `start` (e.g. "-c huge_pages=on").
+#
 # Auth: trust for every local and 127.0.0.1 connection, except the user `pwuser` (password
 # `pw-secret`), who must give its password over TCP. Superuser: `postgres`.
 # PostgreSQL refuses to run as root: as root the server runs as the user `postgres`.

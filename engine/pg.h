@@ -149,13 +149,15 @@ struct CopyOptions {
   // after-row triggers (foreign key checks among them) at its end: in statements of a few
   // thousand rows they run while the source sends the next ones instead of after the last.
   int64_t rows_per_statement = 0;
+  // While the target finishes a statement, rows from the source wait in memory up to about this
+  // much; beyond it the source waits too.
+  size_t backlog_bytes = 64 * 1024 * 1024;
 };
 
 // Streams `copy_out_sql` (a COPY ... TO STDOUT) on `src` into `copy_in_sql` (a COPY ... FROM
 // STDIN) on `dst`, in the transactions the caller opened. `on_row`, when set, sees every data row
 // as the source sent it. The target is watched every 1000 rows: an error there (e.g. a foreign
-// key violation) stops the copy at once instead of after the last row. While the target finishes
-// a statement (see CopyOptions), up to 64 MB of rows wait in memory. The source's interrupt
+// key violation) stops the copy at once instead of after the last row. The source's interrupt
 // settings apply (cancel, deadline); on any failure both sides are stopped (PQcancel on the
 // source, CopyFail on the target) and the caller must ROLLBACK both.
 Result<CopyStats> StreamCopy(PgConnection& src, std::string_view copy_out_sql, PgConnection& dst,

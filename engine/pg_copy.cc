@@ -17,9 +17,6 @@ constexpr int64_t kTargetCheckEvery = 1000;
 // Rows are passed on in pieces of about this size: the source sends a message per row, and a
 // message per row costs the target a message read each (COPY data need not follow rows).
 constexpr size_t kSendBytes = 64 * 1024;
-// While the target finishes a statement, rows from the source wait in memory up to this much;
-// beyond it the source waits too.
-constexpr size_t kBacklogBytes = 64 * 1024 * 1024;
 // Binary COPY: "PGCOPY\n\377\r\n\0", int32 flags, int32 extension length, extension; the data
 // ends with an int16 -1 (a row starts with its int16 field count).
 constexpr std::string_view kBinarySignature{"PGCOPY\n\377\r\n\0", 11};
@@ -213,7 +210,7 @@ struct PgCopier {
       }
       pollfd fds[2] = {{Pq().PQsocket(dst.conn_), POLLIN, 0},
                        {Pq().PQsocket(src.conn_), POLLIN, 0}};
-      const bool read_source = !source_done && backlog_bytes < kBacklogBytes;
+      const bool read_source = !source_done && backlog_bytes < options.backlog_bytes;
       poll(fds, read_source ? 2 : 1, kPollSliceMs);
       if (!Pq().PQconsumeInput(dst.conn_)) {
         failure = "target: " + ConnError(dst.conn_, "COPY");
@@ -225,7 +222,7 @@ struct PgCopier {
         return false;
       }
       Row row;
-      while (backlog_bytes < kBacklogBytes && ReadSource(&row) == 1) {
+      while (backlog_bytes < options.backlog_bytes && ReadSource(&row) == 1) {
         backlog.push_back(row);
         backlog_bytes += static_cast<size_t>(row.len);
       }

@@ -179,11 +179,13 @@ void CountStatements(const std::string& db, const std::string& table) {
 
 // StreamCopy with the target's COPY in statements of 3 rows; returns the result and leaves both
 // transactions open for the caller's checks.
-Result<CopyStats> CopyInStatementsOf3(PgConnection& src, PgConnection& dst, const char* format) {
+Result<CopyStats> CopyInStatementsOf3(PgConnection& src, PgConnection& dst, const char* format,
+                                      size_t backlog_bytes = CopyOptions().backlog_bytes) {
   EXPECT_TRUE(src.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").ok());
   EXPECT_TRUE(dst.Exec("BEGIN").ok());
   CopyOptions options;
   options.rows_per_statement = 3;
+  options.backlog_bytes = backlog_bytes;
   return StreamCopy(src,
                     std::string("COPY (SELECT id, file_id, samples FROM traces WHERE id <= 10 "
                                 "ORDER BY id) TO STDOUT") +
@@ -207,6 +209,24 @@ TEST_F(CopyRowsTest, TargetStatementsOfNRowsCarryEveryRowInBinary) {
                   "SELECT string_agg(id || ':' || samples::text, ' ' ORDER BY id) "
                   "FROM traces WHERE id IN (1, 3, 4, 10)"),
             "1:{1,0.3333333333333333} 3:{3,1} 4:{4,1.3333333333333333} 10:{10,3.3333333333333335}");
+}
+
+TEST_F(CopyRowsTest, AFullBacklogMakesTheSourceWaitAndLosesNothing) {
+  MustExec(dst_, "INSERT INTO files SELECT i, 'f', NULL FROM generate_series(1, 2) i");
+  // A slow statement end on the target: the source's rows pile up behind it, at most one.
+  MustExec(dst_,
+           "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS "
+           "$$BEGIN PERFORM pg_sleep(0.05); RETURN NULL; END$$;"
+           "CREATE TRIGGER slow AFTER INSERT ON traces FOR EACH ROW WHEN (NEW.id % 3 = 0) "
+           "EXECUTE FUNCTION slow()");
+  auto src = Connect(src_);
+  auto dst = Connect(dst_);
+  Result<CopyStats> r = CopyInStatementsOf3(*src, *dst, " WITH (FORMAT binary)", 1);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(r->rows, 10);
+  ASSERT_TRUE(dst->Exec("COMMIT").ok());
+  EXPECT_EQ(Count(dst_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM traces"),
+            "1,2,3,4,5,6,7,8,9,10");
 }
 
 TEST_F(CopyRowsTest, TargetStatementsOfNRowsInTextAndAtAnExactMultiple) {

@@ -6,6 +6,8 @@
 #                                        OWNER_PID, it also stops when that process is gone
 #   sshd.sh stop DIR         stop it
 #
+# SSHD_MAX_SESSIONS: sessions a connection may open at once (default 100).
+#
 # After `start`, DIR holds id_ed25519 (the client key) and known_hosts (the server's key for
 # [127.0.0.1]:PORT), and DIR/ssh_options lists the `-o` options a client needs (one per line).
 set -euo pipefail
@@ -36,7 +38,7 @@ PermitRootLogin prohibit-password
 StrictModes no
 UsePAM no
 PrintMotd no
-MaxSessions 100
+MaxSessions ${SSHD_MAX_SESSIONS:-100}
 MaxStartups 100:30:200
 LogLevel VERBOSE
 # bash run by sshd sources ~/.bashrc unless it is a nested shell; a slow bashrc (pyenv init on this

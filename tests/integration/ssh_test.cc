@@ -533,6 +533,55 @@ TEST_F(SshTest, MasterGoneBetweenStepsIsReopened) {
   EXPECT_NE(reopened, master);
 }
 
+// An sshd that lets a connection have one session at a time (MaxSessions 1).
+class SshOneSessionTest : public SshTest {
+ protected:
+  static void SetUpTestSuite() {
+    setenv("SSHD_MAX_SESSIONS", "1", 1);
+    SshTest::SetUpTestSuite();
+    unsetenv("SSHD_MAX_SESSIONS");
+  }
+};
+
+int CountInFile(const std::string& path, const std::string& needle) {
+  std::ifstream in(path);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) n += line.find(needle) != std::string::npos;
+  return n;
+}
+
+TEST_F(SshOneSessionTest, ASessionTheMasterCannotOpenRunsThroughAConnectionOfItsOwn) {
+  ASSERT_TRUE(Run(Shell("true")).ok());  // the master is open
+  ASSERT_EQ(CountInFile(*dir_ + "/sshd.log", "Accepted publickey"), 1);
+  // The first step holds the master's one session; the server refuses the second's, and the
+  // master passes the refusal on.
+  std::string token = Token();
+  RecordingSink first_sink;
+  ProcessResult first;
+  std::thread holder([&] {
+    ProcessSpec spec = Shell("echo started; sleep 2; : " + token + "; echo first");
+    spec.timeout = 30s;
+    first = hosts_->Run(*host_, spec, &first_sink, CancelToken());
+  });
+  ASSERT_TRUE(first_sink.WaitFor("started"));
+  ProcessSpec spec = Shell("echo \"second=$V\"");
+  spec.env = {{"V", "2"}};
+  int calls = 0;
+  spec.before_input = [&] {
+    ++calls;
+    return Status::Ok();
+  };
+  ProcessResult second = Run(spec);
+  holder.join();
+  ASSERT_TRUE(second.ok()) << second.Describe();
+  EXPECT_THAT(sink_.out, ElementsAre("second=2"));
+  EXPECT_EQ(calls, 1);  // not repeated by the fallback
+  ASSERT_TRUE(first.ok()) << first.Describe();
+  EXPECT_THAT(first_sink.out, ElementsAre("started", "first"));
+  // The second step logged in on a connection of its own (the ssh client's fallback).
+  EXPECT_EQ(CountInFile(*dir_ + "/sshd.log", "Accepted publickey"), 2);
+}
+
 // A throwaway PostgreSQL 15 listening only on a unix socket, reached through an ssh tunnel.
 class SshTunnelTest : public SshTest {
  protected:

@@ -208,6 +208,13 @@ struct PgCopier {
         dst.Cancel();
         cancel_sent = true;
       }
+      // The rows libpq already holds, then a wait for either side.
+      Row row;
+      while (!source_done && backlog_bytes < options.backlog_bytes && ReadSource(&row) == 1) {
+        backlog.push_back(row);
+        backlog_bytes += static_cast<size_t>(row.len);
+      }
+      if (failure) break;
       pollfd fds[2] = {{Pq().PQsocket(dst.conn_), POLLIN, 0},
                        {Pq().PQsocket(src.conn_), POLLIN, 0}};
       const bool read_source = !source_done && backlog_bytes < options.backlog_bytes;
@@ -216,19 +223,13 @@ struct PgCopier {
         failure = "target: " + ConnError(dst.conn_, "COPY");
         return false;
       }
-      if (!read_source || fds[1].revents == 0) continue;
-      if (!Pq().PQconsumeInput(src.conn_)) {
+      if (read_source && fds[1].revents != 0 && !Pq().PQconsumeInput(src.conn_)) {
         failure = "source: " + ConnError(src.conn_, "COPY");
-        return false;
+        break;
       }
-      Row row;
-      while (backlog_bytes < options.backlog_bytes && ReadSource(&row) == 1) {
-        backlog.push_back(row);
-        backlog_bytes += static_cast<size_t>(row.len);
-      }
-      if (failure) return false;
     }
-    Result<std::string> tag = Finish(dst, in_sql);
+    Result<std::string> tag = Finish(dst, in_sql);  // also after a source failure: dst is idle
+    if (failure) return false;
     if (!tag.ok()) {
       failure = "target: " + tag.message();
       if (statements > 0) {

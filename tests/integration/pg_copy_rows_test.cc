@@ -229,6 +229,34 @@ TEST_F(CopyRowsTest, AFullBacklogMakesTheSourceWaitAndLosesNothing) {
             "1,2,3,4,5,6,7,8,9,10");
 }
 
+TEST_F(CopyRowsTest, ASourceErrorWhileTheTargetEndsAStatementLeavesBothUsable) {
+  MustExec(dst_, "INSERT INTO files SELECT i, 'f', NULL FROM generate_series(1, 2) i");
+  MustExec(dst_,
+           "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS "
+           "$$BEGIN PERFORM pg_sleep(0.2); RETURN NULL; END$$;"
+           "CREATE TRIGGER slow AFTER INSERT ON traces FOR EACH ROW WHEN (NEW.id = 3) "
+           "EXECUTE FUNCTION slow()");
+  auto src = Connect(src_);
+  auto dst = Connect(dst_);
+  ASSERT_TRUE(src->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").ok());
+  ASSERT_TRUE(dst->Exec("BEGIN").ok());
+  CopyOptions options;
+  options.rows_per_statement = 3;
+  // Rows 1-3 at once (10 kB each: the server sends each as it is made), then, 0.1 s later, while
+  // the target runs its first statement's triggers, row 4 and a division by zero at row 5.
+  Result<CopyStats> r = StreamCopy(
+      *src,
+      "COPY (SELECT i, 1, array_fill(1.25::float8, ARRAY[2000]) FROM generate_series(1, 10) i "
+      "WHERE (i <> 4 OR pg_sleep(0.1) IS NOT NULL) AND 1 / (5 - i) > -100) TO STDOUT",
+      *dst, "COPY traces (id, file_id, samples) FROM STDIN", nullptr, options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.message(), HasSubstr("source: ERROR: division by zero"));
+  EXPECT_TRUE(dst->Exec("ROLLBACK").ok());
+  EXPECT_TRUE(src->Exec("ROLLBACK").ok());
+  EXPECT_TRUE(dst->Exec("SELECT 1").ok());
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "0");
+}
+
 TEST_F(CopyRowsTest, TargetStatementsOfNRowsInTextAndAtAnExactMultiple) {
   MustExec(dst_, "INSERT INTO files SELECT i, 'f', NULL FROM generate_series(1, 2) i");
   MustExec(src_, "DELETE FROM traces WHERE id = 10");  // 9 rows: three full statements

@@ -108,8 +108,9 @@ struct TableInfo {
 // statement-level triggers, which would fire once per statement.
 constexpr int64_t kRowsPerTargetStatement = 5000;
 
-// The table's name, columns and primary key in one round trip (a new backend's first catalog
-// reads cost the same either way; each further round trip waits for the server to be scheduled).
+// The table's name, columns, primary key and triggers in one round trip (a new backend's first
+// catalog reads cost the same either way; each further round trip waits for the server to be
+// scheduled).
 Result<TableInfo> ReadTable(PgConnection& conn, const std::string& table, const char* side) {
   const std::string where = std::string(" (") + side + " " + conn.db_name() + ")";
   Result<PgResult> r = conn.Exec(

@@ -8,8 +8,10 @@
 //         ORDER BY runbook_row LIMIT limit) TO STDOUT
 // streamed row by row, without temporary files, into COPY table (cols) FROM STDIN on the target,
 // in one transaction (after TRUNCATE table when `truncate: true`) that commits only when every
-// row arrived. The target keeps its constraints: foreign keys are checked during the copy, and
-// the first error on the target stops the copy within about 1000 rows.
+// row arrived. The target keeps its constraints: foreign keys are checked during the copy (a
+// target with after-row triggers and no statement triggers takes it in statements of 5000 rows,
+// so the checks of one run while the next rows arrive), and the first error on the target stops
+// the copy within about 1000 rows.
 //
 // Columns: `columns`, or every non-generated column of the source table. The binary COPY format
 // is used when each column has the same built-in type on both sides (checked in the catalogs),

@@ -177,6 +177,18 @@ void CountStatements(const std::string& db, const std::string& table) {
                table + " FOR EACH STATEMENT EXECUTE FUNCTION count_statement()");
 }
 
+// The end of a statement inserting traces rows for which `when` holds takes `seconds` more (an
+// after-row trigger, so it runs when the statement ends).
+void SlowInsertOf(const std::string& db, const std::string& when, const std::string& seconds) {
+  MustExec(db,
+           "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN PERFORM "
+           "pg_sleep(" +
+               seconds +
+               "); RETURN NULL; END$$;"
+               "CREATE TRIGGER slow AFTER INSERT ON traces FOR EACH ROW WHEN (" +
+               when + ") EXECUTE FUNCTION slow()");
+}
+
 // StreamCopy with the target's COPY in statements of 3 rows; returns the result and leaves both
 // transactions open for the caller's checks.
 Result<CopyStats> CopyInStatementsOf3(PgConnection& src, PgConnection& dst, const char* format,
@@ -214,11 +226,7 @@ TEST_F(CopyRowsTest, TargetStatementsOfNRowsCarryEveryRowInBinary) {
 TEST_F(CopyRowsTest, AFullBacklogMakesTheSourceWaitAndLosesNothing) {
   MustExec(dst_, "INSERT INTO files SELECT i, 'f', NULL FROM generate_series(1, 2) i");
   // A slow statement end on the target: the source's rows pile up behind it, at most one.
-  MustExec(dst_,
-           "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS "
-           "$$BEGIN PERFORM pg_sleep(0.05); RETURN NULL; END$$;"
-           "CREATE TRIGGER slow AFTER INSERT ON traces FOR EACH ROW WHEN (NEW.id % 3 = 0) "
-           "EXECUTE FUNCTION slow()");
+  SlowInsertOf(dst_, "NEW.id % 3 = 0", "0.05");
   auto src = Connect(src_);
   auto dst = Connect(dst_);
   Result<CopyStats> r = CopyInStatementsOf3(*src, *dst, " WITH (FORMAT binary)", 1);
@@ -231,11 +239,7 @@ TEST_F(CopyRowsTest, AFullBacklogMakesTheSourceWaitAndLosesNothing) {
 
 TEST_F(CopyRowsTest, ASourceErrorWhileTheTargetEndsAStatementLeavesBothUsable) {
   MustExec(dst_, "INSERT INTO files SELECT i, 'f', NULL FROM generate_series(1, 2) i");
-  MustExec(dst_,
-           "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS "
-           "$$BEGIN PERFORM pg_sleep(0.2); RETURN NULL; END$$;"
-           "CREATE TRIGGER slow AFTER INSERT ON traces FOR EACH ROW WHEN (NEW.id = 3) "
-           "EXECUTE FUNCTION slow()");
+  SlowInsertOf(dst_, "NEW.id = 3", "0.2");
   auto src = Connect(src_);
   auto dst = Connect(dst_);
   ASSERT_TRUE(src->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").ok());

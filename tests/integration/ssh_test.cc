@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <string>
@@ -24,6 +25,7 @@
 
 #include "engine/process.h"
 #include "engine/ssh_hosts.h"
+#include "tests/support/out_err_sink.h"
 #include "tests/support/proc_util.h"
 
 namespace runbook {
@@ -32,32 +34,9 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::OutErrSink;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
-
-class RecordingSink : public OutputSink {
- public:
-  void Line(Stream stream, std::string_view line) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    (stream == Stream::kStdout ? out : err).emplace_back(line);
-  }
-  // Polls (up to 20 s) for a stdout line, safely while the step runs.
-  bool WaitFor(const std::string& line) {
-    for (int i = 0; i < 1000; ++i) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (std::find(out.begin(), out.end(), line) != out.end()) return true;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-  std::vector<std::string> out;
-  std::vector<std::string> err;
-
- private:
-  std::mutex mu_;
-};
 
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -107,6 +86,14 @@ bool NoneLeft(const std::string& needle, std::chrono::milliseconds limit = 10000
     if (std::chrono::steady_clock::now() > end) return false;
     std::this_thread::sleep_for(50ms);
   }
+}
+
+// A before_input hook that counts its calls.
+std::function<Status()> CountCalls(int* calls) {
+  return [calls] {
+    ++*calls;
+    return Status::Ok();
+  };
 }
 
 // A unique number: `sleep 61.TOKEN` is then this test's own sleep, short-lived if it leaks.
@@ -164,7 +151,7 @@ class SshTest : public ::testing::Test {
   std::unique_ptr<ProcessRunner> runner_ = MakeSystemProcessRunner();
   std::string run_dir_;
   std::unique_ptr<RemoteHosts> hosts_;
-  RecordingSink sink_;
+  OutErrSink sink_;
 };
 
 std::string* SshTest::dir_ = nullptr;
@@ -179,7 +166,7 @@ TEST_F(SshTest, OutputAndExitCodesRoundTrip) {
   EXPECT_EQ(r.Describe(), "exit 7");
   EXPECT_THAT(sink_.out, ElementsAre("out1", "out2"));
   EXPECT_THAT(sink_.err, ElementsAre("err1"));  // the markers are not output
-  RecordingSink second;
+  OutErrSink second;
   ProcessResult ok = hosts_->Run(*host_, Shell("echo again"), &second, CancelToken());
   EXPECT_TRUE(ok.ok()) << ok.Describe();
   EXPECT_THAT(second.out, ElementsAre("again"));
@@ -210,7 +197,7 @@ TEST_F(SshTest, CwdEnvAndUser) {
               ElementsAre("/tmp", "[x y]", "[q'\"$`\\]", std::string(getpwuid(getuid())->pw_name)));
 
   if (getuid() != 0) GTEST_SKIP() << "sudo to another user needs root here";
-  RecordingSink as_user;
+  OutErrSink as_user;
   spec.argv.insert(spec.argv.begin(), {"sudo", "-n", "-u", "nobody", "--"});
   r = hosts_->Run(*host_, spec, &as_user, CancelToken());
   ASSERT_TRUE(r.ok()) << r.Describe();
@@ -291,7 +278,7 @@ TEST_F(SshTest, SecretNeverInArgvNorOutput) {
 
 TEST_F(SshTest, ParallelRunsShareTheHost) {
   constexpr int kThreads = 6;
-  std::vector<RecordingSink> sinks(kThreads);
+  std::vector<OutErrSink> sinks(kThreads);
   std::vector<ProcessResult> results(kThreads);
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
@@ -417,7 +404,7 @@ TEST_F(SshTest, RunDirWithSpacesFallsBackToAPrivateDirectory) {
   std::string spaced = run_dir_ + "/a b";
   std::filesystem::create_directories(spaced);
   auto hosts = MakeSshHosts(spaced, runner_.get());
-  RecordingSink sink;
+  OutErrSink sink;
   ProcessResult r = hosts->Run(*host_, Shell("echo spaced"), &sink, CancelToken());
   EXPECT_TRUE(r.ok()) << r.Describe();
   EXPECT_THAT(sink.out, ElementsAre("spaced"));
@@ -428,7 +415,7 @@ TEST_F(SshTest, LongRunDirFallsBackToAShortSocketDirectory) {
   std::string deep = run_dir_ + "/" + std::string(90, 'd');
   std::filesystem::create_directories(deep);
   auto hosts = MakeSshHosts(deep, runner_.get());
-  RecordingSink sink;
+  OutErrSink sink;
   ProcessResult r = hosts->Run(*host_, Shell("echo deep"), &sink, CancelToken());
   EXPECT_TRUE(r.ok()) << r.Describe();
   EXPECT_THAT(sink.out, ElementsAre("deep"));
@@ -502,7 +489,7 @@ TEST_F(SshTest, MasterKilledMidStepIsAConnectionFailure) {
   EXPECT_TRUE(NoneLeft("sleep 68." + token)) << "the remote command outlived its connection";
 
   // The next step opens a new master.
-  RecordingSink next;
+  OutErrSink next;
   ProcessResult again = hosts_->Run(*host_, Shell("echo again"), &next, CancelToken());
   EXPECT_TRUE(again.ok()) << again.Describe();
   EXPECT_THAT(next.out, ElementsAre("again"));
@@ -520,10 +507,7 @@ TEST_F(SshTest, MasterGoneBetweenStepsIsReopened) {
   ProcessSpec spec = Shell("echo \"back=$V\"");
   spec.env = {{"V", "1"}};
   int calls = 0;
-  spec.before_input = [&] {
-    ++calls;
-    return Status::Ok();
-  };
+  spec.before_input = CountCalls(&calls);
   ProcessResult r = Run(spec);
   EXPECT_TRUE(r.ok()) << r.Describe();
   EXPECT_THAT(sink_.out, ElementsAre("back=1"));
@@ -556,7 +540,7 @@ TEST_F(SshOneSessionTest, ASessionTheMasterCannotOpenRunsThroughAConnectionOfIts
   // The first step holds the master's one session; the server refuses the second's, and the
   // master passes the refusal on.
   std::string token = Token();
-  RecordingSink first_sink;
+  OutErrSink first_sink;
   ProcessResult first;
   std::thread holder([&] {
     ProcessSpec spec = Shell("echo started; sleep 2; : " + token + "; echo first");
@@ -567,10 +551,7 @@ TEST_F(SshOneSessionTest, ASessionTheMasterCannotOpenRunsThroughAConnectionOfIts
   ProcessSpec spec = Shell("echo \"second=$V\"");
   spec.env = {{"V", "2"}};
   int calls = 0;
-  spec.before_input = [&] {
-    ++calls;
-    return Status::Ok();
-  };
+  spec.before_input = CountCalls(&calls);
   ProcessResult second = Run(spec);
   holder.join();
   ASSERT_TRUE(second.ok()) << second.Describe();
@@ -615,7 +596,7 @@ class SshTunnelTest : public SshTest {
     SshTest::SetUp();
   }
 
-  ProcessResult Psql(const std::string& conninfo, const std::string& sql, RecordingSink* sink) {
+  ProcessResult Psql(const std::string& conninfo, const std::string& sql, OutErrSink* sink) {
     ProcessSpec spec;
     spec.argv = {"psql", "-X", "-At", "-d", conninfo, "-c", sql};
     spec.timeout = 20s;
@@ -643,7 +624,7 @@ TEST_F(SshTunnelTest, QueriesThroughTheTunnel) {
   EXPECT_THAT(*local, HasSubstr("application_name='runbook test'"));
   EXPECT_THAT(*local, Not(HasSubstr(*pg_dir_)));
 
-  RecordingSink sink;
+  OutErrSink sink;
   ProcessResult r = Psql(*local, "select 40 + 2", &sink);
   ASSERT_TRUE(r.ok()) << r.Describe() << " " << (sink.err.empty() ? "" : sink.err.front());
   EXPECT_THAT(sink.out, ElementsAre("42"));
@@ -652,12 +633,12 @@ TEST_F(SshTunnelTest, QueriesThroughTheTunnel) {
   auto again = hosts_->Tunnel(*host_, remote);
   ASSERT_TRUE(again.ok()) << again.message();
   EXPECT_EQ(*again, *local);
-  RecordingSink sink2;
+  OutErrSink sink2;
   EXPECT_TRUE(Psql(*again, "select 1", &sink2).ok());
 
   // After CloseAll the forward is gone.
   hosts_->CloseAll();
-  RecordingSink sink3;
+  OutErrSink sink3;
   EXPECT_FALSE(Psql(*local, "select 1", &sink3).ok());
 }
 
@@ -670,12 +651,12 @@ TEST_F(SshTunnelTest, MasterRestartedIsForwardedAgain) {
   std::vector<std::string> exit_argv = SshArgv(*host_, run_dir_ + "/ssh-0", {"-O", "exit"});
   ProcessSpec exit_spec;
   exit_spec.argv = exit_argv;
-  RecordingSink ignored;
+  OutErrSink ignored;
   ASSERT_TRUE(runner_->Run(exit_spec, &ignored, CancelToken()).ok());
   std::this_thread::sleep_for(200ms);
   auto again = hosts_->Tunnel(*host_, remote);
   ASSERT_TRUE(again.ok()) << again.message();
-  RecordingSink sink;
+  OutErrSink sink;
   ProcessResult r = Psql(*again, "select 7", &sink);
   ASSERT_TRUE(r.ok()) << r.Describe();
   EXPECT_THAT(sink.out, ElementsAre("7"));
@@ -684,7 +665,7 @@ TEST_F(SshTunnelTest, MasterRestartedIsForwardedAgain) {
 TEST_F(SshTunnelTest, UnknownRemoteSocketFailsOnConnect) {
   auto local = hosts_->Tunnel(*host_, "host=/nonexistent port=5432 dbname=postgres user=postgres");
   ASSERT_TRUE(local.ok()) << local.message();  // ssh forwards lazily: the error comes on connect
-  RecordingSink sink;
+  OutErrSink sink;
   EXPECT_FALSE(Psql(*local, "select 1", &sink).ok());
 }
 

@@ -1,5 +1,6 @@
 // Tests of the system process runner against real processes (sh, sleep, cat).
 #include "engine/process.h"
+#include "tests/support/out_err_sink.h"
 #include "tests/support/proc_util.h"
 
 #include <errno.h>
@@ -27,20 +28,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::OutErrSink;
 using namespace std::chrono_literals;
-
-class RecordingSink : public OutputSink {
- public:
-  void Line(Stream stream, std::string_view line) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    (stream == Stream::kStdout ? out : err).emplace_back(line);
-  }
-  std::vector<std::string> out;
-  std::vector<std::string> err;
-
- private:
-  std::mutex mu_;
-};
 
 ProcessSpec Shell(const std::string& script) {
   ProcessSpec spec;
@@ -88,7 +77,7 @@ class ProcessTest : public ::testing::Test {
     return runner_->Run(spec, &sink_, cancel);
   }
   std::unique_ptr<ProcessRunner> runner_ = MakeSystemProcessRunner();
-  RecordingSink sink_;
+  OutErrSink sink_;
 };
 
 TEST_F(ProcessTest, BothStreamsAndExitCode) {
@@ -476,7 +465,7 @@ TEST_F(ProcessTest, CancelFromAnotherThreadEndsTheTree) {
 
 TEST_F(ProcessTest, ConcurrentRunsAreIndependent) {
   constexpr int kThreads = 6;
-  std::vector<RecordingSink> sinks(kThreads);
+  std::vector<OutErrSink> sinks(kThreads);
   std::vector<ProcessResult> results(kThreads);
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {

@@ -2,6 +2,7 @@
 // tests/integration/ssh_test.cc runs them against a real sshd.
 #include "engine/ssh_hosts.h"
 #include "engine/shell_quote.h"
+#include "tests/support/out_err_sink.h"
 #include "tests/support/proc_util.h"
 
 #include <signal.h>
@@ -27,6 +28,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::OutErrSink;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
@@ -38,19 +40,6 @@ bool StillAlive(pid_t pid) {
   }
   return true;
 }
-
-class RecordingSink : public OutputSink {
- public:
-  void Line(Stream stream, std::string_view line) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    (stream == Stream::kStdout ? out : err).emplace_back(line);
-  }
-  std::vector<std::string> out;
-  std::vector<std::string> err;
-
- private:
-  std::mutex mu_;
-};
 
 TEST(SshArgvTest, HostOptionsFirstThenOursThenDestination) {
   Host h;
@@ -157,7 +146,7 @@ class RemoteScriptTest : public ::testing::Test {
     return runner_->Run(local, &sink_, cancel);
   }
   std::unique_ptr<ProcessRunner> runner_ = MakeSystemProcessRunner();
-  RecordingSink sink_;
+  OutErrSink sink_;
 };
 
 TEST_F(RemoteScriptTest, RunsArgvWithEnvAndCwdAndMarkers) {

@@ -2,6 +2,7 @@
 // the master's error replies, stop by end of input. tests/integration/ssh_test.cc runs it against
 // a real OpenSSH master.
 #include "engine/ssh_mux.h"
+#include "tests/support/out_err_sink.h"
 
 #include <poll.h>
 #include <string.h>
@@ -26,16 +27,8 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::OutErrSink;
 using namespace std::chrono_literals;
-
-class RecordingSink : public OutputSink {
- public:
-  void Line(Stream stream, std::string_view line) override {
-    (stream == Stream::kStdout ? out : err).emplace_back(line);
-  }
-  std::vector<std::string> out;
-  std::vector<std::string> err;
-};
 
 bool ReadExactly(int fd, char* p, size_t n) {
   while (n > 0) {
@@ -212,7 +205,7 @@ TEST(MuxSessionTest, OutputInputAndExitStatusRoundTrip) {
     request_first = request_received;
     return Status::Ok();
   };
-  RecordingSink sink;
+  OutErrSink sink;
   MuxSessionResult r = RunMuxSession(master.path(), spec, &sink, CancelToken());
   master.Join();
   EXPECT_FALSE(r.unavailable) << r.message;
@@ -238,7 +231,7 @@ TEST(MuxSessionTest, SecretsAreMaskedInOutput) {
   });
   MuxSessionSpec spec = Spec("cmd");
   spec.redact = {"s3cret"};
-  RecordingSink sink;
+  OutErrSink sink;
   MuxSessionResult r = RunMuxSession(master.path(), spec, &sink, CancelToken());
   master.Join();
   EXPECT_TRUE(r.result.ok()) << r.result.Describe() << r.message;
@@ -307,7 +300,7 @@ TEST(MuxSessionTest, MasterGoneMidSessionLeavesNoExitStatus) {
     Send(c.sock, Body({kMuxSessionOpened, 0, 1}));
     WriteAll(c.out, "partial\n");
   });  // then everything closes, as when the master dies
-  RecordingSink sink;
+  OutErrSink sink;
   MuxSessionResult r = RunMuxSession(master.path(), Spec("cmd"), &sink, CancelToken());
   master.Join();
   EXPECT_FALSE(r.unavailable);
@@ -328,7 +321,7 @@ TEST(MuxSessionTest, TimeoutEndsTheSessionInput) {
   MuxSessionSpec spec = Spec("cmd");
   spec.stdin_data = "A=1\n\n";
   spec.timeout = 300ms;
-  RecordingSink sink;
+  OutErrSink sink;
   MuxSessionResult r = RunMuxSession(master.path(), spec, &sink, CancelToken());
   master.Join();
   EXPECT_TRUE(r.result.timed_out);

@@ -164,6 +164,10 @@ struct CopyMatch {
   Location loc;
 };
 
+// How copy_rows has the target check its foreign keys: row by row as the rows arrive (the
+// server's triggers), or once after the copy by re-creating them in the step's transaction.
+enum class ForeignKeyCheck { kPerRow, kAfterCopy };
+
 struct CopyRowsStep {
   NameRef from;
   NameRef to;
@@ -175,6 +179,7 @@ struct CopyRowsStep {
   std::optional<Text> limit;  // integer, possibly templated
   std::optional<CopyMatch> match;
   bool truncate = false;
+  ForeignKeyCheck foreign_keys = ForeignKeyCheck::kPerRow;
 };
 
 struct CancelQueriesStep {

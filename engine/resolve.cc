@@ -246,6 +246,9 @@ Result<StepDefinition> ResolveDefinition(const Step& step, const Runbook& rb,
                                                        {"step", k.match->step.name}});
           }
           def.Set("truncate", k.truncate);
+          def.Set("foreign_keys",
+                  std::string(k.foreign_keys == ForeignKeyCheck::kAfterCopy ? "after_copy"
+                                                                            : "per_row"));
         } else if constexpr (std::is_same_v<K, CancelQueriesStep>) {
           def.Set("db", k.db.name);
           b.Put("older_than", k.older_than);

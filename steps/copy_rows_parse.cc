@@ -19,8 +19,9 @@ Result<int64_t> PositiveCount(std::string_view s) {
 
 std::optional<CopyRowsStep> ParseCopyRowsStep(const DocNode& value, const std::string& owner,
                                               Diagnostics* diags) {
-  static const std::vector<std::string> kKeys = {
-      "from", "to", "table", "columns", "where", "order_by", "every", "limit", "match", "truncate"};
+  static const std::vector<std::string> kKeys = {"from",  "to",       "table",       "columns",
+                                                 "where", "order_by", "every",       "limit",
+                                                 "match", "truncate", "foreign_keys"};
   static const std::vector<std::string> kMatchKeys = {"column", "step", "parent_column"};
   const std::string context = "'copy_rows' of " + owner;
   MapReader r(value, context, kKeys, diags);
@@ -75,6 +76,19 @@ std::optional<CopyRowsStep> ParseCopyRowsStep(const DocNode& value, const std::s
     }
   }
   if (auto t = r.Bool("truncate")) c.truncate = *t;
+  if (const DocNode* fk = r.Get("foreign_keys")) {
+    if (fk->IsScalar() && fk->scalar == "per_row") {
+      c.foreign_keys = ForeignKeyCheck::kPerRow;
+    } else if (fk->IsScalar() && fk->scalar == "after_copy") {
+      c.foreign_keys = ForeignKeyCheck::kAfterCopy;
+    } else {
+      diags->Error(fk->loc,
+                   "'foreign_keys' must be per_row (the default: checked as rows arrive) "
+                   "or after_copy (re-created and checked once after the copy), got " +
+                       (fk->IsScalar() ? "'" + fk->scalar + "'" : fk->KindName()));
+      ok = false;
+    }
+  }
   if (!ok) return std::nullopt;
   return c;
 }

@@ -100,8 +100,15 @@ struct TableInfo {
   std::string primary_key;  // quoted key columns in key order, ", "-separated; empty: none
   std::vector<Column> columns;
   bool after_row_triggers = false;  // enabled AFTER INSERT FOR EACH ROW, foreign keys' included
-  bool statement_triggers = false;  // enabled INSERT FOR EACH STATEMENT
+  bool other_after_row_triggers = false;  // the same, besides those of RecreatableForeignKeys
+  bool statement_triggers = false;        // enabled INSERT FOR EACH STATEMENT
 };
+
+// The foreign keys that `foreign_keys: after_copy` drops before the copy and adds back after it:
+// the validated ones declared on the table itself. A NOT VALID one would come back unchecked and
+// one inherited from a partitioned parent cannot be dropped: those stay, checked per row.
+constexpr const char* kRecreatableForeignKeys =
+    "c.contype = 'f' AND c.convalidated AND c.conparentid = 0";
 
 // The target's COPY runs in statements of this many rows when that lets its after-row triggers
 // (foreign key checks) run while rows are still coming, and changes nothing else: not with
@@ -121,18 +128,24 @@ Result<TableInfo> ReadTable(PgConnection& conn, const std::string& table, const 
       // Enabled INSERT triggers (tgtype bits: 1 row, 2 before, 4 insert, 64 instead of): after-row
       // ones (foreign key checks are), statement-level ones.
       "(SELECT count(*) FILTER (WHERE g.tgtype & 71 = 5) || ' ' || count(*) FILTER (WHERE "
-      "g.tgtype & 5 = 4) FROM pg_trigger g WHERE g.tgrelid = t.oid AND g.tgenabled <> 'D') "
-      "FROM (SELECT $1::regclass AS oid) t LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND "
-      "a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+      "g.tgtype & 5 = 4) || ' ' || count(*) FILTER (WHERE g.tgtype & 71 = 5 AND NOT EXISTS ("
+      "SELECT FROM pg_constraint c WHERE c.oid = g.tgconstraint AND " +
+          std::string(kRecreatableForeignKeys) +
+          ")) FROM pg_trigger g WHERE g.tgrelid = t.oid AND g.tgenabled <> 'D') "
+          "FROM (SELECT $1::regclass AS oid) t LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND "
+          "a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
       {table});
   if (!r.ok()) return Result<TableInfo>::Error(r.message() + where);
   TableInfo info;
   if (r->rows.empty()) return Result<TableInfo>::Error("table " + table + " not found" + where);
   info.name = r->rows[0][0].value_or("");
   info.primary_key = r->rows[0][1].value_or("");
-  const std::string triggers = r->rows[0][6].value_or("0 0");
-  info.after_row_triggers = std::atoll(triggers.c_str()) > 0;
-  info.statement_triggers = std::atoll(triggers.c_str() + triggers.find(' ') + 1) > 0;
+  long long after_row = 0, statement = 0, other_after_row = 0;
+  std::sscanf(r->rows[0][6].value_or("").c_str(), "%lld %lld %lld", &after_row, &statement,
+              &other_after_row);
+  info.after_row_triggers = after_row > 0;
+  info.statement_triggers = statement > 0;
+  info.other_after_row_triggers = other_after_row > 0;
   for (const PgRow& row : r->rows) {
     if (!row[2]) continue;  // a table without columns
     info.columns.push_back({*row[2], std::atoll(row[3].value_or("0").c_str()), row[4].value_or(""),
@@ -184,6 +197,64 @@ std::string Join(const std::vector<std::string>& parts, const char* sep) {
 
 std::string KeyDataName(const std::string& column) {
   return "keys:" + column;
+}
+
+// A foreign key of the target as `foreign_keys: after_copy` drops and re-creates it.
+struct ForeignKey {
+  std::string name;        // quoted
+  std::string definition;  // pg_get_constraintdef(): "FOREIGN KEY (a) REFERENCES t(id) ..."
+  std::optional<std::string> comment;
+};
+
+struct ForeignKeys {
+  std::vector<ForeignKey> keys;
+  bool owner = false;  // only the table's owner may drop and add its constraints
+};
+
+Result<ForeignKeys> ReadForeignKeys(PgConnection& dst, const std::string& table) {
+  Result<PgResult> r = dst.Exec(
+      "SELECT pg_has_role(t.relowner, 'USAGE'), quote_ident(c.conname), "
+      "pg_get_constraintdef(c.oid), obj_description(c.oid, 'pg_constraint') FROM pg_class t LEFT "
+      "JOIN pg_constraint c ON c.conrelid = t.oid AND " +
+          std::string(kRecreatableForeignKeys) + " WHERE t.oid = $1::regclass ORDER BY c.conname",
+      {table});
+  if (!r.ok()) return Result<ForeignKeys>::Error("target: " + r.message());
+  ForeignKeys fks;
+  for (const PgRow& row : r->rows) {
+    fks.owner = row[0] == std::optional<std::string>("t");
+    if (row[1]) fks.keys.push_back({*row[1], row[2].value_or(""), row[3]});
+  }
+  return fks;
+}
+
+// "DROP CONSTRAINT a, DROP CONSTRAINT b" or, with their definitions, "ADD CONSTRAINT a FOREIGN
+// KEY ..., ADD CONSTRAINT b ...": one ALTER TABLE for them all.
+std::string AlterForeignKeys(const std::vector<ForeignKey>& keys, bool add) {
+  std::string out;
+  for (const ForeignKey& k : keys) {
+    out += (out.empty() ? "" : ", ") +
+           (add ? "ADD CONSTRAINT " + k.name + " " + k.definition : "DROP CONSTRAINT " + k.name);
+  }
+  return out;
+}
+
+// Adds the dropped foreign keys back: the server checks each over the whole table in one query.
+Status RecreateForeignKeys(PgConnection& dst, const std::string& table,
+                           const std::vector<ForeignKey>& keys) {
+  const char* what = "target: checking the foreign keys after the copy: ";
+  if (Result<PgResult> a = dst.Exec("ALTER TABLE " + table + " " + AlterForeignKeys(keys, true));
+      !a.ok()) {
+    return Status::Error(what + a.message());
+  }
+  for (const ForeignKey& k : keys) {
+    if (!k.comment) continue;
+    if (Result<PgResult> c = dst.Exec("COMMENT ON CONSTRAINT " + k.name + " ON " + table + " IS " +
+                                      dst.QuoteLiteral(*k.comment));
+        !c.ok()) {
+      return Status::Error(what + c.message());
+    }
+  }
+  return Status::Ok();
 }
 
 // Copies with both connections open and their transactions begun.
@@ -265,6 +336,26 @@ StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const Rendered& r, Side
     Result<PgResult> t = dst.Exec("TRUNCATE " + to->name);
     if (!t.ok()) return {false, "target: " + t.message()};
   }
+  // foreign_keys: after_copy: dropped here and added back before COMMIT, all in the target's
+  // transaction, so no other session ever sees the table without them.
+  std::vector<ForeignKey> recreated;
+  if (step.foreign_keys == ForeignKeyCheck::kAfterCopy) {
+    Result<ForeignKeys> fks = ReadForeignKeys(dst, to->name);
+    if (!fks.ok()) return {false, fks.message()};
+    if (!fks->keys.empty() && !fks->owner) {
+      env.Out().Line(Stream::kStderr,
+                     "warning: foreign keys of " + to->name + " on " + step.to.name +
+                         " are checked per row: after_copy re-creates them, which only the "
+                         "table's owner may do");
+    } else if (!fks->keys.empty()) {
+      recreated = std::move(fks->keys);
+      if (Result<PgResult> d =
+              dst.Exec("ALTER TABLE " + to->name + " " + AlterForeignKeys(recreated, false));
+          !d.ok()) {
+        return {false, "target: " + d.message()};
+      }
+    }
+  }
   std::vector<std::unordered_set<std::string>> seen(keys.size());
   std::vector<std::vector<std::string>> values(keys.size());
   std::function<void(std::string_view)> on_row;
@@ -278,11 +369,18 @@ StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const Rendered& r, Side
   }
   const auto started = std::chrono::steady_clock::now();
   CopyOptions options;
-  if (to->after_row_triggers && !to->statement_triggers) {
+  const bool row_triggers =
+      recreated.empty() ? to->after_row_triggers : to->other_after_row_triggers;
+  if (row_triggers && !to->statement_triggers) {
     options.rows_per_statement = kRowsPerTargetStatement;
   }
   Result<CopyStats> stats = StreamCopy(src, copy_out, dst, copy_in, on_row, options);
   if (!stats.ok()) return {false, stats.message()};
+  if (!recreated.empty()) {
+    if (Status st = RecreateForeignKeys(dst, to->name, recreated); !st.ok()) {
+      return {false, st.message()};
+    }
+  }
   if (Result<PgResult> c = dst.Exec("COMMIT"); !c.ok()) return {false, "target: " + c.message()};
   (void)src.Exec("COMMIT");
   const double secs =
@@ -292,10 +390,14 @@ StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const Rendered& r, Side
       return {false, "copied, but cannot save the values of " + keys[k].first + ": " + s.message()};
     }
   }
-  const std::string summary = "copied " + std::to_string(stats->rows) + " rows (" +
-                              FormatBytes(stats->bytes) + ") from " + step.from.name + " to " +
-                              step.to.name + " in " + FormatSeconds(secs) +
-                              (binary ? " (binary)" : " (text)");
+  const std::string summary =
+      "copied " + std::to_string(stats->rows) + " rows (" + FormatBytes(stats->bytes) + ") from " +
+      step.from.name + " to " + step.to.name + " in " + FormatSeconds(secs) +
+      (binary ? " (binary" : " (text") +
+      (recreated.empty() ? std::string(")")
+                         : "; " + std::to_string(recreated.size()) +
+                               (recreated.size() == 1 ? " foreign key" : " foreign keys") +
+                               " checked after the copy)");
   return {true, summary};
 }
 
@@ -345,13 +447,16 @@ std::vector<std::string> DescribeCopyRowsStep(const CopyRowsStep& step, StepEnv&
   }
   std::string order = r->order_by ? r->order_by->display : "";
   if (r->every && order.empty()) order = "<primary key>";
+  const bool after_copy = step.foreign_keys == ForeignKeyCheck::kAfterCopy;
   return {
       "on " + step.from.name + " (REPEATABLE READ READ ONLY): COPY (" +
           BuildCopySelect(r->table, columns, Join(filters, " AND "), order, r->every, r->limit) +
           ") TO STDOUT",
       "on " + step.to.name +
-          " (one transaction): " + (step.truncate ? "TRUNCATE " + r->table + "; " : "") + "COPY " +
-          r->table + " (" + columns + ") FROM STDIN",
+          " (one transaction): " + (step.truncate ? "TRUNCATE " + r->table + "; " : "") +
+          (after_copy ? "ALTER TABLE " + r->table + " DROP <its foreign keys>; " : "") + "COPY " +
+          r->table + " (" + columns + ") FROM STDIN" +
+          (after_copy ? "; ALTER TABLE " + r->table + " ADD <them again> (each checked once)" : ""),
   };
 }
 

@@ -1,15 +1,17 @@
 #!/bin/bash
 # Benchmark: sampling a parent table and its matching children from one PostgreSQL cluster into
 # another, three ways:
-#   runbook  `runbook run` of a runbook with two copy_rows steps (every N parents, then match)
+#   runbook  `runbook run` of a runbook with two copy_rows steps (every N parents, then match,
+#            the children with `foreign_keys: after_copy`, as runbooks/ clone into a new database)
+#   runbook-rows  the same with the default `foreign_keys: per_row` (the server's row triggers)
 #   seed     the wiki's way: COPY a row_number() window to CSV files on the server, strip the
 #            extra column with sed, \copy the files in (production-server-maintenance.md)
 #   pipe     psql -c "COPY (...) TO STDOUT" | psql -c "COPY ... FROM STDIN"
 #   pipe-rb  the same pipe carrying exactly the statements copy_rows sends (its key-only window,
 #            its text and binary formats, the parents' keys as one literal array computed before
 #            the timing): what psql alone takes for copy_rows' server work
-#   target   the floor: only the target's loads, from binary files made before the timing (one
-#            psql session, FK checked): what every way pays on the target whatever the source
+#   target   only the target's loads, from binary files made before the timing (one psql
+#            session, FK checked per row): what the ways checking per row pay on the target
 # Data: waveforms_file (200k rows) and waveforms_continuoustrace (2M rows, 10 per file, with a
 # double precision[] column); every 50th file and its traces are copied (FK in place on the
 # target). Each way runs RUNS times (default 3) into emptied target tables, the ways taking turns
@@ -97,7 +99,8 @@ check_target() {
   psql_dst -At -c "SELECT (SELECT count(*) FROM waveforms_file) || ' ' ||
     (SELECT count(*) FROM waveforms_continuoustrace) || ' ' ||
     (SELECT count(*) FROM waveforms_continuoustrace t LEFT JOIN waveforms_file f
-       ON f.id = t.file_id WHERE f.id IS NULL)"
+       ON f.id = t.file_id WHERE f.id IS NULL) || ' ' ||
+    (SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated)"
 }
 now() { date +%s.%N; }
 
@@ -124,12 +127,16 @@ steps:
       table: waveforms_continuoustrace
       match: {column: file_id, step: sample-files, parent_column: id}
       limit: 50000
+      foreign_keys: after_copy
 EOF
-way_runbook() {
-  RUNBOOK_STATE_DIR=$work/state NO_COLOR=1 "$build/runbook" run "$work/copy.yaml" \
-    -i "$work/inventory.yaml" --yes >"$work/runbook.out" 2>&1 ||
-    { cat "$work/runbook.out" >&2; exit 1; }
+sed 's/foreign_keys: after_copy/foreign_keys: per_row/' "$work/copy.yaml" >"$work/copy-rows.yaml"
+run_runbook() {
+  RUNBOOK_STATE_DIR=$work/state NO_COLOR=1 "$build/runbook" run "$work/$1" \
+    -i "$work/inventory.yaml" --yes >"$work/$1.out" 2>&1 ||
+    { cat "$work/$1.out" >&2; exit 1; }
 }
+way_runbook() { run_runbook copy.yaml; }
+way_runbook-rows() { run_runbook copy-rows.yaml; }
 
 way_seed() {
   # As on the wiki: one psql session on each side (the wiki's are interactive), the source server
@@ -194,7 +201,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 declare -A csrc cdst ccli ctot
 declare -A secs times loads cpu_src cpu_dst cpu_client
-ways=${WAYS:-runbook seed pipe pipe-rb target}
+ways=${WAYS:-runbook runbook-rows seed pipe pipe-rb target}
 for ((i = 0; i < runs; i++)); do
   for way in $ways; do
     reset_target
@@ -213,9 +220,9 @@ for ((i = 0; i < runs; i++)); do
     cpu_dst[$way]+="$(echo "($d1 - $d0) / $ticks" | bc -l) "
     cpu_client[$way]+="$(echo "($c1 - $c0) / $ticks" | bc -l) "
     got=$(check_target)
-    read -r nf nt dangling <<<"$got"
-    if [ "$dangling" != 0 ] || [ "$nf" != $((parents / every)) ] || [ "$nt" != $((parents / every * children_per)) ]; then
-      echo "$way copied a wrong subset: files traces dangling = $got" >&2
+    read -r nf nt dangling fks <<<"$got"
+    if [ "$dangling" != 0 ] || [ "$fks" != 1 ] || [ "$nf" != $((parents / every)) ] || [ "$nt" != $((parents / every * children_per)) ]; then
+      echo "$way copied a wrong subset: files traces dangling foreign-keys = $got" >&2
       exit 1
     fi
   done
@@ -240,12 +247,12 @@ echo
 echo "copy_rows benchmark: every ${every}th of $parents files + matching traces ($((parents * children_per)) in source), median of $runs"
 echo "servers: shared_buffers=64MB, huge_pages=$huge_pages"
 echo "load average over the timed runs: $(echo ${loads[*]} | tr ' ' '\n' | awk '{s+=$1} END {printf "%.1f", s/NR}') (2 cores); $(uptime)"
-grep -o 'copied [0-9]* rows.*' "$work/runbook.out" | sed 's/^/  runbook: /' || true
-printf '%-10s %8s %6s %9s %12s %11s %6s | %-25s %11s\n' way rows MB seconds "runbook/way" "seed/way" load \
+grep -o 'copied [0-9]* rows.*' "$work/copy.yaml.out" | sed 's/^/  runbook: /' || true
+printf '%-12s %8s %6s %9s %12s %11s %6s | %-25s %11s\n' way rows MB seconds "runbook/way" "seed/way" load \
   "CPU s: source target client" "seed/way"
 for way in $ways; do
   load=$(echo ${loads[$way]} | tr ' ' '\n' | awk '{s+=$1} END {printf "%.1f", s/NR}')
-  printf '%-10s %8d %6s %9.3f %12.2f %11.2f %6s | %6.2f %6.2f %6.2f = %5.2f %11.2f\n' "$way" "$rows" "$mb" \
+  printf '%-12s %8d %6s %9.3f %12.2f %11.2f %6s | %6.2f %6.2f %6.2f = %5.2f %11.2f\n' "$way" "$rows" "$mb" \
     "${secs[$way]}" "$(echo "${secs[runbook]} / ${secs[$way]}" | bc -l)" \
     "$(echo "${secs[seed]} / ${secs[$way]}" | bc -l)" "$load" \
     "${csrc[$way]}" "${cdst[$way]}" "${ccli[$way]}" "${ctot[$way]}" \
@@ -253,8 +260,12 @@ for way in $ways; do
 done
 printf '\nspeed-up over the seed: %.2fx (target >= 2); time relative to the psql pipe: %.2fx (target <= 1.25)\n' \
   "$(echo "${secs[seed]} / ${secs[runbook]}" | bc -l)" "$(echo "${secs[runbook]} / ${secs[pipe]}" | bc -l)"
+if [ -n "${secs[runbook-rows]:-}" ]; then
+  printf 'with foreign keys checked per row (runbook-rows): %.2fx over the seed, %.2fx the pipe\n' \
+    "$(echo "${secs[seed]} / ${secs[runbook-rows]}" | bc -l)" \
+    "$(echo "${secs[runbook-rows]} / ${secs[pipe]}" | bc -l)"
+fi
 if [ -n "${secs[target]:-}" ]; then
-  printf 'the floor (target loads alone): %.3f s; runbook above it: %.3f s; seed / floor: %.2fx\n' \
-    "${secs[target]}" "$(echo "${secs[runbook]} - ${secs[target]}" | bc -l)" \
-    "$(echo "${secs[seed]} / ${secs[target]}" | bc -l)"
+  printf 'the target loads alone (from files, foreign keys checked per row): %.3f s; seed / that: %.2fx\n' \
+    "${secs[target]}" "$(echo "${secs[seed]} / ${secs[target]}" | bc -l)"
 fi

@@ -176,6 +176,9 @@ eq "dump file not rewritten (inode, mtime, size)" "$(stat -c '%i %y %s' "$DIR/wo
 eq "steps started over both invocations" "$(attempts table-sizes dump-small-tables restore-dump sample-files)" \
   "table-sizes=1 dump-small-tables=1 restore-dump=2 sample-files=1"
 grep -q '"type":"run_resumed"' "$JOURNAL" || fail "no run_resumed record in the journal"
+[ "$(grep -c '; 1 foreign key checked after the copy)' "$OUT/clone-resumed.log")" = 2 ] ||
+  fail "clone-resumed: the two samples' foreign keys were not checked after the copy (foreign_keys: after_copy)"
+echo "ok: clone-resumed checked the samples' foreign keys once after each copy"
 eq "run outcome" "$("$RUNBOOK" status "$RUN_ID" --format json | python3 -c 'import json, sys; print(json.load(sys.stdin)["outcome"])')" success
 
 # ---- the clone is production's, sampled ----------------------------------------------------------

@@ -448,6 +448,91 @@ TEST_F(CopyRowsTest, AFailedStepKeepsNoConnection) {
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "0");
 }
 
+// The traces foreign key on the target as the catalogs describe it: oid, definition, comment.
+std::string TracesForeignKey(const std::string& db) {
+  return Count(db,
+               "SELECT oid || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || "
+               "convalidated || ' ' || coalesce(obj_description(oid, 'pg_constraint'), '-') FROM "
+               "pg_constraint WHERE conrelid = 'traces'::regclass AND contype = 'f'");
+}
+
+std::string WithoutOid(const std::string& fk) {
+  return fk.substr(fk.find(' ') + 1);
+}
+
+TEST_F(CopyRowsTest, ForeignKeysAfterCopyAreCheckedOnceAndComeBackAsTheyWere) {
+  MustExec(dst_,
+           "ALTER TABLE traces DROP CONSTRAINT traces_file_id_fkey, ADD CONSTRAINT traces_file "
+           "FOREIGN KEY (file_id) REFERENCES files(id) ON DELETE CASCADE DEFERRABLE INITIALLY "
+           "DEFERRED; COMMENT ON CONSTRAINT traces_file ON traces IS 'file''s traces'");
+  const std::string before = TracesForeignKey(dst_);
+  CopyFiles();
+  CopyRowsStep traces = Step("traces");
+  traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};
+  traces.foreign_keys = ForeignKeyCheck::kAfterCopy;
+  StepOutcome o = RunCopyRowsStep(traces, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_THAT(o.message,
+              MatchesRegex("copied 250 rows .* \\(binary; 1 foreign key checked after the copy\\)"));
+  const std::string after = TracesForeignKey(dst_);
+  EXPECT_NE(after, before) << "the constraint was not re-created";
+  EXPECT_EQ(WithoutOid(after), WithoutOid(before));
+  EXPECT_THAT(after, HasSubstr(" true file's traces"));
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "250");
+  // It is a working foreign key again.
+  EXPECT_EQ(Count(dst_, "DELETE FROM files WHERE id = 10; SELECT count(*) FROM traces"), "245");
+}
+
+TEST_F(CopyRowsTest, ForeignKeysAfterCopyStillRejectADanglingRowAndRollBack) {
+  const std::string before = TracesForeignKey(dst_);
+  CopyRowsStep traces = Step("traces");  // no parent rows on the target
+  traces.foreign_keys = ForeignKeyCheck::kAfterCopy;
+  StepOutcome o = RunCopyRowsStep(traces, env_);
+  ASSERT_FALSE(o.ok);
+  EXPECT_THAT(o.message, HasSubstr("target: checking the foreign keys after the copy: ERROR: "
+                                   "insert or update on table \"traces\" violates foreign key "
+                                   "constraint \"traces_file_id_fkey\""));
+  EXPECT_THAT(o.message, HasSubstr("(SQLSTATE 23503)"));
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "0");
+  EXPECT_EQ(TracesForeignKey(dst_), before);  // rolled back: the very same constraint
+}
+
+TEST_F(CopyRowsTest, ANotValidForeignKeyStaysAndIsCheckedPerRow) {
+  // Re-created NOT VALID it would not check the copied rows at all: it is left in place.
+  MustExec(dst_,
+           "ALTER TABLE traces DROP CONSTRAINT traces_file_id_fkey, ADD CONSTRAINT traces_file "
+           "FOREIGN KEY (file_id) REFERENCES files(id) NOT VALID");
+  const std::string before = TracesForeignKey(dst_);
+  CopyRowsStep traces = Step("traces");
+  traces.foreign_keys = ForeignKeyCheck::kAfterCopy;
+  StepOutcome o = RunCopyRowsStep(traces, env_);
+  ASSERT_FALSE(o.ok);
+  EXPECT_THAT(o.message, HasSubstr("target: ERROR: insert or update on table \"traces\" violates "
+                                   "foreign key constraint \"traces_file\""));
+  EXPECT_EQ(TracesForeignKey(dst_), before);
+}
+
+TEST_F(CopyRowsTest, ForeignKeysAfterCopyNeedTheOwnerElseArePerRowWithAWarning) {
+  MustExec(dst_,
+           "DO $$BEGIN CREATE ROLE copier LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END$$;"
+           "GRANT SELECT, INSERT ON files, traces TO copier");
+  CopyFiles();
+  const std::string before = TracesForeignKey(dst_);
+  DbTarget dev = Pg().Target(dst_, "dev");
+  dev.conninfo += " user=copier";  // the later user= wins
+  env_.databases["dev"] = dev;
+  CopyRowsStep traces = Step("traces");
+  traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};
+  traces.foreign_keys = ForeignKeyCheck::kAfterCopy;
+  StepOutcome o = RunCopyRowsStep(traces, env_);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_THAT(o.message, MatchesRegex("copied 250 rows .* \\(binary\\)"));
+  EXPECT_THAT(env_.out.Text(), HasSubstr("warning: foreign keys of traces on dev are checked per "
+                                         "row: after_copy re-creates them, which only the "
+                                         "table's owner may do"));
+  EXPECT_EQ(TracesForeignKey(dst_), before);
+}
+
 TEST_F(CopyRowsTest, DryRunDescribesAndCopiesNothing) {
   env_.dry = DryRun::kYes;
   CopyRowsStep files = Step("files");
@@ -458,6 +543,13 @@ TEST_F(CopyRowsTest, DryRunDescribesAndCopiesNothing) {
   ASSERT_TRUE(o.ok);
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM files"), "0");
   EXPECT_THAT(env_.out.Text(), HasSubstr("row_number() OVER (ORDER BY id)"));
+
+  CopyRowsStep traces = Step("traces");
+  traces.foreign_keys = ForeignKeyCheck::kAfterCopy;
+  ASSERT_TRUE(RunCopyRowsStep(traces, env_).ok);
+  EXPECT_THAT(env_.out.Text(), HasSubstr("on dev (one transaction): ALTER TABLE traces DROP <its "
+                                         "foreign keys>; COPY traces (*) FROM STDIN; ALTER TABLE "
+                                         "traces ADD <them again> (each checked once)"));
 }
 
 }  // namespace

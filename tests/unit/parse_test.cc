@@ -146,7 +146,9 @@ steps:
       - postgres_idle: {db: prod, max_active: 2, ignore_applications: [psql, cron]}
       - sql: {db: prod, query: "SELECT true"}
   - id: copy
-    copy_rows: {from: a, to: b, table: t, columns: [id, name], where: "id > 3", order_by: id, every: 10, truncate: true}
+    copy_rows: {from: a, to: b, table: t, columns: [id, name], where: "id > 3", order_by: id, every: 10, truncate: true, foreign_keys: after_copy}
+  - id: copy-default
+    copy_rows: {from: a, to: b, table: t}
 )");
   EXPECT_EQ(rb.defaults.host.name, "prod");
   EXPECT_EQ(rb.defaults.timeout, std::chrono::hours(1));
@@ -192,6 +194,8 @@ steps:
   EXPECT_EQ(copy.columns.size(), 2u);
   EXPECT_TRUE(copy.truncate);
   EXPECT_EQ(copy.where->raw, "id > 3");
+  EXPECT_EQ(copy.foreign_keys, ForeignKeyCheck::kAfterCopy);
+  EXPECT_EQ(std::get<Box<CopyRowsStep>>(rb.steps[3].kind)->foreign_keys, ForeignKeyCheck::kPerRow);
 }
 
 TEST(ParseRunbookTest, UnknownKeysEverywhere) {
@@ -321,6 +325,9 @@ TEST(ParseRunbookTest, KindFieldChecks) {
             "rb.yaml:4:60: 'limit': expected a positive integer, got 'x'\n"
             "rb.yaml:4:70: missing required key 'step' in 'match' of step 's'\n"
             "rb.yaml:4:70: missing required key 'parent_column' in 'match' of step 's'\n");
+  EXPECT_EQ(LoadErrors(WithStep("    copy_rows: {from: a, to: b, table: t, foreign_keys: off}\n")),
+            "rb.yaml:4:57: 'foreign_keys' must be per_row (the default: checked as rows arrive) "
+            "or after_copy (re-created and checked once after the copy), got 'off'\n");
   EXPECT_EQ(LoadErrors(WithStep("    cancel_queries: {db: d, older_than: 5 min}\n")),
             "rb.yaml:4:41: 'older_than': '5 min' is not a duration: use e.g. 500ms, 90s, 5m, 2h, "
             "1h30m, 1d\n");

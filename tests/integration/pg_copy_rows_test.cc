@@ -472,8 +472,9 @@ TEST_F(CopyRowsTest, ForeignKeysAfterCopyAreCheckedOnceAndComeBackAsTheyWere) {
   traces.foreign_keys = ForeignKeyCheck::kAfterCopy;
   StepOutcome o = RunCopyRowsStep(traces, env_);
   ASSERT_TRUE(o.ok) << o.message;
-  EXPECT_THAT(o.message,
-              MatchesRegex("copied 250 rows .* \\(binary; 1 foreign key checked after the copy\\)"));
+  EXPECT_THAT(
+      o.message,
+      MatchesRegex("copied 250 rows .* \\(binary; 1 foreign key checked after the copy\\)"));
   const std::string after = TracesForeignKey(dst_);
   EXPECT_NE(after, before) << "the constraint was not re-created";
   EXPECT_EQ(WithoutOid(after), WithoutOid(before));

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Benchmark: sampling a parent table and its matching children from one PostgreSQL cluster into
-# another, three ways:
+# another, six ways:
 #   runbook  `runbook run` of a runbook with two copy_rows steps (every N parents, then match,
 #            the children with `foreign_keys: after_copy`, as runbooks/ clone into a new database)
 #   runbook-rows  the same with the default `foreign_keys: per_row` (the server's row triggers)
@@ -15,9 +15,12 @@
 # Data: waveforms_file (200k rows) and waveforms_continuoustrace (2M rows, 10 per file, with a
 # double precision[] column); every 50th file and its traces are copied (FK in place on the
 # target). Each way runs RUNS times (default 3) into emptied target tables, the ways taking turns
-# so that a change in the machine's load falls on all of them alike; the median is shown.
+# so that a change in the machine's load falls on all of them alike; the median is shown, and
+# for the targets also the ratio within each round. The whole comparison runs with the servers
+# on 4 KB pages, then on 2 MB pages (HUGE_PAGES, below); SHARED_BUFFERS sets their size in MB.
 #
 # Usage: bench/copy_rows/run.sh [BUILD_DIR]   (needs root or the postgres user for the servers)
+#   env: RUNS, WAYS="runbook seed ...", HUGE_PAGES=off|on|both, SHARED_BUFFERS=128
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,15 +39,30 @@ src_port=${SRC_PORT:-56432}
 dst_port=${DST_PORT:-56433}
 cluster="$root/tests/harness/pg_cluster.sh"
 
-# HUGE_PAGES=on runs both servers with huge_pages=on (as root, reserving 2 MB pages for them
-# first and giving them back after). Default off: without it the result would follow whatever
-# vm.nr_hugepages the machine has (huge_pages=try). See README.md for why it matters here.
-huge_pages=${HUGE_PAGES:-off}
+# HUGE_PAGES=off|on|both: the servers' huge_pages setting, set explicitly (with the server's
+# default, try, the result would follow whatever vm.nr_hugepages the machine has). `both` (the
+# default where 2 MB pages can be had: as root, which reserves them and gives them back after)
+# measures every way with 4 KB pages, then again with the servers restarted on 2 MB pages. See
+# README.md for why it matters on this machine.
+# SHARED_BUFFERS: the servers' shared_buffers in MB (default 128, the server's own default).
+shared_mb=${SHARED_BUFFERS:-128}
+export PG_SERVER_OPTS="-c shared_buffers=${shared_mb}MB ${PG_SERVER_OPTS:-}"
+# 2 MB pages for both servers' shared memory: shared_buffers and about 20 MB more each.
+hugepages_needed=$((2 * (shared_mb + 20) / 2))
 hugepages_before=$(cat /proc/sys/vm/nr_hugepages)
-if [ "$huge_pages" = on ] && [ "$(id -u)" = 0 ] && [ "$hugepages_before" -lt 100 ]; then
-  echo 100 >/proc/sys/vm/nr_hugepages  # 2 x 64 MB shared_buffers and the rest of shared memory
+if [ "$(id -u)" = 0 ] || [ "$hugepages_before" -ge "$hugepages_needed" ]; then
+  huge_pages=${HUGE_PAGES:-both}
+else
+  huge_pages=${HUGE_PAGES:-off}
 fi
-export PG_SERVER_OPTS="-c huge_pages=$huge_pages"
+case $huge_pages in
+  off | on) page_settings=$huge_pages ;;
+  both) page_settings="off on" ;;
+  *) echo "HUGE_PAGES must be off, on or both" >&2; exit 2 ;;
+esac
+if [ "$huge_pages" != off ] && [ "$(id -u)" = 0 ] && [ "$hugepages_before" -lt "$hugepages_needed" ]; then
+  echo "$hugepages_needed" >/proc/sys/vm/nr_hugepages
+fi
 
 cleanup() {
   bash "$cluster" stop "$work/src" || true
@@ -64,6 +82,19 @@ PG_TEMPLATE_DIR="$build/pg-template" bash "$cluster" start "$work/src" "$src_por
 PG_TEMPLATE_DIR="$build/pg-template" bash "$cluster" start "$work/dst" "$dst_port" $$
 SRC="host=$work/src port=$src_port user=postgres dbname=jane"
 DST="host=$work/dst port=$dst_port user=postgres dbname=jane"
+# Restarts both servers with huge_pages=$1 (ALTER SYSTEM: the setting survives the restart).
+set_huge_pages() {
+  local side
+  for side in src dst; do
+    "$PGBIN/psql" -X -q -h "$work/$side" -p "$([ $side = src ] && echo "$src_port" || echo "$dst_port")" \
+      -U postgres -d postgres -c "ALTER SYSTEM SET huge_pages = $1"
+    if [ "$(id -u)" = 0 ]; then
+      runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/$side/data" -m fast -w restart >/dev/null
+    else
+      "$PGBIN/pg_ctl" -D "$work/$side/data" -m fast -w restart >/dev/null
+    fi
+  done
+}
 psql_src() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$work/src" -p "$src_port" -U postgres -d jane "$@"; }
 psql_dst() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$work/dst" -p "$dst_port" -U postgres -d jane "$@"; }
 
@@ -187,8 +218,6 @@ way_target() {
 
 # CPU time, which the machine's load does not inflate: the servers' backends are reaped by their
 # postmaster (its children's times), the clients (psql, sed, runbook) by this shell.
-pm_src=$(head -1 "$work/src/data/postmaster.pid")
-pm_dst=$(head -1 "$work/dst/data/postmaster.pid")
 ticks=$(getconf CLK_TCK)
 children_ticks() { read -ra f <"/proc/$1/stat"; echo $((f[15] + f[16])); }  # no process of its own
 backends_gone() {  # client backends end a moment after their client
@@ -198,44 +227,12 @@ backends_gone() {  # client backends end a moment after their client
 cpu_marks() { echo "$(children_ticks "$pm_src") $(children_ticks "$pm_dst") $(children_ticks $$)"; }
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
-declare -A csrc cdst ccli ctot
-declare -A secs times loads cpu_src cpu_dst cpu_client
-ways=${WAYS:-runbook runbook-rows seed pipe pipe-rb target}
-for ((i = 0; i < runs; i++)); do
-  for way in $ways; do
-    reset_target
-    rm -f "$work"/*.csv "$work"/csv/*.csv  # not the floor's .bin files
-    backends_gone
-    read -r s0 d0 c0 <<<"$(cpu_marks)"
-    loads[$way]+="$(cut -d' ' -f1 /proc/loadavg) "
-    t0=$(now)
-    "way_$way"
-    t1=$(now)
-    c1=$(children_ticks $$)  # before the waiting loop's own processes
-    times[$way]+="$(echo "$t1 - $t0" | bc -l) "
-    backends_gone
-    read -r s1 d1 _ <<<"$(cpu_marks)"
-    cpu_src[$way]+="$(echo "($s1 - $s0) / $ticks" | bc -l) "
-    cpu_dst[$way]+="$(echo "($d1 - $d0) / $ticks" | bc -l) "
-    cpu_client[$way]+="$(echo "($c1 - $c0) / $ticks" | bc -l) "
-    got=$(check_target)
-    read -r nf nt dangling fks <<<"$got"
-    if [ "$dangling" != 0 ] || [ "$fks" != 1 ] || [ "$nf" != $((parents / every)) ] || [ "$nt" != $((parents / every * children_per)) ]; then
-      echo "$way copied a wrong subset: files traces dangling foreign-keys = $got" >&2
-      exit 1
-    fi
-  done
-done
-for way in $ways; do
-  secs[$way]=$(printf '%s\n' ${times[$way]} | median)
-  csrc[$way]=$(printf '%s\n' ${cpu_src[$way]} | median)
-  cdst[$way]=$(printf '%s\n' ${cpu_dst[$way]} | median)
-  ccli[$way]=$(printf '%s\n' ${cpu_client[$way]} | median)
-  ctot[$way]=$(echo "${csrc[$way]} + ${cdst[$way]} + ${ccli[$way]}" | bc -l)
-  echo "$way: ${times[$way]}s (load average before each: ${loads[$way]})" >&2
-done
-echo "$(uptime)" >&2
+# "A / B in each round, lowest-median-highest": the ways run in turns, so a round's ratio is
+# free of the machine's slower and faster periods that shift the medians of the ways apart.
+round_ratios() {
+  paste <(tr ' ' '\n' <<<"$1") <(tr ' ' '\n' <<<"$2") | awk 'NF == 2 && $2 > 0 {print $1 / $2}' |
+    sort -g | awk '{a[NR]=$1} END {printf "%.2f-%.2f-%.2fx", a[1], a[int((NR+1)/2)], a[NR]}'
+}
 
 # Data volume: the text COPY size of the subset (what the psql pipe carries).
 bytes=$(( $(psql_src -c "COPY (SELECT f.* FROM waveforms_file f WHERE id IN ($sample)) TO STDOUT" | wc -c) +
@@ -243,29 +240,86 @@ bytes=$(( $(psql_src -c "COPY (SELECT f.* FROM waveforms_file f WHERE id IN ($sa
 rows=$(( parents / every * (1 + children_per) ))
 mb=$(echo "scale=1; $bytes / 1000000" | bc -l)
 
-echo
-echo "copy_rows benchmark: every ${every}th of $parents files + matching traces ($((parents * children_per)) in source), median of $runs"
-echo "servers: shared_buffers=64MB, huge_pages=$huge_pages"
-echo "load average over the timed runs: $(echo ${loads[*]} | tr ' ' '\n' | awk '{s+=$1} END {printf "%.1f", s/NR}') (2 cores); $(uptime)"
-grep -o 'copied [0-9]* rows.*' "$work/copy.yaml.out" | sed 's/^/  runbook: /' || true
-printf '%-12s %8s %6s %9s %12s %11s %6s | %-25s %11s\n' way rows MB seconds "runbook/way" "seed/way" load \
-  "CPU s: source target client" "seed/way"
-for way in $ways; do
-  load=$(echo ${loads[$way]} | tr ' ' '\n' | awk '{s+=$1} END {printf "%.1f", s/NR}')
-  printf '%-12s %8d %6s %9.3f %12.2f %11.2f %6s | %6.2f %6.2f %6.2f = %5.2f %11.2f\n' "$way" "$rows" "$mb" \
-    "${secs[$way]}" "$(echo "${secs[runbook]} / ${secs[$way]}" | bc -l)" \
-    "$(echo "${secs[seed]} / ${secs[$way]}" | bc -l)" "$load" \
-    "${csrc[$way]}" "${cdst[$way]}" "${ccli[$way]}" "${ctot[$way]}" \
-    "$(echo "${ctot[seed]} / ${ctot[$way]}" | bc -l)"
-done
-printf '\nspeed-up over the seed: %.2fx (target >= 2); time relative to the psql pipe: %.2fx (target <= 1.25)\n' \
-  "$(echo "${secs[seed]} / ${secs[runbook]}" | bc -l)" "$(echo "${secs[runbook]} / ${secs[pipe]}" | bc -l)"
-if [ -n "${secs[runbook-rows]:-}" ]; then
-  printf 'with foreign keys checked per row (runbook-rows): %.2fx over the seed, %.2fx the pipe\n' \
-    "$(echo "${secs[seed]} / ${secs[runbook-rows]}" | bc -l)" \
-    "$(echo "${secs[runbook-rows]} / ${secs[pipe]}" | bc -l)"
-fi
-if [ -n "${secs[target]:-}" ]; then
-  printf 'the target loads alone (from files, foreign keys checked per row): %.3f s; seed / that: %.2fx\n' \
-    "${secs[target]}" "$(echo "${secs[seed]} / ${secs[target]}" | bc -l)"
+# The first touch of a shared memory page by a new process (each server backend pays it for each
+# 4 KB of shared buffers it touches first): what makes a fresh backend slow on this machine.
+first_touch_us=$(python3 "$here/first_touch.py")
+ways=${WAYS:-runbook runbook-rows seed pipe pipe-rb target}
+
+# Measures every way RUNS times with the servers on huge_pages=$1 and prints the table.
+measure() {
+  set_huge_pages "$1"
+  pm_src=$(head -1 "$work/src/data/postmaster.pid")
+  pm_dst=$(head -1 "$work/dst/data/postmaster.pid")
+  unset csrc cdst ccli ctot secs times loads cpu_src cpu_dst cpu_client
+  declare -gA csrc cdst ccli ctot secs times loads cpu_src cpu_dst cpu_client
+  for ((i = 0; i < runs; i++)); do
+    for way in $ways; do
+      reset_target
+      rm -f "$work"/*.csv "$work"/csv/*.csv  # not the floor's .bin files
+      backends_gone
+      read -r s0 d0 c0 <<<"$(cpu_marks)"
+      loads[$way]+="$(cut -d' ' -f1 /proc/loadavg) "
+      t0=$(now)
+      "way_$way"
+      t1=$(now)
+      c1=$(children_ticks $$)  # before the waiting loop's own processes
+      times[$way]+="$(echo "$t1 - $t0" | bc -l) "
+      backends_gone
+      read -r s1 d1 _ <<<"$(cpu_marks)"
+      cpu_src[$way]+="$(echo "($s1 - $s0) / $ticks" | bc -l) "
+      cpu_dst[$way]+="$(echo "($d1 - $d0) / $ticks" | bc -l) "
+      cpu_client[$way]+="$(echo "($c1 - $c0) / $ticks" | bc -l) "
+      got=$(check_target)
+      read -r nf nt dangling fks <<<"$got"
+      if [ "$dangling" != 0 ] || [ "$fks" != 1 ] || [ "$nf" != $((parents / every)) ] || [ "$nt" != $((parents / every * children_per)) ]; then
+        echo "$way copied a wrong subset: files traces dangling foreign-keys = $got" >&2
+        exit 1
+      fi
+    done
+  done
+  for way in $ways; do
+    secs[$way]=$(printf '%s\n' ${times[$way]} | median)
+    csrc[$way]=$(printf '%s\n' ${cpu_src[$way]} | median)
+    cdst[$way]=$(printf '%s\n' ${cpu_dst[$way]} | median)
+    ccli[$way]=$(printf '%s\n' ${cpu_client[$way]} | median)
+    ctot[$way]=$(echo "${csrc[$way]} + ${cdst[$way]} + ${ccli[$way]}" | bc -l)
+    echo "$way: ${times[$way]}s (load average before each: ${loads[$way]})" >&2
+  done
+  echo "$(uptime)" >&2
+  echo
+  echo "copy_rows benchmark: every ${every}th of $parents files + matching traces ($((parents * children_per)) in source), median of $runs"
+  echo "servers: shared_buffers=${shared_mb}MB, huge_pages=$1; a new process's first touch of a shared 4 KB page here: $first_touch_us us"
+  echo "load average over the timed runs: $(echo ${loads[*]} | tr ' ' '\n' | awk '{s+=$1} END {printf "%.1f", s/NR}') (2 cores); $(uptime)"
+  grep -o 'copied [0-9]* rows.*' "$work/copy.yaml.out" | sed 's/^/  runbook: /' || true
+  printf '%-12s %8s %6s %9s %12s %11s %6s | %-25s %11s\n' way rows MB seconds "runbook/way" "seed/way" load \
+    "CPU s: source target client" "seed/way"
+  for way in $ways; do
+    load=$(echo ${loads[$way]} | tr ' ' '\n' | awk '{s+=$1} END {printf "%.1f", s/NR}')
+    printf '%-12s %8d %6s %9.3f %12.2f %11.2f %6s | %6.2f %6.2f %6.2f = %5.2f %11.2f\n' "$way" "$rows" "$mb" \
+      "${secs[$way]}" "$(echo "${secs[runbook]} / ${secs[$way]}" | bc -l)" \
+      "$(echo "${secs[seed]} / ${secs[$way]}" | bc -l)" "$load" \
+      "${csrc[$way]}" "${cdst[$way]}" "${ccli[$way]}" "${ctot[$way]}" \
+      "$(echo "${ctot[seed]} / ${ctot[$way]}" | bc -l)"
+  done
+  verdict[$1]=$(printf 'huge_pages=%s: %.2fx the seed'"'"'s speed (target >= 2), %.2fx the psql pipe'"'"'s time (target <= 1.25); rounds: %s' \
+    "$1" "$(echo "${secs[seed]} / ${secs[runbook]}" | bc -l)" "$(echo "${secs[runbook]} / ${secs[pipe]}" | bc -l)" \
+    "$(round_ratios "${times[seed]}" "${times[runbook]}")")
+  printf '\n%s\n' "${verdict[$1]}"
+  if [ -n "${secs[runbook-rows]:-}" ]; then
+    printf 'with foreign keys checked per row (runbook-rows): %.2fx over the seed, %.2fx the pipe\n' \
+      "$(echo "${secs[seed]} / ${secs[runbook-rows]}" | bc -l)" \
+      "$(echo "${secs[runbook-rows]} / ${secs[pipe]}" | bc -l)"
+  fi
+  if [ -n "${secs[target]:-}" ]; then
+    printf 'the target loads alone (from files, foreign keys checked per row): %.3f s; seed / that: %.2fx\n' \
+      "${secs[target]}" "$(echo "${secs[seed]} / ${secs[target]}" | bc -l)"
+  fi
+}
+
+declare -A verdict
+for setting in $page_settings; do measure "$setting"; done
+if [ "$huge_pages" = both ]; then
+  echo
+  echo "runbook (copy_rows, foreign keys after the copy):"
+  for setting in $page_settings; do echo "  ${verdict[$setting]}"; done
 fi

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -199,20 +200,8 @@ std::vector<Guard> ParseGuards(const DocNode& list, const std::string& field,
         g.wait = ReadDuration(*wait, "'wait'", d);
       }
     }
-    if (const DocNode* on_fail = r.Get("on_fail")) {
-      static const std::vector<std::string> kOnFail = {"abort", "skip", "warn"};
-      const std::string v = on_fail->IsScalar() ? on_fail->scalar : "";
-      if (v == "abort") {
-        g.on_fail = OnFail::kAbort;
-      } else if (v == "skip") {
-        g.on_fail = OnFail::kSkip;
-      } else if (v == "warn") {
-        g.on_fail = OnFail::kWarn;
-      } else {
-        d->Error(on_fail->loc, "'on_fail' must be abort, skip or warn, got " +
-                                   (on_fail->IsScalar() ? "'" + v + "'" : on_fail->KindName()) +
-                                   DidYouMean(v, kOnFail));
-      }
+    if (auto on_fail = r.Choice("on_fail", {"abort", "skip", "warn"})) {
+      g.on_fail = std::array{OnFail::kAbort, OnFail::kSkip, OnFail::kWarn}[*on_fail];
     }
     if (!kind_key) continue;
     g.loc = kind_key->loc;

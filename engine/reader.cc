@@ -57,6 +57,20 @@ std::optional<bool> ReadBool(const DocNode& n, std::string_view what, Diagnostic
   return std::nullopt;
 }
 
+std::optional<size_t> ReadChoice(const DocNode& n, std::string_view what,
+                                 const std::vector<std::string>& choices, Diagnostics* d) {
+  for (size_t i = 0; n.IsScalar() && i < choices.size(); ++i) {
+    if (n.scalar == choices[i]) return i;
+  }
+  std::string listed;
+  for (size_t i = 0; i < choices.size(); ++i) {
+    listed += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + choices[i];
+  }
+  d->Error(n.loc, std::string(what) + " must be " + listed + ", got " + Shown(n) +
+                      (n.IsScalar() ? DidYouMean(n.scalar, choices) : ""));
+  return std::nullopt;
+}
+
 std::optional<int64_t> ReadInt(const DocNode& n, std::string_view what, int64_t min, int64_t max,
                                Diagnostics* d) {
   if (n.IsScalar()) {
@@ -193,6 +207,12 @@ std::optional<bool> MapReader::Bool(std::string_view key) const {
 std::optional<int64_t> MapReader::Int(std::string_view key, int64_t min, int64_t max) const {
   const DocNode* v = Get(key);
   return v ? ReadInt(*v, Quoted(key), min, max, diags_) : std::nullopt;
+}
+
+std::optional<size_t> MapReader::Choice(std::string_view key,
+                                        const std::vector<std::string>& choices) const {
+  const DocNode* v = Get(key);
+  return v ? ReadChoice(*v, Quoted(key), choices, diags_) : std::nullopt;
 }
 
 std::optional<Duration> MapReader::GetDuration(std::string_view key) const {

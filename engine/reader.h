@@ -40,6 +40,10 @@ std::optional<bool> ReadBool(const DocNode& n, std::string_view what, Diagnostic
 std::optional<int64_t> ReadInt(const DocNode& n, std::string_view what, int64_t min, int64_t max,
                                Diagnostics* d);
 std::optional<Duration> ReadDuration(const DocNode& n, std::string_view what, Diagnostics* d);
+// The index in `choices` of a scalar that is one of them. Otherwise reports "WHAT must be a, b or
+// c, got 'x'", with a suggestion when the scalar is near one of them.
+std::optional<size_t> ReadChoice(const DocNode& n, std::string_view what,
+                                 const std::vector<std::string>& choices, Diagnostics* d);
 // A sequence of scalars. With AllowSingle::kYes a lone scalar counts as a one-item list
 // (`needs: build`).
 enum class AllowSingle { kNo, kYes };
@@ -89,6 +93,7 @@ class MapReader {
   std::optional<bool> Bool(std::string_view key) const;
   std::optional<int64_t> Int(std::string_view key, int64_t min, int64_t max) const;
   std::optional<Duration> GetDuration(std::string_view key) const;
+  std::optional<size_t> Choice(std::string_view key, const std::vector<std::string>& choices) const;
   std::optional<std::vector<Text>> TextList(std::string_view key, AllowSingle single) const;
   // Required variants: absent is an error (see Require).
   std::optional<Text> RequireText(std::string_view key) const;

@@ -76,16 +76,10 @@ std::optional<CopyRowsStep> ParseCopyRowsStep(const DocNode& value, const std::s
     }
   }
   if (auto t = r.Bool("truncate")) c.truncate = *t;
-  if (const DocNode* fk = r.Get("foreign_keys")) {
-    if (fk->IsScalar() && fk->scalar == "per_row") {
-      c.foreign_keys = ForeignKeyCheck::kPerRow;
-    } else if (fk->IsScalar() && fk->scalar == "after_copy") {
-      c.foreign_keys = ForeignKeyCheck::kAfterCopy;
+  if (r.Has("foreign_keys")) {
+    if (auto fk = r.Choice("foreign_keys", {"per_row", "after_copy"})) {
+      c.foreign_keys = *fk == 0 ? ForeignKeyCheck::kPerRow : ForeignKeyCheck::kAfterCopy;
     } else {
-      diags->Error(fk->loc,
-                   "'foreign_keys' must be per_row (the default: checked as rows arrive) "
-                   "or after_copy (re-created and checked once after the copy), got " +
-                       (fk->IsScalar() ? "'" + fk->scalar + "'" : fk->KindName()));
       ok = false;
     }
   }

@@ -25,14 +25,10 @@ std::optional<SqlStep> ParseSqlStep(const DocNode& value, const std::string& own
     diags->Error(value.loc, "'sql' of " + owner + " needs 'query' or 'file'");
     ok = false;
   }
-  if (const DocNode* show = r.Get("show")) {
-    if (show->IsScalar() && show->scalar == "table") {
-      s.show = ShowMode::kTable;
-    } else if (show->IsScalar() && show->scalar == "none") {
-      s.show = ShowMode::kNone;
+  if (r.Has("show")) {
+    if (auto show = r.Choice("show", {"table", "none"})) {
+      s.show = *show == 0 ? ShowMode::kTable : ShowMode::kNone;
     } else {
-      diags->Error(show->loc, "'show' must be table or none, got " +
-                                  (show->IsScalar() ? "'" + show->scalar + "'" : show->KindName()));
       ok = false;
     }
   }

@@ -314,7 +314,7 @@ TEST(ParseRunbookTest, KindFieldChecks) {
             "rb.yaml:4:10: 'sql' of step 's' needs 'query' or 'file'\n");
   EXPECT_EQ(LoadErrors(WithStep("    sql: {db: d, query: q, file: f, show: tables}\n")),
             "rb.yaml:4:28: 'sql' of step 's' has both 'query' and 'file': keep one\n"
-            "rb.yaml:4:43: 'show' must be table or none, got 'tables'\n");
+            "rb.yaml:4:43: 'show' must be table or none, got 'tables' (did you mean 'table'?)\n");
   EXPECT_EQ(LoadErrors(WithStep("    sql: {query: q}\n")),
             "rb.yaml:4:10: missing required key 'db' in 'sql' of step 's'\n");
   EXPECT_EQ(LoadErrors(WithStep("    copy_rows: {from: a, to: b, table: t, every: 0, limit: x, "
@@ -326,8 +326,11 @@ TEST(ParseRunbookTest, KindFieldChecks) {
             "rb.yaml:4:70: missing required key 'step' in 'match' of step 's'\n"
             "rb.yaml:4:70: missing required key 'parent_column' in 'match' of step 's'\n");
   EXPECT_EQ(LoadErrors(WithStep("    copy_rows: {from: a, to: b, table: t, foreign_keys: off}\n")),
-            "rb.yaml:4:57: 'foreign_keys' must be per_row (the default: checked as rows arrive) "
-            "or after_copy (re-created and checked once after the copy), got 'off'\n");
+            "rb.yaml:4:57: 'foreign_keys' must be per_row or after_copy, got 'off'\n");
+  EXPECT_EQ(LoadErrors(WithStep("    copy_rows: {from: a, to: b, table: t, foreign_keys: "
+                                "after-copy}\n")),
+            "rb.yaml:4:57: 'foreign_keys' must be per_row or after_copy, got 'after-copy' (did "
+            "you mean 'after_copy'?)\n");
   EXPECT_EQ(LoadErrors(WithStep("    cancel_queries: {db: d, older_than: 5 min}\n")),
             "rb.yaml:4:41: 'older_than': '5 min' is not a duration: use e.g. 500ms, 90s, 5m, 2h, "
             "1h30m, 1d\n");

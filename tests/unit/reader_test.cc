@@ -103,6 +103,22 @@ TEST(MapReaderTest, IntegerRange) {
   EXPECT_EQ(Errors(d), "r.yaml:1:8: 'count' must be between 0 and 10, got 11\n");
 }
 
+TEST(MapReaderTest, ChoiceGivesTheIndexOrListsTheChoices) {
+  const std::vector<std::string> kinds = {"abort", "skip", "warn"};
+  DocNode n = Doc("flag: warn\nid: skp\ncount: [a]\nneeds: x\n");
+  Diagnostics d;
+  MapReader r(n, "x", kKeys, &d);
+  EXPECT_EQ(r.Choice("flag", kinds), std::optional<size_t>(2));
+  EXPECT_EQ(r.Choice("timeout", kinds), std::nullopt);  // absent: no error
+  EXPECT_EQ(r.Choice("id", kinds), std::nullopt);
+  EXPECT_EQ(r.Choice("count", kinds), std::nullopt);
+  EXPECT_EQ(r.Choice("needs", {"one", "other"}), std::nullopt);
+  EXPECT_EQ(Errors(d),
+            "r.yaml:2:5: 'id' must be abort, skip or warn, got 'skp' (did you mean 'skip'?)\n"
+            "r.yaml:3:8: 'count' must be abort, skip or warn, got a sequence\n"
+            "r.yaml:4:8: 'needs' must be one or other, got 'x'\n");
+}
+
 TEST(MapReaderTest, RequireReportsAtTheMapping) {
   DocNode n = Doc("\n  id: a\n");
   Diagnostics d;

@@ -458,7 +458,10 @@ class SshHosts : public RemoteHosts {
       MuxSessionSpec m;
       m.command = kill_command + " " + started;
       m.timeout = kControlTimeout;
-      if (!RunMuxSession(control_path, m, &ignored, CancelToken()).unavailable) return;
+      // The kill is harmless to repeat: a master gone before the exit status is tried again
+      // with the ssh client too.
+      const MuxSessionResult k = RunMuxSession(control_path, m, &ignored, CancelToken());
+      if (!k.unavailable && k.result.exit_code != 255) return;
     }
     ProcessSpec s;
     s.argv = SshArgv(host, control_path, {"-T"});

@@ -394,12 +394,14 @@ class Session {
       return;
     }
     if (!opened_ && r->message.empty() && !stopping_) {
-      // Closed before the session opened: the master is gone or broken, and nothing ran (the
-      // master sends the command and our reply in one turn of its loop; only a master killed
-      // between the two could leave a started command behind, which then sees its input end).
-      r->unavailable = true;
-      r->result.started = false;
-      r->message = "the master closed the connection before the session opened";
+      // Closed after taking the request and before saying the session opened: the master is
+      // gone or broken. It sends the command to the server and its reply to us in one turn of
+      // its loop, so the command may have started (seen killed between the two): this is not
+      // "unavailable", which would have the caller run it again on a connection of its own.
+      r->result.exit_code = 255;
+      r->message =
+          "the master closed the connection after taking the session request and before the "
+          "session opened: the command may have started, so it is not run again";
       return;
     }
     if (exit_seen_) {

@@ -56,9 +56,11 @@ struct MuxSessionSpec {
 };
 
 struct MuxSessionResult {
-  // The master could not take the session: nothing listens on the socket, the hello failed, or
-  // it refused the session. Nothing ran remotely; `message` says why. The caller may use the ssh
-  // client instead.
+  // The master could not take the session: nothing listens on the socket, the hello failed, it
+  // did not take the request, or it refused the session. Nothing ran remotely; `message` says
+  // why. The caller may use the ssh client instead. A master that closes the connection after
+  // taking the request and before the session opened is not that: the command may have
+  // started (exit code 255 and `message`, as for a session that ended without an exit status).
   bool unavailable = false;
   // Whether `before_input` was called (and succeeded): a fallback must not call it again.
   bool input_allowed = false;

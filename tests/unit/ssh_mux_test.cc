@@ -276,6 +276,19 @@ TEST(MuxSessionTest, RefusedSessionIsUnavailable) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST(MuxSessionTest, MasterGoneAfterTheRequestIsNotRunAgain) {
+  FakeMaster master;
+  std::string request;
+  master.Serve([&](Client& c) { request = c.request; });  // closes without "session opened"
+  MuxSessionResult r = RunMuxSession(master.path(), Spec("cmd"), nullptr, CancelToken());
+  master.Join();
+  EXPECT_NE(request, "");       // the master took the request: the command may have started
+  EXPECT_FALSE(r.unavailable);  // so the caller must not fall back to a connection of its own
+  EXPECT_TRUE(r.result.started);
+  EXPECT_EQ(r.result.exit_code, 255);
+  EXPECT_THAT(r.message, HasSubstr("the command may have started, so it is not run again"));
+}
+
 TEST(MuxSessionTest, OtherProtocolVersionIsUnavailable) {
   FakeMaster master;
   std::string request = "<not read>";

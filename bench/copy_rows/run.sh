@@ -47,8 +47,9 @@ cluster="$root/tests/harness/pg_cluster.sh"
 # SHARED_BUFFERS: the servers' shared_buffers in MB (default 128, the server's own default).
 shared_mb=${SHARED_BUFFERS:-128}
 export PG_SERVER_OPTS="-c shared_buffers=${shared_mb}MB ${PG_SERVER_OPTS:-}"
-# 2 MB pages for both servers' shared memory: shared_buffers and about 20 MB more each.
-hugepages_needed=$((2 * (shared_mb + 20) / 2))
+# 2 MB pages for both servers' shared memory (shared_buffers and about 20 MB more each):
+# 2 x (shared_mb + 20) MB in pages of 2 MB.
+hugepages_needed=$((shared_mb + 20))
 hugepages_before=$(cat /proc/sys/vm/nr_hugepages)
 if [ "$(id -u)" = 0 ] || [ "$hugepages_before" -ge "$hugepages_needed" ]; then
   huge_pages=${HUGE_PAGES:-both}
@@ -84,10 +85,10 @@ SRC="host=$work/src port=$src_port user=postgres dbname=jane"
 DST="host=$work/dst port=$dst_port user=postgres dbname=jane"
 # Restarts both servers with huge_pages=$1 (ALTER SYSTEM: the setting survives the restart).
 set_huge_pages() {
+  psql_src -c "ALTER SYSTEM SET huge_pages = $1"
+  psql_dst -c "ALTER SYSTEM SET huge_pages = $1"
   local side
   for side in src dst; do
-    "$PGBIN/psql" -X -q -h "$work/$side" -p "$([ $side = src ] && echo "$src_port" || echo "$dst_port")" \
-      -U postgres -d postgres -c "ALTER SYSTEM SET huge_pages = $1"
     if [ "$(id -u)" = 0 ]; then
       runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/$side/data" -m fast -w restart >/dev/null
     else

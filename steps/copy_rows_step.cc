@@ -115,6 +115,30 @@ constexpr const char* kRecreatableForeignKeys =
 // statement-level triggers, which would fire once per statement.
 constexpr int64_t kRowsPerTargetStatement = 5000;
 
+// From this `every` on, a sample by primary key finds each chosen key from the one before (one
+// index descent and N keys walked) instead of numbering every key with row_number(): cheaper
+// once N passes about 15 (200000 keys, warm: every 50 27 ms against 39 ms, every 20 53 against
+// 70; every 10 125 against 65, every 2 600 against 87).
+constexpr int64_t kSkipScanMinEvery = 20;
+
+// `key`, a list of quoted identifiers ("a", "b"; quotes may hold commas), with each name
+// qualified: alias."a", alias."b".
+std::string Qualified(const std::string& alias, const std::string& key) {
+  std::string out = alias + ".";
+  bool quoted = false;  // a doubled quote inside quotes toggles twice
+  for (size_t i = 0; i < key.size(); ++i) {
+    const char c = key[i];
+    if (c == '"') quoted = !quoted;
+    if (c == ',' && !quoted) {
+      out += ", " + alias + ".";
+      while (i + 1 < key.size() && key[i + 1] == ' ') ++i;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 // The table's name, columns, primary key and triggers in one round trip (a new backend's first
 // catalog reads cost the same either way; each further round trip waits for the server to be
 // scheduled).
@@ -410,14 +434,26 @@ std::string BuildCopySelect(const std::string& table, const std::string& columns
   const std::string where = filter.empty() ? "" : " WHERE " + filter;
   const std::string lim = limit ? " LIMIT " + std::to_string(*limit) : "";
   if (every && !key.empty() && filter.empty()) {
-    // Numbering only the key lets PostgreSQL read the primary key index alone (an index-only
-    // scan) instead of every whole row; the chosen rows are then fetched by key. A one-column
-    // key is matched with = ANY(ARRAY(...)), which the planner serves from the index, where IN
-    // tends to hash a scan of the whole table.
-    const std::string chosen = "SELECT " + key + " FROM (SELECT " + key +
-                               ", row_number() OVER (ORDER BY " + key + ") AS runbook_row FROM " +
-                               table + ") AS runbook_sample WHERE runbook_row % " +
-                               std::to_string(*every) + " = 0 ORDER BY runbook_row" + lim;
+    // Only the key is read to choose the rows (the primary key index alone, an index-only scan);
+    // the chosen rows are then fetched by key. A one-column key is matched with
+    // = ANY(ARRAY(...)), which the planner serves from the index, where IN tends to hash a scan
+    // of the whole table.
+    std::string chosen;
+    if (*every >= kSkipScanMinEvery) {
+      // Each chosen key found from the one before: the index walked N keys on, no row numbered.
+      const std::string n = std::to_string(*every - 1);
+      chosen = "WITH RECURSIVE runbook_sample AS ((SELECT " + key + " FROM " + table +
+               " ORDER BY " + key + " OFFSET " + n +
+               " LIMIT 1) UNION ALL SELECT runbook_next.* "
+               "FROM runbook_sample CROSS JOIN LATERAL (SELECT " +
+               key + " FROM " + table + " WHERE (" + key + ") > (" +
+               Qualified("runbook_sample", key) + ") ORDER BY " + key + " OFFSET " + n +
+               " LIMIT 1) AS runbook_next) SELECT " + key + " FROM runbook_sample" + lim;
+    } else {
+      chosen = "SELECT " + key + " FROM (SELECT " + key + ", row_number() OVER (ORDER BY " + key +
+               ") AS runbook_row FROM " + table + ") AS runbook_sample WHERE runbook_row % " +
+               std::to_string(*every) + " = 0 ORDER BY runbook_row" + lim;
+    }
     const bool composite = key.find(',') != std::string::npos;
     return "SELECT " + columns + " FROM " + table + " WHERE " +
            (composite ? "(" + key + ") IN (" + chosen + ")"

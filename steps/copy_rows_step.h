@@ -54,10 +54,16 @@ std::vector<std::string> DescribeCopyRowsStep(const CopyRowsStep& step, StepEnv&
 // The source SELECT (see above). `columns` is the comma-separated, quoted column list; `filter`
 // the WHERE condition or empty; `order_by` empty for none (required with `every`). `key`, when
 // set, is the table's primary key, equal to `order_by`: with `every` and no filter, only the
-// key is numbered (an index-only scan) and the rows are fetched by key, in key order:
+// key is read to choose the rows (an index-only scan) and the rows are fetched by key, in key
+// order. Below every 20 the keys are numbered:
 //   SELECT cols FROM table WHERE key = ANY(ARRAY(SELECT key FROM (SELECT key, row_number()
 //   OVER (ORDER BY key) AS runbook_row FROM table) AS runbook_sample WHERE runbook_row % N = 0
 //   ORDER BY runbook_row LIMIT limit)) ORDER BY key
+// from every 20 on, each chosen key is the Nth after the one before:
+//   ... WHERE key = ANY(ARRAY(WITH RECURSIVE runbook_sample AS ((SELECT key FROM table ORDER BY
+//   key OFFSET N-1 LIMIT 1) UNION ALL SELECT runbook_next.* FROM runbook_sample CROSS JOIN
+//   LATERAL (SELECT key FROM table WHERE (key) > (runbook_sample.key) ORDER BY key OFFSET N-1
+//   LIMIT 1) AS runbook_next) SELECT key FROM runbook_sample LIMIT limit)) ORDER BY key
 // (for a key of several columns: WHERE (k1, k2) IN (SELECT k1, k2 ...)).
 std::string BuildCopySelect(const std::string& table, const std::string& columns,
                             const std::string& filter, const std::string& order_by,

@@ -135,6 +135,50 @@ TEST_F(CopyRowsTest, EveryOnACompositePrimaryKey) {
             "2/4,4/9,7/4,9/9");
 }
 
+// A sample by primary key numbers the keys below every 20 and walks the key index from 20 on:
+// either way the rows are those row_number() would choose, text keys, gaps, a table shorter
+// than N and a limit included.
+TEST_F(CopyRowsTest, EveryByPrimaryKeyChoosesTheRowsRowNumberWould) {
+  const char* tables =
+      "CREATE TABLE gaps (id int PRIMARY KEY, v text);"
+      "CREATE TABLE words (w text PRIMARY KEY, n int);";
+  MustExec(src_, std::string(tables) +
+                     "INSERT INTO gaps SELECT i * 7, 'v' FROM generate_series(1, 3000) i "
+                     "WHERE i % 11 <> 0;"
+                     "INSERT INTO words SELECT md5(i::text), i FROM generate_series(1, 2000) i");
+  MustExec(dst_, tables);
+  struct Case {
+    const char* table;
+    const char* key;
+    const char* every;
+    std::optional<const char*> limit;
+  };
+  for (const Case& c :
+       {Case{"gaps", "id", "19", {}}, Case{"gaps", "id", "20", {}}, Case{"gaps", "id", "37", "5"},
+        Case{"gaps", "id", "2727", {}}, Case{"gaps", "id", "2728", {}},
+        Case{"gaps", "id", "2729", {}}, Case{"gaps", "id", "25", "1"}, Case{"words", "w", "3", {}},
+        Case{"words", "w", "50", {}}, Case{"words", "w", "50", "7"}}) {
+    SCOPED_TRACE(std::string(c.table) + " every " + c.every + " limit " + c.limit.value_or("-"));
+    CopyRowsStep step = Step(c.table);
+    step.every = T(c.every);
+    if (c.limit) step.limit = T(*c.limit);
+    step.truncate = true;
+    StepOutcome o = RunCopyRowsStep(step, env_);
+    ASSERT_TRUE(o.ok) << o.message;
+    const std::string expected = Count(
+        src_,
+        std::string("SELECT coalesce(string_agg(k::text, ',' ORDER BY k), '') FROM (SELECT ") +
+            c.key + " AS k FROM (SELECT " + c.key + ", row_number() OVER (ORDER BY " + c.key +
+            ") AS r FROM " + c.table + ") s WHERE r % " + c.every + " = 0 ORDER BY r" +
+            (c.limit ? std::string(" LIMIT ") + *c.limit : "") + ") x");
+    EXPECT_EQ(Count(dst_, std::string("SELECT coalesce(string_agg(") + c.key +
+                              "::text, ',' ORDER BY " + c.key + "), '') FROM " + c.table),
+              expected);
+  }
+  // The cases above are not all empty.
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM words"), "7");
+}
+
 TEST_F(CopyRowsTest, ForeignKeyViolationOnTheTargetFailsAndRollsBack) {
   CopyRowsStep traces = Step("traces");  // no parent rows on the target
   StepOutcome o = RunCopyRowsStep(traces, env_);

@@ -97,10 +97,10 @@ TEST(BuildCopySelectTest, EveryKeepsTheRowNumberOutOfTheCopiedColumns) {
             "SELECT id, name FROM (SELECT id, name, row_number() OVER (ORDER BY id) AS "
             "runbook_row FROM files WHERE (id > 0)) AS runbook_sample WHERE runbook_row % 500 = "
             "0 ORDER BY runbook_row LIMIT 10000");
-  EXPECT_EQ(BuildCopySelect("files", "id, name", "", "id", 50, 10, "id"),
+  EXPECT_EQ(BuildCopySelect("files", "id, name", "", "id", 19, 10, "id"),
             "SELECT id, name FROM files WHERE id = ANY(ARRAY(SELECT id FROM (SELECT id, "
             "row_number() OVER (ORDER BY id) AS runbook_row FROM files) AS runbook_sample WHERE "
-            "runbook_row % 50 = 0 ORDER BY runbook_row LIMIT 10)) ORDER BY id");
+            "runbook_row % 19 = 0 ORDER BY runbook_row LIMIT 10)) ORDER BY id");
   EXPECT_EQ(BuildCopySelect("t", "a, b, c", "", "a, b", 2, std::nullopt, "a, b"),
             "SELECT a, b, c FROM t WHERE (a, b) IN (SELECT a, b FROM (SELECT a, b, row_number() "
             "OVER (ORDER BY a, b) AS runbook_row FROM t) AS runbook_sample WHERE runbook_row % 2 "
@@ -108,6 +108,23 @@ TEST(BuildCopySelectTest, EveryKeepsTheRowNumberOutOfTheCopiedColumns) {
   EXPECT_EQ(BuildCopySelect("t", "a", "", "", std::nullopt, std::nullopt), "SELECT a FROM t");
   EXPECT_EQ(BuildCopySelect("t", "a", "a = 1", "a", std::nullopt, 5),
             "SELECT a FROM t WHERE a = 1 ORDER BY a LIMIT 5");
+}
+
+TEST(BuildCopySelectTest, EveryFromTwentyOnFindsEachKeyFromTheOneBefore) {
+  EXPECT_EQ(BuildCopySelect("files", "id, name", "", "id", 20, 10, "id"),
+            "SELECT id, name FROM files WHERE id = ANY(ARRAY(WITH RECURSIVE runbook_sample AS "
+            "((SELECT id FROM files ORDER BY id OFFSET 19 LIMIT 1) UNION ALL SELECT "
+            "runbook_next.* FROM runbook_sample CROSS JOIN LATERAL (SELECT id FROM files WHERE "
+            "(id) > (runbook_sample.id) ORDER BY id OFFSET 19 LIMIT 1) AS runbook_next) SELECT id "
+            "FROM runbook_sample LIMIT 10)) ORDER BY id");
+  // Quoted names with commas in them are qualified whole.
+  EXPECT_EQ(BuildCopySelect("t", "*", "", "\"a, b\", c", 100, std::nullopt, "\"a, b\", c"),
+            "SELECT * FROM t WHERE (\"a, b\", c) IN (WITH RECURSIVE runbook_sample AS ((SELECT "
+            "\"a, b\", c FROM t ORDER BY \"a, b\", c OFFSET 99 LIMIT 1) UNION ALL SELECT "
+            "runbook_next.* FROM runbook_sample CROSS JOIN LATERAL (SELECT \"a, b\", c FROM t "
+            "WHERE (\"a, b\", c) > (runbook_sample.\"a, b\", runbook_sample.c) ORDER BY \"a, "
+            "b\", c OFFSET 99 LIMIT 1) AS runbook_next) SELECT \"a, b\", c FROM runbook_sample) "
+            "ORDER BY \"a, b\", c");
 }
 
 TEST(ParseShowMigrationsPlanTest, TakesUncheckedLines) {

@@ -344,12 +344,13 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
   const int retries = StepRetries(step, rb_);
   const Host* host = rb_.FindHost(StepHost(step, rb_));
   const bool defer_start_sync =
-      std::holds_alternative<runbook::RunStep>(step.kind) && host != nullptr && !host->local;
+      (std::holds_alternative<runbook::RunStep>(step.kind) && host != nullptr && !host->local) ||
+      std::holds_alternative<Box<CopyRowsStep>>(step.kind);
   Duration backoff = options_.retry_backoff;
   for (int attempt = 1;; ++attempt) {
     s.attempts = attempt;
-    // A remote run step's record is made durable while its ssh session is set up; its command
-    // starts only after that (StepContext::DeferStartSync).
+    // A remote run step's record is made durable while its ssh session is set up, a copy_rows
+    // step's while it connects; neither changes anything before that (StepContext::DeferStartSync).
     Status st = defer_start_sync ? journal_->Write(StepStartedRecord(step.id, attempt, hash))
                                  : journal_->Append(StepStartedRecord(step.id, attempt, hash));
     if (!st.ok()) return fail(StepOutcomeKind::kFailure, "journal write failed: " + st.message());

@@ -60,7 +60,8 @@ class StepContext : public StepEnv, private OutputSink {
 
   // The executor wrote the attempt's step_started record without syncing it (Journal::Write):
   // the step's next process syncs it before its command may start, a remote one while its ssh
-  // session is set up (ProcessSpec::before_input). FinishStartSync syncs it if no process did.
+  // session is set up (ProcessSpec::before_input); a copy_rows step syncs it while it connects
+  // (BeforeChanges). FinishStartSync syncs it if neither did.
   void DeferStartSync() { start_sync_pending_ = true; }
   Status FinishStartSync();
 
@@ -81,6 +82,7 @@ class StepContext : public StepEnv, private OutputSink {
   }
   std::vector<std::string> MatchedColumns() const override;
   PgPool* ConnectionPool() override { return services_->pg_pool; }
+  Status BeforeChanges() override { return SyncStart(); }
   Status SaveData(const std::string& key, const std::string& value) override;
   std::optional<std::string> LoadData(const std::string& step_id, const std::string& key) override;
 

@@ -84,6 +84,13 @@ class StepEnv {
   // copy_rows only: the run's kept connections (engine/pg.h PgPool); nullptr: connect anew.
   virtual PgPool* ConnectionPool() { return nullptr; }
 
+  // copy_rows only: called once the step has done what changes nothing (connecting, BEGIN,
+  // reading catalogs) and before anything it changes. Until then the attempt's step_started
+  // record may not be durable yet: the executor defers its sync for such steps so that the
+  // sync runs while they connect. An error (the journal cannot be written) means the step must
+  // stop without changing anything.
+  virtual Status BeforeChanges() { return Status::Ok(); }
+
   // Data a step keeps with the run (journaled), readable by later steps even after a resume in
   // a new process: e.g. the key values a copy_rows step copied, for a later `match`.
   virtual Status SaveData(const std::string& key, const std::string& value) = 0;

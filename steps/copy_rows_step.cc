@@ -515,10 +515,16 @@ StepOutcome RunCopyRowsStep(const CopyRowsStep& step, StepEnv& env) {
     return OpenSide(*from, app, env, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", r->table,
                     "source");
   });
-  Result<Side> dst = OpenSide(*to, app, env, "BEGIN", r->table, "target");
+  std::future<Result<Side>> dst_future = std::async(
+      std::launch::async, [&] { return OpenSide(*to, app, env, "BEGIN", r->table, "target"); });
+  // Meanwhile the step's journal record is made durable: nothing is changed before it is.
+  const Status may_change = env.BeforeChanges();
+  Result<Side> dst = dst_future.get();
   Result<Side> src = src_future.get();
   StepOutcome outcome;
-  if (!src.ok()) {
+  if (!may_change.ok()) {
+    outcome = {false, may_change.message()};
+  } else if (!src.ok()) {
     outcome = {false, src.message()};
   } else if (!dst.ok()) {
     outcome = {false, dst.message()};

@@ -401,6 +401,24 @@ TEST_F(CopyRowsTest, TruncateEmptiesTheTargetFirst) {
   EXPECT_THAT(dup.message, HasSubstr("duplicate key value violates unique constraint"));
 }
 
+// The step's journal record is made durable while it connects (StepEnv::BeforeChanges): once
+// per copy, and when that fails nothing is changed (not even the TRUNCATE).
+TEST_F(CopyRowsTest, NothingChangesBeforeTheJournalRecordIsDurable) {
+  MustExec(dst_, "DROP TABLE traces");
+  CopyRowsStep files = Step("files");
+  files.where = T("id <= 3");
+  files.truncate = true;
+  ASSERT_TRUE(RunCopyRowsStep(files, env_).ok);
+  EXPECT_EQ(env_.before_changes_calls, 1);
+  env_.before_changes = [] { return Status::Error("journal write failed: disk full"); };
+  files.where = T("id <= 5");
+  StepOutcome o = RunCopyRowsStep(files, env_);
+  EXPECT_FALSE(o.ok);
+  EXPECT_EQ(o.message, "journal write failed: disk full");
+  EXPECT_EQ(env_.before_changes_calls, 2);
+  EXPECT_EQ(Count(dst_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM files"), "1,2,3");
+}
+
 TEST_F(CopyRowsTest, MatchWithoutSavedValuesFailsClearly) {
   CopyRowsStep traces = Step("traces");
   traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};

@@ -206,6 +206,12 @@ class FakeStepEnv : public StepEnv {
   }
   std::vector<std::string> MatchedColumns() const override { return matched_columns; }
   PgPool* ConnectionPool() override { return pool; }
+  Status BeforeChanges() override {
+    ++before_changes_calls;
+    return before_changes();
+  }
+  std::function<Status()> before_changes = [] { return Status::Ok(); };
+  int before_changes_calls = 0;
 
   Status SaveData(const std::string& key, const std::string& value) override {
     data[{step_id_value, key}] = value;

@@ -152,6 +152,10 @@ struct CopyOptions {
   // While the target finishes a statement, rows from the source wait in memory up to about this
   // much; beyond it the source waits too.
   size_t backlog_bytes = 64 * 1024 * 1024;
+  // Run on the target (e.g. a TRUNCATE) after the source's COPY has been sent and before the
+  // target's starts, so that the source server works on its query meanwhile. An error stops the
+  // copy with that message.
+  std::function<Status()> prepare_target;
 };
 
 // Streams `copy_out_sql` (a COPY ... TO STDOUT) on `src` into `copy_in_sql` (a COPY ... FROM

@@ -68,8 +68,16 @@ struct PgCopier {
 
   // Sends `sql` and waits for its first result, which must be `expected` (a COPY state).
   static Status Start(PgConnection& c, std::string_view sql, ExecStatusType expected) {
+    if (Status s = Send(c, sql); !s.ok()) return s;
+    return Await(c, sql, expected);
+  }
+  static Status Send(PgConnection& c, std::string_view sql) {
     const std::string text(sql);
     if (!Pq().PQsendQuery(c.conn_, text.c_str())) return Status::Error(ConnError(c.conn_, "COPY"));
+    return Status::Ok();
+  }
+  // Waits for the first result of the query Send sent, which must be `expected`.
+  static Status Await(PgConnection& c, std::string_view sql, ExecStatusType expected) {
     bool cancel_sent = false;
     while (Pq().PQisBusy(c.conn_)) {
       if (!cancel_sent && c.CheckInterrupt() != PgConnection::Interrupted::kNo) {
@@ -116,6 +124,12 @@ struct PgCopier {
     int n;
     while ((n = Pq().PQgetCopyData(src.conn_, &buf, 0)) > 0) Pq().PQfreemem(buf);
     (void)Finish(src, "");
+  }
+
+  // Stops a source COPY that was sent but whose start was not awaited (the target failed first).
+  void AbortUnstartedSource() {
+    src.Cancel();
+    if (Await(src, out_sql, PGRES_COPY_OUT).ok()) AbortSource();
   }
 
   // Ends the target's COPY IN with a failure and returns the target's own error if it had one.
@@ -298,11 +312,22 @@ struct PgCopier {
   }
 
   Result<CopyStats> Run() {
+    // The source server starts on its query while the target is prepared and starts its COPY.
+    if (Status s = Send(src, out_sql); !s.ok()) {
+      return Result<CopyStats>::Error("source: " + s.message());
+    }
+    if (options.prepare_target) {
+      if (Status s = options.prepare_target(); !s.ok()) {
+        AbortUnstartedSource();
+        return Result<CopyStats>::Error(s.message());
+      }
+    }
     if (Status s = Start(dst, in_sql, PGRES_COPY_IN); !s.ok()) {
+      AbortUnstartedSource();
       return Result<CopyStats>::Error("target: " + s.message());
     }
     target_in_copy = true;
-    if (Status s = Start(src, out_sql, PGRES_COPY_OUT); !s.ok()) {
+    if (Status s = Await(src, out_sql, PGRES_COPY_OUT); !s.ok()) {
       (void)AbortTarget("source failed");
       if (src.CheckInterrupt() != PgConnection::Interrupted::kNo) {
         return Result<CopyStats>::Error(

@@ -185,10 +185,39 @@ const Column* FindColumn(const TableInfo& t, const std::string& name) {
   return nullptr;
 }
 
+// A foreign key of the target as `foreign_keys: after_copy` drops and re-creates it.
+struct ForeignKey {
+  std::string name;        // quoted
+  std::string definition;  // pg_get_constraintdef(): "FOREIGN KEY (a) REFERENCES t(id) ..."
+  std::optional<std::string> comment;
+};
+
+struct ForeignKeys {
+  std::vector<ForeignKey> keys;
+  bool owner = false;  // only the table's owner may drop and add its constraints
+};
+
+Result<ForeignKeys> ReadForeignKeys(PgConnection& dst, const std::string& table) {
+  Result<PgResult> r = dst.Exec(
+      "SELECT pg_has_role(t.relowner, 'USAGE'), quote_ident(c.conname), "
+      "pg_get_constraintdef(c.oid), obj_description(c.oid, 'pg_constraint') FROM pg_class t LEFT "
+      "JOIN pg_constraint c ON c.conrelid = t.oid AND " +
+          std::string(kRecreatableForeignKeys) + " WHERE t.oid = $1::regclass ORDER BY c.conname",
+      {table});
+  if (!r.ok()) return Result<ForeignKeys>::Error("target: " + r.message());
+  ForeignKeys fks;
+  for (const PgRow& row : r->rows) {
+    fks.owner = row[0] == std::optional<std::string>("t");
+    if (row[1]) fks.keys.push_back({*row[1], row[2].value_or(""), row[3]});
+  }
+  return fks;
+}
+
 // One side of the copy, ready: connected, its transaction begun, the table read.
 struct Side {
   std::unique_ptr<PgConnection> conn;
   TableInfo table;
+  ForeignKeys foreign_keys;  // the target's, read for `foreign_keys: after_copy`
 };
 
 // A kept connection of the run (PgPool) when there is one, else a new one.
@@ -221,34 +250,6 @@ std::string Join(const std::vector<std::string>& parts, const char* sep) {
 
 std::string KeyDataName(const std::string& column) {
   return "keys:" + column;
-}
-
-// A foreign key of the target as `foreign_keys: after_copy` drops and re-creates it.
-struct ForeignKey {
-  std::string name;        // quoted
-  std::string definition;  // pg_get_constraintdef(): "FOREIGN KEY (a) REFERENCES t(id) ..."
-  std::optional<std::string> comment;
-};
-
-struct ForeignKeys {
-  std::vector<ForeignKey> keys;
-  bool owner = false;  // only the table's owner may drop and add its constraints
-};
-
-Result<ForeignKeys> ReadForeignKeys(PgConnection& dst, const std::string& table) {
-  Result<PgResult> r = dst.Exec(
-      "SELECT pg_has_role(t.relowner, 'USAGE'), quote_ident(c.conname), "
-      "pg_get_constraintdef(c.oid), obj_description(c.oid, 'pg_constraint') FROM pg_class t LEFT "
-      "JOIN pg_constraint c ON c.conrelid = t.oid AND " +
-          std::string(kRecreatableForeignKeys) + " WHERE t.oid = $1::regclass ORDER BY c.conname",
-      {table});
-  if (!r.ok()) return Result<ForeignKeys>::Error("target: " + r.message());
-  ForeignKeys fks;
-  for (const PgRow& row : r->rows) {
-    fks.owner = row[0] == std::optional<std::string>("t");
-    if (row[1]) fks.keys.push_back({*row[1], row[2].value_or(""), row[3]});
-  }
-  return fks;
 }
 
 // "DROP CONSTRAINT a, DROP CONSTRAINT b" or, with their definitions, "ADD CONSTRAINT a FOREIGN
@@ -356,29 +357,16 @@ StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const Rendered& r, Side
       ") TO STDOUT" + format;
   const std::string copy_in = "COPY " + to->name + " (" + columns + ") FROM STDIN" + format;
 
-  if (step.truncate) {
-    Result<PgResult> t = dst.Exec("TRUNCATE " + to->name);
-    if (!t.ok()) return {false, "target: " + t.message()};
-  }
-  // foreign_keys: after_copy: dropped here and added back before COMMIT, all in the target's
-  // transaction, so no other session ever sees the table without them.
+  // foreign_keys: after_copy: dropped before the COPY and added back before COMMIT, all in the
+  // target's transaction, so no other session ever sees the table without them.
   std::vector<ForeignKey> recreated;
-  if (step.foreign_keys == ForeignKeyCheck::kAfterCopy) {
-    Result<ForeignKeys> fks = ReadForeignKeys(dst, to->name);
-    if (!fks.ok()) return {false, fks.message()};
-    if (!fks->keys.empty() && !fks->owner) {
-      env.Out().Line(Stream::kStderr,
-                     "warning: foreign keys of " + to->name + " on " + step.to.name +
-                         " are checked per row: after_copy re-creates them, which only the "
-                         "table's owner may do");
-    } else if (!fks->keys.empty()) {
-      recreated = std::move(fks->keys);
-      if (Result<PgResult> d =
-              dst.Exec("ALTER TABLE " + to->name + " " + AlterForeignKeys(recreated, false));
-          !d.ok()) {
-        return {false, "target: " + d.message()};
-      }
-    }
+  const ForeignKeys& fks = target.foreign_keys;
+  if (!fks.keys.empty() && !fks.owner) {
+    env.Out().Line(Stream::kStderr, "warning: foreign keys of " + to->name + " on " + step.to.name +
+                                        " are checked per row: after_copy re-creates them, which "
+                                        "only the table's owner may do");
+  } else {
+    recreated = fks.keys;
   }
   std::vector<std::unordered_set<std::string>> seen(keys.size());
   std::vector<std::vector<std::string>> values(keys.size());
@@ -398,6 +386,19 @@ StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const Rendered& r, Side
   if (row_triggers && !to->statement_triggers) {
     options.rows_per_statement = kRowsPerTargetStatement;
   }
+  // The target's changes before the COPY: made while the source server starts on its query.
+  options.prepare_target = [&]() -> Status {
+    if (step.truncate) {
+      Result<PgResult> t = dst.Exec("TRUNCATE " + to->name);
+      if (!t.ok()) return Status::Error("target: " + t.message());
+    }
+    if (!recreated.empty()) {
+      Result<PgResult> d =
+          dst.Exec("ALTER TABLE " + to->name + " " + AlterForeignKeys(recreated, false));
+      if (!d.ok()) return Status::Error("target: " + d.message());
+    }
+    return Status::Ok();
+  };
   Result<CopyStats> stats = StreamCopy(src, copy_out, dst, copy_in, on_row, options);
   if (!stats.ok()) return {false, stats.message()};
   if (!recreated.empty()) {
@@ -515,8 +516,15 @@ StepOutcome RunCopyRowsStep(const CopyRowsStep& step, StepEnv& env) {
     return OpenSide(*from, app, env, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", r->table,
                     "source");
   });
-  std::future<Result<Side>> dst_future = std::async(
-      std::launch::async, [&] { return OpenSide(*to, app, env, "BEGIN", r->table, "target"); });
+  std::future<Result<Side>> dst_future = std::async(std::launch::async, [&]() -> Result<Side> {
+    Result<Side> side = OpenSide(*to, app, env, "BEGIN", r->table, "target");
+    if (side.ok() && step.foreign_keys == ForeignKeyCheck::kAfterCopy) {
+      Result<ForeignKeys> fks = ReadForeignKeys(*side->conn, side->table.name);
+      if (!fks.ok()) return Result<Side>::Error(fks.message());
+      side.value().foreign_keys = std::move(fks.value());
+    }
+    return side;
+  });
   // Meanwhile the step's journal record is made durable: nothing is changed before it is.
   const Status may_change = env.BeforeChanges();
   Result<Side> dst = dst_future.get();

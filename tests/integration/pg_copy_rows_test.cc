@@ -517,6 +517,27 @@ TEST_F(CopyRowsTest, AFailedStepKeepsNoConnection) {
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "0");
 }
 
+// The source's COPY is sent before the target's TRUNCATE, so that the source server works
+// meanwhile: when the TRUNCATE fails, the source's query is stopped and nothing is kept.
+TEST_F(CopyRowsTest, ATargetFailingBeforeItsCopyStopsTheSourceAlreadyStarted) {
+  PgPool pool({{"prod", 4}, {"dev", 4}});
+  env_.pool = &pool;
+  CopyRowsStep files = Step("files");  // traces refers to files: TRUNCATE files is refused
+  files.truncate = true;
+  StepOutcome o = RunCopyRowsStep(files, env_);
+  ASSERT_FALSE(o.ok);
+  EXPECT_THAT(o.message, HasSubstr("target: ERROR: cannot truncate a table referenced in a "
+                                   "foreign key constraint"));
+  EXPECT_EQ(pool.kept(), 0u);
+  EXPECT_EQ(OurBackends(src_, 0), "");
+  EXPECT_EQ(OurBackends(dst_, 0), "");
+  // A later step of the run connects anew and copies.
+  files.truncate = false;
+  StepOutcome again = RunCopyRowsStep(files, env_);
+  ASSERT_TRUE(again.ok) << again.message;
+  EXPECT_EQ(Count(dst_, "SELECT count(*) FROM files"), "1000");
+}
+
 // The traces foreign key on the target as the catalogs describe it: oid, definition, comment.
 std::string TracesForeignKey(const std::string& db) {
   return Count(db,

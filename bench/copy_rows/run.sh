@@ -14,19 +14,22 @@
 #            session, FK checked per row): what the ways checking per row pay on the target
 # Data: waveforms_file (200k rows) and waveforms_continuoustrace (2M rows, 10 per file, with a
 # double precision[] column); every 50th file and its traces are copied (FK in place on the
-# target). Each way runs RUNS times (default 3) into emptied target tables, the ways taking turns
-# so that a change in the machine's load falls on all of them alike; the median is shown, and
-# for the targets also the ratio within each round. The whole comparison runs with the servers
+# target). Each way runs RUNS times (default 3, after WARMUP untimed rounds, default 1) into
+# emptied target tables, the ways taking turns so that a change in the machine's load falls on
+# all of them alike; the median is shown, and for the targets also the ratio within each round. The whole comparison runs with the servers
 # on 4 KB pages, then on 2 MB pages (HUGE_PAGES, below); SHARED_BUFFERS sets their size in MB.
 #
 # Usage: bench/copy_rows/run.sh [BUILD_DIR]   (needs root or the postgres user for the servers)
-#   env: RUNS, WAYS="runbook seed ...", HUGE_PAGES=off|on|both, SHARED_BUFFERS=128
+#   env: RUNS, WARMUP=1, WAYS="runbook seed ...", HUGE_PAGES=off|on|both, SHARED_BUFFERS=128
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 runs=${RUNS:-3}
+# Untimed rounds of every way before the timed ones (after each server restart): the first run
+# after the data is generated or the servers restart reads from cold caches, whichever way it is.
+warmup=${WARMUP:-1}
 every=${EVERY:-50}
 parents=${PARENTS:-200000}
 children_per=${CHILDREN_PER:-10}
@@ -253,7 +256,7 @@ measure() {
   pm_dst=$(head -1 "$work/dst/data/postmaster.pid")
   unset csrc cdst ccli ctot secs times loads cpu_src cpu_dst cpu_client
   declare -gA csrc cdst ccli ctot secs times loads cpu_src cpu_dst cpu_client
-  for ((i = 0; i < runs; i++)); do
+  for ((i = -warmup; i < runs; i++)); do
     for way in $ways; do
       reset_target
       rm -f "$work"/*.csv "$work"/csv/*.csv  # not the floor's .bin files
@@ -264,12 +267,16 @@ measure() {
       "way_$way"
       t1=$(now)
       c1=$(children_ticks $$)  # before the waiting loop's own processes
-      times[$way]+="$(echo "$t1 - $t0" | bc -l) "
       backends_gone
       read -r s1 d1 _ <<<"$(cpu_marks)"
-      cpu_src[$way]+="$(echo "($s1 - $s0) / $ticks" | bc -l) "
-      cpu_dst[$way]+="$(echo "($d1 - $d0) / $ticks" | bc -l) "
-      cpu_client[$way]+="$(echo "($c1 - $c0) / $ticks" | bc -l) "
+      if ((i >= 0)); then
+        times[$way]+="$(echo "$t1 - $t0" | bc -l) "
+        cpu_src[$way]+="$(echo "($s1 - $s0) / $ticks" | bc -l) "
+        cpu_dst[$way]+="$(echo "($d1 - $d0) / $ticks" | bc -l) "
+        cpu_client[$way]+="$(echo "($c1 - $c0) / $ticks" | bc -l) "
+      else
+        loads[$way]=""  # the warm-up round is not counted
+      fi
       got=$(check_target)
       read -r nf nt dangling fks <<<"$got"
       if [ "$dangling" != 0 ] || [ "$fks" != 1 ] || [ "$nf" != $((parents / every)) ] || [ "$nt" != $((parents / every * children_per)) ]; then

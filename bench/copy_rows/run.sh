@@ -130,6 +130,14 @@ INSERT INTO waveforms_continuoustrace SELECT i, (i - 1) / $children_per + 1, 'BW
 psql_src -c "VACUUM (FREEZE, ANALYZE)"
 
 reset_target() { psql_dst -c "TRUNCATE waveforms_continuoustrace, waveforms_file"; }
+# Before each timed way: the previous way's writes flushed (the servers' dirty buffers by a
+# checkpoint, the kernel's dirty pages by sync), so that no way's timing carries another's
+# background writing.
+settle() {
+  psql_src -c "CHECKPOINT"
+  psql_dst -c "CHECKPOINT"
+  sync
+}
 check_target() {
   psql_dst -At -c "SELECT (SELECT count(*) FROM waveforms_file) || ' ' ||
     (SELECT count(*) FROM waveforms_continuoustrace) || ' ' ||
@@ -260,6 +268,7 @@ measure() {
     for way in $ways; do
       reset_target
       rm -f "$work"/*.csv "$work"/csv/*.csv  # not the floor's .bin files
+      settle
       backends_gone
       read -r s0 d0 c0 <<<"$(cpu_marks)"
       loads[$way]+="$(cut -d' ' -f1 /proc/loadavg) "

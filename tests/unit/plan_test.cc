@@ -78,6 +78,7 @@ secrets:
   token: {env: PLAN_TEST_TOKEN}
 databases:
   db: {conninfo: "dbname=x", password: "${{ secrets.token }}"}
+  copy: {conninfo: "dbname=y"}
 steps:
   - id: one
     run: echo one
@@ -99,7 +100,7 @@ steps:
     verify:
       - sql: {db: db, query: SELECT true}
   - id: four
-    copy_rows: {from: db, to: db, table: t, columns: [a, b], every: "2", order_by: id}
+    copy_rows: {from: db, to: copy, table: t, columns: [a, b], every: "2", order_by: id}
   - id: five
     needs: [four]
     manual: Look at ${{ params.who }}

@@ -53,6 +53,14 @@ class CopyRowsTest : public ::testing::Test {
     s.table = T(table);
     return s;
   }
+  // Files 1-3 with `truncate: true` (traces dropped on the target, so that files can be).
+  CopyRowsStep FirstFilesWithTruncate() {
+    MustExec(dst_, "DROP TABLE traces");
+    CopyRowsStep files = Step("files");
+    files.where = T("id <= 3");
+    files.truncate = true;
+    return files;
+  }
   // The parent sample: every 10th file by id, at most 50, saving ids for the children.
   void CopyFiles() {
     CopyRowsStep files = Step("files");
@@ -387,10 +395,7 @@ TEST_F(CopyRowsTest, DifferentColumnTypesUseTextFormat) {
 }
 
 TEST_F(CopyRowsTest, TruncateEmptiesTheTargetFirst) {
-  MustExec(dst_, "DROP TABLE traces");
-  CopyRowsStep files = Step("files");
-  files.where = T("id <= 3");
-  files.truncate = true;
+  CopyRowsStep files = FirstFilesWithTruncate();
   ASSERT_TRUE(RunCopyRowsStep(files, env_).ok);
   StepOutcome again = RunCopyRowsStep(files, env_);
   ASSERT_TRUE(again.ok) << again.message;
@@ -404,10 +409,7 @@ TEST_F(CopyRowsTest, TruncateEmptiesTheTargetFirst) {
 // The step's journal record is made durable while it connects (StepEnv::BeforeChanges): once
 // per copy, and when that fails nothing is changed (not even the TRUNCATE).
 TEST_F(CopyRowsTest, NothingChangesBeforeTheJournalRecordIsDurable) {
-  MustExec(dst_, "DROP TABLE traces");
-  CopyRowsStep files = Step("files");
-  files.where = T("id <= 3");
-  files.truncate = true;
+  CopyRowsStep files = FirstFilesWithTruncate();
   ASSERT_TRUE(RunCopyRowsStep(files, env_).ok);
   EXPECT_EQ(env_.before_changes_calls, 1);
   env_.before_changes = [] { return Status::Error("journal write failed: disk full"); };

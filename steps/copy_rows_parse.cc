@@ -36,14 +36,6 @@ std::optional<CopyRowsStep> ParseCopyRowsStep(const DocNode& value, const std::s
     c.from = std::move(*from);
     c.to = std::move(*to);
     c.table = std::move(*table);
-    // One table name for both sides: the same database would copy the table onto itself.
-    if (c.from.name == c.to.name) {
-      diags->Error(c.to.loc, "'to' is the same database as 'from' ('" + c.from.name + "') in " +
-                                 context +
-                                 ": copy_rows copies a table from one database into "
-                                 "another");
-      ok = false;
-    }
   }
   if (r.Has("columns")) {
     auto cols = r.TextList("columns", AllowSingle::kNo);

@@ -506,6 +506,13 @@ StepOutcome RunCopyRowsStep(const CopyRowsStep& step, StepEnv& env) {
     }
     return {true, "dry run: nothing copied"};
   }
+  // One table name for both sides: the same database would copy the table onto itself (with
+  // truncate, the two connections would wait on each other's locks). Refused here rather than
+  // when the runbook is loaded, so that plans of such runbooks still show what they would do.
+  if (step.from.name == step.to.name) {
+    return {false, "'from' and 'to' are the same database (" + step.from.name +
+                       "): copy_rows copies a table from one database into another"};
+  }
   // Both sides are made ready at once (each a server process start, a BEGIN and a catalog read).
   Result<DbTarget> from = env.Database(step.from);
   if (!from.ok()) return {false, from.message()};

@@ -421,6 +421,23 @@ TEST_F(CopyRowsTest, NothingChangesBeforeTheJournalRecordIsDurable) {
   EXPECT_EQ(Count(dst_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM files"), "1,2,3");
 }
 
+// One `table` names both sides: the same database would copy it onto itself.
+TEST_F(CopyRowsTest, TheSameDatabaseOnBothSidesIsRefusedBeforeConnecting) {
+  CopyRowsStep files = Step("files");
+  files.to = files.from;
+  files.truncate = true;
+  StepOutcome o = RunCopyRowsStep(files, env_);
+  ASSERT_FALSE(o.ok);
+  EXPECT_EQ(o.message,
+            "'from' and 'to' are the same database (prod): copy_rows copies a table from one "
+            "database into another");
+  EXPECT_EQ(env_.before_changes_calls, 0);
+  EXPECT_EQ(Count(src_, "SELECT count(*) FROM files"), "1000");
+  // A plan still describes it.
+  env_.dry = DryRun::kYes;
+  EXPECT_TRUE(RunCopyRowsStep(files, env_).ok);
+}
+
 TEST_F(CopyRowsTest, MatchWithoutSavedValuesFailsClearly) {
   CopyRowsStep traces = Step("traces");
   traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};

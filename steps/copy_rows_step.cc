@@ -121,24 +121,6 @@ constexpr int64_t kRowsPerTargetStatement = 5000;
 // 70; every 10 125 against 65, every 2 600 against 87).
 constexpr int64_t kSkipScanMinEvery = 20;
 
-// `key`, a list of quoted identifiers ("a", "b"; quotes may hold commas), with each name
-// qualified: alias."a", alias."b".
-std::string Qualified(const std::string& alias, const std::string& key) {
-  std::string out = alias + ".";
-  bool quoted = false;  // a doubled quote inside quotes toggles twice
-  for (size_t i = 0; i < key.size(); ++i) {
-    const char c = key[i];
-    if (c == '"') quoted = !quoted;
-    if (c == ',' && !quoted) {
-      out += ", " + alias + ".";
-      while (i + 1 < key.size() && key[i + 1] == ' ') ++i;
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
 // The table's name, columns, primary key and triggers in one round trip (a new backend's first
 // catalog reads cost the same either way; each further round trip waits for the server to be
 // scheduled).
@@ -360,13 +342,13 @@ StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const Rendered& r, Side
   // foreign_keys: after_copy: dropped before the COPY and added back before COMMIT, all in the
   // target's transaction, so no other session ever sees the table without them.
   std::vector<ForeignKey> recreated;
-  const ForeignKeys& fks = target.foreign_keys;
+  ForeignKeys& fks = target.foreign_keys;
   if (!fks.keys.empty() && !fks.owner) {
     env.Out().Line(Stream::kStderr, "warning: foreign keys of " + to->name + " on " + step.to.name +
                                         " are checked per row: after_copy re-creates them, which "
                                         "only the table's owner may do");
   } else {
-    recreated = fks.keys;
+    recreated = std::move(fks.keys);
   }
   std::vector<std::unordered_set<std::string>> seen(keys.size());
   std::vector<std::vector<std::string>> values(keys.size());
@@ -442,13 +424,14 @@ std::string BuildCopySelect(const std::string& table, const std::string& columns
     std::string chosen;
     if (*every >= kSkipScanMinEvery) {
       // Each chosen key found from the one before: the index walked N keys on, no row numbered.
+      // ROW(runbook_sample.*) is the previous key's columns (one column: a plain comparison).
       const std::string n = std::to_string(*every - 1);
       chosen = "WITH RECURSIVE runbook_sample AS ((SELECT " + key + " FROM " + table +
                " ORDER BY " + key + " OFFSET " + n +
                " LIMIT 1) UNION ALL SELECT runbook_next.* "
                "FROM runbook_sample CROSS JOIN LATERAL (SELECT " +
-               key + " FROM " + table + " WHERE (" + key + ") > (" +
-               Qualified("runbook_sample", key) + ") ORDER BY " + key + " OFFSET " + n +
+               key + " FROM " + table + " WHERE ROW(" + key +
+               ") > ROW(runbook_sample.*) ORDER BY " + key + " OFFSET " + n +
                " LIMIT 1) AS runbook_next) SELECT " + key + " FROM runbook_sample" + lim;
     } else {
       chosen = "SELECT " + key + " FROM (SELECT " + key + ", row_number() OVER (ORDER BY " + key +

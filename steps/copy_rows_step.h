@@ -62,7 +62,7 @@ std::vector<std::string> DescribeCopyRowsStep(const CopyRowsStep& step, StepEnv&
 // from every 20 on, each chosen key is the Nth after the one before:
 //   ... WHERE key = ANY(ARRAY(WITH RECURSIVE runbook_sample AS ((SELECT key FROM table ORDER BY
 //   key OFFSET N-1 LIMIT 1) UNION ALL SELECT runbook_next.* FROM runbook_sample CROSS JOIN
-//   LATERAL (SELECT key FROM table WHERE (key) > (runbook_sample.key) ORDER BY key OFFSET N-1
+//   LATERAL (SELECT key FROM table WHERE ROW(key) > ROW(runbook_sample.*) ORDER BY key OFFSET N-1
 //   LIMIT 1) AS runbook_next) SELECT key FROM runbook_sample LIMIT limit)) ORDER BY key
 // (for a key of several columns: WHERE (k1, k2) IN (SELECT k1, k2 ...)).
 std::string BuildCopySelect(const std::string& table, const std::string& columns,

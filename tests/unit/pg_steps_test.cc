@@ -111,18 +111,19 @@ TEST(BuildCopySelectTest, EveryKeepsTheRowNumberOutOfTheCopiedColumns) {
 }
 
 TEST(BuildCopySelectTest, EveryFromTwentyOnFindsEachKeyFromTheOneBefore) {
-  EXPECT_EQ(BuildCopySelect("files", "id, name", "", "id", 20, 10, "id"),
-            "SELECT id, name FROM files WHERE id = ANY(ARRAY(WITH RECURSIVE runbook_sample AS "
-            "((SELECT id FROM files ORDER BY id OFFSET 19 LIMIT 1) UNION ALL SELECT "
-            "runbook_next.* FROM runbook_sample CROSS JOIN LATERAL (SELECT id FROM files WHERE "
-            "(id) > (runbook_sample.id) ORDER BY id OFFSET 19 LIMIT 1) AS runbook_next) SELECT id "
-            "FROM runbook_sample LIMIT 10)) ORDER BY id");
-  // Quoted names with commas in them are qualified whole.
+  EXPECT_EQ(
+      BuildCopySelect("files", "id, name", "", "id", 20, 10, "id"),
+      "SELECT id, name FROM files WHERE id = ANY(ARRAY(WITH RECURSIVE runbook_sample AS "
+      "((SELECT id FROM files ORDER BY id OFFSET 19 LIMIT 1) UNION ALL SELECT "
+      "runbook_next.* FROM runbook_sample CROSS JOIN LATERAL (SELECT id FROM files WHERE "
+      "ROW(id) > ROW(runbook_sample.*) ORDER BY id OFFSET 19 LIMIT 1) AS runbook_next) SELECT id "
+      "FROM runbook_sample LIMIT 10)) ORDER BY id");
+  // A key of several columns, one a quoted name with a comma in it.
   EXPECT_EQ(BuildCopySelect("t", "*", "", "\"a, b\", c", 100, std::nullopt, "\"a, b\", c"),
             "SELECT * FROM t WHERE (\"a, b\", c) IN (WITH RECURSIVE runbook_sample AS ((SELECT "
             "\"a, b\", c FROM t ORDER BY \"a, b\", c OFFSET 99 LIMIT 1) UNION ALL SELECT "
             "runbook_next.* FROM runbook_sample CROSS JOIN LATERAL (SELECT \"a, b\", c FROM t "
-            "WHERE (\"a, b\", c) > (runbook_sample.\"a, b\", runbook_sample.c) ORDER BY \"a, "
+            "WHERE ROW(\"a, b\", c) > ROW(runbook_sample.*) ORDER BY \"a, "
             "b\", c OFFSET 99 LIMIT 1) AS runbook_next) SELECT \"a, b\", c FROM runbook_sample) "
             "ORDER BY \"a, b\", c");
 }

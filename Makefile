@@ -10,8 +10,10 @@ DEB_PACKAGES := cmake ninja-build g++ clang clang-format libclang-rt-14-dev liby
   postgresql-15 postgresql-client-15 python3 python3-django python3-psycopg2 python3-yaml \
   git curl openssh-server openssh-client \
   rsync sudo procps hyperfine time
+# make package: CPack's DEB generator finds the package's dependencies with dpkg-shlibdeps and file.
+DEB_PACKAGES += dpkg-dev file
 
-.PHONY: deps build test unit demo bench format format-check clean
+.PHONY: deps build test unit demo bench package format format-check clean
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -39,6 +41,12 @@ unit: build
 
 demo: build
 	bash examples/demo.sh $(BUILD)/runbook
+
+# The .deb (CPack, see the end of CMakeLists.txt) in $(BUILD)/package/; only the binary is built.
+package: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target runbook
+	cd $(BUILD) && cpack -B package >/dev/null && ls -1 $$PWD/package/*.deb
 
 bench: build
 	bash bench/run.sh $(BUILD)

@@ -378,7 +378,7 @@ int CmdGraph(const std::string& file, const std::string& format) {
 int RunbookMain(int argc, char** argv) {
   CLI::App app{"runbook: declarative runbooks with guards, dry runs, checkpoints and resume"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "runbook 0.1");
+  app.set_version_flag("--version", "runbook " RUNBOOK_VERSION);
   Common common;
   auto add_common = [&](CLI::App* sub) {
     sub->add_option("-i,--inventory", common.inventories,

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Writes a synthetic runbook of N steps for the validate/plan benchmark (bench/validate_plan.sh).
+"""Writes a synthetic runbook of N steps for the validate/plan benchmark (bench/before_after.py).
 
 Shape, close to the shipped runbooks but scaled up: every step but the first needs one to three
-earlier steps; run commands, env values and sql queries carry ${{ params.x }} templates; every
+earlier steps; env values, argv guards and sql queries carry ${{ params.x }} templates (shell
+commands take the values from env, as they must); every
 tenth step is a sql step, every seventh has guards (command, sql, backup_fresh), every
 thirteenth an `if`. Deterministic: the same N gives the same file.
 
@@ -44,7 +45,7 @@ def main() -> None:
             w("    if: \"${{ params.reindex }}\"\n")
         if i % 7 == 0:
             w("    guards:\n")
-            w("      - command: {run: \"test -d ${{ params.workdir }}\"}\n")
+            w("      - command: {run: [test, -d, \"${{ params.workdir }}\"]}\n")
             w("        on_fail: warn\n")
             w("      - sql: {db: main, query: \"SELECT count(*) < ${{ params.every }} FROM pg_stat_activity\"}\n")
             w("        wait: 1m\n")
@@ -53,14 +54,14 @@ def main() -> None:
         if i % 10 == 3:
             w("    sql: {db: main, query: \"SELECT id, name FROM t%d WHERE id %% ${{ params.every }} = 0 AND label = ${{ params.label }}\", show: none}\n" % i)
         else:
-            w("    run: echo step %d \"$LABEL\" ${{ params.label }} && test -n \"${{ params.workdir }}/s%d\"\n" % (i, i))
+            w("    run: echo step %d \"$LABEL\" \"$EVERY\" && test -n \"$WORKDIR/s%d\"\n" % (i, i))
             w("    env: {LABEL: \"${{ params.label }}-%d\", WORKDIR: \"${{ params.workdir }}\", EVERY: \"${{ params.every }}\"}\n" % i)
             if i % 4 == 1:
                 w("    idempotent: true\n")
                 w("    timeout: 10m\n")
     w("finally:\n")
     w("  - id: cleanup\n")
-    w("    run: rm -rf \"${{ params.workdir }}/tmp\"\n")
+    w("    run: rm -rf \"$RUNBOOK_PARAM_WORKDIR/tmp\"\n")
 
 
 if __name__ == "__main__":

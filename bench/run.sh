@@ -1,13 +1,14 @@
 #!/bin/bash
 # Runs every benchmark and prints its table (`make bench`). About 5-10 minutes on an idle 2-core
 # machine, mostly the copy_rows data load.
-#   1. validate_plan.sh   validate/plan wall time and peak RSS on 1k/10k/100k-step runbooks
+#   1. before_after.py    issue 13: lines of code, plan of the shipped runbooks, validate/plan of
+#                         1,000 steps, against the binary in $BEFORE (only "after" without it)
 #   2. step_overhead.sh   per-step cost of `runbook run` against make, ninja, bash, ansible
 #   3. copy_rows/run.sh   copy_rows against the wiki's CSV way and a psql pipe (PostgreSQL)
 #   4. ssh_bench.sh       `runbook run` over ssh against plain ssh loops and ansible-playbook
 #                         (a throwaway sshd on loopback)
 #
-#   bench/run.sh [BUILD_DIR]   env: SKIP="copy_rows ssh" to leave benchmarks out
+#   bench/run.sh [BUILD_DIR]   env: SKIP="copy_rows ssh" to leave benchmarks out; BEFORE=binary
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,7 +37,7 @@ bench() {
 echo "runbook benchmarks, build $build, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 # A directory holding only a `runbook` binary works too (no CMake cache: nothing to build).
 if [ -f "$build/CMakeCache.txt" ]; then cmake --build "$build" --target runbook >/dev/null; fi
-bench validate_plan bash "$root/bench/validate_plan.sh" "$build"
+bench before_after python3 "$root/bench/before_after.py" "$build/runbook" ${BEFORE:+"$BEFORE"}
 bench step_overhead bash "$root/bench/step_overhead.sh" "$build"
 if [ -f "$root/bench/copy_rows/run.sh" ]; then
   bench copy_rows bash "$root/bench/copy_rows/run.sh" "$build"

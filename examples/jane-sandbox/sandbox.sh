@@ -2,7 +2,7 @@
 # The Jane sandbox: a stand-in for the seed's two servers ("jane", production, and "unzen", the
 # development/maintenance server) on this machine, for the runbooks in runbooks/.
 #
-#   sandbox.sh up [--size small|default] [--dir DIR] [--port-base N] [--ssh]
+#   sandbox.sh up [--size small|default] [--dir DIR] [--port-base N] [--ssh] [--schema FILE]
 #   sandbox.sh down [--dir DIR]
 #   sandbox.sh status [--dir DIR]
 #   sandbox.sh web start|stop|status [--dir DIR]        the production web server (runserver)
@@ -14,7 +14,8 @@
 # Ports: PostgreSQL prod = N+2, dev = N+3, prod web = N+10, dev web = N+11, sshd = N+20; N
 # defaults to 25430 (below the ephemeral port range 32768-60999, where a client socket can hold a
 # port). --ssh (root only): the hosts are reached over ssh, as users `jane` (prod) and `tremor`
-# (dev), through a private sshd; without it both hosts are `local: true`.
+# (dev), through a private sshd; without it both hosts are `local: true`. --schema FILE: production's
+# database is made by this SQL file (e.g. a DDL of Jane's own database) instead of manage.py migrate.
 # What `up` builds is described in examples/jane-sandbox/README.md.
 set -euo pipefail
 
@@ -46,6 +47,7 @@ SIZE=default
 DIR=${RUNBOOK_SANDBOX_DIR:-$DEFAULT_DIR}
 PORT_BASE=25430
 SSH=0
+SCHEMA=""
 ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -56,6 +58,8 @@ while [ $# -gt 0 ]; do
     --port-base) PORT_BASE=$2; shift 2 ;;
     --port-base=*) PORT_BASE=${1#*=}; shift ;;
     --ssh) SSH=1; shift ;;
+    --schema) SCHEMA=$2; shift 2 ;;
+    --schema=*) SCHEMA=${1#*=}; shift ;;
     *) ARGS+=("$1"); shift ;;
   esac
 done
@@ -66,6 +70,10 @@ case "$SIZE" in
 esac
 mkdir -p "$(dirname "$DIR")"
 DIR=$(cd "$(dirname "$DIR")" && pwd)/$(basename "$DIR")
+if [ -n "$SCHEMA" ]; then
+  [ -f "$SCHEMA" ] || die "--schema: no file $SCHEMA"
+  SCHEMA=$(cd "$(dirname "$SCHEMA")" && pwd)/$(basename "$SCHEMA")
+fi
 
 load_env() {
   [ -f "$DIR/sandbox.env" ] || die "no sandbox in $DIR (run: $0 up --dir $DIR)"
@@ -198,6 +206,8 @@ prod_manage() {
 # maintaining nine indexes row by row); the definitions are Django's, read back from the catalog.
 generate_data_sql() {
   local per_file=$((NTRACES / NFILES)) preview="" k
+  # The directory of path number p (one year directory in ten, as the indexers' paths).
+  local path_name="'/data/waveforms/' || (2010 + p % 10) || '/' || lpad(p::text, 6, '0')"
   for k in $(seq 0 19); do preview+="${preview:+,}sin(i * 0.37 + $k * 0.2)"; done
   cat <<EOF
 BEGIN;
@@ -226,46 +236,65 @@ INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_na
 INSERT INTO auth_user_groups (user_id, group_id)
   SELECT u.id, g.id FROM auth_user u JOIN auth_group g ON g.id % 2 = u.id % 2;
 
-INSERT INTO waveforms_path (id, name, ctime, mtime)
-  SELECT i, '/data/waveforms/' || (2010 + i % 10) || '/' || lpad(i::text, 6, '0'),
-         timestamptz '2016-01-01' + i * interval '1 minute',
-         timestamptz '2016-01-01' + i * interval '2 minute'
-    FROM generate_series(1, $NPATHS) i;
-INSERT INTO waveforms_file (id, path_id, name, size, ctime, mtime, format, gaps, "overlaps")
-  SELECT i, 1 + (i - 1) % $NPATHS, 'XX.S' || lpad(((i - 1) % 500)::text, 3, '0') || '.'
-         || lpad(i::text, 7, '0') || '.mseed', 4096 * (1 + i % 97),
+-- waveforms_path is keyed by the directory string; waveforms_file.path_id holds that string.
+INSERT INTO waveforms_path (name, ctime, mtime, created_at)
+  SELECT $path_name, timestamptz '2016-01-01' + p * interval '1 minute',
+         timestamptz '2016-01-01' + p * interval '2 minute', timestamptz '2016-01-01' + p * interval '3 minute'
+    FROM generate_series(1, $NPATHS) p;
+INSERT INTO waveforms_file (id, name, size, gaps, "overlaps", format, ctime, mtime, created_at, path_id)
+  SELECT i, 'XX.S' || lpad(((i - 1) % 500)::text, 3, '0') || '.' || lpad(i::text, 7, '0') || '.mseed',
+         4096 * (1 + i % 97), (i % 53 = 0)::int, 0, 'MSEED',
          timestamptz '2016-01-01' + i * interval '1 second',
-         timestamptz '2016-01-01' + i * interval '2 second', 'MSEED', (i % 53 = 0)::int, 0
-    FROM generate_series(1, $NFILES) i;
-INSERT INTO waveforms_continuoustrace (id, file_id, pos, network, station, location, channel,
-    starttime, endtime, duration, calib, sampling_rate, npts, quality, preview)
-  SELECT i, f, p, 'XX', 'S' || lpad(((f - 1) % 500)::text, 3, '0'), lpad((p / 6)::text, 2, '0'),
-         (ARRAY['BHZ', 'BHN', 'BHE', 'HHZ', 'HHN', 'HHE'])[1 + p % 6],
-         timestamptz '2010-01-01' + f * interval '1 hour',
-         timestamptz '2010-01-01' + (f + 1) * interval '1 hour', 3600.0, 1.0, 20.0, 72000, 'D',
-         ARRAY[$preview]
-    FROM (SELECT i, 1 + (i - 1) / $per_file AS f, (i - 1) % $per_file AS p
+         timestamptz '2016-01-01' + i * interval '2 second',
+         timestamptz '2016-01-01' + i * interval '3 second', $path_name
+    FROM (SELECT i, 1 + (i - 1) % $NPATHS AS p FROM generate_series(1, $NFILES) i) g;
+INSERT INTO waveforms_continuoustrace (id, pos, network, station, location, channel, timerange,
+    duration, sampling_rate, npts, preview_trace, quality, created_at, file_id,
+    original_channel, original_location, original_network, original_station)
+  SELECT i, p, 'XX', sta, loc, cha,
+         tstzrange(timestamptz '2010-01-01' + f * interval '1 hour',
+                   timestamptz '2010-01-01' + (f + 1) * interval '1 hour'),
+         3600.0, 20.0, 72000, ARRAY[$preview], 'D', timestamptz '2016-01-01' + f * interval '3 second', f,
+         cha, loc, 'XX', sta
+    FROM (SELECT i, 1 + (i - 1) / $per_file AS f, (i - 1) % $per_file AS p,
+                 'S' || lpad((((i - 1) / $per_file) % 500)::text, 3, '0') AS sta,
+                 lpad((((i - 1) % $per_file) / 6)::text, 2, '0') AS loc,
+                 (ARRAY['BHZ', 'BHN', 'BHE', 'HHZ', 'HHN', 'HHE'])[1 + ((i - 1) % $per_file) % 6] AS cha
             FROM generate_series(1, $NTRACES) i) g;
 
 DO \$\$ DECLARE r record; BEGIN
   FOR r IN SELECT def FROM saved_defs ORDER BY ord LOOP EXECUTE r.def; END LOOP;
 END \$\$;
 
-INSERT INTO waveforms_mapping (timerange_start, timerange_end, network, station, location, channel,
-    new_network, new_station, new_location, new_channel, created_at, author_id)
-  SELECT timestamptz '2012-01-01' + i * interval '30 days', timestamptz '2012-01-01' + (i + 1) * interval '30 days',
+INSERT INTO waveforms_mapping (timerange, network, station, location, channel, new_network,
+    new_station, new_location, new_channel, created_at, modified_at, created_by_id, modified_by_id,
+    full_path_regex)
+  SELECT tstzrange(timestamptz '2012-01-01' + i * interval '30 days', timestamptz '2012-01-01' + (i + 1) * interval '30 days'),
          'XX', 'S' || lpad(i::text, 3, '0'), '', 'BHZ', 'YY', 'T' || lpad(i::text, 3, '0'), '', 'HHZ',
-         timestamptz '2017-01-01', 1 + i % 20
+         timestamptz '2017-01-01', timestamptz '2017-01-01', 1 + i % 20, 1 + i % 20, '^.*$'
     FROM generate_series(1, 50) i;
-INSERT INTO waveforms_restriction (id, network, station, comment)
-  SELECT i, 'XX', 'S' || lpad(i::text, 3, '0'), 'embargoed until publication'
+INSERT INTO waveforms_restriction (id, network, station, comment, created_at, modified_at,
+    created_by_id, modified_by_id)
+  SELECT i, 'XX', 'S' || lpad(i::text, 3, '0'), 'embargoed until publication',
+         timestamptz '2017-01-01', timestamptz '2017-01-01', 1, 1
     FROM generate_series(1, 10) i;
 INSERT INTO waveforms_restriction_users (restriction_id, user_id)
   SELECT r, u FROM generate_series(1, 10) r, generate_series(2, 4) u;
 
-INSERT INTO documents_documenttype (name, definition, indexer)
-  VALUES ('stationxml', 'jane.documents.plugins.StationXMLDefinition', 'stationxml'),
-         ('quakeml', 'jane.documents.plugins.QuakeMLDefinition', 'quakeml');
+-- Jane's document types are plugins (django-plugins): one definition, indexer and validator each.
+INSERT INTO djangoplugins_pluginpoint (id, pythonpath, title, status)
+  VALUES (1, 'jane.documents.plugins.DocumentPluginPoint', 'Document', 0),
+         (2, 'jane.documents.plugins.IndexerPluginPoint', 'Indexer', 0),
+         (3, 'jane.documents.plugins.ValidatorPluginPoint', 'Validator', 0);
+INSERT INTO djangoplugins_plugin (id, pythonpath, name, title, "index", status, point_id)
+  SELECT 3 * (t.n - 1) + k.point, 'jane.' || t.name || '.plugins.' || t.title || k.suffix, t.name,
+         t.title, 0, 0, k.point
+    FROM (VALUES (1, 'quakeml', 'QuakeML'), (2, 'stationxml', 'StationXML')) t(n, name, title),
+         (VALUES (1, 'Plugin'), (2, 'IndexerPlugin'), (3, 'ValidatorPlugin')) k(point, suffix);
+INSERT INTO documents_documenttype (name, definition_id, indexer_id)
+  VALUES ('quakeml', 1, 2), ('stationxml', 4, 5);
+INSERT INTO documents_documenttype_validators (documenttype_id, plugin_id)
+  VALUES ('quakeml', 3), ('stationxml', 6);
 INSERT INTO documents_document (id, document_type_id, name, content_type, data, filesize, sha1,
     created_at, modified_at, created_by_id, modified_by_id)
   SELECT i, CASE WHEN i % 3 = 0 THEN 'stationxml' ELSE 'quakeml' END, 'doc_' || lpad(i::text, 6, '0') || '.xml',
@@ -299,10 +328,11 @@ INSERT INTO django_session (session_key, session_data, expire_date)
 
 -- The explicit ids above bypassed the sequences.
 SELECT setval(pg_get_serial_sequence(t, 'id'), (SELECT max(id) FROM auth_user)) FROM (VALUES ('auth_user')) v(t);
-SELECT setval(pg_get_serial_sequence('waveforms_path', 'id'), $NPATHS);
 SELECT setval(pg_get_serial_sequence('waveforms_file', 'id'), $NFILES);
 SELECT setval(pg_get_serial_sequence('waveforms_continuoustrace', 'id'), $NTRACES);
 SELECT setval(pg_get_serial_sequence('waveforms_restriction', 'id'), 10);
+SELECT setval(pg_get_serial_sequence('djangoplugins_pluginpoint', 'id'), 3);
+SELECT setval(pg_get_serial_sequence('djangoplugins_plugin', 'id'), 6);
 SELECT setval(pg_get_serial_sequence('documents_document', 'id'), $NDOCS);
 SELECT setval(pg_get_serial_sequence('documents_documentindex', 'id'), $NDOCS);
 COMMIT;
@@ -642,8 +672,16 @@ cmd_up() {
   make_app
   make_userbase
   write_local_settings "$DIR/prod/jane/src/jane/local_settings.py" jane jane "$DB_PASSWORD" 127.0.0.1 "$PROD_PG_PORT"
-  prod_manage migrate --noinput >"$DIR/prod/log/migrate.log" 2>&1 ||
-    { cat "$DIR/prod/log/migrate.log" >&2; die "manage.py migrate failed"; }
+  if [ -n "$SCHEMA" ]; then
+    # As the owner role, as Django's migrations would have made them.
+    say "production's schema from $SCHEMA (not manage.py migrate)"
+    psql -X -q -v ON_ERROR_STOP=1 -h "$(cluster_dir prod)/sock" -p "$PROD_PG_PORT" -U jane -d jane \
+      -f "$SCHEMA" >"$DIR/prod/log/migrate.log" 2>&1 ||
+      { cat "$DIR/prod/log/migrate.log" >&2; die "loading $SCHEMA failed"; }
+  else
+    prod_manage migrate --noinput >"$DIR/prod/log/migrate.log" 2>&1 ||
+      { cat "$DIR/prod/log/migrate.log" >&2; die "manage.py migrate failed"; }
+  fi
 
   say "synthetic data ($SIZE): $NFILES files, $NTRACES traces, $NDOCS documents"
   local t1=$SECONDS

@@ -30,17 +30,49 @@ for round in 1 2; do
   eq "files on prod" "$(q prod jane "SELECT count(*) FROM waveforms_file")" $files
   eq "traces on prod" "$(q prod jane "SELECT count(*) FROM waveforms_continuoustrace")" $traces
   eq "traces without their file" "$(q prod jane "SELECT count(*) FROM waveforms_continuoustrace t LEFT JOIN waveforms_file f ON f.id = t.file_id WHERE f.id IS NULL")" 0
-  eq "preview length" "$(q prod jane "SELECT array_length(preview, 1) FROM waveforms_continuoustrace WHERE id = 1")" 20
+  eq "preview length" "$(q prod jane "SELECT array_length(preview_trace, 1) FROM waveforms_continuoustrace WHERE id = 1")" 20
+  eq "files whose path_id names no path" "$(q prod jane "SELECT count(*) FROM waveforms_file f LEFT JOIN waveforms_path p ON p.name = f.path_id WHERE p.name IS NULL")" 0
   for t in waveforms_path waveforms_mapping waveforms_restriction waveforms_restriction_users \
+           djangoplugins_pluginpoint djangoplugins_plugin documents_documenttype_validators \
            documents_documenttype documents_document documents_documentindex \
            documents_documentindexattachment django_migrations django_content_type \
            django_admin_log django_session auth_user auth_group auth_permission; do
     [ "$(q prod jane "SELECT count(*) > 0 FROM $t")" = t ] || fail "table $t is empty"
   done
   echo "ok: every table of the wiki's listing has rows"
-  # pkey, unique_together, file_id, 7 db_index columns, 4 varchar_pattern_ops twins (_like).
+  # pkey, unique_together, file_id, 6 db_index columns, 5 varchar_pattern_ops twins (_like).
   eq "Django's indexes back after the load" \
-    "$(q prod jane "SELECT count(*) FROM pg_indexes WHERE tablename = 'waveforms_continuoustrace'")" 14
+    "$(q prod jane "SELECT count(*) FROM pg_indexes WHERE tablename = 'waveforms_continuoustrace'")" 15
+
+  # The sandbox's migrations make Jane's own tables: Jane's DDL (the state after every migration,
+  # tests/fixtures/jane-schema.sql) loaded into a scratch database has the same columns in the
+  # same order with the same types, the same keys and the same indexes (names aside: Django 3.2
+  # names them otherwise than Django 1.9), except the unique constraint 0003 changes.
+  q dev postgres "CREATE DATABASE jane_ref" >/dev/null
+  "$SANDBOX" psql dev jane_ref --dir "$DIR" -f "$SOURCE_DIR/tests/fixtures/jane-schema.sql" >/dev/null
+  jane() { echo "($1 LIKE 'waveforms%' OR $1 LIKE 'documents%' OR $1 LIKE 'djangoplugins%')"; }
+  not_0003_unique="NOT (%s = 'waveforms_continuoustrace' AND %s LIKE '%%UNIQUE%%(file_id,%%')"
+  for what in \
+    "SELECT table_name, row_number() OVER (PARTITION BY table_name ORDER BY ordinal_position),
+            column_name, data_type, character_maximum_length, is_nullable, column_default
+       FROM information_schema.columns WHERE table_schema = 'public' AND $(jane table_name) ORDER BY 1, 2" \
+    "SELECT conrelid::regclass::text AS t, contype, pg_get_constraintdef(oid) AS def FROM pg_constraint
+      WHERE connamespace = 'public'::regnamespace AND $(jane conrelid::regclass::text)
+        AND $(printf "$not_0003_unique" conrelid::regclass::text pg_get_constraintdef\(oid\)) ORDER BY 1, 2, 3" \
+    "SELECT tablename, regexp_replace(indexdef, 'INDEX \\S+ ON', 'INDEX ON') AS def FROM pg_indexes
+      WHERE schemaname = 'public' AND $(jane tablename) AND $(printf "$not_0003_unique" tablename indexdef) ORDER BY 1, 2"; do
+    if ! diff <(q dev jane_ref "$what") <(q prod jane "$what") >"$TMP/schema.diff"; then
+      cat "$TMP/schema.diff" >&2
+      fail "the sandbox's tables differ from Jane's (< Jane's, > the sandbox's)"
+    fi
+  done
+  echo "ok: the sandbox's waveforms, documents and djangoplugins tables are Jane's (but for 0003)"
+  eq "traces' unique constraint before 0003" \
+    "$(q prod jane "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'waveforms_continuoustrace'::regclass AND contype = 'u'")" \
+    "UNIQUE (file_id, network, station, location, channel, timerange)"
+  eq "and Jane's after it" \
+    "$(q dev jane_ref "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'waveforms_continuoustrace'::regclass AND contype = 'u'")" \
+    "UNIQUE (file_id, pos, network, station, location, channel, timerange)"
   eq "foreign key of traces back" \
     "$(q prod jane "SELECT count(*) FROM pg_constraint WHERE conrelid = 'waveforms_continuoustrace'::regclass AND contype = 'f'")" 1
   eq "owner of the tables" "$(q prod jane "SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'")" jane

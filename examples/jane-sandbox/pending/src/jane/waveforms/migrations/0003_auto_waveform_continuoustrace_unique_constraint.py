@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AlterUniqueTogether(
             name='continuoustrace',
-            unique_together={('file', 'pos', 'network', 'station', 'location', 'channel', 'starttime', 'endtime')},
+            unique_together={('file', 'pos', 'network', 'station', 'location', 'channel', 'timerange')},
         ),
     ]

@@ -24,10 +24,11 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@# Node for ajv: Debian's nodejs+npm unless a node with npm is already there (Debian's npm
-	@# conflicts with other builds of nodejs).
+	@# Node for the tests' node tools (tests/package.json: ajv, yaml-language-server): Debian's
+	@# nodejs+npm unless a node with npm is already there (Debian's npm conflicts with other builds
+	@# of nodejs).
 	@command -v npm >/dev/null || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm)
-	@[ -x tests/node_modules/.bin/ajv ] || (cd tests && npm install --no-audit --no-fund --silent)
+	@(cd tests && npm ls --silent >/dev/null 2>&1) || (cd tests && npm install --no-audit --no-fund --silent)
 
 build: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null

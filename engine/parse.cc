@@ -476,7 +476,13 @@ std::optional<Host> ParseHost(const DocNode& key, const DocNode& value, Diagnost
     h.ssh = std::move(*ssh);
   }
   if (auto port = r.Int("port", 1, 65535)) h.port = static_cast<int>(*port);
-  if (auto id = r.String("identity_file")) h.identity_file = std::move(*id);
+  if (auto id = r.String("identity_file")) {
+    if (id->empty()) {
+      d->Error(r.Get("identity_file")->loc, "empty 'identity_file' in " + owner);
+      ok = false;
+    }
+    h.identity_file = std::move(*id);
+  }
   if (auto multiplex = r.Bool("multiplex")) h.multiplex = *multiplex;
   if (const DocNode* opts = r.Get("options")) {
     if (opts->IsMap()) {

@@ -171,18 +171,42 @@ for (const file of shipped) {
   if (kind) cases.push({ name: file, kind, file });
   else skipped.push(file);
 }
+// A doc block that is part of a runbook is checked inside the smallest runbook around it: a list
+// of steps under `steps:`, a step's keys in a step, sections beside a one-step runbook. (What it
+// names but does not declare is then a cross reference, which only the validator judges.)
+const TOP_KEYS = ['name', 'description', 'params', 'secrets', 'hosts', 'databases', 'defaults', 'steps', 'finally'];
+const STEP_KEYS = ['id', 'description', 'needs', 'if', 'host', 'user', 'cwd', 'env', 'timeout', 'retries',
+  'idempotent', 'confirm', 'guards', 'done_when', 'verify', 'run', 'sql', 'copy_rows', 'cancel_queries', 'manual'];
+const indentBy = (text, n) => text.replace(/^(?=.)/gm, ' '.repeat(n));
+function wrapFragment(text) {
+  const lines = text.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+  if (lines.length && lines[0].startsWith('- ')) return `name: doc-example\nsteps:\n${indentBy(text, 2)}`;
+  const keys = lines.filter((l) => /^[A-Za-z_]/.test(l)).map((l) => l.replace(/:.*/, ''));
+  if (!keys.length || new Set(keys).size !== keys.length) return null;
+  if (keys.every((k) => TOP_KEYS.includes(k))) {
+    return (keys.includes('name') ? '' : 'name: doc-example\n') + text +
+      (keys.includes('steps') ? '' : '\nsteps:\n  - {id: doc-example, run: "true"}\n');
+  }
+  if (keys.every((k) => STEP_KEYS.includes(k))) {
+    const kind = keys.some((k) => ['run', 'sql', 'copy_rows', 'cancel_queries', 'manual'].includes(k));
+    return `name: doc-example\nsteps:\n  - id: doc-example\n${kind ? '' : '    run: "true"\n'}${indentBy(text, 4)}`;
+  }
+  return null;
+}
 const markdown = ['README.md', ...list('docs', /\.md$/), ...list('runbooks', /\.md$/)];
 for (const md of markdown.filter((f) => fs.existsSync(f))) {
   const blocks = [...fs.readFileSync(md, 'utf8').matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)];
   blocks.forEach((m, i) => {
     const name = `${md}#yaml${i + 1}`;
-    const kind = kindOf(m[1]);
+    let text = m[1];
+    let kind = kindOf(text);
+    if (!kind && (text = wrapFragment(m[1])) !== null) kind = 'runbook';
     if (!kind) {
       skipped.push(name);
       return;
     }
     const file = path.join(tmp, `${md.replace(/\//g, '_')}.${i + 1}.yaml`);
-    fs.writeFileSync(file, m[1]);
+    fs.writeFileSync(file, text);
     cases.push({ name, kind, file });
   });
 }

@@ -238,6 +238,26 @@ for (const [where, body, line, character, keys] of contexts) {
   }
 }
 
+// An empty item of a list of steps offers a whole step of each kind.
+{
+  const uri = uriOf('runbooks/editor-completion-step-item.yaml');
+  await server.open(uri, `${MODELINE}name: t\nsteps:\n  - \n`);
+  const result = await server.completion(uri, 3, 4);
+  server.close(uri);
+  const items = result.items ?? result;
+  for (const kind of ['run', 'sql', 'copy_rows', 'cancel_queries', 'manual']) {
+    const item = items.find((it) => it.label === `${kind} step`);
+    let value;
+    try {
+      value = item && YAML.parse(unsnippet(`- ${item.insertText}`))[0];
+    } catch {
+      value = undefined;
+    }
+    check(value && kind in value && requirementsMet(schemas.runbook, [value], { items: { $ref: '#/$defs/step' } }, false),
+      `completing an empty step offers no whole ${kind} step (offers ${items.map((it) => it.label).join(', ')})`);
+  }
+}
+
 // 4. Inventories: the modeline names the inventory schema by its stable $id's file name.
 check(/\/inventory\.schema\.json$/.test(schemas.inventory.$id) && /\/runbook\.schema\.json$/.test(schemas.runbook.$id),
   'each schema has an $id ending in its file name');

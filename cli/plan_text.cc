@@ -1,6 +1,7 @@
 #include "cli/plan_text.h"
 
 #include <cstdio>
+#include <vector>
 
 namespace runbook {
 
@@ -31,17 +32,8 @@ std::string Indent(const std::string& text, const std::string& pad) {
   return out;
 }
 
-}  // namespace
-
-PlanTextWriter::PlanTextWriter(bool color, std::function<void(std::string_view)> write)
-    : color_(color), write_(std::move(write)) {}
-
-void PlanTextWriter::Begin(const PlanHeader& h) {
-  level_sizes_ = h.level_sizes;
-  expected_seconds_ = h.expected_seconds;
-  std::string& out = out_;
-  out.clear();
-  out += Paint(color_, "1", "plan of " + h.runbook + " (" + h.path + ")") + "\n";
+void Header(const PlanHeader& h, bool color, std::string& out) {
+  out += Paint(color, "1", "plan of " + h.runbook + " (" + h.path + ")") + "\n";
   if (!h.params.empty()) {
     out += "params:";
     for (const auto& [k, v] : h.params) out += " " + k + "=" + v;
@@ -53,42 +45,41 @@ void PlanTextWriter::Begin(const PlanHeader& h) {
     if (!host.reachable) {
       out += "not checked (--offline)\n";
     } else if (*host.reachable) {
-      out += Paint(color_, "32", "reachable") + "\n";
+      out += Paint(color, "32", "reachable") + "\n";
     } else {
-      out += Paint(color_, "31", "UNREACHABLE: " + host.message) + "\n";
+      out += Paint(color, "31", "UNREACHABLE: " + host.message) + "\n";
     }
   }
   if (!h.resume_run.empty()) {
-    out += Paint(color_, "33",
+    out += Paint(color, "33",
                  "an unfinished run " + h.resume_run +
                      " exists: `runbook resume` would continue it as shown in [resume]") +
            "\n";
   }
   out += "\n";
-  write_(out);
 }
 
-void PlanTextWriter::Step(const PlannedStep& p) {
+// One step; a heading first when it starts a level.
+void StepText(const PlannedStep& p, const PlanHeader& h, bool color, int* last_level,
+              std::vector<std::string>* confirmations, std::string& out) {
   const runbook::Step& s = *p.step;
-  std::string& out = out_;
-  out.clear();
-  if (p.level != last_level_) {
-    const int count = s.in_finally ? 0 : level_sizes_[p.level];
+  if (p.level != *last_level) {
+    const int count = s.in_finally ? 0 : h.level_sizes[p.level];
     out +=
-        Paint(color_, "2",
+        Paint(color, "2",
               s.in_finally
                   ? "finally (always, in order):"
                   : "level " + std::to_string(p.level) +
                         (count > 1 ? " (" + std::to_string(count) + " steps may run in parallel):"
                                    : ":")) +
         "\n";
-    last_level_ = p.level;
+    *last_level = p.level;
   }
   const char* code = p.would == "run" ? "1" : p.would == "block" ? "31" : "2";
   std::string head = "  " + s.id + " [" + StepKindName(s.kind) + "]";
   if (*p.host != "local") head += " on " + *p.host;
   if (p.would != "run") head += "  -> would " + p.would;
-  out += Paint(color_, code, head) + "\n";
+  out += Paint(color, code, head) + "\n";
   if (!s.description.empty()) out += "      " + s.description + "\n";
   if (!s.needs.empty()) {
     out += "      needs:";
@@ -96,7 +87,7 @@ void PlanTextWriter::Step(const PlannedStep& p) {
     out += "\n";
   }
   if (p.condition != "always") out += "      if: " + p.condition + "\n";
-  if (!p.definition) out += Paint(color_, "31", "      error: " + p.error) + "\n";
+  if (!p.definition) out += Paint(color, "31", "      error: " + p.error) + "\n";
   if (p.definition) {
     const StepDefinition& d = *p.definition;
     if (const std::string* c = d.FindString("command")) out += Indent("$ " + *c, "      ") + "\n";
@@ -115,45 +106,52 @@ void PlanTextWriter::Step(const PlannedStep& p) {
   for (const std::string& line : p.observed) out += Indent(line, "      ") + "\n";
   if (p.manual) out += "      manual: " + *p.manual + "\n";
   if (p.confirm) {
-    out += Paint(color_, "33", "      asks to confirm: " + *p.confirm) + "\n";
-    confirmations_.push_back(s.id + ": " + *p.confirm);
+    out += Paint(color, "33", "      asks to confirm: " + *p.confirm) + "\n";
+    confirmations->push_back(s.id + ": " + *p.confirm);
   }
   for (const PlannedGuard& g : p.guards) {
     const std::string phase = GuardPhaseName(g.phase);
     std::string line = "      " + phase + " " + GuardKindName(g.guard->kind);
     if (!g.evaluated) {
       line += phase == "verify" ? " (checked after the step)" : " (not evaluated)";
-      out += Paint(color_, "2", line) + "\n";
+      out += Paint(color, "2", line) + "\n";
       continue;
     }
     line += g.held ? ": holds now" : ": does not hold now";
     if (!g.would.empty()) line += " (would " + g.would + ")";
     line += " - " + g.summary;
-    out += Paint(color_, g.held ? "32" : "31", line) + "\n";
+    out += Paint(color, g.held ? "32" : "31", line) + "\n";
     if (!g.held) {
       for (const std::string& e : g.evidence) out += "          " + e + "\n";
     }
   }
-  if (p.resume) out += Paint(color_, "33", "      [resume] " + *p.resume) + "\n";
+  if (p.resume) out += Paint(color, "33", "      [resume] " + *p.resume) + "\n";
   if (p.expected_seconds) {
-    out += Paint(color_, "2", "      expected " + Seconds(*p.expected_seconds)) + "\n";
+    out += Paint(color, "2", "      expected " + Seconds(*p.expected_seconds)) + "\n";
   }
-  write_(out);
 }
 
-void PlanTextWriter::End(bool blocked) {
-  std::string& out = out_;
-  out = "\n";
-  if (!confirmations_.empty()) {
+}  // namespace
+
+std::string PlanToText(const Plan& plan, bool color) {
+  std::string out;
+  Header(plan.header, color, out);
+  int last_level = -1;
+  std::vector<std::string> confirmations;
+  for (const PlannedStep& p : plan.steps) {
+    StepText(p, plan.header, color, &last_level, &confirmations, out);
+  }
+  out += "\n";
+  if (!confirmations.empty()) {
     out += "confirmations that will be asked (--yes answers them):\n";
-    for (const std::string& c : confirmations_) out += "  " + c + "\n";
+    for (const std::string& c : confirmations) out += "  " + c + "\n";
   }
-  if (expected_seconds_) {
-    out += "expected duration from earlier runs: " + Seconds(*expected_seconds_) + "\n";
+  if (plan.header.expected_seconds) {
+    out += "expected duration from earlier runs: " + Seconds(*plan.header.expected_seconds) + "\n";
   }
-  out += blocked ? Paint(color_, "31", "a guard would block this run (exit 3)") + "\n"
-                 : Paint(color_, "32", "the run would start") + "\n";
-  write_(out);
+  out += plan.blocked ? Paint(color, "31", "a guard would block this run (exit 3)") + "\n"
+                      : Paint(color, "32", "the run would start") + "\n";
+  return out;
 }
 
 }  // namespace runbook

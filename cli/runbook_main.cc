@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <future>
 #include <iostream>
 
 #include "cli/plan_text.h"
@@ -16,7 +15,6 @@
 #include "engine/executor.h"
 #include "engine/graph.h"
 #include "engine/graph_export.h"
-#include "engine/heap.h"
 #include "engine/journal.h"
 #include "engine/loader.h"
 #include "engine/plan.h"
@@ -61,11 +59,6 @@ std::vector<std::pair<std::string, std::string>> ParseSets(const std::vector<std
 
 // Loads and validates; prints every diagnostic. nullopt means exit 2.
 std::optional<LoadedRunbook> Load(const std::string& file, const LoadOptions& options) {
-  // The model takes up to 6 bytes of heap per byte of runbook (the bench's runbooks 3.3-3.7:
-  // 110 MB for 100k steps); made present ahead: 3 per byte.
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(file, ec);
-  if (!ec) ReserveHugePageHeap(6 * size, 3 * size);
   Diagnostics diags;
   auto loaded = LoadRunbook(file, options, &diags);
   if (!loaded) {
@@ -87,14 +80,6 @@ std::string ReadAll(const std::string& path, bool* ok) {
   return text;
 }
 
-// For commands that exit once they are done with the model: a big runbook's model is millions
-// of heap blocks, and freeing them one by one just before the process ends would take longer
-// than reading some of them did. Kept reachable, so leak checkers do not report it.
-void KeepUntilExit(LoadedRunbook&& loaded) {
-  static auto* kept = new std::vector<LoadedRunbook>();
-  kept->push_back(std::move(loaded));
-}
-
 int CmdValidate(const std::vector<std::string>& files, const Common& common) {
   int rc = kExitOk;
   for (const std::string& f : files) {
@@ -108,67 +93,17 @@ int CmdValidate(const std::vector<std::string>& files, const Common& common) {
     }
     std::printf("%s: ok (%zu steps, %zu finally)\n", f.c_str(), loaded->runbook.steps.size(),
                 loaded->runbook.finally.size());
-    if (&f == &files.back()) KeepUntilExit(std::move(*loaded));
   }
   return rc;
 }
 
-// Where `plan` writes as the plan is built: stdout (text or JSON) and the `--out` file (JSON).
-// The file is opened when the plan starts, once it is known that there is one; when it cannot
-// be opened nothing is written anywhere.
-class PlanOutput : public PlanSink {
- public:
-  PlanOutput(const std::string& format, const std::string& out_path) : out_path_(out_path) {
-    auto to_stdout = [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); };
-    if (format == "json") {
-      shown_ = std::make_unique<PlanJsonWriter>(to_stdout);
-    } else {
-      shown_ = std::make_unique<PlanTextWriter>(DetectTerminal(1).color, to_stdout);
-    }
-  }
-  ~PlanOutput() override {
-    if (file_) std::fclose(file_);
-  }
-
-  void Begin(const PlanHeader& header) override {
-    if (!out_path_.empty()) {
-      file_ = std::fopen(out_path_.c_str(), "w");
-      if (!file_) {
-        failed_ = true;
-        return;
-      }
-      saved_ = std::make_unique<PlanJsonWriter>(
-          [f = file_](std::string_view s) { std::fwrite(s.data(), 1, s.size(), f); });
-      saved_->Begin(header);
-    }
-    shown_->Begin(header);
-  }
-  void Step(const PlannedStep& step) override {
-    if (failed_) return;
-    if (saved_) saved_->Step(step);
-    shown_->Step(step);
-  }
-  void End(bool blocked) override {
-    if (failed_) return;
-    if (saved_) saved_->End(blocked);
-    shown_->End(blocked);
-  }
-  // Whether the --out file (if any) was written completely.
-  bool Close() {
-    if (!file_) return !failed_;
-    const bool ok = std::ferror(file_) == 0;
-    const bool closed = std::fclose(file_) == 0;
-    file_ = nullptr;
-    return ok && closed;
-  }
-
- private:
-  std::string out_path_;
-  std::unique_ptr<PlanSink> shown_;
-  std::unique_ptr<PlanSink> saved_;
-  std::FILE* file_ = nullptr;
-  bool failed_ = false;
-};
+// Writes `text` to `path`; false when it cannot be written completely.
+bool WriteFile(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) return false;
+  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  return std::fclose(f) == 0 && written;
+}
 
 int CmdPlan(const std::string& file, const Common& common, const std::string& format,
             const std::string& out_path, bool offline) {
@@ -177,38 +112,28 @@ int CmdPlan(const std::string& file, const Common& common, const std::string& fo
   options.inventories = common.inventories;
   options.sets = ParseSets(common.sets, &ok);
   if (!ok) return kExitInvalid;
-  // A plan of 100k steps is 77 MB of JSON: written in 64 KB pieces rather than stdio's 4 KB.
-  static char stdout_buffer[1 << 16];
-  if (!isatty(1)) std::setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
-  // The file's hash for the plan header, computed beside the loading on another core (only for
-  // a regular file: a pipe can be read once).
-  std::error_code ec;
-  std::future<std::string> file_hash;
-  if (std::filesystem::is_regular_file(file, ec)) {
-    file_hash = std::async(std::launch::async, FileHash, file);
-  }
   auto loaded = Load(file, options);
   if (!loaded) return kExitInvalid;
   PlanOptions plan_options;
-  if (file_hash.valid()) plan_options.file_hash = file_hash.get();
   plan_options.state_dir = StateDir();
   plan_options.offline = offline;
   plan_options.inventories = options.inventories;
   plan_options.sets = options.sets;
   auto processes = MakeSystemProcessRunner();
-  PlanOutput output(format, out_path);
-  auto blocked = StreamPlan(*loaded, plan_options, processes.get(), &output);
-  KeepUntilExit(std::move(*loaded));
-  if (!blocked.ok()) {
-    std::fprintf(stderr, "%s\n", blocked.message().c_str());
+  auto plan = BuildPlan(*loaded, plan_options, processes.get());
+  if (!plan.ok()) {
+    std::fprintf(stderr, "%s\n", plan.message().c_str());
     return kExitInvalid;
   }
-  if (!output.Close()) {
+  const std::string json = PlanToJson(*plan).dump(2) + "\n";
+  if (!out_path.empty() && !WriteFile(out_path, json)) {
     std::fprintf(stderr, "runbook: cannot write %s\n", out_path.c_str());
     return kExitInvalid;
   }
+  const std::string shown = format == "json" ? json : PlanToText(*plan, DetectTerminal(1).color);
+  std::fwrite(shown.data(), 1, shown.size(), stdout);
   if (format != "json" && !out_path.empty()) std::printf("plan saved to %s\n", out_path.c_str());
-  return *blocked ? kExitBlocked : kExitOk;
+  return plan->blocked ? kExitBlocked : kExitOk;
 }
 
 struct RunArgs {
@@ -270,13 +195,14 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
     plan_options.inventories = options.inventories;
     plan_options.sets = options.sets;
     auto processes = MakeSystemProcessRunner();
-    auto now = BuildPlan(*loaded, plan_options, processes.get());
-    if (!now.ok()) {
-      std::fprintf(stderr, "%s\n", now.message().c_str());
+    auto plan = BuildPlan(*loaded, plan_options, processes.get());
+    if (!plan.ok()) {
+      std::fprintf(stderr, "%s\n", plan.message().c_str());
       return kExitInvalid;
     }
-    std::vector<std::string> diffs = ComparePlans(saved, *now);
-    PrintGuardObservations(saved, *now);
+    const nlohmann::json now = PlanToJson(*plan);
+    std::vector<std::string> diffs = ComparePlans(saved, now);
+    PrintGuardObservations(saved, now);
     if (!diffs.empty()) {
       std::fprintf(stderr, "runbook: refusing to run %s: it no longer matches the plan %s:\n",
                    file.c_str(), args.plan_path.c_str());

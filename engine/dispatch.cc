@@ -17,11 +17,9 @@ StepOutcome RunStepKind(const Step& step, StepEnv& env) {
   struct Runner {
     StepEnv& env;
     StepOutcome operator()(const RunStep& k) { return RunRunStep(k, env); }
-    StepOutcome operator()(const Box<SqlStep>& k) { return RunSqlStep(*k, env); }
-    StepOutcome operator()(const Box<CopyRowsStep>& k) { return RunCopyRowsStep(*k, env); }
-    StepOutcome operator()(const Box<CancelQueriesStep>& k) {
-      return RunCancelQueriesStep(*k, env);
-    }
+    StepOutcome operator()(const SqlStep& k) { return RunSqlStep(k, env); }
+    StepOutcome operator()(const CopyRowsStep& k) { return RunCopyRowsStep(k, env); }
+    StepOutcome operator()(const CancelQueriesStep& k) { return RunCancelQueriesStep(k, env); }
     StepOutcome operator()(const ManualStep& k) { return RunManualStep(k, env); }
   };
   return std::visit(Runner{env}, step.kind);
@@ -31,12 +29,12 @@ std::vector<std::string> DescribeStepKind(const Step& step, StepEnv& env) {
   struct Describer {
     StepEnv& env;
     std::vector<std::string> operator()(const RunStep&) { return {}; }
-    std::vector<std::string> operator()(const Box<SqlStep>& k) { return DescribeSqlStep(*k, env); }
-    std::vector<std::string> operator()(const Box<CopyRowsStep>& k) {
-      return DescribeCopyRowsStep(*k, env);
+    std::vector<std::string> operator()(const SqlStep& k) { return DescribeSqlStep(k, env); }
+    std::vector<std::string> operator()(const CopyRowsStep& k) {
+      return DescribeCopyRowsStep(k, env);
     }
-    std::vector<std::string> operator()(const Box<CancelQueriesStep>& k) {
-      return DescribeCancelQueriesStep(*k, env);
+    std::vector<std::string> operator()(const CancelQueriesStep& k) {
+      return DescribeCancelQueriesStep(k, env);
     }
     std::vector<std::string> operator()(const ManualStep&) { return {}; }
   };
@@ -44,8 +42,8 @@ std::vector<std::string> DescribeStepKind(const Step& step, StepEnv& env) {
 }
 
 std::vector<std::string> ObserveStepKind(const Step& step, StepEnv& env) {
-  if (const auto* k = std::get_if<Box<CancelQueriesStep>>(&step.kind)) {
-    return ObserveCancelQueriesStep(**k, env);
+  if (const auto* k = std::get_if<CancelQueriesStep>(&step.kind)) {
+    return ObserveCancelQueriesStep(*k, env);
   }
   return {};
 }

@@ -38,10 +38,10 @@ std::map<std::string, int> CopyRowsConnections(const Runbook& rb) {
   std::map<std::string, int> uses;
   for (const auto* steps : {&rb.steps, &rb.finally}) {
     for (const Step& s : *steps) {
-      const auto* copy = std::get_if<Box<CopyRowsStep>>(&s.kind);
+      const auto* copy = std::get_if<CopyRowsStep>(&s.kind);
       if (!copy) continue;
-      ++uses[(*copy)->from.name];
-      ++uses[(*copy)->to.name];
+      ++uses[copy->from.name];
+      ++uses[copy->to.name];
     }
   }
   return uses;
@@ -345,7 +345,7 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
   const Host* host = rb_.FindHost(StepHost(step, rb_));
   const bool defer_start_sync =
       (std::holds_alternative<runbook::RunStep>(step.kind) && host != nullptr && !host->local) ||
-      std::holds_alternative<Box<CopyRowsStep>>(step.kind);
+      std::holds_alternative<CopyRowsStep>(step.kind);
   Duration backoff = options_.retry_backoff;
   for (int attempt = 1;; ++attempt) {
     s.attempts = attempt;

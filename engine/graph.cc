@@ -7,8 +7,6 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "engine/id_index.h"
-
 namespace runbook {
 
 namespace {
@@ -104,13 +102,13 @@ int Graph::LevelCount() const {
 
 Result<Graph> BuildGraph(const Runbook& rb, Diagnostics* diags) {
   const int n = static_cast<int>(rb.steps.size());
-  IdIndex by_id(rb.steps.size());  // the first of equal ids wins
-  for (int v = 0; v < n; ++v) by_id.Insert(rb.steps[v].id, v);
+  std::unordered_map<std::string_view, int> by_id;
+  for (int v = 0; v < n; ++v) by_id.emplace(rb.steps[v].id, v);  // the first of equal ids wins
   std::vector<std::vector<int>> needs(n);
   for (int v = 0; v < n; ++v) {
     for (const NameRef& need : rb.steps[v].needs) {
-      const int w = by_id.Find(need.name);
-      if (w >= 0) needs[v].push_back(w);
+      auto w = by_id.find(need.name);
+      if (w != by_id.end()) needs[v].push_back(w->second);
     }
   }
   return BuildGraph(rb, needs, diags);

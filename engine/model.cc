@@ -18,9 +18,9 @@ const char* GuardKindName(const GuardKind& kind) {
 const char* StepKindName(const StepKind& kind) {
   struct Namer {
     const char* operator()(const RunStep&) const { return "run"; }
-    const char* operator()(const Box<SqlStep>&) const { return "sql"; }
-    const char* operator()(const Box<CopyRowsStep>&) const { return "copy_rows"; }
-    const char* operator()(const Box<CancelQueriesStep>&) const { return "cancel_queries"; }
+    const char* operator()(const SqlStep&) const { return "sql"; }
+    const char* operator()(const CopyRowsStep&) const { return "copy_rows"; }
+    const char* operator()(const CancelQueriesStep&) const { return "cancel_queries"; }
     const char* operator()(const ManualStep&) const { return "manual"; }
   };
   return std::visit(Namer{}, kind);

@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -193,45 +192,7 @@ struct ManualStep {
   Text text;
 };
 
-// A T on the heap, with value semantics (copies copy the T; never empty but after a move). Holds
-// the big step kinds outside the variant: inline, CopyRowsStep made every Step 1.1 KB, most of
-// the memory of a 100k-step runbook whose steps are nearly all `run`.
-template <class T>
-class Box {
- public:
-  Box() : p_(std::make_unique<T>()) {}
-  Box(T value) : p_(std::make_unique<T>(std::move(value))) {}  // NOLINT: implicit, as a T
-  Box(const Box& other) : p_(std::make_unique<T>(*other)) {}
-  Box(Box&&) noexcept = default;
-  Box& operator=(const Box& other) {
-    p_ = std::make_unique<T>(*other);
-    return *this;
-  }
-  Box& operator=(Box&&) noexcept = default;
-
-  T& operator*() { return *p_; }
-  const T& operator*() const { return *p_; }
-  T* operator->() { return p_.get(); }
-  const T* operator->() const { return p_.get(); }
-
- private:
-  std::unique_ptr<T> p_;
-};
-
-// The value in a StepKind alternative, boxed or not, so one generic visitor (`[](const auto& k)`)
-// sees every kind as itself.
-template <class T>
-const T& Unbox(const T& value) {
-  return value;
-}
-template <class T>
-const T& Unbox(const Box<T>& box) {
-  return *box;
-}
-
-// The kinds small enough to sit inline (run, manual) come first; the others are boxed.
-using StepKind =
-    std::variant<RunStep, Box<SqlStep>, Box<CopyRowsStep>, Box<CancelQueriesStep>, ManualStep>;
+using StepKind = std::variant<RunStep, SqlStep, CopyRowsStep, CancelQueriesStep, ManualStep>;
 
 // The kind key of a step as written in YAML ("run", "sql", ...).
 const char* StepKindName(const StepKind& kind);

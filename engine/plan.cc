@@ -12,7 +12,6 @@
 #include "engine/fnv.h"
 #include "engine/graph.h"
 #include "engine/journal.h"
-#include "engine/json_writer.h"
 #include "engine/read_file.h"
 #include "engine/remote_hosts.h"
 #include "engine/reporter.h"
@@ -65,57 +64,55 @@ std::map<std::string, double> ExpectedSeconds(const std::string& state_dir,
   return out;
 }
 
-// The plan's step JSON: members in ascending key order, as nlohmann::json orders them.
-void WriteStep(const PlannedStep& p, JsonWriter* w) {
+nlohmann::json Strings(const std::vector<std::string>& items) {
+  return nlohmann::json(items);
+}
+
+nlohmann::json GuardJson(const PlannedGuard& g) {
+  nlohmann::json j = {{"evaluated", g.evaluated},
+                      {"kind", GuardKindName(g.guard->kind)},
+                      {"on_fail", OnFailName(g.guard->on_fail)},
+                      {"phase", GuardPhaseName(g.phase)}};
+  if (g.evaluated) {
+    j["evidence"] = Strings(g.evidence);
+    j["held"] = g.held;
+    j["summary"] = g.summary;
+  }
+  if (g.guard->wait) j["wait"] = FormatDuration(*g.guard->wait);
+  if (!g.would.empty()) j["would"] = g.would;
+  return j;
+}
+
+nlohmann::json StepJson(const PlannedStep& p) {
   const Step& s = *p.step;
-  w->BeginObject();
-  w->Member("condition", p.condition);
-  if (p.confirm) w->Member("confirm", *p.confirm);
+  nlohmann::json j = {{"condition", p.condition},
+                      {"description", s.description},
+                      {"details", Strings(p.details)},
+                      {"finally", s.in_finally},
+                      {"guards", nlohmann::json::array()},
+                      {"host", *p.host},
+                      {"id", s.id},
+                      {"idempotent", s.idempotent},
+                      {"kind", StepKindName(s.kind)},
+                      {"level", p.level},
+                      {"needs", nlohmann::json::array()},
+                      {"retries", p.retries},
+                      {"timeout", FormatDuration(p.timeout)},
+                      {"would", p.would}};
+  if (p.confirm) j["confirm"] = *p.confirm;
   if (p.definition) {
-    w->Key("definition");
-    p.definition->WriteJson(w);
+    j["definition"] = p.definition->ToJson();
+    j["hash"] = p.hash;
+  } else {
+    j["error"] = p.error;
   }
-  w->Member("description", s.description);
-  w->MemberStrings("details", p.details);
-  if (!p.definition) w->Member("error", p.error);
-  if (p.expected_seconds) {
-    w->Key("expected_seconds");
-    w->Double(*p.expected_seconds);
-  }
-  w->MemberBool("finally", s.in_finally);
-  w->Key("guards");
-  w->BeginArray();
-  for (const PlannedGuard& g : p.guards) {
-    w->BeginObject();
-    w->MemberBool("evaluated", g.evaluated);
-    if (g.evaluated) w->MemberStrings("evidence", g.evidence);
-    if (g.evaluated) w->MemberBool("held", g.held);
-    w->Member("kind", GuardKindName(g.guard->kind));
-    w->Member("on_fail", OnFailName(g.guard->on_fail));
-    w->Member("phase", GuardPhaseName(g.phase));
-    if (g.evaluated) w->Member("summary", g.summary);
-    if (g.guard->wait) w->Member("wait", FormatDuration(*g.guard->wait));
-    if (!g.would.empty()) w->Member("would", g.would);
-    w->EndObject();
-  }
-  w->EndArray();
-  if (p.definition) w->Member("hash", p.hash);
-  w->Member("host", *p.host);
-  w->Member("id", s.id);
-  w->MemberBool("idempotent", s.idempotent);
-  w->Member("kind", StepKindName(s.kind));
-  w->MemberInt("level", p.level);
-  if (p.manual) w->Member("manual", *p.manual);
-  w->Key("needs");
-  w->BeginArray();
-  for (const NameRef& n : s.needs) w->String(n.name);
-  w->EndArray();
-  if (!p.observed.empty()) w->MemberStrings("observed", p.observed);
-  if (p.resume) w->Member("resume", *p.resume);
-  w->MemberInt("retries", p.retries);
-  w->Member("timeout", FormatDuration(p.timeout));
-  w->Member("would", p.would);
-  w->EndObject();
+  if (p.expected_seconds) j["expected_seconds"] = *p.expected_seconds;
+  for (const PlannedGuard& g : p.guards) j["guards"].push_back(GuardJson(g));
+  if (p.manual) j["manual"] = *p.manual;
+  for (const NameRef& n : s.needs) j["needs"].push_back(n.name);
+  if (!p.observed.empty()) j["observed"] = Strings(p.observed);
+  if (p.resume) j["resume"] = *p.resume;
+  return j;
 }
 
 // "a, b and c" of the last (nearest) three steps of `ids`, "..., a, b and c" when there are more.
@@ -132,53 +129,25 @@ std::string RecentSteps(const std::vector<std::string>& ids) {
 }  // namespace
 
 std::string FileHash(const std::string& path) {
-  // FNV-1a of the content as a JSON string, computed a piece at a time: a JSON copy of a 30 MB
-  // runbook would be 60 MB more at the peak. Non-ASCII text takes nlohmann::json's UTF-8
-  // handling, on the whole text.
-  InputFile file;
-  if (!file.Open(path)) return "";
-  Fnv1a64 hash;
-  hash.Update("\"");
-  bool ascii = true;
-  std::string escaped;
-  file.ForEachPiece([&](std::string_view piece) {
-    // Runs of bytes a JSON string holds as they are go to the hash directly.
-    size_t run = 0;
-    for (size_t i = 0; i < piece.size(); ++i) {
-      const unsigned char c = static_cast<unsigned char>(piece[i]);
-      if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') continue;
-      if (c >= 0x80) {
-        ascii = false;
-        return false;
-      }
-      hash.Update(piece.substr(run, i - run));
-      escaped.clear();
-      AppendJsonEscapedAscii(&escaped, piece.substr(i, 1));
-      hash.Update(escaped);
-      run = i + 1;
-    }
-    hash.Update(piece.substr(run));
-    return true;
-  });
-  hash.Update("\"");
-  if (ascii) return hash.Hex();
+  // Of the content as a JSON string: what plans held since the first version of the format.
   std::string text;
   if (!ReadFile(path, &text)) return "";
-  Fnv1a64 whole;
-  whole.Update(nlohmann::json(std::move(text)).dump());
-  return whole.Hex();
+  Fnv1a64 hash;
+  hash.Update(nlohmann::json(std::move(text)).dump());
+  return hash.Hex();
 }
 
-Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
-                        ProcessRunner* processes, PlanSink* sink) {
+Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
+                       ProcessRunner* processes) {
   const Runbook& rb = loaded.runbook;
   auto secrets = LoadSecrets(rb);
-  if (!secrets.ok()) return Result<bool>::Error(secrets.message());
+  if (!secrets.ok()) return Result<Plan>::Error(secrets.message());
   const Graph& graph = loaded.graph;  // built by validation
 
   // The latest unfinished run: what a resume would skip.
   RunState prior;
-  PlanHeader header;
+  Plan plan;
+  PlanHeader& header = plan.header;
   if (auto latest = LatestRun(options.state_dir, rb.name)) {
     auto contents = ReadJournal(latest->journal);
     if (contents.ok()) {
@@ -211,7 +180,7 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
 
   header.runbook = rb.name;
   header.path = rb.path;
-  header.file_hash = options.file_hash.empty() ? FileHash(rb.path) : options.file_hash;
+  header.file_hash = FileHash(rb.path);
   header.offline = options.offline;
   header.inventories = options.inventories;
   header.sets = options.sets;
@@ -249,12 +218,10 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
   for (int i : graph.order) add_expected(rb.steps[i]);
   for (const Step& s : rb.finally) add_expected(s);
   if (any_expected) header.expected_seconds = total_expected;
-  if (options.offline) header.blocked = false;  // no guard is evaluated
   header.level_sizes.assign(graph.LevelCount(), 0);
   for (int level : graph.level) ++header.level_sizes[level];
-  sink->Begin(header);
 
-  bool blocked = false;
+  bool& blocked = plan.blocked;
   // Which steps would run, as far as the plan knows (not skipped, done, blocked, or skipped by a
   // resume), and in what order. A guard that does not hold now blocks the plan only when no step
   // would run before its step (none it needs, directly or not; for a `finally` step, none at all):
@@ -284,17 +251,14 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
     for (int d : found) ids.push_back(rb.steps[d].id);
     return ids;
   };
-  PlannedStep p;  // reused: its buffers keep their capacity from step to step
   auto plan_step = [&](const Step& step, int level) {
+    PlannedStep p;
     p.step = &step;
     p.level = level;
     p.host = &StepHost(step, rb);
     p.timeout = StepTimeout(step, rb);
     p.retries = StepRetries(step, rb);
     auto def = ResolveDefinition(step, rb, stable);
-    p.definition.reset();
-    p.error.clear();
-    p.hash.clear();
     if (!def.ok()) {
       p.error = def.message();
     } else {
@@ -318,28 +282,23 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
         p.condition = !c.ok() ? "error: " + c.message() : (*c ? "true" : "false");
       }
     }
-    p.details.clear();
     if (p.definition && !std::holds_alternative<RunStep>(step.kind) &&
         !std::holds_alternative<ManualStep>(step.kind)) {
       p.details = DescribeStepKind(step, context());
     }
-    p.observed.clear();
     if (!options.offline && p.definition && p.condition != "false") {
       for (const std::string& line : ObserveStepKind(step, context())) {
         p.observed.push_back(Mask(line, services.redact));
       }
     }
-    p.confirm.reset();
     if (step.confirm) {
       auto t = context().Render(*step.confirm);
       p.confirm = Mask(t.ok() ? *t : step.confirm->raw, services.redact);
     }
-    p.manual.reset();
     if (const auto* m = std::get_if<ManualStep>(&step.kind)) {
       auto t = context().Render(m->text);
       p.manual = Mask(t.ok() ? *t : m->text.raw, services.redact);
     }
-    p.guards.clear();
     std::string would = p.condition == "false" ? "skip" : "run";
     bool done = !step.done_when.empty();
     auto eval = [&](const std::vector<Guard>& list, GuardPhase phase) {
@@ -380,7 +339,6 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
     p.would = std::move(would);
     blocked = blocked || p.would == "block";
 
-    p.resume.reset();
     if (!header.resume_run.empty() && !step.in_finally) {
       auto it = prior.steps.find(step.id);
       std::string resume = "run";
@@ -409,116 +367,49 @@ Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
       planned_runs.push_back(step.id);
     }
     auto e = expected.find(step.id);
-    p.expected_seconds.reset();
     if (e != expected.end()) p.expected_seconds = e->second;
-    sink->Step(p);
+    plan.steps.push_back(std::move(p));
   };
   for (int i : graph.order) plan_step(rb.steps[i], graph.level[i]);
   const int finally_level = graph.order.empty() ? 0 : graph.level[graph.order.back()] + 1;
   for (const Step& s : rb.finally) plan_step(s, finally_level);
-  sink->End(blocked);
 
   if (remote) remote->CloseAll();
   if (!plan_dir.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(plan_dir, ec);
   }
-  return blocked;
+  return plan;
 }
 
-PlanJsonWriter::PlanJsonWriter(std::function<void(std::string_view)> write)
-    : write_(std::move(write)) {}
-
-void PlanJsonWriter::Begin(const PlanHeader& header) {
-  header_ = header;
-  streaming_ = header.blocked.has_value();
-  if (streaming_) WriteHeader(*header.blocked);
-}
-
-// The document up to the opening bracket of "steps", its last member.
-void PlanJsonWriter::WriteHeader(bool blocked) {
-  const PlanHeader& h = header_;
-  buf_.clear();
-  JsonWriter w(&buf_, 2);
-  w.BeginObject();
-  w.MemberBool("blocked", blocked);
-  w.Key("expected_seconds");
-  if (h.expected_seconds) {
-    w.Double(*h.expected_seconds);
-  } else {
-    w.Null();
-  }
-  w.Member("file_hash", h.file_hash);
-  w.MemberInt("format", 1);
-  w.Key("hosts");
-  w.BeginArray();
+nlohmann::json PlanToJson(const Plan& plan) {
+  const PlanHeader& h = plan.header;
+  nlohmann::json hosts = nlohmann::json::array();
   for (const PlannedHost& host : h.hosts) {
-    w.BeginObject();
-    w.MemberBool("local", host.local);
-    if (host.reachable && !*host.reachable) w.Member("message", host.message);
-    w.Member("name", host.name);
-    if (host.reachable) w.MemberBool("reachable", *host.reachable);
-    if (!host.local) w.Member("ssh", host.ssh);
-    w.EndObject();
+    nlohmann::json j = {{"local", host.local}, {"name", host.name}};
+    if (host.reachable && !*host.reachable) j["message"] = host.message;
+    if (host.reachable) j["reachable"] = *host.reachable;
+    if (!host.local) j["ssh"] = host.ssh;
+    hosts.push_back(std::move(j));
   }
-  w.EndArray();
-  w.MemberStrings("inventories", h.inventories);
-  w.MemberBool("offline", h.offline);
-  w.Key("params");
-  w.BeginObject();
-  for (const auto& [k, v] : h.params) w.Member(k, v);
-  w.EndObject();
-  w.Member("path", h.path);
-  w.Key("resume_run");
-  if (h.resume_run.empty()) {
-    w.Null();
-  } else {
-    w.String(h.resume_run);
-  }
-  w.Member("runbook", h.runbook);
-  w.Key("sets");
-  w.BeginArray();
-  for (const auto& [k, v] : h.sets) {
-    w.BeginArray();
-    w.String(k);
-    w.String(v);
-    w.EndArray();
-  }
-  w.EndArray();
-  w.Key("steps");
-  // The steps are written by Step and End, one at a time: the writer's object stays open.
-  buf_ += '[';
-  write_(buf_);
-}
-
-void PlanJsonWriter::Step(const PlannedStep& step) {
-  buf_.clear();
-  buf_ += steps_++ == 0 ? "\n    " : ",\n    ";
-  JsonWriter w(&buf_, 2, 2);
-  WriteStep(step, &w);
-  if (streaming_) {
-    write_(buf_);
-  } else {
-    held_ += buf_;
-  }
-}
-
-void PlanJsonWriter::End(bool blocked) {
-  if (!streaming_) {
-    WriteHeader(blocked);
-    write_(held_);
-    held_.clear();
-  }
-  write_(steps_ == 0 ? "]\n}\n" : "\n  ]\n}\n");
-}
-
-Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
-                                 ProcessRunner* processes) {
-  std::string text;
-  PlanJsonWriter writer([&](std::string_view piece) { text.append(piece); });
-  auto blocked = StreamPlan(loaded, options, processes, &writer);
-  if (!blocked.ok()) return Result<nlohmann::json>::Error(blocked.message());
-  return nlohmann::json::parse(text);
+  nlohmann::json steps = nlohmann::json::array();
+  for (const PlannedStep& p : plan.steps) steps.push_back(StepJson(p));
+  nlohmann::json sets = nlohmann::json::array();
+  for (const auto& [k, v] : h.sets) sets.push_back(nlohmann::json::array({k, v}));
+  return {{"blocked", plan.blocked},
+          {"expected_seconds",
+           h.expected_seconds ? nlohmann::json(*h.expected_seconds) : nlohmann::json()},
+          {"file_hash", h.file_hash},
+          {"format", 1},
+          {"hosts", std::move(hosts)},
+          {"inventories", Strings(h.inventories)},
+          {"offline", h.offline},
+          {"params", h.params},
+          {"path", h.path},
+          {"resume_run", h.resume_run.empty() ? nlohmann::json() : nlohmann::json(h.resume_run)},
+          {"runbook", h.runbook},
+          {"sets", std::move(sets)},
+          {"steps", std::move(steps)}};
 }
 
 std::vector<std::string> ComparePlans(const nlohmann::json& saved, const nlohmann::json& now) {

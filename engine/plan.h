@@ -4,18 +4,15 @@
 // expected duration from earlier runs. Building a plan changes nothing anywhere: no journal is
 // written, no step runs, database guards run in read-only transactions.
 //
-// A plan is produced as a stream (StreamPlan into a PlanSink): the header, then one step at a
-// time, so its memory does not grow with the number of steps (a 100k-step plan is 77 MB of
-// JSON). A plan saved with `--out` is JSON (schemas/plan.schema.json, PlanJsonWriter) holding no
-// secret value; `run --plan` compares it with a fresh plan and refuses on any difference
-// (ComparePlans).
+// BuildPlan makes the plan as data; PlanToJson gives its JSON form (schemas/plan.schema.json),
+// which `plan --format json` prints and `--out` saves, holding no secret value; `run --plan`
+// compares a saved plan with a fresh one and refuses on any difference (ComparePlans). The text
+// form is the terminal's (cli/plan_text.h).
 #pragma once
 
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,9 +28,6 @@ struct PlanOptions {
   bool offline = false;  // evaluate no guard, check no host
   std::vector<std::string> inventories;
   std::vector<std::pair<std::string, std::string>> sets;
-  // The runbook file's FileHash when the caller has it already (computed on another thread
-  // while the runbook loaded: 60 ms for 100k steps); empty: StreamPlan computes it.
-  std::string file_hash;
 };
 
 // A host that steps use ("hosts" in the JSON).
@@ -57,9 +51,6 @@ struct PlanHeader {
   std::vector<PlannedHost> hosts;
   std::string resume_run;                  // the unfinished run a resume would continue, or ""
   std::optional<double> expected_seconds;  // from earlier runs; unset when no step has one
-  // Whether the run would be blocked, when that is known before the steps: offline no guard is
-  // evaluated, so never. Otherwise unset, and PlanSink::End tells.
-  std::optional<bool> blocked;
   // The number of steps (not finally steps) at each level.
   std::vector<int> level_sizes;
 };
@@ -98,51 +89,26 @@ struct PlannedStep {
   std::optional<double> expected_seconds;
 };
 
-// Receives a plan: Begin, then Step for each step in plan order (the topological order of the
-// steps, then the finally steps), then End.
-class PlanSink {
- public:
-  virtual ~PlanSink() = default;
-  virtual void Begin(const PlanHeader& header) = 0;
-  virtual void Step(const PlannedStep& step) = 0;
-  virtual void End(bool blocked) = 0;
+// A whole plan: the header, the steps in plan order (the topological order of the steps, then
+// the finally steps), and whether the run would be blocked (exit 3).
+struct Plan {
+  PlanHeader header;
+  std::vector<PlannedStep> steps;
+  bool blocked = false;
 };
 
-// Builds the plan into `sink`. Fails, before anything reaches the sink, only when the runbook
-// cannot be resolved (e.g. a secret is missing): the message says what. Otherwise returns
-// whether the run would be blocked (exit 3): some guard with on_fail: abort and no `wait` does
-// not hold on a step that no other step would run before (none of the steps it needs, directly
-// or not, would run; for a `finally` step, no step at all). A guard after steps that would run
-// is shown as not holding now and "would be evaluated again after ..." instead: those steps may
-// establish it (stop the sessions, make the backup, apply the migrations), as a `wait` may.
-Result<bool> StreamPlan(const LoadedRunbook& loaded, const PlanOptions& options,
-                        ProcessRunner* processes, PlanSink* sink);
+// Builds the plan. Fails only when the runbook cannot be resolved (e.g. a secret is missing): the
+// message says what. The run would be blocked when some guard with on_fail: abort and no `wait`
+// does not hold on a step that no other step would run before (none of the steps it needs,
+// directly or not, would run; for a `finally` step, no step at all). A guard after steps that
+// would run is shown as not holding now and "would be evaluated again after ..." instead: those
+// steps may establish it (stop the sessions, make the backup, apply the migrations), as a `wait`
+// may.
+Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
+                       ProcessRunner* processes);
 
-// Writes the plan as JSON text, laid out as nlohmann::json::dump(2) lays out the same document
-// (`runbook plan --format json` prints it, `--out` saves it), followed by a newline. `write`
-// receives the text in consecutive pieces, a step at a time when the header's `blocked` is known
-// (it comes first); otherwise the steps are kept until End.
-class PlanJsonWriter : public PlanSink {
- public:
-  explicit PlanJsonWriter(std::function<void(std::string_view)> write);
-  void Begin(const PlanHeader& header) override;
-  void Step(const PlannedStep& step) override;
-  void End(bool blocked) override;
-
- private:
-  void WriteHeader(bool blocked);
-
-  std::function<void(std::string_view)> write_;
-  PlanHeader header_;  // kept only while the steps are held back
-  bool streaming_ = false;
-  size_t steps_ = 0;
-  std::string held_;  // steps' text, until End, when `blocked` was not known at Begin
-  std::string buf_;
-};
-
-// The plan as a JSON document: the text PlanJsonWriter writes, parsed (for `run --plan`).
-Result<nlohmann::json> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
-                                 ProcessRunner* processes);
+// The plan as a JSON document (schemas/plan.schema.json); `dump(2)` is its text.
+nlohmann::json PlanToJson(const Plan& plan);
 
 // The differences between a saved plan and a fresh one that make `run --plan` refuse: the
 // runbook file, params, the step list and each step's resolved definition. Empty when equal.

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,7 +14,6 @@
 #include <vector>
 
 #include "engine/diag.h"
-#include "engine/json_writer.h"
 #include "engine/loader.h"
 #include "engine/model.h"
 #include "engine/secrets.h"
@@ -87,8 +87,8 @@ class StepDefinition {
   const Value* Find(std::string_view key) const;
   const std::string* FindString(std::string_view key) const;
 
-  // The object as JSON, members in ascending key order (as nlohmann::json orders them).
-  void WriteJson(JsonWriter* writer) const;
+  // The object as JSON.
+  nlohmann::json ToJson() const;
   // FNV-1a 64 of the compact JSON (16 hex digits).
   std::string Hash() const;
 

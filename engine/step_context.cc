@@ -222,9 +222,9 @@ Result<bool> StepContext::AskOperator(const std::string& text) {
 std::vector<std::string> StepContext::MatchedColumns() const {
   std::vector<std::string> columns;
   for (const Step& s : services_->scope->runbook().steps) {
-    const auto* copy = std::get_if<Box<CopyRowsStep>>(&s.kind);
-    if (!copy || !(*copy)->match || (*copy)->match->step.name != step_.id) continue;
-    const std::string& column = (*copy)->match->parent_column;
+    const auto* copy = std::get_if<CopyRowsStep>(&s.kind);
+    if (!copy || !copy->match || copy->match->step.name != step_.id) continue;
+    const std::string& column = copy->match->parent_column;
     if (std::find(columns.begin(), columns.end(), column) == columns.end())
       columns.push_back(column);
   }

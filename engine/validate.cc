@@ -5,10 +5,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/graph.h"
-#include "engine/id_index.h"
 #include "engine/suggest.h"
 #include "engine/template.h"
 
@@ -48,7 +49,7 @@ std::string LineCol(const Location& loc) {
 class Validator {
  public:
   Validator(const Runbook& rb, Diagnostics* diags, Graph* graph)
-      : rb_(rb), diags_(diags), graph_out_(graph), by_id_(rb.steps.size() + rb.finally.size()) {}
+      : rb_(rb), diags_(diags), graph_out_(graph) {}
 
   void Run() {
     param_names_ = NamesOf(rb_.params);
@@ -66,7 +67,6 @@ class Validator {
       CheckStep(rb_.finally[i], {true, i});
     }
     Result<Graph> graph = BuildGraph(rb_, deps_, diags_);  // reports cycles
-    ResolvePending(graph);
     if (graph_out_ && graph.ok()) *graph_out_ = std::move(graph.value());
   }
 
@@ -78,10 +78,10 @@ class Validator {
       const bool in_finally = list == &rb_.finally;
       for (int i = 0; i < static_cast<int>(list->size()); ++i) {
         const Step& s = (*list)[i];
-        const int32_t first = by_id_.Insert(s.id, static_cast<int32_t>(positions_.size()));
-        if (first >= 0) {
+        auto [first, added] = by_id_.emplace(s.id, positions_.size());
+        if (!added) {
           diags_->Error(s.loc, "duplicate step id '" + s.id + "' (first at " +
-                                   LineCol(StepAt(positions_[first]).loc) + ")");
+                                   LineCol(StepAt(positions_[first->second]).loc) + ")");
           continue;
         }
         positions_.push_back(StepPos{in_finally, i});
@@ -97,8 +97,7 @@ class Validator {
       ids.emplace();
       for (const StepPos& p : positions_) {
         const Step& s = StepAt(p);
-        if (!copy_rows_only || std::holds_alternative<Box<CopyRowsStep>>(s.kind))
-          ids->push_back(s.id);
+        if (!copy_rows_only || std::holds_alternative<CopyRowsStep>(s.kind)) ids->push_back(s.id);
       }
     }
     return *ids;
@@ -109,25 +108,20 @@ class Validator {
   }
 
   const StepPos* FindStep(std::string_view id) const {
-    const int32_t at = by_id_.Find(id);
-    return at < 0 ? nullptr : &positions_[at];
+    auto at = by_id_.find(id);
+    return at == by_id_.end() ? nullptr : &positions_[at->second];
   }
 
-  // The needs of `steps` as indices, for the graph and reachability, each looked up once
-  // (problems are reported by CheckNeeds).
+  // The needs of `steps` as indices, for the graph and for Needs (problems are reported by
+  // CheckNeeds).
   void BuildDeps() {
     deps_.resize(rb_.steps.size());
-    need_begin_.resize(rb_.steps.size() + 1);
     for (size_t i = 0; i < rb_.steps.size(); ++i) {
-      need_begin_[i] = need_targets_.size();
-      deps_[i].reserve(rb_.steps[i].needs.size());  // one allocation, not one per doubling
       for (const NameRef& need : rb_.steps[i].needs) {
-        const int32_t at = by_id_.Find(need.name);
-        need_targets_.push_back(at);
-        if (at >= 0 && !positions_[at].in_finally) deps_[i].push_back(positions_[at].index);
+        const StepPos* target = FindStep(need.name);
+        if (target && !target->in_finally) deps_[i].push_back(target->index);
       }
     }
-    need_begin_[rb_.steps.size()] = need_targets_.size();
     seen_.assign(rb_.steps.size(), 0);
   }
 
@@ -151,92 +145,25 @@ class Validator {
 
   // Reports `message` at `loc` unless the step at `at` surely runs after `target` has finished:
   // `target` is among its needs, directly or not; for a finally step, `target` is a step or an
-  // earlier finally step. Indirect needs are settled at the end, all at once (ResolvePending).
+  // earlier finally step.
   void RequireRunsAfter(StepPos at, StepPos target, const Location& loc, std::string message) {
     bool ok;
     if (at.in_finally) {
       ok = !target.in_finally || target.index < at.index;
-    } else if (target.in_finally) {
-      ok = false;
     } else {
-      ok = std::find(deps_[at.index].begin(), deps_[at.index].end(), target.index) !=
-           deps_[at.index].end();
-      if (!ok) {
-        pending_.push_back({at.index, target.index, loc, std::move(message)});
-        return;
-      }
+      ok = !target.in_finally && Needs(at.index, target.index);
     }
     if (!ok) diags_->Error(loc, std::move(message));
   }
 
-  // Answers the pending "does step A need step B, indirectly" questions. Along a topological
-  // order, each step gets a bit mask of which of 64 target steps it needs: one pass over the
-  // graph per 64 distinct targets, O((V + E) * T / 64), where a search per question would be
-  // O(V + E) each (minutes for 100k steps that each use the outcome of a distant ancestor).
-  void ResolvePending(const Result<Graph>& graph) {
-    if (pending_.empty()) return;
-    if (!graph.ok()) {  // a cycle: no order; search for each question
-      for (PendingNeed& q : pending_) {
-        if (!Needs(q.from, q.target)) diags_->Error(q.loc, std::move(q.message));
-      }
-      return;
-    }
-    std::sort(pending_.begin(), pending_.end(),
-              [](const PendingNeed& a, const PendingNeed& b) { return a.target < b.target; });
-    const size_t n = rb_.steps.size();
-    std::vector<int> bit_of(n, -1);
-    std::vector<uint64_t> mask(n);
-    size_t begin = 0;
-    while (begin < pending_.size()) {
-      // The next batch: up to 64 distinct targets.
-      size_t end = begin;
-      int bits = 0;
-      std::fill(bit_of.begin(), bit_of.end(), -1);
-      while (end < pending_.size() && (bits < 64 || bit_of[pending_[end].target] >= 0)) {
-        int& b = bit_of[pending_[end].target];
-        if (b < 0) b = bits++;
-        ++end;
-      }
-      for (int v : graph->order) {
-        uint64_t m = 0;
-        for (int d : graph->deps[v]) {
-          m |= mask[d];
-          if (bit_of[d] >= 0) m |= uint64_t{1} << bit_of[d];
-        }
-        mask[v] = m;
-      }
-      for (size_t i = begin; i < end; ++i) {
-        PendingNeed& q = pending_[i];
-        if (!(mask[q.from] >> bit_of[q.target] & 1)) diags_->Error(q.loc, std::move(q.message));
-      }
-      begin = end;
-    }
-  }
-
   void CheckNeeds(const Step& s, StepPos pos) {
-    // Repeats: a scan of the entries before for the usual handful, a set for long lists.
-    constexpr size_t kScanLimit = 16;
-    std::optional<IdIndex> seen;
-    if (s.needs.size() > kScanLimit) seen.emplace(s.needs.size());
-    for (size_t i = 0; i < s.needs.size(); ++i) {
-      const NameRef& need = s.needs[i];
-      bool repeated = false;
-      if (seen) {
-        repeated = seen->Insert(need.name, 0) >= 0;
-      } else {
-        for (size_t j = 0; j < i && !repeated; ++j) repeated = s.needs[j].name == need.name;
-      }
-      if (repeated) {
+    std::unordered_set<std::string_view> seen;
+    for (const NameRef& need : s.needs) {
+      if (!seen.insert(need.name).second) {
         diags_->Error(need.loc, "'" + need.name + "' is listed twice in needs");
         continue;
       }
-      const StepPos* target;
-      if (!pos.in_finally) {  // looked up already
-        const int32_t at = need_targets_[need_begin_[pos.index] + i];
-        target = at < 0 ? nullptr : &positions_[at];
-      } else {
-        target = FindStep(need.name);
-      }
+      const StepPos* target = FindStep(need.name);
       if (target == nullptr) {
         diags_->Error(need.loc, "needs unknown step '" + need.name + "'" +
                                     DidYouMean(need.name, StepIds(false)));
@@ -431,7 +358,7 @@ class Validator {
       return;
     }
     const Step& t = StepAt(*target);
-    if (!std::holds_alternative<Box<CopyRowsStep>>(t.kind)) {
+    if (!std::holds_alternative<CopyRowsStep>(t.kind)) {
       diags_->Error(m.step.loc, "match names step '" + t.id + "', a " + StepKindName(t.kind) +
                                     " step: it must be a copy_rows step");
     } else if (target->in_finally == pos.in_finally && target->index == pos.index) {
@@ -445,8 +372,7 @@ class Validator {
 
   void CheckKind(const Step& s, StepPos pos) {
     std::visit(
-        [&](const auto& alternative) {
-          const auto& k = Unbox(alternative);
+        [&](const auto& k) {
           using K = std::decay_t<decltype(k)>;
           if constexpr (std::is_same_v<K, RunStep>) {
             CheckCommand(k.command, &s, pos, Field::kRunCommand);
@@ -503,24 +429,13 @@ class Validator {
   const Runbook& rb_;
   Diagnostics* diags_;
   Graph* graph_out_;
-  IdIndex by_id_;                   // id -> index into positions_
-  std::vector<StepPos> positions_;  // first occurrence of each id
+  std::unordered_map<std::string_view, size_t> by_id_;  // id -> index into positions_
+  std::vector<StepPos> positions_;                      // first occurrence of each id
   std::optional<std::vector<std::string>> step_ids_, copy_ids_;
   std::vector<std::string> param_names_, secret_names_, host_names_, db_names_;
   std::vector<std::vector<int>> deps_;  // of rb.steps
-  // Per need of rb.steps, in order: the index into positions_ of the step it names, or -1; the
-  // needs of step i start at need_begin_[i].
-  std::vector<int32_t> need_targets_;
-  std::vector<size_t> need_begin_;
-  std::vector<int> seen_;
+  std::vector<int> seen_;               // by Needs: the search that saw each step last
   int stamp_ = 0;
-  struct PendingNeed {
-    int from;
-    int target;
-    Location loc;
-    std::string message;
-  };
-  std::vector<PendingNeed> pending_;
 };
 
 }  // namespace

@@ -2,11 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <time.h>
-
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -95,33 +91,7 @@ TEST(GraphTest, ReportsEachCycleOnceAndSelfNeeds) {
   EXPECT_EQ(diags.errors()[2].ToString(), "g.yaml:32:12: dependency cycle: u -> v -> u");
 }
 
-// CPU time of this thread: the machine running the tests is shared, wall time is noise.
-std::chrono::nanoseconds ThreadCpuTime() {
-  timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
-}
-
-// The best of three runs, in milliseconds.
-template <class F>
-double BestMs(F f) {
-  double best = 1e9;
-  for (int i = 0; i < 3; ++i) {
-    auto start = ThreadCpuTime();
-    f();
-    best =
-        std::min(best, std::chrono::duration<double, std::milli>(ThreadCpuTime() - start).count());
-  }
-  return best;
-}
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr double kSlowdown = 10;  // sanitizers make memory access slow
-#else
-constexpr double kSlowdown = 1;
-#endif
-
-TEST(GraphTest, HundredThousandStepsInWellUnder100ms) {
+TEST(GraphTest, LongChainsNeedNoDeepRecursion) {
   // A wide and deep mix: every step needs the one before it and one far back.
   const int n = 100000;
   Runbook rb;
@@ -137,18 +107,12 @@ TEST(GraphTest, HundredThousandStepsInWellUnder100ms) {
   EXPECT_EQ(g->order.front(), 0);
   EXPECT_EQ(g->order.back(), n - 1);
   EXPECT_EQ(g->LevelCount(), n);
-  double ms = BestMs([&] { (void)BuildGraph(rb, nullptr); });
-  std::printf("BuildGraph, 100k steps, 200k needs: %.1f ms CPU\n", ms);
-  EXPECT_LT(ms, 100 * kSlowdown);
 
   // A cycle through the whole chain is found without deep recursion.
   rb.steps[0].needs.push_back({"s" + std::to_string(n - 1), {}});
   Diagnostics diags;
   EXPECT_FALSE(BuildGraph(rb, &diags).ok());
   EXPECT_EQ(diags.errors().size(), 1u);
-  ms = BestMs([&] { (void)BuildGraph(rb, nullptr); });
-  std::printf("BuildGraph, 100k steps in one cycle: %.1f ms CPU\n", ms);
-  EXPECT_LT(ms, 300 * kSlowdown);
 }
 
 Runbook WithFinally() {

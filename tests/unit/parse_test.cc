@@ -65,7 +65,7 @@ TEST(ParseRunbookTest, TheFormatExampleLoads) {
 
   const Step& sizes = rb.steps[0];
   EXPECT_EQ(sizes.id, "table-sizes");
-  const auto& sql = *std::get<Box<SqlStep>>(sizes.kind);
+  const auto& sql = std::get<SqlStep>(sizes.kind);
   EXPECT_EQ(sql.db.name, "prod");
   EXPECT_EQ(sql.show, ShowMode::kTable);
 
@@ -80,10 +80,10 @@ TEST(ParseRunbookTest, TheFormatExampleLoads) {
   EXPECT_TRUE(dump.idempotent);
 
   EXPECT_EQ(rb.steps[2].confirm->raw, "Drops the development database jane: all its data is lost.");
-  const auto& sample = *std::get<Box<CopyRowsStep>>(rb.steps[3].kind);
+  const auto& sample = std::get<CopyRowsStep>(rb.steps[3].kind);
   EXPECT_EQ(sample.every->raw, "${{ params.sample_every }}");
   EXPECT_EQ(sample.limit->raw, "10000");
-  const auto& traces = *std::get<Box<CopyRowsStep>>(rb.steps[4].kind);
+  const auto& traces = std::get<CopyRowsStep>(rb.steps[4].kind);
   EXPECT_EQ(traces.match->column, "file_id");
   EXPECT_EQ(traces.match->step.name, "sample-files");
   EXPECT_EQ(traces.match->parent_column, "id");
@@ -159,7 +159,7 @@ steps:
   EXPECT_TRUE(rb.hosts[0].multiplex);
   EXPECT_FALSE(rb.hosts[1].multiplex);
   EXPECT_EQ(rb.secrets[0].source, Secret::Source::kFile);
-  const auto& cancel = *std::get<Box<CancelQueriesStep>>(rb.steps[0].kind);
+  const auto& cancel = std::get<CancelQueriesStep>(rb.steps[0].kind);
   EXPECT_FALSE(cancel.read_only);
   EXPECT_EQ(cancel.older_than->raw, "10m");
   EXPECT_EQ(cancel.application_name->raw, "cron");
@@ -173,7 +173,7 @@ steps:
   EXPECT_EQ(cmd.host->name, "prod");
   EXPECT_EQ(rb.steps[0].verify[1].on_fail, OnFail::kSkip);
   EXPECT_EQ(rb.steps[1].needs.at(0).name, "c");
-  const auto& sql = *std::get<Box<SqlStep>>(rb.steps[1].kind);
+  const auto& sql = std::get<SqlStep>(rb.steps[1].kind);
   EXPECT_EQ(sql.file->raw, "q.sql");
   EXPECT_EQ(sql.expect->raw, "3");
   const auto& guards = rb.steps[1].guards;
@@ -190,12 +190,12 @@ steps:
   EXPECT_EQ(idle.ignore_applications, (std::vector<std::string>{"psql", "cron"}));
   EXPECT_FALSE(std::get<SqlGuard>(guards[4].kind).expect.has_value());
   EXPECT_EQ(guards[4].loc.line, 27);
-  const auto& copy = *std::get<Box<CopyRowsStep>>(rb.steps[2].kind);
+  const auto& copy = std::get<CopyRowsStep>(rb.steps[2].kind);
   EXPECT_EQ(copy.columns.size(), 2u);
   EXPECT_TRUE(copy.truncate);
   EXPECT_EQ(copy.where->raw, "id > 3");
   EXPECT_EQ(copy.foreign_keys, ForeignKeyCheck::kAfterCopy);
-  EXPECT_EQ(std::get<Box<CopyRowsStep>>(rb.steps[3].kind)->foreign_keys, ForeignKeyCheck::kPerRow);
+  EXPECT_EQ(std::get<CopyRowsStep>(rb.steps[3].kind).foreign_keys, ForeignKeyCheck::kPerRow);
 }
 
 TEST(ParseRunbookTest, UnknownKeysEverywhere) {

@@ -52,7 +52,7 @@ class PlanGuardsTest : public ::testing::Test {
     options.state_dir = state_.string();
     auto plan = BuildPlan(*loaded, options, &runner_);
     EXPECT_TRUE(plan.ok()) << plan.message();
-    return plan.ok() ? *plan : nlohmann::json{};
+    return plan.ok() ? PlanToJson(*plan) : nlohmann::json{};
   }
 
   static const nlohmann::json& StepOf(const nlohmann::json& plan, const std::string& id) {
@@ -137,11 +137,12 @@ steps:
   runner_.fail = {"test -e /backup"};
   PlanOptions options;
   options.state_dir = state_.string();
-  auto plan = BuildPlan(*loaded, options, &runner_);
-  ASSERT_TRUE(plan.ok()) << plan.message();
-  EXPECT_EQ(StepOf(*plan, "backup")["resume"], "skip: finished (success)");
-  EXPECT_EQ(StepOf(*plan, "migrate")["would"], "block");
-  EXPECT_TRUE((*plan)["blocked"].get<bool>());
+  auto built = BuildPlan(*loaded, options, &runner_);
+  ASSERT_TRUE(built.ok()) << built.message();
+  const nlohmann::json plan = PlanToJson(*built);
+  EXPECT_EQ(StepOf(plan, "backup")["resume"], "skip: finished (success)");
+  EXPECT_EQ(StepOf(plan, "migrate")["would"], "block");
+  EXPECT_TRUE(plan["blocked"].get<bool>());
 }
 
 TEST_F(PlanGuardsTest, FinallyStepsComeAfterEveryStepThatRuns) {

@@ -6,7 +6,8 @@
 #  2. diagnostics: the shipped runbooks and those two files get none; common mistakes get the
 #     schema's sentences (patternErrorMessage, errorMessage), never the server's generic "does not
 #     match the pattern" or "Matches multiple schemas";
-#  3. completion: completing a key inserts the keys its value needs (a step: an id and a kind);
+#  3. completion: completing a key inserts the keys its value needs (a step: an id and a kind),
+#     and an empty item of steps or guards offers a whole item of each kind;
 #  4. inventories: each schema has a stable $id naming its file.
 # Env: SOURCE_DIR (the repository root).
 set -u

@@ -238,23 +238,27 @@ for (const [where, body, line, character, keys] of contexts) {
   }
 }
 
-// An empty item of a list of steps offers a whole step of each kind.
-{
-  const uri = uriOf('runbooks/editor-completion-step-item.yaml');
-  await server.open(uri, `${MODELINE}name: t\nsteps:\n  - \n`);
-  const result = await server.completion(uri, 3, 4);
+// An empty item of a list of steps (of guards) offers a whole step (guard) of each kind.
+for (const [what, body, line, def, kinds] of [
+  ['step', 'name: t\nsteps:\n  - \n', 3, 'step', ['run', 'sql', 'copy_rows', 'cancel_queries', 'manual']],
+  ['guard', 'name: t\nsteps:\n  - id: a\n    run: x\n    guards:\n      - \n', 6, 'guard',
+    ['postgres_idle', 'migrations_applied', 'backup_fresh', 'sql', 'command']],
+]) {
+  const uri = uriOf(`runbooks/editor-completion-${what}-item.yaml`);
+  await server.open(uri, MODELINE + body);
+  const result = await server.completion(uri, line, body.split('\n')[line - 1].length);
   server.close(uri);
   const items = result.items ?? result;
-  for (const kind of ['run', 'sql', 'copy_rows', 'cancel_queries', 'manual']) {
-    const item = items.find((it) => it.label === `${kind} step`);
+  for (const kind of kinds) {
+    const item = items.find((it) => it.label === `${kind} ${what}`);
     let value;
     try {
       value = item && YAML.parse(unsnippet(`- ${item.insertText}`))[0];
     } catch {
       value = undefined;
     }
-    check(value && kind in value && requirementsMet(schemas.runbook, [value], { items: { $ref: '#/$defs/step' } }, false),
-      `completing an empty step offers no whole ${kind} step (offers ${items.map((it) => it.label).join(', ')})`);
+    check(value && kind in value && requirementsMet(schemas.runbook, [value], { items: { $ref: `#/$defs/${def}` } }, false),
+      `completing an empty ${what} offers no whole ${kind} ${what} (offers ${items.map((it) => it.label).join(', ')})`);
   }
 }
 

@@ -83,10 +83,11 @@ banner "runbook plan clone-prod"
 # shellcheck disable=SC2046
 timed "plan clone-prod" "$RUNBOOK" plan "$ROOT/runbooks/clone-prod.yaml" $(inv clone-prod)
 
+# --jobs 4: the runbooks declare which steps are independent (upgrade-prod's window is shortest so).
 for rb in clone-prod upgrade-dev upgrade-prod; do
-  banner "runbook run $rb --yes"
+  banner "runbook run $rb --jobs 4 --yes"
   # shellcheck disable=SC2046
-  timed "run $rb" "$RUNBOOK" run "$ROOT/runbooks/$rb.yaml" $(inv "$rb") --yes
+  timed "run $rb" "$RUNBOOK" run "$ROOT/runbooks/$rb.yaml" $(inv "$rb") --jobs 4 --yes
 done
 
 banner "the same clone the wiki's way (seed-way.sh)"

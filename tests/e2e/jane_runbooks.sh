@@ -323,8 +323,21 @@ WRITER_PID=""
 rb 0 upgrade-prod run "$RB/upgrade-prod.yaml" $(inv upgrade-prod) --set long_query_age=1s --set idle_wait=5s --fresh --yes
 eq "0003 applied on prod" "$(q prod jane "$mig")" "0001_initial,0002_auto_20160706_1508,0003_auto_waveform_continuoustrace_unique_constraint"
 eq "migration state of prod and dev" "$(q prod jane "$mig")" "$(q dev jane "$mig")"
-ls "$DIR"/prod/backups/jane-*.dump >/dev/null || fail "no backup"
-eq "one backup (the later runs found it fresh)" "$(ls "$DIR"/prod/backups/jane-*.dump | wc -l)" 1
+ls "$DIR"/prod/backups/jane-*/toc.dat >/dev/null || fail "no backup"
+eq "one backup (the later runs found it fresh)" "$(ls -d "$DIR"/prod/backups/jane-* | wc -l)" 1
+# Made while Jane served: in the run that made it (the blocked one), before stop-web started.
+python3 - "$RUNBOOK_STATE_DIR"/upgrade-prod/runs/*/journal.jsonl <<'PYEOF' || fail "the backup was not made before stop-web"
+import json, sys
+made = []
+for path in sys.argv[1:]:
+    events = [json.loads(line.split(" ", 1)[1]) for line in open(path)]
+    seq = [(e["type"], e.get("step"), e.get("outcome")) for e in events]
+    if ("step_finished", "backup", "success") in seq:
+        made.append(path)
+        assert seq.index(("step_finished", "backup", "success")) < seq.index(("step_started", "stop-web", None)), seq
+assert len(made) == 1, made
+PYEOF
+echo "ok: the backup was made while Jane served, before stop-web"
 [ -f "$DIR/prod/jane/static/waveforms/jane.css" ] || fail "collectstatic did not run"
 "$DIR/bin/jane-web" status >/dev/null && "$DIR/bin/jane-indexers" status >/dev/null || fail "not running after the upgrade"
 curl -fsS "http://127.0.0.1:$PROD_WEB_PORT/health" | grep -q 0003_auto || fail "the site does not report 0003"

@@ -35,7 +35,7 @@ export class LspClient {
     this.proc.stdin.write(body);
   }
 
-  request(method, params, timeoutMs = 20000) {
+  request(method, params, timeoutMs = 60000) {
     const id = this.nextId++;
     this.send({ id, method, params });
     return new Promise((resolve, reject) => {
@@ -90,7 +90,7 @@ export class LspClient {
   // Opens a document and resolves with the diagnostics published for this version of it.
   open(uri, text, version = 1) {
     const got = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri}`)), 20000);
+      const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri}`)), 60000);
       this.waiters.push((p) => {
         if (p.uri !== uri || (p.version !== undefined && p.version !== version)) return false;
         clearTimeout(timer);

@@ -6,8 +6,8 @@
 //
 // Each case is a runbook or an inventory. The schema side reads it as an editor does: YAML 1.2
 // (the `yaml` package, which yaml-language-server uses), duplicate keys and syntax errors being
-// errors, then ajv with the schema. The validator side is `runbook validate FILE` (an inventory:
-// `runbook validate RUNBOOK -i FILE`), exit 0 or 2. A case passes when both accept or both refuse.
+// errors, then ajv with the schema. The validator side is `runbook validate FILE...` (an
+// inventory: `runbook validate RUNBOOK -i FILE`). A case passes when both accept or both refuse.
 // A case that only the validator refuses passes when every error it prints is excused by a rule
 // of RULES_FILE (lines "CASE_GLOB | MESSAGE_REGEX | WHY": what only the validator can judge);
 // a case that only the schema refuses never passes (an editor must not flag a valid file). A rule
@@ -64,8 +64,7 @@ if (failed) process.exit(1);
 // The schema's verdict on a file, as an editor sees it: null when valid, else the first reason.
 function schemaVerdict(kind, text) {
   const docs = YAML.parseAllDocuments(text, { version: '1.2', uniqueKeys: true, merge: false });
-  const list = Array.isArray(docs) ? docs : [docs];
-  for (const doc of list) {
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
     if (doc.errors.length) return `YAML: ${doc.errors[0].message.split('\n')[0]}`;
     let value;
     try {
@@ -73,7 +72,7 @@ function schemaVerdict(kind, text) {
     } catch (e) {
       return `YAML: ${e.message.split('\n')[0]}`;
     }
-    if (value === null || value === undefined) value = kind === 'inventory' ? {} : null;
+    value ??= null;
     if (!validators[kind](value)) {
       const e = validators[kind].errors[0];
       return `${e.instancePath || '/'} ${e.message}`;

@@ -170,10 +170,13 @@ const mistakes = [
   ['name: t\nhosts: {dev: {ssh: -oProxyCommand=x}}\nsteps: [{id: a, run: x}]', 'An ssh destination'],
   ['name: t\nparams: {n: {type: integer, default: many}}\nsteps: [{id: a, run: x}]', 'This param is an integer'],
   ['name: t\nparams: {p: {type: path, default: ""}}\nsteps: [{id: a, run: x}]', 'cannot be empty'],
+  // An inventory, by its own modeline.
+  ['# yaml-language-server: $schema=../schemas/inventory.schema.json\nhosts: {prod: {ssh: "-oX=y"}}', 'An ssh destination'],
+  ['# yaml-language-server: $schema=../schemas/inventory.schema.json\ndatabases: {dev: {conninfo: x, tunnel: -p}}', 'A host name is'],
 ];
 for (const [i, [body, want]] of mistakes.entries()) {
   const uri = uriOf(`runbooks/editor-mistake-${i}.yaml`);
-  const diags = await server.open(uri, MODELINE + body + '\n');
+  const diags = await server.open(uri, (body.startsWith('#') ? '' : MODELINE) + body + '\n');
   server.close(uri);
   const messages = diags.map((d) => d.message);
   check(messages.some((m) => m.includes(want)) && !messages.some((m) => GENERIC.test(m)),

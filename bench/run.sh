@@ -1,14 +1,16 @@
 #!/bin/bash
-# Runs every benchmark and prints its table (`make bench`). About 5-10 minutes on an idle 2-core
-# machine, mostly the copy_rows data load.
+# Runs every benchmark and prints its table (`make bench`). About 30-40 minutes on an idle 2-core
+# machine, mostly the Jane sandboxes of downtime.sh.
 #   1. before_after.py    issue 13: lines of code, plan of the shipped runbooks, validate/plan of
 #                         1,000 steps, against the binary in $BEFORE (only "after" without it)
 #   2. step_overhead.sh   per-step cost of `runbook run` against make, ninja, bash, ansible
 #   3. copy_rows/run.sh   copy_rows against the wiki's CSV way and a psql pipe (PostgreSQL)
 #   4. ssh_bench.sh       `runbook run` over ssh against plain ssh loops and ansible-playbook
 #                         (a throwaway sshd on loopback)
+#   5. downtime.sh        how long Jane is down during upgrade-prod against the wiki's order
+#                         (six Jane sandboxes of the default size: 20-30 minutes)
 #
-#   bench/run.sh [BUILD_DIR]   env: SKIP="copy_rows ssh" to leave benchmarks out; BEFORE=binary
+#   bench/run.sh [BUILD_DIR]   env: SKIP="copy_rows ssh downtime" to leave benchmarks out; BEFORE=binary
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,5 +47,9 @@ fi
 if [ -f "$root/bench/ssh_bench.sh" ]; then
   # N=50 keeps it to a few minutes; most of it is the ansible row and the new-connection rows.
   bench ssh env BUILD_DIR="$build" N=50 bash "$root/bench/ssh_bench.sh"
+fi
+if [ -f "$root/bench/downtime.sh" ]; then
+  # The Jane sandbox's ports are fixed: one sandbox user at a time on this machine.
+  bench downtime flock /tmp/jane_sandbox.lock bash "$root/bench/downtime.sh" "$build"
 fi
 exit $status

@@ -415,8 +415,10 @@ indexers_cmd() {
         say "indexer $n: started (pid $(cat "$pidfile"))"
       done ;;
     stop)
-      # As the seed: SIGHUP (`pkill --signal 1 -f 'manage.py index_waveforms '`).
-      for n in "${!INDEXER_PATHS[@]}"; do stop_pid "$DIR/prod/run/indexer-$n.pid" HUP "indexer $n"; done ;;
+      # As the seed: SIGHUP to all at once (`pkill --signal 1 -f 'manage.py index_waveforms '`),
+      # then wait for each to finish its scan.
+      for n in "${!INDEXER_PATHS[@]}"; do stop_pid "$DIR/prod/run/indexer-$n.pid" HUP "indexer $n" & done
+      wait ;;
     status)
       for n in "${!INDEXER_PATHS[@]}"; do
         if pid_alive "$DIR/prod/run/indexer-$n.pid"; then say "indexer $n: running (pid $(cat "$DIR/prod/run/indexer-$n.pid"))"

@@ -21,6 +21,7 @@
 #include "engine/read_file.h"
 #include "engine/run_state.h"
 #include "engine/state_dir.h"
+#include "engine/units.h"
 
 namespace runbook {
 
@@ -143,13 +144,21 @@ struct RunArgs {
   std::string plan_path;
   bool resume = false;
   bool fresh = false;
+  std::string heartbeat = "30s";
 };
 
-int Execute(const LoadedRunbook& loaded, ExecOptions exec) {
+int Execute(const LoadedRunbook& loaded, ExecOptions exec, const std::string& heartbeat) {
+  TerminalOptions terminal = DetectTerminal(exec.jobs);
+  auto every = ParseDuration(heartbeat);
+  if (!every.ok()) {
+    std::fprintf(stderr, "runbook: --heartbeat: %s\n", every.message().c_str());
+    return kExitInvalid;
+  }
+  terminal.heartbeat = *every;
   exec.interrupt = &g_interrupted;
   auto processes = MakeSystemProcessRunner();
-  TerminalReporter reporter(DetectTerminal(exec.jobs));
-  TerminalPrompter prompter;
+  TerminalReporter reporter(terminal);
+  TerminalPrompter prompter(&reporter);
   InstallSignalHandlers();
   ExecResult r = ExecuteRun(loaded, exec, {processes.get(), &reporter, &prompter});
   if (!r.run_id.empty() && r.exit_code != kExitOk) {
@@ -216,7 +225,7 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
     exec.inventories = options.inventories;
     exec.sets = options.sets;
     exec.start = args.fresh ? StartMode::kFresh : StartMode::kNew;
-    return Execute(*loaded, exec);
+    return Execute(*loaded, exec, args.heartbeat);
   }
 
   auto loaded = Load(file, options);
@@ -228,10 +237,10 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
   exec.inventories = options.inventories;
   exec.sets = options.sets;
   exec.start = args.resume ? StartMode::kResume : args.fresh ? StartMode::kFresh : StartMode::kNew;
-  return Execute(*loaded, exec);
+  return Execute(*loaded, exec, args.heartbeat);
 }
 
-int CmdResume(const std::string& target, bool yes, int jobs) {
+int CmdResume(const std::string& target, bool yes, int jobs, const std::string& heartbeat) {
   const std::string state = StateDir();
   std::optional<RunInfo> run;
   if (target.empty()) {
@@ -278,7 +287,7 @@ int CmdResume(const std::string& target, bool yes, int jobs) {
   exec.yes = yes;
   exec.inventories = rs.inventories;
   exec.sets = rs.sets;
-  return Execute(*loaded, exec);
+  return Execute(*loaded, exec, heartbeat);
 }
 
 int CmdGraph(const std::string& file, const std::string& format) {
@@ -342,14 +351,19 @@ int RunbookMain(int argc, char** argv) {
   run->add_option("--plan", run_args.plan_path, "Run exactly this saved plan");
   run->add_flag("--resume", run_args.resume, "Continue the unfinished run of this runbook");
   run->add_flag("--fresh", run_args.fresh, "Start a new run even if one is unfinished");
+  const char* heartbeat_help =
+      "Output not to a terminal: a line for a step silent this long (default 30s, 0s: never)";
+  run->add_option("--heartbeat", run_args.heartbeat, heartbeat_help);
 
   std::string resume_target;
   bool resume_yes = false;
   int resume_jobs = 1;
+  std::string resume_heartbeat = "30s";
   auto* resume = app.add_subcommand("resume", "Continue an unfinished run");
   resume->add_option("TARGET", resume_target, "RUN_ID or runbook FILE (default: the latest)");
   resume->add_flag("--yes", resume_yes, "Confirm confirmations, manual steps and reruns");
   resume->add_option("--jobs", resume_jobs, "Independent steps run at most N at once");
+  resume->add_option("--heartbeat", resume_heartbeat, heartbeat_help);
 
   std::string status_target, status_format = "text";
   auto* status = app.add_subcommand("status", "Show a run's steps and outcomes");
@@ -384,7 +398,7 @@ int RunbookMain(int argc, char** argv) {
   if (*validate) return CmdValidate(validate_files, common);
   if (*plan) return CmdPlan(plan_file, common, plan_format, plan_out, offline);
   if (*run) return CmdRun(run_file, common, run_args);
-  if (*resume) return CmdResume(resume_target, resume_yes, resume_jobs);
+  if (*resume) return CmdResume(resume_target, resume_yes, resume_jobs, resume_heartbeat);
   if (*status) return CmdStatus(status_target, status_format == "json");
   if (*history) return CmdHistory(history_file, history_format == "json");
   if (*logs) return CmdLogs(logs_run, logs_step);

@@ -49,15 +49,21 @@ const char* OutcomeColor(StepOutcomeKind k) {
 TerminalOptions DetectTerminal(int jobs) {
   TerminalOptions o;
   const char* term = std::getenv("TERM");
-  o.tty = isatty(STDOUT_FILENO) && !(term && std::strcmp(term, "dumb") == 0);
-  o.color = o.tty && !std::getenv("NO_COLOR");
+  const char* no_color = std::getenv("NO_COLOR");
+  // no-color.org: NO_COLOR set to a non-empty value. An operator who asks for no colour (or whose
+  // terminal cannot move the cursor) gets no escape sequences at all, so no spinner either.
+  o.progress = isatty(STDOUT_FILENO) && !(term && std::strcmp(term, "dumb") == 0) &&
+               !(no_color && *no_color);
+  o.color = o.progress;
   o.prefix_ids = jobs > 1;
   return o;
 }
 
 TerminalReporter::TerminalReporter(TerminalOptions options, std::FILE* out)
     : options_(options), out_(out), start_(std::chrono::steady_clock::now()) {
-  if (options_.tty) ticker_ = std::thread([this] { Tick(); });
+  if (options_.progress || options_.heartbeat.count() > 0) {
+    ticker_ = std::thread([this] { Tick(); });
+  }
 }
 
 TerminalReporter::~TerminalReporter() {
@@ -71,8 +77,26 @@ void TerminalReporter::Tick() {
   while (!stop_) {
     std::this_thread::sleep_for(std::chrono::milliseconds(120));
     std::lock_guard<std::mutex> lock(mu_);
-    ++spin_;
-    if (!current_.empty() || !waiting_.empty()) DrawProgress();
+    if (!question_.empty()) continue;  // the question keeps the screen until it is answered
+    if (options_.progress) {
+      ++spin_;
+      if (!current_.empty() || !waiting_.empty()) DrawProgress();
+    } else {
+      Heartbeat();
+    }
+  }
+}
+
+void TerminalReporter::Heartbeat() {
+  if (options_.heartbeat.count() <= 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& [id, last] : last_output_) {
+    if (now - last < options_.heartbeat) continue;
+    const double silent = std::chrono::duration<double>(now - last).count();
+    const double running = std::chrono::duration<double>(now - step_start_[id]).count();
+    last = now;
+    Print("  " + id + " still running after " + Seconds(running) + ", no output for " +
+          Seconds(silent));
   }
 }
 
@@ -82,7 +106,7 @@ std::string TerminalReporter::Paint(const char* code, const std::string& text) c
 }
 
 std::string TerminalReporter::Stamp() const {
-  if (options_.tty) return "";
+  if (options_.progress) return "";
   std::time_t t = std::time(nullptr);
   std::tm tm{};
   localtime_r(&t, &tm);
@@ -99,7 +123,7 @@ void TerminalReporter::ClearProgress() {
 }
 
 void TerminalReporter::DrawProgress() {
-  if (!options_.tty) return;
+  if (!options_.progress || !question_.empty()) return;
   static const char* kSpinner[] = {"|", "/", "-", "\\"};
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -123,15 +147,41 @@ void TerminalReporter::DrawProgress() {
 }
 
 void TerminalReporter::Print(const std::string& line) {
-  ClearProgress();
+  if (!question_.empty()) {
+    // The answer is being typed on the question's line: print above a fresh copy of it.
+    std::fputs(options_.progress ? "\r\033[K" : "\n", out_);
+  } else {
+    ClearProgress();
+  }
   std::fputs(Stamp().c_str(), out_);
   std::fputs(line.c_str(), out_);
   std::fputc('\n', out_);
-  if (!current_.empty() || !waiting_.empty()) {
+  if (!question_.empty()) {
+    std::fputs(question_.c_str(), out_);
+  } else if (!current_.empty() || !waiting_.empty()) {
     DrawProgress();
-  } else {
-    std::fflush(out_);
   }
+  // Every line, not only on a terminal: `tail -f` of a redirected run must see it now.
+  std::fflush(out_);
+}
+
+void TerminalReporter::BeginQuestion(const std::string& question) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ClearProgress();
+  question_ = question;
+  std::fputs(question_.c_str(), out_);
+  std::fflush(out_);
+}
+
+void TerminalReporter::EndQuestion(bool answered) {
+  std::lock_guard<std::mutex> lock(mu_);
+  question_.clear();
+  // The terminal echoed the answer and its newline; at end of input the line is still open.
+  if (!answered) std::fputc('\n', out_);
+  std::fflush(out_);
+  // Waiting for the operator is not a step's silence.
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& [id, last] : last_output_) last = now;
 }
 
 void TerminalReporter::RunStarted(const std::string& runbook, const std::string& run_id,
@@ -147,12 +197,16 @@ void TerminalReporter::StepStarted(const std::string& step_id, int index, int to
   index_ = index;
   total_ = total;
   current_.insert(step_id);
+  step_start_[step_id] = last_output_[step_id] = std::chrono::steady_clock::now();
   Print(Paint(kBold, "> " + step_id) +
         Paint(kDim, " (" + std::to_string(index) + "/" + std::to_string(total) + ")"));
 }
 
 void TerminalReporter::StepLine(const std::string& step_id, Stream stream, std::string_view line) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = last_output_.find(step_id); it != last_output_.end()) {
+    it->second = std::chrono::steady_clock::now();
+  }
   std::string text = options_.prefix_ids ? "[" + step_id + "] " : "  ";
   if (stream == Stream::kInfo) {
     text += Paint(kDim, std::string(line));
@@ -180,7 +234,7 @@ void TerminalReporter::Waiting(const std::string& step_id, const std::string& wh
                                double seconds_left) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string text = step_id + ": " + what + ", " + Seconds(seconds_left) + " left";
-  if (options_.tty) {
+  if (options_.progress) {
     waiting_ = text;
     DrawProgress();
   } else if (waiting_ != what) {
@@ -193,6 +247,8 @@ void TerminalReporter::Waiting(const std::string& step_id, const std::string& wh
 void TerminalReporter::StepFinished(const StepSummary& s) {
   std::lock_guard<std::mutex> lock(mu_);
   current_.erase(s.id);
+  last_output_.erase(s.id);
+  step_start_.erase(s.id);
   waiting_.clear();
   std::string line =
       Paint(OutcomeColor(s.outcome), std::string("= ") + s.id + " " + StepOutcomeName(s.outcome));
@@ -209,6 +265,7 @@ void TerminalReporter::Notice(const std::string& text) {
 void TerminalReporter::RunFinished(const std::vector<StepSummary>& steps, int exit_code) {
   std::lock_guard<std::mutex> lock(mu_);
   current_.clear();
+  last_output_.clear();
   size_t width = 4;
   for (const StepSummary& s : steps) width = std::max(width, s.id.size());
   char head[256];
@@ -233,9 +290,11 @@ bool TerminalPrompter::interactive() const {
 }
 
 bool TerminalPrompter::Confirm(const std::string& text) {
-  std::cout << text << " [y/N] " << std::flush;
+  screen_->BeginQuestion(text + " [y/N] ");
   std::string answer;
-  if (!std::getline(std::cin, answer)) return false;
+  const bool answered = static_cast<bool>(std::getline(std::cin, answer));
+  screen_->EndQuestion(answered);
+  if (!answered) return false;
   return answer == "y" || answer == "Y" || answer == "yes" || answer == "YES";
 }
 

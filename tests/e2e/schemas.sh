@@ -4,14 +4,16 @@
 #  - every file of the invalid-runbook corpus (tests/invalid, its inventories with the corpus
 #    runbook that names them);
 #  - the shipped runbooks (runbooks/), the examples (examples/), the unit tests' example files
-#    (tests/unit/testdata), and each ```yaml block of README.md, docs/*.md and runbooks/*.md that
-#    is a whole runbook or inventory (the others are fragments, listed as skipped);
+#    (tests/unit/testdata), and each ```yaml block of README.md, docs/*.md and runbooks/*.md (a
+#    fragment inside the smallest runbook around it; one that fits none is listed as skipped);
 #  - probes: each field written in each of the spellings that YAML 1.2 (editors) and the
 #    validator may read differently (tests/e2e/lib/schema_probes.mjs).
-# Both accept, or both refuse. A file that only the schema refuses always fails the test: an
-# editor must not flag a runbook that runs. A file that only the validator refuses passes when each
-# of its errors is one of the RULES below: what a schema cannot know, listed by name; never a
-# corpus file whose header says "# schema: reject" (a mistake an editor flags while typing).
+# Both accept, or both refuse; the shipped files and the docs' examples both accept (a fragment
+# may name what the rest of its runbook would declare). A file that only the schema refuses
+# always fails the test: an editor must not flag a runbook that runs. A file that only the
+# validator refuses passes when each of its errors is one of the RULES below: what a schema
+# cannot know, listed by name; never a corpus file whose header says "# schema: reject" (a
+# mistake an editor flags while typing).
 # Env: RUNBOOK (the binary), SOURCE_DIR (the repository root).
 set -u
 : "${RUNBOOK:?set RUNBOOK to the runbook binary}"

@@ -167,7 +167,7 @@ const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =
 if (fs.existsSync('examples')) shipped.push(...walk('examples').filter((f) => /\.ya?ml$/.test(f)).sort());
 for (const file of shipped) {
   const kind = kindOf(fs.readFileSync(file, 'utf8'));
-  if (kind) cases.push({ name: file, kind, file });
+  if (kind) cases.push({ name: file, kind, file, valid: true });
   else skipped.push(file);
 }
 // A doc block that is part of a runbook is checked inside the smallest runbook around it: a list
@@ -199,14 +199,20 @@ for (const md of markdown.filter((f) => fs.existsSync(f))) {
     const name = `${md}#yaml${i + 1}`;
     let text = m[1];
     let kind = kindOf(text);
-    if (!kind && (text = wrapFragment(m[1])) !== null) kind = 'runbook';
+    // Hosts, databases or params alone may be an inventory or part of a runbook: what they name
+    // may be declared elsewhere.
+    let valid = kind === 'inventory' && !/yaml-language-server:/.test(text) ? 'fragment' : true;
+    if (!kind && (text = wrapFragment(m[1])) !== null) {
+      kind = 'runbook';
+      valid = 'fragment';
+    }
     if (!kind) {
       skipped.push(name);
       return;
     }
     const file = path.join(tmp, `${md.replace(/\//g, '_')}.${i + 1}.yaml`);
     fs.writeFileSync(file, text);
-    cases.push({ name, kind, file });
+    cases.push({ name, kind, file, valid });
   });
 }
 const corpusAndDocs = cases.length;
@@ -231,6 +237,16 @@ for (const c of cases) {
   const v = verdicts.get(c);
   if (v.failure) {
     fail(`${c.name}: ${v.failure}`);
+    continue;
+  }
+  // The shipped files and the docs' examples are good runbooks: both accept them (a fragment may
+  // name what its runbook would declare).
+  if (c.valid && schema !== null) {
+    fail(`${c.name}: the schema refuses it: ${schema}`);
+    continue;
+  }
+  if (c.valid === true && !v.ok) {
+    fail(`${c.name}: runbook validate refuses it:\n    ${v.errors.join('\n    ') || v.stderr.trim()}`);
     continue;
   }
   if (v.ok === (schema === null)) {

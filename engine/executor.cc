@@ -418,7 +418,7 @@ void Run::Schedule(const Graph& graph) {
   std::condition_variable cv;
   std::deque<std::pair<int, StepSummary>> completed;
   // A step's thread is joined as soon as it finishes: a finished, unjoined thread keeps its stack
-  // mapped, and every later fork copies those mappings (bench/README.md measured it).
+  // mapped, so the engine's address space would grow with every step of a long run.
   std::map<int, std::thread> threads;
   int running = 0;
   bool stop_new = false;

@@ -11,8 +11,8 @@ namespace runbook {
 
 namespace {
 
-// Tarjan's strongly connected components, iterative (a 100k-step chain would overflow the
-// stack when recursive), over the nodes with `alive` set.
+// Tarjan's strongly connected components, iterative (recursion as deep as the longest chain of
+// `needs` could overflow the stack), over the nodes with `alive` set.
 std::vector<std::vector<int>> StronglyConnected(const std::vector<std::vector<int>>& deps,
                                                 const std::vector<bool>& alive) {
   const int n = static_cast<int>(deps.size());

@@ -1,6 +1,6 @@
 // The runbook model: plain data produced by the loader, read by everything else. No I/O here.
 //
-// Field names follow ../shared/RUNBOOK-FORMAT.md. Values that may hold `${{ ... }}` templates are
+// Field names follow docs/format.md. Values that may hold `${{ ... }}` templates are
 // kept as Text (the raw source string and where it came from); they are rendered per step at plan
 // or run time (engine/template.h). Values that can never be templated (ids, names, durations of
 // timeouts and retries) are checked and converted by the loader.

@@ -107,7 +107,7 @@ class PgConnection {
 // Connections a run keeps between its copy_rows steps. A step gives its connections back when it
 // ends; a later step to the same database (same name, conninfo and password) takes a kept one
 // instead of connecting anew: a new connection costs a server process start and a backend whose
-// catalog caches are cold (70 and 35 ms on a loaded 2-core machine, bench/copy_rows/README.md).
+// catalog caches are cold (bench/copy_rows/README.md has the figures).
 // Only connections with no transaction open are kept, and only while uses of their database
 // remain (the pool is told how many the run's steps make): no idle session of the run lingers
 // past the last step that needs it (an idle session would hold up e.g. DROP DATABASE). What is

@@ -1,9 +1,8 @@
 // The system process runner. Children are started with posix_spawn(3): glibc starts them with
 // clone(CLONE_VM|CLONE_VFORK), so the engine's address space (threads, libraries) is never copied
-// the way fork() copies it; bench/README.md measured that copy as the largest local cost of a
-// step. Exec errors come back as posix_spawn's return value. Boost.Process v2 (Boost 1.81, with
-// the include workaround of ../shared/notes/LIBRARIES.md §1.3) only waits for the child, through a
-// pidfd, and decodes its native wait status.
+// the way fork() copies it, per step. Exec errors come back as posix_spawn's return value.
+// Boost.Process v2 (Boost 1.81, compiled once in engine/bp2_src.cc) only waits for the child,
+// through a pidfd, and decodes its native wait status.
 #include "engine/process.h"
 
 #include <errno.h>

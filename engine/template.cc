@@ -17,9 +17,8 @@ constexpr std::string_view kClose = "}}";
 
 // ---- parsing --------------------------------------------------------------------------------
 //
-// A template is parsed each time it is checked or rendered (a 100k-step plan parses a million):
-// the structures below point into the text instead of copying out of it, and all expressions of
-// a text share one node vector.
+// A template is parsed each time it is checked or rendered: the structures below point into the
+// text instead of copying out of it, and all expressions of a text share one node vector.
 
 // A reference: views into the text being parsed.
 struct Ref {

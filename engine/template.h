@@ -31,7 +31,7 @@
 namespace runbook {
 
 // One reference found in a text, for validation. The strings are views into the text's `raw`:
-// they are valid while it is (no copies: validation collects a million of them for 100k steps).
+// they are valid while it is (validation collects every reference of the runbook).
 struct TemplateRef {
   enum class Kind { kParam, kSecret, kEnv, kRun, kStep, kDatabase };
   Kind kind = Kind::kParam;

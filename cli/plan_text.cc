@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "engine/step_kind.h"
+
 namespace runbook {
 
 namespace {
@@ -76,7 +78,7 @@ void StepText(const PlannedStep& p, const PlanHeader& h, bool color, int* last_l
     *last_level = p.level;
   }
   const char* code = p.would == "run" ? "1" : p.would == "block" ? "31" : "2";
-  std::string head = "  " + s.id + " [" + StepKindName(s.kind) + "]";
+  std::string head = "  " + s.id + " [" + s.kind->Name() + "]";
   if (*p.host != "local") head += " on " + *p.host;
   if (p.would != "run") head += "  -> would " + p.would;
   out += Paint(color, code, head) + "\n";
@@ -111,7 +113,7 @@ void StepText(const PlannedStep& p, const PlanHeader& h, bool color, int* last_l
   }
   for (const PlannedGuard& g : p.guards) {
     const std::string phase = GuardPhaseName(g.phase);
-    std::string line = "      " + phase + " " + GuardKindName(g.guard->kind);
+    std::string line = "      " + phase + " " + g.guard->kind->Name();
     if (!g.evaluated) {
       line += phase == "verify" ? " (checked after the step)" : " (not evaluated)";
       out += Paint(color, "2", line) + "\n";

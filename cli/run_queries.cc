@@ -9,6 +9,7 @@
 #include "engine/journal.h"
 #include "engine/loader.h"
 #include "engine/run_state.h"
+#include "steps/registry.h"
 
 namespace runbook {
 
@@ -60,6 +61,7 @@ std::optional<RunInfo> Target(const std::string& state, const std::string& targe
   if (std::filesystem::is_regular_file(target)) {
     Diagnostics diags;
     LoadOptions probe;
+    probe.kinds = &BuiltinKinds();
     probe.require_params = RequireParams::kNo;
     auto loaded = LoadRunbook(target, probe, &diags);
     if (!loaded) return std::nullopt;
@@ -150,6 +152,7 @@ int CmdHistory(const std::string& file, bool json) {
   if (!file.empty()) {
     Diagnostics diags;
     LoadOptions probe;
+    probe.kinds = &BuiltinKinds();
     probe.require_params = RequireParams::kNo;
     auto loaded = LoadRunbook(file, probe, &diags);
     if (!loaded) {

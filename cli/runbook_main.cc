@@ -22,6 +22,7 @@
 #include "engine/run_state.h"
 #include "engine/state_dir.h"
 #include "engine/units.h"
+#include "steps/registry.h"
 
 namespace runbook {
 
@@ -59,7 +60,8 @@ std::vector<std::pair<std::string, std::string>> ParseSets(const std::vector<std
 }
 
 // Loads and validates; prints every diagnostic. nullopt means exit 2.
-std::optional<LoadedRunbook> Load(const std::string& file, const LoadOptions& options) {
+std::optional<LoadedRunbook> Load(const std::string& file, LoadOptions options) {
+  options.kinds = &BuiltinKinds();
   Diagnostics diags;
   auto loaded = LoadRunbook(file, options, &diags);
   if (!loaded) {
@@ -248,6 +250,7 @@ int CmdResume(const std::string& target, bool yes, int jobs, const std::string& 
   } else if (std::filesystem::is_regular_file(target)) {
     Diagnostics diags;
     LoadOptions probe;
+    probe.kinds = &BuiltinKinds();
     probe.require_params = RequireParams::kNo;
     auto loaded = LoadRunbook(target, probe, &diags);
     if (!loaded) {

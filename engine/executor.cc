@@ -7,7 +7,6 @@
 #include <queue>
 #include <thread>
 
-#include "engine/dispatch.h"
 #include "engine/graph.h"
 #include "engine/guards.h"
 #include "engine/journal.h"
@@ -20,6 +19,7 @@
 #include "engine/ssh_hosts.h"
 #include "engine/state_dir.h"
 #include "engine/step_context.h"
+#include "engine/step_kind.h"
 
 namespace runbook {
 
@@ -32,16 +32,13 @@ bool Satisfies(StepOutcomeKind k) {
          k == StepOutcomeKind::kSkipped || k == StepOutcomeKind::kAlreadyDone;
 }
 
-// By database name, how many connections the run's copy_rows steps ask for (two a step): the
-// run keeps a connection between steps only while one of these remains (PgPool).
-std::map<std::string, int> CopyRowsConnections(const Runbook& rb) {
+// By database name, how many connections the run's steps ask for through the pool: the run
+// keeps a connection between steps only while one of these remains (PgPool).
+std::map<std::string, int> PooledConnections(const Runbook& rb) {
   std::map<std::string, int> uses;
   for (const auto* steps : {&rb.steps, &rb.finally}) {
     for (const Step& s : *steps) {
-      const auto* copy = std::get_if<CopyRowsStep>(&s.kind);
-      if (!copy) continue;
-      ++uses[copy->from.name];
-      ++uses[copy->to.name];
+      for (const std::string& db : s.kind->PooledDatabases()) ++uses[db];
     }
   }
   return uses;
@@ -196,7 +193,7 @@ int Run::Prepare() {
   services_.journal = journal_.get();
   services_.data = &data_;
   services_.remote = remote_.get();
-  pg_pool_ = std::make_unique<PgPool>(CopyRowsConnections(rb_));
+  pg_pool_ = std::make_unique<PgPool>(PooledConnections(rb_));
   services_.pg_pool = pg_pool_.get();
   services_.cancel = CancelToken(options_.interrupt);
   services_.yes = options_.yes;
@@ -344,19 +341,18 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
   const int retries = StepRetries(step, rb_);
   const Host* host = rb_.FindHost(StepHost(step, rb_));
   const bool defer_start_sync =
-      (std::holds_alternative<runbook::RunStep>(step.kind) && host != nullptr && !host->local) ||
-      std::holds_alternative<CopyRowsStep>(step.kind);
+      step.kind->SyncsStartWhileSettingUp(host != nullptr && !host->local);
   Duration backoff = options_.retry_backoff;
   for (int attempt = 1;; ++attempt) {
     s.attempts = attempt;
-    // A remote run step's record is made durable while its ssh session is set up, a copy_rows
-    // step's while it connects; neither changes anything before that (StepContext::DeferStartSync).
+    // Some kinds make the record durable while they set up (an ssh session, connections), as
+    // they change nothing before that (StepKind::SyncsStartWhileSettingUp).
     Status st = defer_start_sync ? journal_->Write(StepStartedRecord(step.id, attempt, hash))
                                  : journal_->Append(StepStartedRecord(step.id, attempt, hash));
     if (!st.ok()) return fail(StepOutcomeKind::kFailure, "journal write failed: " + st.message());
     if (defer_start_sync) ctx.DeferStartSync();
     ctx.StartClock();
-    StepOutcome outcome = RunStepKind(step, ctx);
+    StepOutcome outcome = step.kind->Run(ctx);
     if (Status synced = ctx.FinishStartSync(); !synced.ok()) {
       return fail(StepOutcomeKind::kFailure, synced.message());
     }

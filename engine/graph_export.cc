@@ -1,5 +1,7 @@
 #include "engine/graph_export.h"
 
+#include "engine/step_kind.h"
+
 #include <vector>
 
 namespace runbook {
@@ -19,7 +21,7 @@ std::string DotQuoted(const std::string& s) {
 std::string DotLabel(const Step& s) {
   std::string quoted = DotQuoted(s.id);
   quoted.pop_back();
-  return quoted + "\\n" + StepKindName(s.kind) + "\"";
+  return quoted + "\\n" + s.kind->Name() + "\"";
 }
 
 // Mermaid labels are in "..."; a quote inside is written as an entity.
@@ -83,7 +85,7 @@ std::string GraphToMermaid(const Runbook& rb, const Graph& graph) {
   auto fid = [](size_t i) { return "f" + std::to_string(i); };
   for (int v : graph.order) {
     const Step& s = rb.steps[v];
-    out += "  " + sid(v) + "[" + MermaidLabel(s.id + " (" + StepKindName(s.kind) + ")") + "]\n";
+    out += "  " + sid(v) + "[" + MermaidLabel(s.id + " (" + s.kind->Name() + ")") + "]\n";
   }
   for (int v : graph.order) {
     for (int w : graph.deps[v]) out += "  " + sid(w) + " --> " + sid(v) + "\n";
@@ -92,7 +94,7 @@ std::string GraphToMermaid(const Runbook& rb, const Graph& graph) {
     out += "  subgraph finally [\"finally\"]\n";
     for (size_t i = 0; i < rb.finally.size(); ++i) {
       const Step& s = rb.finally[i];
-      out += "    " + fid(i) + "[" + MermaidLabel(s.id + " (" + StepKindName(s.kind) + ")") + "]\n";
+      out += "    " + fid(i) + "[" + MermaidLabel(s.id + " (" + s.kind->Name() + ")") + "]\n";
     }
     out += "  end\n";
     for (int v : Sinks(graph)) out += "  " + sid(v) + " -.-> " + fid(0) + "\n";

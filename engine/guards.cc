@@ -4,10 +4,10 @@
 
 #include <thread>
 
-#include "engine/dispatch.h"
 #include "engine/journal.h"
 #include "engine/run_state.h"
 #include "engine/secrets.h"
+#include "engine/step_kind.h"
 
 namespace runbook {
 
@@ -21,10 +21,10 @@ GuardResult Masked(GuardResult r, const std::vector<std::string>& redact) {
 
 void Record(const Guard& guard, GuardPhase phase, const GuardResult& r, const std::string& step,
             Reporter& reporter, Journal* journal) {
-  reporter.GuardEvaluated(step, phase, GuardKindName(guard.kind), r);
+  reporter.GuardEvaluated(step, phase, guard.kind->Name(), r);
   if (journal) {
     (void)journal->Append(
-        GuardRecord(step, phase, GuardKindName(guard.kind), r.held, r.summary, r.evidence));
+        GuardRecord(step, phase, guard.kind->Name(), r.held, r.summary, r.evidence));
   }
 }
 
@@ -36,7 +36,7 @@ PhaseResult EvaluatePhase(const std::vector<Guard>& guards, GuardPhase phase, St
   const auto start = std::chrono::steady_clock::now();
   std::vector<bool> final(guards.size(), false);
   for (size_t i = 0; i < guards.size(); ++i) {
-    out.results.push_back(Masked(EvaluateGuard(guards[i], env), policy.redact));
+    out.results.push_back(Masked(guards[i].kind->Evaluate(env), policy.redact));
     const bool waits = guards[i].wait && policy.allow_wait && phase == GuardPhase::kGuards;
     final[i] = out.results[i].held || !waits;
     if (final[i]) Record(guards[i], phase, out.results[i], env.step_id(), reporter, journal);
@@ -55,8 +55,7 @@ PhaseResult EvaluatePhase(const std::vector<Guard>& guards, GuardPhase phase, St
       pending = true;
       const double left = std::chrono::duration<double>(*guards[i].wait - waited).count();
       reporter.Waiting(env.step_id(),
-                       std::string(GuardKindName(guards[i].kind)) + ": " + out.results[i].summary,
-                       left);
+                       std::string(guards[i].kind->Name()) + ": " + out.results[i].summary, left);
     }
     if (!pending) break;
     for (auto slept = Duration(0); slept < policy.poll_interval && !env.Cancel().requested();
@@ -65,7 +64,7 @@ PhaseResult EvaluatePhase(const std::vector<Guard>& guards, GuardPhase phase, St
     }
     for (size_t i = 0; i < guards.size(); ++i) {
       if (final[i]) continue;
-      out.results[i] = Masked(EvaluateGuard(guards[i], env), policy.redact);
+      out.results[i] = Masked(guards[i].kind->Evaluate(env), policy.redact);
       if (out.results[i].held) {
         final[i] = true;
         Record(guards[i], phase, out.results[i], env.step_id(), reporter, journal);
@@ -78,7 +77,7 @@ PhaseResult EvaluatePhase(const std::vector<Guard>& guards, GuardPhase phase, St
     if (out.results[i].held) continue;
     out.all_held = false;
     const std::string what =
-        std::string(GuardKindName(guards[i].kind)) + " (" + out.results[i].summary + ")";
+        std::string(guards[i].kind->Name()) + " (" + out.results[i].summary + ")";
     switch (guards[i].on_fail) {
       case OnFail::kAbort:
         blocked += (blocked.empty() ? "" : "; ") + what;

@@ -58,7 +58,7 @@ std::optional<LoadedRunbook> FinishLoading(const std::string& path, std::optiona
 std::optional<LoadedRunbook> LoadRunbookFromString(const std::string& path, const std::string& text,
                                                    const LoadOptions& options, Diagnostics* diags) {
   Diagnostics local;
-  std::optional<Runbook> rb = ParseRunbook(path, text, &local);
+  std::optional<Runbook> rb = ParseRunbook(path, text, *options.kinds, &local);
   return FinishLoading(path, std::move(rb), std::move(local), options, diags);
 }
 
@@ -72,9 +72,10 @@ std::optional<LoadedRunbook> LoadRunbook(const std::string& path, const LoadOpti
   std::optional<Runbook> rb;
   Diagnostics local;
   if (file.regular()) {
-    rb = ParseRunbookFile(path, &file, &local);  // read as it is parsed
+    rb = ParseRunbookFile(path, &file, *options.kinds, &local);  // read as it is parsed
   } else {
-    rb = ParseRunbook(path, file.ReadRest(), &local);  // a pipe: it can be read once only
+    rb = ParseRunbook(path, file.ReadRest(), *options.kinds,
+                      &local);  // a pipe: it can be read once only
   }
   return FinishLoading(path, std::move(rb), std::move(local), options, diags);
 }

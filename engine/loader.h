@@ -13,6 +13,7 @@
 #include "engine/diag.h"
 #include "engine/graph.h"
 #include "engine/model.h"
+#include "engine/step_kind.h"
 
 namespace runbook {
 
@@ -23,7 +24,8 @@ using ParamValues = std::map<std::string, std::string>;
 enum class RequireParams { kNo, kYes };  // kYes at plan and run: a param without value is an error
 
 struct LoadOptions {
-  std::vector<std::string> inventories;                   // -i FILE, in order; later wins
+  const KindRegistry* kinds = nullptr;   // the step and guard kinds (steps/registry.h); required
+  std::vector<std::string> inventories;  // -i FILE, in order; later wins
   std::vector<std::pair<std::string, std::string>> sets;  // --set NAME=VALUE, in order
   RequireParams require_params = RequireParams::kYes;
 };

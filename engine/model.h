@@ -8,10 +8,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "engine/diag.h"
@@ -87,48 +87,11 @@ struct Command {
 
 enum class OnFail { kAbort, kSkip, kWarn };
 
-struct PostgresIdleGuard {
-  NameRef db;
-  int max_active = 0;  // other active backends tolerated
-  std::vector<std::string> ignore_applications;
-};
-
-struct DjangoCheck {
-  Text manage;  // path to manage.py
-  std::optional<Text> python;
-};
-
-struct MigrationsAppliedGuard {
-  NameRef db;
-  std::optional<DjangoCheck> django;   // ask Django itself
-  std::optional<Text> migrations_dir;  // or compare files with django_migrations
-};
-
-struct BackupFreshGuard {
-  Text path;                      // a glob
-  std::optional<Text> max_age;    // duration
-  std::optional<Text> min_size;   // size, e.g. "1MB"
-  std::optional<Command> verify;  // e.g. pg_restore --list {}
-  std::optional<NameRef> host;    // default: the step's host
-};
-
-struct SqlGuard {
-  NameRef db;
-  Text query;
-  std::optional<Text> expect;  // the one value; "true" when neither is given
-  std::optional<int64_t> expect_rows;
-};
-
-struct CommandGuard {
-  Command command;
-  std::optional<NameRef> host;  // default: the step's host
-};
-
-using GuardKind = std::variant<PostgresIdleGuard, MigrationsAppliedGuard, BackupFreshGuard,
-                               SqlGuard, CommandGuard>;
+// A guard's kind: steps/<kind>.h, behind the interface of engine/step_kind.h.
+class GuardKind;
 
 struct Guard {
-  GuardKind kind;
+  std::shared_ptr<const GuardKind> kind;
   Location loc;  // of the kind key
   std::optional<Duration> wait;
   // `wait: "${{ params.NAME }}"`: the duration param, set into `wait` by ApplyParamDurations
@@ -137,71 +100,16 @@ struct Guard {
   OnFail on_fail = OnFail::kAbort;
 };
 
-// The kind key of a guard as written in YAML ("postgres_idle", ...).
-const char* GuardKindName(const GuardKind& kind);
-
 // ---- steps ----------------------------------------------------------------------------------
 
-struct RunStep {
-  Command command;
-};
-
-enum class ShowMode { kNone, kTable };
-
-struct SqlStep {
-  NameRef db;
-  std::optional<Text> query;  // exactly one of query and file
-  std::optional<Text> file;
-  ShowMode show = ShowMode::kNone;
-  std::optional<Text> expect;
-};
-
-struct CopyMatch {
-  std::string column;         // column of this table
-  NameRef step;               // an earlier copy_rows step
-  std::string parent_column;  // column copied by that step whose values are kept
-  Location loc;
-};
-
-// How copy_rows has the target check its foreign keys: row by row as the rows arrive (the
-// server's triggers), or once after the copy by re-creating them in the step's transaction.
-enum class ForeignKeyCheck { kPerRow, kAfterCopy };
-
-struct CopyRowsStep {
-  NameRef from;
-  NameRef to;
-  Text table;
-  std::vector<Text> columns;  // empty = all
-  std::optional<Text> where;
-  std::optional<Text> order_by;
-  std::optional<Text> every;  // integer, possibly templated
-  std::optional<Text> limit;  // integer, possibly templated
-  std::optional<CopyMatch> match;
-  bool truncate = false;
-  ForeignKeyCheck foreign_keys = ForeignKeyCheck::kPerRow;
-};
-
-struct CancelQueriesStep {
-  NameRef db;
-  std::optional<Text> older_than;  // duration
-  bool read_only = true;
-  std::optional<Text> application_name;
-};
-
-struct ManualStep {
-  Text text;
-};
-
-using StepKind = std::variant<RunStep, SqlStep, CopyRowsStep, CancelQueriesStep, ManualStep>;
-
-// The kind key of a step as written in YAML ("run", "sql", ...).
-const char* StepKindName(const StepKind& kind);
+// A step's kind: steps/<kind>.h, behind the interface of engine/step_kind.h.
+class StepKind;
 
 struct Step {
   std::string id;
-  Location loc;       // of the `id` value
-  Location kind_loc;  // of the kind key
-  StepKind kind;
+  Location loc;                          // of the `id` value
+  Location kind_loc;                     // of the kind key
+  std::shared_ptr<const StepKind> kind;  // shared by copies: a kind never changes once read
   std::string description;
   std::vector<NameRef> needs;
   std::optional<Text> if_expr;

@@ -10,10 +10,10 @@
 
 #include "engine/params.h"
 #include "engine/reader.h"
+#include "engine/step_kind.h"
 #include "engine/suggest.h"
 #include "engine/units.h"
 #include "engine/yaml_parse.h"
-#include "steps/parse_kinds.h"
 
 namespace runbook {
 namespace {
@@ -64,9 +64,6 @@ const std::vector<std::string> kHostKeys = {"ssh",     "port",  "identity_file",
                                             "options", "local", "multiplex"};
 const std::vector<std::string> kDatabaseKeys = {"conninfo", "password", "tunnel"};
 const std::vector<std::string> kDefaultsKeys = {"host", "timeout", "retries"};
-const std::vector<std::string> kStepKinds = {"run", "sql", "copy_rows", "cancel_queries", "manual"};
-const std::vector<std::string> kGuardKinds = {"postgres_idle", "migrations_applied", "backup_fresh",
-                                              "sql", "command"};
 const std::vector<std::string> kStepFields = {
     "id",      "description", "needs",      "if",      "host",   "user",      "cwd",   "env",
     "timeout", "retries",     "idempotent", "confirm", "guards", "done_when", "verify"};
@@ -80,8 +77,20 @@ std::vector<std::string> Concat(const std::vector<std::string>& a,
   out.insert(out.end(), b.begin(), b.end());
   return out;
 }
-const std::vector<std::string> kStepKeys = Concat(kStepFields, kStepKinds);
-const std::vector<std::string> kGuardKeys = Concat(kGuardKinds, kGuardOptions);
+template <class Entry>
+std::vector<std::string> KeysOf(const std::vector<Entry>& entries) {
+  std::vector<std::string> keys;
+  for (const Entry& e : entries) keys.push_back(e.key);
+  return keys;
+}
+
+template <class Entry>
+const Entry* FindEntry(const std::vector<Entry>& entries, std::string_view key) {
+  for (const Entry& e : entries) {
+    if (key == e.key) return &e;
+  }
+  return nullptr;
+}
 
 constexpr int64_t kMaxRetries = 100;
 
@@ -157,28 +166,25 @@ std::optional<NameRef> ParamReference(const DocNode& n, std::string_view what, D
   return std::nullopt;
 }
 
-// Applies a `host` written beside the guard's kind key. Only command and backup_fresh guards
-// run somewhere; the host may be given once.
-bool MoveHostIntoGuard(const MapReader& r, Guard* g, Diagnostics* d) {
-  std::optional<NameRef>* host = nullptr;
-  if (auto* c = std::get_if<CommandGuard>(&g->kind)) host = &c->host;
-  if (auto* b = std::get_if<BackupFreshGuard>(&g->kind)) host = &b->host;
-  const DocNode* key = r.GetKey("host");
-  if (!host) {
-    d->Error(key->loc, std::string("'host' applies only to command and backup_fresh guards, not ") +
-                           GuardKindName(g->kind));
-    return false;
+// "'host' applies only to backup_fresh and command guards": those that run a command somewhere.
+std::string HostBesideMessage(const KindRegistry& kinds, const char* key) {
+  std::vector<std::string> takers;
+  for (const KindRegistry::GuardEntry& e : kinds.guards) {
+    if (e.host_beside) takers.push_back(e.key);
   }
-  if (host->has_value()) {
-    d->Error(key->loc, "'host' is given twice for this guard: keep one");
-    return false;
+  std::string names;
+  for (size_t i = 0; i < takers.size(); ++i) {
+    if (i > 0) names += i + 1 == takers.size() ? " and " : ", ";
+    names += takers[i];
   }
-  *host = r.Name("host");
-  return host->has_value();
+  return "'host' applies only to " + names + " guards, not " + key;
 }
 
 std::vector<Guard> ParseGuards(const DocNode& list, const std::string& field,
-                               const std::string& step_owner, Diagnostics* d) {
+                               const std::string& step_owner, const KindRegistry& kinds,
+                               Diagnostics* d) {
+  const std::vector<std::string> guard_kinds = KeysOf(kinds.guards);
+  const std::vector<std::string> guard_keys = Concat(guard_kinds, kGuardOptions);
   std::vector<Guard> guards;
   const std::string what = "'" + field + "' of " + step_owner;
   if (!list.IsSeq()) {
@@ -189,9 +195,9 @@ std::vector<Guard> ParseGuards(const DocNode& list, const std::string& field,
   for (size_t i = 0; i < list.children.size(); ++i) {
     const DocNode& item = list.children[i];
     const std::string owner = "guard #" + std::to_string(i + 1) + " in " + what;
-    MapReader r(item, owner, kGuardKeys, d);
+    MapReader r(item, owner, guard_keys, d);
     if (!r.ok()) continue;
-    const DocNode* kind_key = FindKind(r, kGuardKinds, owner, d);
+    const DocNode* kind_key = FindKind(r, guard_kinds, owner, d);
     Guard g;
     if (const DocNode* wait = r.Get("wait")) {
       if (wait->IsScalar() && wait->scalar.find("${{") != std::string::npos) {
@@ -205,51 +211,23 @@ std::vector<Guard> ParseGuards(const DocNode& list, const std::string& field,
     }
     if (!kind_key) continue;
     g.loc = kind_key->loc;
-    const DocNode& value = *r.Get(kind_key->scalar);
-    const std::string& k = kind_key->scalar;
-    bool ok = false;
-    if (k == "postgres_idle") {
-      auto v = ParsePostgresIdleGuard(value, step_owner, d);
-      if ((ok = v.has_value())) g.kind = std::move(*v);
-    } else if (k == "migrations_applied") {
-      auto v = ParseMigrationsAppliedGuard(value, step_owner, d);
-      if ((ok = v.has_value())) g.kind = std::move(*v);
-    } else if (k == "backup_fresh") {
-      auto v = ParseBackupFreshGuard(value, step_owner, d);
-      if ((ok = v.has_value())) g.kind = std::move(*v);
-    } else if (k == "sql") {
-      auto v = ParseSqlGuard(value, step_owner, d);
-      if ((ok = v.has_value())) g.kind = std::move(*v);
-    } else if (k == "command") {
-      auto v = ParseCommandGuard(value, step_owner, d);
-      if ((ok = v.has_value())) g.kind = std::move(*v);
+    const KindRegistry::GuardEntry& entry = *FindEntry(kinds.guards, kind_key->scalar);
+    std::unique_ptr<GuardKind> kind = entry.parse(r, *r.Get(kind_key->scalar), step_owner, d);
+    bool ok = kind != nullptr;
+    if (ok && r.Has("host") && !entry.host_beside) {
+      d->Error(r.GetKey("host")->loc, HostBesideMessage(kinds, entry.key));
+      ok = false;
     }
-    if (ok && r.Has("host")) ok = MoveHostIntoGuard(r, &g, d);
+    if (ok) g.kind = std::move(kind);
     if (ok) guards.push_back(std::move(g));
   }
   return guards;
 }
 
-std::optional<StepKind> ParseStepKind(const std::string& kind, const DocNode& value,
-                                      const std::string& owner, Diagnostics* d) {
-  if (kind == "run") {
-    if (auto v = ParseRunStep(value, owner, d)) return StepKind(std::move(*v));
-  } else if (kind == "sql") {
-    if (auto v = ParseSqlStep(value, owner, d)) return StepKind(std::move(*v));
-  } else if (kind == "copy_rows") {
-    if (auto v = ParseCopyRowsStep(value, owner, d)) return StepKind(std::move(*v));
-  } else if (kind == "cancel_queries") {
-    if (auto v = ParseCancelQueriesStep(value, owner, d)) return StepKind(std::move(*v));
-  } else if (kind == "manual") {
-    if (auto v = ParseManualStep(value, owner, d)) return StepKind(std::move(*v));
-  }
-  return std::nullopt;
-}
-
 // Fills `*out` (a fresh Step, constructed in place by the caller: Steps are big, so moving them
 // around shows in the load time of large runbooks). Returns false when the step is unusable.
-bool ParseStep(const DocNode& n, const std::string& list_name, size_t index, Step* out,
-               Diagnostics* d) {
+bool ParseStep(const DocNode& n, const std::string& list_name, size_t index,
+               const KindRegistry& kinds, Step* out, Diagnostics* d) {
   Step& s = *out;
   s.in_finally = list_name == "finally";
   // The step in messages: "step 'ID'", or by position when it has no id.
@@ -281,17 +259,13 @@ bool ParseStep(const DocNode& n, const std::string& list_name, size_t index, Ste
     ok = false;
   }
   if (owner.empty()) owner = numbered();
-  MapReader r(n, owner, kStepKeys, d);
-  const DocNode* kind_key = FindKind(r, kStepKinds, owner, d);
+  const std::vector<std::string> step_kinds = KeysOf(kinds.steps);
+  MapReader r(n, owner, Concat(kStepFields, step_kinds), d);
+  const DocNode* kind_key = FindKind(r, step_kinds, owner, d);
   if (kind_key) {
     s.kind_loc = kind_key->loc;
-    std::optional<StepKind> kind =
-        ParseStepKind(kind_key->scalar, *r.Get(kind_key->scalar), owner, d);
-    if (kind) {
-      s.kind = std::move(*kind);
-    } else {
-      ok = false;
-    }
+    s.kind = FindEntry(kinds.steps, kind_key->scalar)->parse(*r.Get(kind_key->scalar), owner, d);
+    ok = ok && s.kind != nullptr;
   } else {
     ok = false;
   }
@@ -330,13 +304,15 @@ bool ParseStep(const DocNode& n, const std::string& list_name, size_t index, Ste
   if (auto retries = r.Int("retries", 0, kMaxRetries)) s.retries = static_cast<int>(*retries);
   if (auto idem = r.Bool("idempotent")) s.idempotent = *idem;
   s.confirm = r.GetText("confirm");
-  if (const DocNode* g = r.Get("guards")) s.guards = ParseGuards(*g, "guards", owner, d);
-  if (const DocNode* g = r.Get("done_when")) s.done_when = ParseGuards(*g, "done_when", owner, d);
-  if (const DocNode* g = r.Get("verify")) s.verify = ParseGuards(*g, "verify", owner, d);
+  if (const DocNode* g = r.Get("guards")) s.guards = ParseGuards(*g, "guards", owner, kinds, d);
+  if (const DocNode* g = r.Get("done_when"))
+    s.done_when = ParseGuards(*g, "done_when", owner, kinds, d);
+  if (const DocNode* g = r.Get("verify")) s.verify = ParseGuards(*g, "verify", owner, kinds, d);
   return ok;
 }
 
-std::vector<Step> ParseSteps(const DocNode& list, const std::string& name, Diagnostics* d) {
+std::vector<Step> ParseSteps(const DocNode& list, const std::string& name,
+                             const KindRegistry& kinds, Diagnostics* d) {
   std::vector<Step> steps;
   if (!list.IsSeq()) {
     ReportType(list, "a list of steps", "'" + name + "'", d);
@@ -345,7 +321,7 @@ std::vector<Step> ParseSteps(const DocNode& list, const std::string& name, Diagn
   steps.reserve(list.children.size());
   for (size_t i = 0; i < list.children.size(); ++i) {
     steps.emplace_back();
-    if (!ParseStep(list.children[i], name, i, &steps.back(), d)) steps.pop_back();
+    if (!ParseStep(list.children[i], name, i, kinds, &steps.back(), d)) steps.pop_back();
   }
   return steps;
 }
@@ -625,7 +601,8 @@ class StepSink : public ItemSink {
   // Steps are big (about 1 KB): a vector grown by doubling would hold two or three copies at
   // its last reallocation. Reserving an upper bound instead costs address space only: the pages
   // of unused capacity are never touched.
-  StepSink(size_t reserve, Diagnostics* diags) : diags_(diags) {
+  StepSink(size_t reserve, const KindRegistry& kinds, Diagnostics* diags)
+      : kinds_(kinds), diags_(diags) {
     steps_.reserve(reserve);
     // Transparent huge pages for the big array: fewer page faults and TLB misses while it fills
     // (a quarter of the load time of a 100k-step runbook). Only a hint: errors are ignored.
@@ -640,7 +617,9 @@ class StepSink : public ItemSink {
     std::vector<Step>& list = fin ? finally_ : steps_;
     (fin ? finally_items_ : step_items_) = index + 1;
     list.emplace_back();
-    if (!ParseStep(item, fin ? "finally" : "steps", index, &list.back(), diags_)) list.pop_back();
+    if (!ParseStep(item, fin ? "finally" : "steps", index, kinds_, &list.back(), diags_)) {
+      list.pop_back();
+    }
   }
   size_t step_items() const { return step_items_; }
   size_t finally_items() const { return finally_items_; }
@@ -652,12 +631,13 @@ class StepSink : public ItemSink {
   std::vector<Step> finally_;
   size_t step_items_ = 0;
   size_t finally_items_ = 0;
+  const KindRegistry& kinds_;
   Diagnostics* diags_;
 };
 
 // Decodes the top level. With `sink`, the items of `steps` and `finally` were decoded already.
 std::optional<Runbook> DecodeRunbook(const std::string& path, const DocNode& root, StepSink* sink,
-                                     Diagnostics* diags) {
+                                     const KindRegistry& kinds, Diagnostics* diags) {
   Diagnostics d;
   Runbook rb;
   rb.path = path;
@@ -703,14 +683,14 @@ std::optional<Runbook> DecodeRunbook(const std::string& path, const DocNode& roo
     } else if (sink && steps->IsSeq()) {
       rb.steps = sink->TakeSteps();
     } else {
-      rb.steps = ParseSteps(*steps, "steps", &d);
+      rb.steps = ParseSteps(*steps, "steps", kinds, &d);
     }
   }
   if (const DocNode* fin = r.Get("finally")) {
     if (sink && fin->IsSeq()) {
       rb.finally = sink->TakeFinally();
     } else if (!fin->IsNull()) {
-      rb.finally = ParseSteps(*fin, "finally", &d);
+      rb.finally = ParseSteps(*fin, "finally", kinds, &d);
     }
   }
   diags->Append(d);
@@ -721,17 +701,18 @@ std::optional<Runbook> DecodeRunbook(const std::string& path, const DocNode& roo
 }  // namespace
 
 std::optional<Runbook> RunbookFromDoc(const std::string& path, const DocNode& root,
-                                      Diagnostics* diags) {
-  return DecodeRunbook(path, root, nullptr, diags);
+                                      const KindRegistry& kinds, Diagnostics* diags) {
+  return DecodeRunbook(path, root, nullptr, kinds, diags);
 }
 
 namespace {
 
 // ParseRunbook's work once the YAML is parsed (`root`: nullopt after a syntax error).
 std::optional<Runbook> Decode(const std::string& path, const std::optional<DocNode>& root,
-                              StepSink* sink, Diagnostics* d, Diagnostics* diags) {
+                              StepSink* sink, const KindRegistry& kinds, Diagnostics* d,
+                              Diagnostics* diags) {
   std::optional<Runbook> rb;
-  if (root) rb = DecodeRunbook(path, *root, sink, d);
+  if (root) rb = DecodeRunbook(path, *root, sink, kinds, d);
   // Steps were decoded while the YAML was read, before the keys that follow them: restore the
   // file's order.
   d->SortByLocation();
@@ -743,15 +724,15 @@ std::optional<Runbook> Decode(const std::string& path, const std::optional<DocNo
 }  // namespace
 
 std::optional<Runbook> ParseRunbook(const std::string& path, const std::string& text,
-                                    Diagnostics* diags) {
+                                    const KindRegistry& kinds, Diagnostics* diags) {
   Diagnostics d;
-  StepSink sink(StepCountBound(text), &d);
+  StepSink sink(StepCountBound(text), kinds, &d);
   std::optional<DocNode> root = ParseYaml(path, text, &d, &sink);
-  return Decode(path, root, &sink, &d, diags);
+  return Decode(path, root, &sink, kinds, &d, diags);
 }
 
 std::optional<Runbook> ParseRunbookFile(const std::string& path, InputFile* file,
-                                        Diagnostics* diags) {
+                                        const KindRegistry& kinds, Diagnostics* diags) {
   // A first pass counts the steps, so that their vector is allocated once.
   StepCounter counter;
   file->ForEachPiece([&](std::string_view piece) {
@@ -759,14 +740,14 @@ std::optional<Runbook> ParseRunbookFile(const std::string& path, InputFile* file
     return true;
   });
   Diagnostics d;
-  StepSink sink(counter.Bound(), &d);
+  StepSink sink(counter.Bound(), kinds, &d);
   std::optional<DocNode> root;
   if (file->Rewind()) {
     root = ParseYaml(path, file, &d, &sink);
   } else {
     d.Error({InternFileName(path), 0, 0}, "cannot read the file");
   }
-  return Decode(path, root, &sink, &d, diags);
+  return Decode(path, root, &sink, kinds, &d, diags);
 }
 
 std::optional<Inventory> ParseInventory(const std::string& path, const std::string& text,

@@ -8,7 +8,6 @@
 #include <map>
 #include <set>
 
-#include "engine/dispatch.h"
 #include "engine/fnv.h"
 #include "engine/graph.h"
 #include "engine/journal.h"
@@ -21,6 +20,7 @@
 #include "engine/ssh_hosts.h"
 #include "engine/state_dir.h"
 #include "engine/step_context.h"
+#include "engine/step_kind.h"
 #include "engine/units.h"
 
 namespace runbook {
@@ -70,7 +70,7 @@ nlohmann::json Strings(const std::vector<std::string>& items) {
 
 nlohmann::json GuardJson(const PlannedGuard& g) {
   nlohmann::json j = {{"evaluated", g.evaluated},
-                      {"kind", GuardKindName(g.guard->kind)},
+                      {"kind", g.guard->kind->Name()},
                       {"on_fail", OnFailName(g.guard->on_fail)},
                       {"phase", GuardPhaseName(g.phase)}};
   if (g.evaluated) {
@@ -93,7 +93,7 @@ nlohmann::json StepJson(const PlannedStep& p) {
                       {"host", *p.host},
                       {"id", s.id},
                       {"idempotent", s.idempotent},
-                      {"kind", StepKindName(s.kind)},
+                      {"kind", s.kind->Name()},
                       {"level", p.level},
                       {"needs", nlohmann::json::array()},
                       {"retries", p.retries},
@@ -282,12 +282,10 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
         p.condition = !c.ok() ? "error: " + c.message() : (*c ? "true" : "false");
       }
     }
-    if (p.definition && !std::holds_alternative<RunStep>(step.kind) &&
-        !std::holds_alternative<ManualStep>(step.kind)) {
-      p.details = DescribeStepKind(step, context());
-    }
+    StepDescription description = step.kind->Describe(context());
+    if (p.definition) p.details = std::move(description.details);
     if (!options.offline && p.definition && p.condition != "false") {
-      for (const std::string& line : ObserveStepKind(step, context())) {
+      for (const std::string& line : step.kind->Observe(context())) {
         p.observed.push_back(Mask(line, services.redact));
       }
     }
@@ -295,10 +293,7 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
       auto t = context().Render(*step.confirm);
       p.confirm = Mask(t.ok() ? *t : step.confirm->raw, services.redact);
     }
-    if (const auto* m = std::get_if<ManualStep>(&step.kind)) {
-      auto t = context().Render(m->text);
-      p.manual = Mask(t.ok() ? *t : m->text.raw, services.redact);
-    }
+    if (description.instructions) p.manual = Mask(*description.instructions, services.redact);
     std::string would = p.condition == "false" ? "skip" : "run";
     bool done = !step.done_when.empty();
     auto eval = [&](const std::vector<Guard>& list, GuardPhase phase) {
@@ -308,7 +303,7 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
         pg.guard = &g;
         // verify guards describe the state after the step: not evaluated beforehand.
         if (!options.offline && phase != GuardPhase::kVerify && p.condition != "false") {
-          GuardResult r = EvaluateGuard(g, context());
+          GuardResult r = g.kind->Evaluate(context());
           pg.evaluated = true;
           pg.held = r.held;
           pg.summary = Mask(r.summary, services.redact);

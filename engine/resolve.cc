@@ -6,6 +6,7 @@
 
 #include "engine/fnv.h"
 #include "engine/shell_quote.h"
+#include "engine/step_kind.h"
 
 namespace runbook {
 
@@ -109,33 +110,6 @@ Result<std::string> Display(const Text& text, const TemplateScope& scope) {
   return std::move(r.value().display);
 }
 
-// Renders fields into the definition, keeping the first error.
-struct DefinitionBuilder {
-  const TemplateScope& scope;
-  StepDefinition& def;
-  std::string error;
-
-  void Put(const char* key, const Text& text) {
-    auto r = Display(text, scope);
-    if (!r.ok()) {
-      if (error.empty()) error = r.message();
-      return;
-    }
-    def.Set(key, std::move(r.value()));
-  }
-  void Put(const char* key, const std::optional<Text>& text) {
-    if (text) Put(key, *text);
-  }
-  void PutCommand(const char* key, const Command& command) {
-    auto r = RenderCommand(command, scope);
-    if (!r.ok()) {
-      if (error.empty()) error = r.message();
-      return;
-    }
-    def.Set(key, std::move(r.value().display));
-  }
-};
-
 nlohmann::json ValueJson(const StepDefinition::Value& value) {
   if (const auto* s = std::get_if<std::string>(&value)) return *s;
   if (const auto* b = std::get_if<bool>(&value)) return *b;
@@ -183,69 +157,48 @@ std::string StepDefinition::Hash() const {
   return hash.Hex();
 }
 
+DefinitionBuilder::DefinitionBuilder(const Step& step, const Runbook& rb,
+                                     const TemplateScope& scope, StepDefinition* def)
+    : step_(step), rb_(rb), scope_(scope), def_(*def) {}
+
+const std::string& DefinitionBuilder::host() const {
+  return StepHost(step_, rb_);
+}
+
+void DefinitionBuilder::Put(const char* key, const Text& text) {
+  auto r = runbook::Display(text, scope_);
+  if (!r.ok()) {
+    if (error_.empty()) error_ = r.message();
+    return;
+  }
+  def_.Set(key, std::move(r.value()));
+}
+
+void DefinitionBuilder::Put(const char* key, const std::optional<Text>& text) {
+  if (text) Put(key, *text);
+}
+
+void DefinitionBuilder::PutCommand(const char* key, const Command& command) {
+  auto r = RenderCommand(command, scope_);
+  if (!r.ok()) {
+    if (error_.empty()) error_ = r.message();
+    return;
+  }
+  def_.Set(key, std::move(r.value().display));
+}
+
+std::string DefinitionBuilder::Display(const Text& text) const {
+  auto r = runbook::Display(text, scope_);
+  return r.ok() ? std::move(r.value()) : std::string("<error>");
+}
+
 Result<StepDefinition> ResolveDefinition(const Step& step, const Runbook& rb,
                                          const TemplateScope& scope) {
   StepDefinition def;
-  def.Set("kind", std::string(StepKindName(step.kind)));
-  DefinitionBuilder b{scope, def, {}};
-  std::visit(
-      [&](const auto& k) {
-        using K = std::decay_t<decltype(k)>;
-        if constexpr (std::is_same_v<K, RunStep>) {
-          b.PutCommand("command", k.command);
-          def.Set("host", StepHost(step, rb));
-          b.Put("user", step.user);
-          b.Put("cwd", step.cwd);
-          StepDefinition::StringMap env;
-          env.reserve(step.env.size());
-          for (const auto& [name, text] : step.env) {
-            auto r = Display(text, scope);
-            env.emplace_back(name, r.ok() ? std::move(r.value()) : std::string("<error>"));
-          }
-          // A JSON object's order (the names are unique: they were keys of one YAML mapping).
-          std::sort(env.begin(), env.end(),
-                    [](const auto& a, const auto& b) { return a.first < b.first; });
-          def.Set("env", std::move(env));
-        } else if constexpr (std::is_same_v<K, SqlStep>) {
-          def.Set("db", k.db.name);
-          b.Put("query", k.query);
-          b.Put("file", k.file);
-          def.Set("show", std::string(k.show == ShowMode::kTable ? "table" : "none"));
-          b.Put("expect", k.expect);
-        } else if constexpr (std::is_same_v<K, CopyRowsStep>) {
-          def.Set("from", k.from.name);
-          def.Set("to", k.to.name);
-          b.Put("table", k.table);
-          StepDefinition::Strings cols;
-          for (const Text& c : k.columns) {
-            auto r = Display(c, scope);
-            cols.push_back(r.ok() ? std::move(r.value()) : std::string("<error>"));
-          }
-          def.Set("columns", std::move(cols));
-          b.Put("where", k.where);
-          b.Put("order_by", k.order_by);
-          b.Put("every", k.every);
-          b.Put("limit", k.limit);
-          if (k.match) {
-            def.Set("match", StepDefinition::StringMap{{"column", k.match->column},
-                                                       {"parent_column", k.match->parent_column},
-                                                       {"step", k.match->step.name}});
-          }
-          def.Set("truncate", k.truncate);
-          def.Set("foreign_keys",
-                  std::string(k.foreign_keys == ForeignKeyCheck::kAfterCopy ? "after_copy"
-                                                                            : "per_row"));
-        } else if constexpr (std::is_same_v<K, CancelQueriesStep>) {
-          def.Set("db", k.db.name);
-          b.Put("older_than", k.older_than);
-          def.Set("read_only", k.read_only);
-          b.Put("application_name", k.application_name);
-        } else if constexpr (std::is_same_v<K, ManualStep>) {
-          b.Put("text", k.text);
-        }
-      },
-      step.kind);
-  if (!b.error.empty()) return Result<StepDefinition>::Error(b.error);
+  def.Set("kind", std::string(step.kind->Name()));
+  DefinitionBuilder builder(step, rb, scope, &def);
+  step.kind->Define(builder);
+  if (!builder.error().empty()) return Result<StepDefinition>::Error(builder.error());
   return def;
 }
 

@@ -96,8 +96,31 @@ class StepDefinition {
   std::vector<std::pair<std::string_view, Value>> members_;  // keys ascending
 };
 
-// The step's definition rendered with `scope`; the first template that fails to render is the
-// error (env values and copy_rows columns that fail show as "<error>" instead).
+// Renders a step's fields into its definition, for its kind's StepKind::Define: the first field
+// that fails to render (Put, PutCommand) makes the definition an error; Display shows a failure
+// as "<error>" instead (for values inside lists and maps).
+class DefinitionBuilder {
+ public:
+  DefinitionBuilder(const Step& step, const Runbook& rb, const TemplateScope& scope,
+                    StepDefinition* def);
+  const Step& step() const { return step_; }
+  const std::string& host() const;  // the step's effective host
+  void Set(const char* key, StepDefinition::Value value) { def_.Set(key, std::move(value)); }
+  void Put(const char* key, const Text& text);
+  void Put(const char* key, const std::optional<Text>& text);
+  void PutCommand(const char* key, const Command& command);  // as displayed, secrets as ***
+  std::string Display(const Text& text) const;
+  const std::string& error() const { return error_; }
+
+ private:
+  const Step& step_;
+  const Runbook& rb_;
+  const TemplateScope& scope_;
+  StepDefinition& def_;
+  std::string error_;
+};
+
+// The step's definition rendered with `scope`: "kind" and what the kind sets.
 Result<StepDefinition> ResolveDefinition(const Step& step, const Runbook& rb,
                                          const TemplateScope& scope);
 

@@ -10,6 +10,7 @@
 #include "engine/run_state.h"
 #include "engine/secrets.h"
 #include "engine/shell_quote.h"
+#include "engine/step_kind.h"
 
 namespace runbook {
 
@@ -222,11 +223,11 @@ Result<bool> StepContext::AskOperator(const std::string& text) {
 std::vector<std::string> StepContext::MatchedColumns() const {
   std::vector<std::string> columns;
   for (const Step& s : services_->scope->runbook().steps) {
-    const auto* copy = std::get_if<CopyRowsStep>(&s.kind);
-    if (!copy || !copy->match || copy->match->step.name != step_.id) continue;
-    const std::string& column = copy->match->parent_column;
-    if (std::find(columns.begin(), columns.end(), column) == columns.end())
-      columns.push_back(column);
+    for (const std::string& column : s.kind->ColumnsMatchedFrom(step_.id)) {
+      if (std::find(columns.begin(), columns.end(), column) == columns.end()) {
+        columns.push_back(column);
+      }
+    }
   }
   return columns;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/graph.h"
+#include "engine/step_kind.h"
 #include "engine/suggest.h"
 #include "engine/template.h"
 
@@ -19,14 +20,12 @@ namespace {
 
 // Where a text field sits, which decides what its `${{ }}` may use.
 enum class Field {
-  kPlain,          // any reference
-  kRunCommand,     // a `run` command line: no secrets
-  kGuardCommand,   // a `command` guard's command: no secrets
-  kVerifyCommand,  // a backup_fresh `verify` command: no secrets
-  kUser,           // no secrets (visible in the process list)
-  kCwd,            // no secrets
-  kConninfo,       // a database's conninfo: params and env only
-  kPassword,       // a database's password: params, env and secrets
+  kPlain,        // any reference
+  kCommandLine,  // no secrets (visible in the process list)
+  kUser,         // no secrets (visible in the process list)
+  kCwd,          // no secrets
+  kConninfo,     // a database's conninfo: params and env only
+  kPassword,     // a database's password: params, env and secrets
 };
 
 struct StepPos {
@@ -89,22 +88,21 @@ class Validator {
     }
   }
 
-  // The ids of all steps (or only of copy_rows steps), for suggestions: made when an error
-  // needs them, not for every runbook.
-  const std::vector<std::string>& StepIds(bool copy_rows_only) {
-    std::optional<std::vector<std::string>>& ids = copy_rows_only ? copy_ids_ : step_ids_;
-    if (!ids) {
-      ids.emplace();
-      for (const StepPos& p : positions_) {
-        const Step& s = StepAt(p);
-        if (!copy_rows_only || std::holds_alternative<CopyRowsStep>(s.kind)) ids->push_back(s.id);
-      }
-    }
-    return *ids;
+  // The ids of all steps, for suggestions.
+  std::vector<std::string> StepIds() const {
+    std::vector<std::string> ids;
+    for (const StepPos& p : positions_) ids.push_back(StepAt(p).id);
+    return ids;
   }
 
   const Step& StepAt(StepPos p) const {
     return p.in_finally ? rb_.finally[p.index] : rb_.steps[p.index];
+  }
+
+  StepPos PosOf(const Step& step) const {
+    const bool in_finally = step.in_finally;
+    const Step* first = in_finally ? rb_.finally.data() : rb_.steps.data();
+    return {in_finally, static_cast<int>(&step - first)};
   }
 
   const StepPos* FindStep(std::string_view id) const {
@@ -165,8 +163,8 @@ class Validator {
       }
       const StepPos* target = FindStep(need.name);
       if (target == nullptr) {
-        diags_->Error(need.loc, "needs unknown step '" + need.name + "'" +
-                                    DidYouMean(need.name, StepIds(false)));
+        diags_->Error(need.loc,
+                      "needs unknown step '" + need.name + "'" + DidYouMean(need.name, StepIds()));
       } else if (!pos.in_finally && target->in_finally) {
         diags_->Error(need.loc, "step '" + s.id + "' needs '" + need.name +
                                     "', a finally step: finally steps run after all steps");
@@ -213,13 +211,13 @@ class Validator {
   // ---- templates ----------------------------------------------------------------------------
 
   // `step` is null for a database's fields.
-  void CheckText(const Text& text, const Step* step, StepPos pos, Field field) {
+  // `where` names a command line in messages (Field::kCommandLine).
+  void CheckText(const Text& text, const Step* step, StepPos pos, Field field,
+                 std::string_view where = {}) {
     if (!text.HasTemplate()) return;
-    for (const TemplateRef& ref : CollectRefs(text, diags_)) CheckRef(ref, step, pos, field);
-  }
-
-  void CheckTexts(const std::vector<Text>& texts, const Step* step, StepPos pos, Field field) {
-    for (const Text& t : texts) CheckText(t, step, pos, field);
+    for (const TemplateRef& ref : CollectRefs(text, diags_)) {
+      CheckRef(ref, step, pos, field, where);
+    }
   }
 
   void CheckOptText(const std::optional<Text>& text, const Step* step, StepPos pos,
@@ -227,7 +225,8 @@ class Validator {
     if (text) CheckText(*text, step, pos, field);
   }
 
-  void CheckRef(const TemplateRef& ref, const Step* step, StepPos pos, Field field) {
+  void CheckRef(const TemplateRef& ref, const Step* step, StepPos pos, Field field,
+                std::string_view where = {}) {
     // For messages only: most references are fine, and are not copied.
     auto name = [&] { return std::string(ref.name); };
     auto expr = [&] { return std::string(ref.expr); };
@@ -245,7 +244,7 @@ class Validator {
                                      DidYouMean(ref.name, secret_names_));
           return;
         }
-        CheckSecretPlace(ref, field);
+        CheckSecretPlace(ref, field, where);
         return;
       case TemplateRef::Kind::kEnv:
         return;
@@ -269,7 +268,7 @@ class Validator {
       const StepPos* target = FindStep(ref.name);
       if (target == nullptr) {
         diags_->Error(ref.loc, "unknown step '" + name() + "' in " + expr() +
-                                   DidYouMean(ref.name, StepIds(false)));
+                                   DidYouMean(ref.name, StepIds()));
       } else {
         RequireRunsAfter(pos, *target, ref.loc,
                          "step '" + step->id + "' uses steps." + name() +
@@ -278,19 +277,13 @@ class Validator {
     }
   }
 
-  void CheckSecretPlace(const TemplateRef& ref, Field field) {
+  void CheckSecretPlace(const TemplateRef& ref, Field field, std::string_view where) {
     const std::string name(ref.name);
     const std::string secret = "secret '" + name + "' in ";
     const std::string via_env = ": pass it through env, e.g. env: {PGPASSWORD: ...}";
     switch (field) {
-      case Field::kRunCommand:
-        diags_->Error(ref.loc, secret + "a run command line" + via_env);
-        break;
-      case Field::kGuardCommand:
-        diags_->Error(ref.loc, secret + "a command guard's command line" + via_env);
-        break;
-      case Field::kVerifyCommand:
-        diags_->Error(ref.loc, secret + "a backup_fresh verify command line" + via_env);
+      case Field::kCommandLine:
+        diags_->Error(ref.loc, secret + std::string(where) + via_env);
         break;
       case Field::kUser:
         diags_->Error(ref.loc, secret + "user: it would show in the process list");
@@ -310,103 +303,39 @@ class Validator {
     }
   }
 
-  // ---- steps --------------------------------------------------------------------------------
+  // ---- steps ----------------------------------------------------------------------------------
 
-  void CheckCommand(const Command& c, const Step* step, StepPos pos, Field field) {
-    CheckTexts(c.words, step, pos, field);
-  }
-
-  void CheckGuards(const std::vector<Guard>& guards, const Step& s, StepPos pos) {
-    for (const Guard& g : guards) {
-      std::visit(
-          [&](const auto& k) {
-            using K = std::decay_t<decltype(k)>;
-            if constexpr (std::is_same_v<K, PostgresIdleGuard>) {
-              CheckDb(k.db);
-            } else if constexpr (std::is_same_v<K, MigrationsAppliedGuard>) {
-              CheckDb(k.db);
-              if (k.django) {
-                CheckText(k.django->manage, &s, pos, Field::kPlain);
-                CheckOptText(k.django->python, &s, pos);
-              }
-              CheckOptText(k.migrations_dir, &s, pos);
-            } else if constexpr (std::is_same_v<K, BackupFreshGuard>) {
-              CheckText(k.path, &s, pos, Field::kPlain);
-              CheckOptText(k.max_age, &s, pos);
-              CheckOptText(k.min_size, &s, pos);
-              if (k.verify) CheckCommand(*k.verify, &s, pos, Field::kVerifyCommand);
-              if (k.host) CheckHost(*k.host);
-            } else if constexpr (std::is_same_v<K, SqlGuard>) {
-              CheckDb(k.db);
-              CheckText(k.query, &s, pos, Field::kPlain);
-              CheckSqlTemplate(k.query, diags_);
-              CheckOptText(k.expect, &s, pos);
-            } else if constexpr (std::is_same_v<K, CommandGuard>) {
-              CheckCommand(k.command, &s, pos, Field::kGuardCommand);
-              if (k.host) CheckHost(*k.host);
-            }
-          },
-          g.kind);
+  // What the kinds of one step and of its guards check through.
+  class StepCheck final : public KindCheck {
+   public:
+    StepCheck(Validator& v, const Step& step, StepPos pos) : v_(v), step_(step), pos_(pos) {}
+    using KindCheck::Template;
+    const Runbook& runbook() const override { return v_.rb_; }
+    const Step& step() const override { return step_; }
+    void Template(const Text& text) override { v_.CheckText(text, &step_, pos_, Field::kPlain); }
+    void CommandLine(const Command& command, std::string_view where) override {
+      for (const Text& word : command.words) {
+        v_.CheckText(word, &step_, pos_, Field::kCommandLine, where);
+      }
     }
-  }
-
-  void CheckMatch(const CopyMatch& m, const Step& s, StepPos pos) {
-    const StepPos* target = FindStep(m.step.name);
-    if (target == nullptr) {
-      diags_->Error(m.step.loc, "match names unknown step '" + m.step.name + "'" +
-                                    DidYouMean(m.step.name, StepIds(true)));
-      return;
+    void Sql(const Text& query) override {
+      Template(query);
+      CheckSqlTemplate(query, v_.diags_);
     }
-    const Step& t = StepAt(*target);
-    if (!std::holds_alternative<CopyRowsStep>(t.kind)) {
-      diags_->Error(m.step.loc, "match names step '" + t.id + "', a " + StepKindName(t.kind) +
-                                    " step: it must be a copy_rows step");
-    } else if (target->in_finally == pos.in_finally && target->index == pos.index) {
-      diags_->Error(m.step.loc,
-                    "match names the step itself: it must be an earlier copy_rows step");
-    } else {
-      RequireRunsAfter(pos, *target, m.step.loc,
-                       "match step '" + t.id + "' must run before '" + s.id + "': add it to needs");
+    void Database(const NameRef& db) override { v_.CheckDb(db); }
+    void Host(const NameRef& host) override { v_.CheckHost(host); }
+    void RunsAfter(const Step& target, const Location& loc, std::string message) override {
+      v_.RequireRunsAfter(pos_, v_.PosOf(target), loc, std::move(message));
     }
-  }
+    void Error(const Location& loc, std::string message) override {
+      v_.diags_->Error(loc, std::move(message));
+    }
 
-  void CheckKind(const Step& s, StepPos pos) {
-    std::visit(
-        [&](const auto& k) {
-          using K = std::decay_t<decltype(k)>;
-          if constexpr (std::is_same_v<K, RunStep>) {
-            CheckCommand(k.command, &s, pos, Field::kRunCommand);
-          } else if constexpr (std::is_same_v<K, SqlStep>) {
-            CheckDb(k.db);
-            if (k.query.has_value() == k.file.has_value()) {
-              diags_->Error(s.kind_loc, "sql needs exactly one of query and file");
-            }
-            if (k.query) {
-              CheckText(*k.query, &s, pos, Field::kPlain);
-              CheckSqlTemplate(*k.query, diags_);
-            }
-            CheckOptText(k.file, &s, pos);
-            CheckOptText(k.expect, &s, pos);
-          } else if constexpr (std::is_same_v<K, CopyRowsStep>) {
-            CheckDb(k.from);
-            CheckDb(k.to);
-            CheckText(k.table, &s, pos, Field::kPlain);
-            CheckTexts(k.columns, &s, pos, Field::kPlain);
-            CheckOptText(k.where, &s, pos);
-            CheckOptText(k.order_by, &s, pos);
-            CheckOptText(k.every, &s, pos);
-            CheckOptText(k.limit, &s, pos);
-            if (k.match) CheckMatch(*k.match, s, pos);
-          } else if constexpr (std::is_same_v<K, CancelQueriesStep>) {
-            CheckDb(k.db);
-            CheckOptText(k.older_than, &s, pos);
-            CheckOptText(k.application_name, &s, pos);
-          } else if constexpr (std::is_same_v<K, ManualStep>) {
-            CheckText(k.text, &s, pos, Field::kPlain);
-          }
-        },
-        s.kind);
-  }
+   private:
+    Validator& v_;
+    const Step& step_;
+    StepPos pos_;
+  };
 
   void CheckStep(const Step& s, StepPos pos) {
     CheckNeeds(s, pos);
@@ -420,10 +349,11 @@ class Validator {
     CheckOptText(s.cwd, &s, pos, Field::kCwd);
     for (const auto& [name, value] : s.env) CheckText(value, &s, pos, Field::kPlain);
     CheckOptText(s.confirm, &s, pos);
-    CheckKind(s, pos);
-    CheckGuards(s.guards, s, pos);
-    CheckGuards(s.done_when, s, pos);
-    CheckGuards(s.verify, s, pos);
+    StepCheck check(*this, s, pos);
+    s.kind->Check(check);
+    for (const auto* guards : {&s.guards, &s.done_when, &s.verify}) {
+      for (const Guard& g : *guards) g.kind->Check(check);
+    }
   }
 
   const Runbook& rb_;
@@ -431,7 +361,6 @@ class Validator {
   Graph* graph_out_;
   std::unordered_map<std::string_view, size_t> by_id_;  // id -> index into positions_
   std::vector<StepPos> positions_;                      // first occurrence of each id
-  std::optional<std::vector<std::string>> step_ids_, copy_ids_;
   std::vector<std::string> param_names_, secret_names_, host_names_, db_names_;
   std::vector<std::vector<int>> deps_;  // of rb.steps
   std::vector<int> seen_;               // by Needs: the search that saw each step last

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "engine/reader.h"
 #include "steps/pg_util.h"
 
 namespace runbook {
@@ -38,7 +39,37 @@ ExpectCheck CheckSqlExpectation(const PgResult& result, const std::string& expec
   return {NormalizeBool(*value) == NormalizeBool(expect), *value};
 }
 
-GuardResult EvalSqlGuard(const SqlGuard& guard, StepEnv& env) {
+std::unique_ptr<GuardKind> SqlGuard::Parse(const MapReader&, const DocNode& value,
+                                           const std::string& owner, Diagnostics* diags) {
+  static const std::vector<std::string> kKeys = {"db", "query", "expect", "expect_rows"};
+  const std::string context = "'sql' guard of " + owner;
+  MapReader r(value, context, kKeys, diags);
+  if (!r.ok()) return nullptr;
+  SqlGuard g;
+  auto db = r.RequireName("db");
+  auto query = r.RequireText("query");
+  g.expect = r.GetText("expect");
+  g.expect_rows = r.Int("expect_rows", 0, INT64_MAX);
+  bool ok = true;
+  if (r.Has("expect") && r.Has("expect_rows")) {
+    diags->Error(r.GetKey("expect_rows")->loc,
+                 context + " has both 'expect' and 'expect_rows': keep one");
+    ok = false;
+  }
+  if (!db || !query || !ok) return nullptr;
+  g.db = std::move(*db);
+  g.query = std::move(*query);
+  return std::make_unique<SqlGuard>(std::move(g));
+}
+
+void SqlGuard::Check(KindCheck& check) const {
+  check.Database(db);
+  check.Sql(query);
+  check.Template(expect);
+}
+
+GuardResult SqlGuard::Evaluate(StepEnv& env) const {
+  const SqlGuard& guard = *this;
   GuardResult out;
   const std::string where = "sql guard on " + guard.db.name;
   std::string expect = "true";
@@ -82,20 +113,6 @@ GuardResult EvalSqlGuard(const SqlGuard& guard, StepEnv& env) {
   out.summary = where + (check.held ? ": got " : ": expected " + wanted + ", got ") + check.got;
   out.evidence = {"query: " + OneLine(sql->display), "expected: " + wanted, "got: " + check.got};
   return out;
-}
-
-std::vector<std::string> DescribeSqlGuard(const SqlGuard& guard, StepEnv& env) {
-  Result<SqlText> sql = env.RenderSql(guard.query);
-  std::string expect = "true";
-  if (guard.expect) {
-    Result<std::string> e = env.Render(*guard.expect);
-    expect = e.ok() ? *e : "<" + e.message() + ">";
-  }
-  const std::string wanted =
-      guard.expect_rows ? std::to_string(*guard.expect_rows) + " rows" : expect;
-  return {"on " + guard.db.name +
-              " (read only): " + (sql.ok() ? sql->display : "<" + sql.message() + ">"),
-          "expect: " + wanted};
 }
 
 }  // namespace runbook

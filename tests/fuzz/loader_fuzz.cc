@@ -6,10 +6,12 @@
 
 #include "engine/diag.h"
 #include "engine/loader.h"
+#include "steps/registry.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   runbook::LoadOptions options;
+  options.kinds = &runbook::BuiltinKinds();
   // Params without values are allowed so that inputs get past param checks into the validator.
   options.require_params = runbook::RequireParams::kNo;
   runbook::Diagnostics diags;

@@ -5,8 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "steps/cancel_queries_step.h"
-#include "steps/postgres_idle_guard.h"
+#include "steps/cancel_queries.h"
+#include "steps/postgres_idle.h"
 #include "tests/integration/pg_harness.h"
 #include "tests/unit/fake_step_env.h"
 
@@ -68,6 +68,22 @@ void WaitForSleepers(const std::string& db, int n) {
   ADD_FAILURE() << "the sleeping sessions did not show up";
 }
 
+PostgresIdleGuard Idle(int max_active, std::vector<std::string> ignore_applications) {
+  PostgresIdleGuard g;
+  g.db = {"db", {}};
+  g.max_active = max_active;
+  g.ignore_applications = std::move(ignore_applications);
+  return g;
+}
+
+CancelQueriesStep Cancel(std::optional<Text> older_than, std::optional<Text> application_name) {
+  CancelQueriesStep s;
+  s.db = {"db", {}};
+  s.older_than = std::move(older_than);
+  s.application_name = std::move(application_name);
+  return s;
+}
+
 class ActivityTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -79,7 +95,7 @@ class ActivityTest : public ::testing::Test {
 };
 
 TEST_F(ActivityTest, IdleDatabaseHolds) {
-  GuardResult r = EvalPostgresIdle({{"db", {}}, 0, {}}, env_);
+  GuardResult r = Idle(0, {}).Evaluate(env_);
   EXPECT_TRUE(r.held) << r.summary;
   EXPECT_EQ(r.summary, "postgres is idle on db (0 other active backends)");
 }
@@ -87,7 +103,7 @@ TEST_F(ActivityTest, IdleDatabaseHolds) {
 TEST_F(ActivityTest, BusyDatabaseBlocksAndNamesThePid) {
   BusySession busy(db_, "psql", "", "SELECT pg_sleep(30) /* long report */");
   WaitForSleepers(db_, 1);
-  GuardResult r = EvalPostgresIdle({{"db", {}}, 0, {}}, env_);
+  GuardResult r = Idle(0, {}).Evaluate(env_);
   EXPECT_FALSE(r.held);
   EXPECT_EQ(r.summary, "postgres is busy on db: 1 other active backend (at most 0 allowed)");
   ASSERT_THAT(r.evidence, SizeIs(1));
@@ -95,21 +111,21 @@ TEST_F(ActivityTest, BusyDatabaseBlocksAndNamesThePid) {
   EXPECT_THAT(r.evidence[0], HasSubstr("application 'psql' active for "));
   EXPECT_THAT(r.evidence[0], HasSubstr(": SELECT pg_sleep(30) /* long report */"));
   // Tolerated by max_active or by ignore_applications.
-  EXPECT_TRUE(EvalPostgresIdle({{"db", {}}, 1, {}}, env_).held);
-  EXPECT_TRUE(EvalPostgresIdle({{"db", {}}, 0, {"psql"}}, env_).held);
+  EXPECT_TRUE(Idle(1, {}).Evaluate(env_).held);
+  EXPECT_TRUE(Idle(0, {"psql"}).Evaluate(env_).held);
 }
 
 TEST_F(ActivityTest, ConnectionsOfOurRunDoNotCount) {
   BusySession ours(db_, "runbook/run-1/other-step", "", "SELECT pg_sleep(30)");
   WaitForSleepers(db_, 1);
-  EXPECT_TRUE(EvalPostgresIdle({{"db", {}}, 0, {}}, env_).held);
+  EXPECT_TRUE(Idle(0, {}).Evaluate(env_).held);
   env_.run_id_value = "run-2";  // another run's connection counts
-  EXPECT_FALSE(EvalPostgresIdle({{"db", {}}, 0, {}}, env_).held);
+  EXPECT_FALSE(Idle(0, {}).Evaluate(env_).held);
 }
 
 TEST_F(ActivityTest, UnreachableDatabaseFailsTheGuard) {
   env_.databases["db"] = {"db", "host=127.0.0.1 port=1 dbname=x", "", ""};
-  GuardResult r = EvalPostgresIdle({{"db", {}}, 0, {}}, env_);
+  GuardResult r = Idle(0, {}).Evaluate(env_);
   EXPECT_FALSE(r.held);
   EXPECT_THAT(r.summary, HasSubstr("postgres_idle on db cannot be evaluated: cannot connect"));
 }
@@ -120,8 +136,8 @@ TEST_F(ActivityTest, CancelsAReaderButNotASessionThatHasWritten) {
   BusySession writer(db_, "worker", "BEGIN; UPDATE t SET id = 2", "SELECT pg_sleep(30)");
   WaitForSleepers(db_, 2);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  CancelQueriesStep step{{"db", {}}, T("1s"), true, {}};
-  StepOutcome o = RunCancelQueriesStep(step, env_);
+  CancelQueriesStep step = Cancel(T("1s"), {});
+  StepOutcome o = step.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(o.message, "cancelled 1 query on db");
   Result<PgResult> cancelled = reader.Join();
@@ -142,12 +158,12 @@ TEST_F(ActivityTest, OlderThanAndApplicationFilter) {
   BusySession a(db_, "report-1", "", "SELECT pg_sleep(30)");
   BusySession b(db_, "batch", "", "SELECT pg_sleep(30)");
   WaitForSleepers(db_, 2);
-  CancelQueriesStep young{{"db", {}}, T("1h"), true, {}};
-  StepOutcome o = RunCancelQueriesStep(young, env_);
+  CancelQueriesStep young = Cancel(T("1h"), {});
+  StepOutcome o = young.Run(env_);
   ASSERT_TRUE(o.ok);
   EXPECT_EQ(o.message, "cancelled 0 queries on db");
-  CancelQueriesStep by_app{{"db", {}}, {}, true, T("report-*")};
-  o = RunCancelQueriesStep(by_app, env_);
+  CancelQueriesStep by_app = Cancel({}, T("report-*"));
+  o = by_app.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(o.message, "cancelled 1 query on db");
   EXPECT_FALSE(a.Join().ok());
@@ -157,7 +173,7 @@ TEST_F(ActivityTest, DryRunListsButCancelsNothing) {
   BusySession s(db_, "report", "", "SELECT pg_sleep(30)");
   WaitForSleepers(db_, 1);
   env_.dry = DryRun::kYes;
-  StepOutcome o = RunCancelQueriesStep({{"db", {}}, {}, true, {}}, env_);
+  StepOutcome o = Cancel({}, {}).Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(o.message, "would cancel 1 query on db");
   EXPECT_THAT(env_.out.Lines(Stream::kStdout),
@@ -167,19 +183,18 @@ TEST_F(ActivityTest, DryRunListsButCancelsNothing) {
 
 TEST_F(ActivityTest, PlanObservationListsWhatWouldBeCancelledAndCancelsNothing) {
   MustExec(db_, "CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
-  CancelQueriesStep step{{"db", {}}, {}, true, {}};
-  EXPECT_THAT(ObserveCancelQueriesStep(step, env_),
-              ::testing::ElementsAre("no query would be cancelled now"));
+  CancelQueriesStep step = Cancel({}, {});
+  EXPECT_THAT(step.Observe(env_), ::testing::ElementsAre("no query would be cancelled now"));
   BusySession reader(db_, "report", "", "SELECT pg_sleep(30)");
   BusySession writer(db_, "worker", "BEGIN; UPDATE t SET id = 2", "SELECT pg_sleep(30)");
   WaitForSleepers(db_, 2);
-  const std::vector<std::string> lines = ObserveCancelQueriesStep(step, env_);
+  const std::vector<std::string> lines = step.Observe(env_);
   ASSERT_THAT(lines, SizeIs(1));  // the writer is not listed
   EXPECT_THAT(lines[0], HasSubstr("would cancel now pid " + std::to_string(reader.pid()) +
                                   " user postgres application 'report' running "));
   WaitForSleepers(db_, 2);  // both still running
   env_.databases["db"] = {"db", "host=127.0.0.1 port=1 dbname=x", "", ""};
-  EXPECT_THAT(ObserveCancelQueriesStep(step, env_)[0], HasSubstr("cannot tell now: "));
+  EXPECT_THAT(step.Observe(env_)[0], HasSubstr("cannot tell now: "));
 }
 
 }  // namespace

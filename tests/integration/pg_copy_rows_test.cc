@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/pg.h"
-#include "steps/copy_rows_step.h"
+#include "steps/copy_rows.h"
 #include "tests/integration/pg_harness.h"
 #include "tests/unit/fake_step_env.h"
 
@@ -70,7 +70,7 @@ class CopyRowsTest : public ::testing::Test {
     env_.values["params.every"] = "10";
     env_.step_id_value = "sample-files";
     env_.matched_columns = {"id"};
-    StepOutcome o = RunCopyRowsStep(files, env_);
+    StepOutcome o = files.Run(env_);
     ASSERT_TRUE(o.ok) << o.message;
     EXPECT_THAT(o.message, MatchesRegex("copied 50 rows \\(.* kB\\) from prod to dev in .* s "
                                         "\\(text\\)"));
@@ -93,7 +93,7 @@ TEST_F(CopyRowsTest, EveryAndLimitThenMatchGiveAForeignKeyConsistentSubset) {
   traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};
   traces.limit = T("50000");
   env_.step_id_value = "sample-traces";
-  StepOutcome o = RunCopyRowsStep(traces, env_);
+  StepOutcome o = traces.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_THAT(o.message, MatchesRegex("copied 250 rows .* \\(binary\\)"));
   EXPECT_EQ(Count(dst_,
@@ -113,7 +113,7 @@ TEST_F(CopyRowsTest, EveryCountsRowsAfterTheWhereClause) {
   files.where = T("id > 500");
   files.order_by = T("id DESC");
   files.every = T("100");
-  StepOutcome o = RunCopyRowsStep(files, env_);
+  StepOutcome o = files.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(Count(dst_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM files"),
             "501,601,701,801,901");
@@ -123,7 +123,7 @@ TEST_F(CopyRowsTest, EveryWithoutOrderByFollowsThePrimaryKey) {
   MustExec(dst_, "DROP TABLE traces");
   CopyRowsStep files = Step("files");
   files.every = T("250");
-  StepOutcome o = RunCopyRowsStep(files, env_);
+  StepOutcome o = files.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(Count(dst_, "SELECT string_agg(id::text, ',' ORDER BY id) FROM files"),
             "250,500,750,1000");
@@ -137,7 +137,7 @@ TEST_F(CopyRowsTest, EveryOnACompositePrimaryKey) {
   MustExec(dst_, table);
   CopyRowsStep pairs = Step("pairs");
   pairs.every = T("25");
-  StepOutcome o = RunCopyRowsStep(pairs, env_);
+  StepOutcome o = pairs.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(Count(dst_, "SELECT string_agg(a || '/' || b, ',' ORDER BY a, b) FROM pairs"),
             "2/4,4/9,7/4,9/9");
@@ -171,7 +171,7 @@ TEST_F(CopyRowsTest, EveryByPrimaryKeyChoosesTheRowsRowNumberWould) {
     step.every = T(c.every);
     if (c.limit) step.limit = T(*c.limit);
     step.truncate = true;
-    StepOutcome o = RunCopyRowsStep(step, env_);
+    StepOutcome o = step.Run(env_);
     ASSERT_TRUE(o.ok) << o.message;
     const std::string expected = Count(
         src_,
@@ -189,7 +189,7 @@ TEST_F(CopyRowsTest, EveryByPrimaryKeyChoosesTheRowsRowNumberWould) {
 
 TEST_F(CopyRowsTest, ForeignKeyViolationOnTheTargetFailsAndRollsBack) {
   CopyRowsStep traces = Step("traces");  // no parent rows on the target
-  StepOutcome o = RunCopyRowsStep(traces, env_);
+  StepOutcome o = traces.Run(env_);
   ASSERT_FALSE(o.ok);
   EXPECT_THAT(o.message, HasSubstr("target: ERROR: insert or update on table \"traces\" violates "
                                    "foreign key constraint"));
@@ -364,15 +364,15 @@ TEST_F(CopyRowsTest, ForeignKeyTargetsGetStatementsOfRowsButStatementTriggersOne
   // result is the same); a statement-level trigger keeps the copy one statement.
   MustExec(src_, "INSERT INTO traces SELECT i, 1, NULL FROM generate_series(5001, 12000) i");
   CopyRowsStep files = Step("files");
-  ASSERT_TRUE(RunCopyRowsStep(files, env_).ok);
-  StepOutcome o = RunCopyRowsStep(Step("traces"), env_);
+  ASSERT_TRUE(files.Run(env_).ok);
+  StepOutcome o = Step("traces").Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_THAT(o.message, HasSubstr("copied 12000 rows"));
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "12000");
 
   MustExec(dst_, "TRUNCATE traces");
   CountStatements(dst_, "traces");
-  o = RunCopyRowsStep(Step("traces"), env_);
+  o = Step("traces").Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "12000");
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM statements"), "1");
@@ -387,7 +387,7 @@ TEST_F(CopyRowsTest, DifferentColumnTypesUseTextFormat) {
   files.where = T("id <= ${{ params.n }} AND name <> ${{ params.evil }}");
   env_.values["params.n"] = "7";
   env_.values["params.evil"] = "'; DROP TABLE files; --";
-  StepOutcome o = RunCopyRowsStep(files, env_);
+  StepOutcome o = files.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_THAT(o.message, MatchesRegex("copied 7 rows .* \\(text\\)"));
   EXPECT_EQ(Count(dst_, "SELECT sum(id) || ' ' || min(extra) FROM files"), "28 x");
@@ -396,12 +396,12 @@ TEST_F(CopyRowsTest, DifferentColumnTypesUseTextFormat) {
 
 TEST_F(CopyRowsTest, TruncateEmptiesTheTargetFirst) {
   CopyRowsStep files = FirstFilesWithTruncate();
-  ASSERT_TRUE(RunCopyRowsStep(files, env_).ok);
-  StepOutcome again = RunCopyRowsStep(files, env_);
+  ASSERT_TRUE(files.Run(env_).ok);
+  StepOutcome again = files.Run(env_);
   ASSERT_TRUE(again.ok) << again.message;
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM files"), "3");
   files.truncate = false;
-  StepOutcome dup = RunCopyRowsStep(files, env_);
+  StepOutcome dup = files.Run(env_);
   EXPECT_FALSE(dup.ok);
   EXPECT_THAT(dup.message, HasSubstr("duplicate key value violates unique constraint"));
 }
@@ -410,11 +410,11 @@ TEST_F(CopyRowsTest, TruncateEmptiesTheTargetFirst) {
 // per copy, and when that fails nothing is changed (not even the TRUNCATE).
 TEST_F(CopyRowsTest, NothingChangesBeforeTheJournalRecordIsDurable) {
   CopyRowsStep files = FirstFilesWithTruncate();
-  ASSERT_TRUE(RunCopyRowsStep(files, env_).ok);
+  ASSERT_TRUE(files.Run(env_).ok);
   EXPECT_EQ(env_.before_changes_calls, 1);
   env_.before_changes = [] { return Status::Error("journal write failed: disk full"); };
   files.where = T("id <= 5");
-  StepOutcome o = RunCopyRowsStep(files, env_);
+  StepOutcome o = files.Run(env_);
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.message, "journal write failed: disk full");
   EXPECT_EQ(env_.before_changes_calls, 2);
@@ -426,7 +426,7 @@ TEST_F(CopyRowsTest, TheSameDatabaseOnBothSidesIsRefusedBeforeConnecting) {
   CopyRowsStep files = Step("files");
   files.to = files.from;
   files.truncate = true;
-  StepOutcome o = RunCopyRowsStep(files, env_);
+  StepOutcome o = files.Run(env_);
   ASSERT_FALSE(o.ok);
   EXPECT_EQ(o.message,
             "'from' and 'to' are the same database (prod): copy_rows copies a table from one "
@@ -435,13 +435,13 @@ TEST_F(CopyRowsTest, TheSameDatabaseOnBothSidesIsRefusedBeforeConnecting) {
   EXPECT_EQ(Count(src_, "SELECT count(*) FROM files"), "1000");
   // A plan still describes it.
   env_.dry = DryRun::kYes;
-  EXPECT_TRUE(RunCopyRowsStep(files, env_).ok);
+  EXPECT_TRUE(files.Run(env_).ok);
 }
 
 TEST_F(CopyRowsTest, MatchWithoutSavedValuesFailsClearly) {
   CopyRowsStep traces = Step("traces");
   traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};
-  StepOutcome o = RunCopyRowsStep(traces, env_);
+  StepOutcome o = traces.Run(env_);
   ASSERT_FALSE(o.ok);
   EXPECT_EQ(o.message,
             "step sample-files saved no values of column id (it must be a copy_rows step of this "
@@ -456,7 +456,7 @@ TEST_F(CopyRowsTest, CancelStopsBothSides) {
     env_.cancel_flag = true;
   });
   const auto start = std::chrono::steady_clock::now();
-  StepOutcome o = RunCopyRowsStep(files, env_);
+  StepOutcome o = files.Run(env_);
   canceller.join();
   EXPECT_FALSE(o.ok);
   EXPECT_THAT(o.message, HasSubstr("cancelled"));
@@ -492,7 +492,7 @@ TEST_F(CopyRowsTest, KeptConnectionsServeTheNextStepAndCloseAfterTheLastUse) {
   CopyRowsStep traces = Step("traces");
   traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};
   env_.step_id_value = "sample-traces";
-  StepOutcome o = RunCopyRowsStep(traces, env_);
+  StepOutcome o = traces.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "250");
   // The same backend served the second step, under that step's name.
@@ -519,7 +519,7 @@ TEST_F(CopyRowsTest, AKeptConnectionWhoseBackendEndedIsReplaced) {
   CopyRowsStep traces = Step("traces");
   traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};
   env_.step_id_value = "sample-traces";
-  StepOutcome o = RunCopyRowsStep(traces, env_);
+  StepOutcome o = traces.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM traces"), "250");
   EXPECT_EQ(pool.kept(), 2u);
@@ -528,7 +528,7 @@ TEST_F(CopyRowsTest, AKeptConnectionWhoseBackendEndedIsReplaced) {
 TEST_F(CopyRowsTest, AFailedStepKeepsNoConnection) {
   PgPool pool({{"prod", 4}, {"dev", 4}});
   env_.pool = &pool;
-  StepOutcome o = RunCopyRowsStep(Step("traces"), env_);  // no parent rows on the target
+  StepOutcome o = Step("traces").Run(env_);  // no parent rows on the target
   ASSERT_FALSE(o.ok);
   EXPECT_EQ(pool.kept(), 0u);
   EXPECT_EQ(OurBackends(src_, 0), "");
@@ -543,7 +543,7 @@ TEST_F(CopyRowsTest, ATargetFailingBeforeItsCopyStopsTheSourceAlreadyStarted) {
   env_.pool = &pool;
   CopyRowsStep files = Step("files");  // traces refers to files: TRUNCATE files is refused
   files.truncate = true;
-  StepOutcome o = RunCopyRowsStep(files, env_);
+  StepOutcome o = files.Run(env_);
   ASSERT_FALSE(o.ok);
   EXPECT_THAT(o.message, HasSubstr("target: ERROR: cannot truncate a table referenced in a "
                                    "foreign key constraint"));
@@ -552,7 +552,7 @@ TEST_F(CopyRowsTest, ATargetFailingBeforeItsCopyStopsTheSourceAlreadyStarted) {
   EXPECT_EQ(OurBackends(dst_, 0), "");
   // A later step of the run connects anew and copies.
   files.truncate = false;
-  StepOutcome again = RunCopyRowsStep(files, env_);
+  StepOutcome again = files.Run(env_);
   ASSERT_TRUE(again.ok) << again.message;
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM files"), "1000");
 }
@@ -579,7 +579,7 @@ TEST_F(CopyRowsTest, ForeignKeysAfterCopyAreCheckedOnceAndComeBackAsTheyWere) {
   CopyRowsStep traces = Step("traces");
   traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};
   traces.foreign_keys = ForeignKeyCheck::kAfterCopy;
-  StepOutcome o = RunCopyRowsStep(traces, env_);
+  StepOutcome o = traces.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_THAT(
       o.message,
@@ -597,7 +597,7 @@ TEST_F(CopyRowsTest, ForeignKeysAfterCopyStillRejectADanglingRowAndRollBack) {
   const std::string before = TracesForeignKey(dst_);
   CopyRowsStep traces = Step("traces");  // no parent rows on the target
   traces.foreign_keys = ForeignKeyCheck::kAfterCopy;
-  StepOutcome o = RunCopyRowsStep(traces, env_);
+  StepOutcome o = traces.Run(env_);
   ASSERT_FALSE(o.ok);
   EXPECT_THAT(o.message, HasSubstr("target: checking the foreign keys after the copy: ERROR: "
                                    "insert or update on table \"traces\" violates foreign key "
@@ -615,7 +615,7 @@ TEST_F(CopyRowsTest, ANotValidForeignKeyStaysAndIsCheckedPerRow) {
   const std::string before = TracesForeignKey(dst_);
   CopyRowsStep traces = Step("traces");
   traces.foreign_keys = ForeignKeyCheck::kAfterCopy;
-  StepOutcome o = RunCopyRowsStep(traces, env_);
+  StepOutcome o = traces.Run(env_);
   ASSERT_FALSE(o.ok);
   EXPECT_THAT(o.message, HasSubstr("target: ERROR: insert or update on table \"traces\" violates "
                                    "foreign key constraint \"traces_file\""));
@@ -634,7 +634,7 @@ TEST_F(CopyRowsTest, ForeignKeysAfterCopyNeedTheOwnerElseArePerRowWithAWarning) 
   CopyRowsStep traces = Step("traces");
   traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};
   traces.foreign_keys = ForeignKeyCheck::kAfterCopy;
-  StepOutcome o = RunCopyRowsStep(traces, env_);
+  StepOutcome o = traces.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_THAT(o.message, MatchesRegex("copied 250 rows .* \\(binary\\)"));
   EXPECT_THAT(env_.out.Text(), HasSubstr("warning: foreign keys of traces on dev are checked per "
@@ -649,14 +649,14 @@ TEST_F(CopyRowsTest, DryRunDescribesAndCopiesNothing) {
   files.order_by = T("id");
   files.every = T("10");
   files.limit = T("5");
-  StepOutcome o = RunCopyRowsStep(files, env_);
+  StepOutcome o = files.Run(env_);
   ASSERT_TRUE(o.ok);
   EXPECT_EQ(Count(dst_, "SELECT count(*) FROM files"), "0");
   EXPECT_THAT(env_.out.Text(), HasSubstr("row_number() OVER (ORDER BY id)"));
 
   CopyRowsStep traces = Step("traces");
   traces.foreign_keys = ForeignKeyCheck::kAfterCopy;
-  ASSERT_TRUE(RunCopyRowsStep(traces, env_).ok);
+  ASSERT_TRUE(traces.Run(env_).ok);
   EXPECT_THAT(env_.out.Text(), HasSubstr("on dev (one transaction): ALTER TABLE traces DROP <its "
                                          "foreign keys>; COPY traces (*) FROM STDIN; ALTER TABLE "
                                          "traces ADD <them again> (each checked once)"));

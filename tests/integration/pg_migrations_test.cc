@@ -6,7 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "steps/migrations_applied_guard.h"
+#include "steps/migrations_applied.h"
 #include "tests/integration/pg_harness.h"
 #include "tests/unit/fake_step_env.h"
 
@@ -98,7 +98,7 @@ class MigrationsTest : public ::testing::Test {
 };
 
 TEST_F(MigrationsTest, DjangoModeNamesTheUnappliedMigration) {
-  GuardResult r = EvalMigrationsApplied(DjangoGuard(), env_);
+  GuardResult r = DjangoGuard().Evaluate(env_);
   EXPECT_FALSE(r.held);
   EXPECT_EQ(r.summary, "1 Django migration is not applied");
   EXPECT_THAT(r.evidence, ElementsAre("shop.0002_item_price"));
@@ -112,7 +112,7 @@ TEST_F(MigrationsTest, DjangoModeNamesTheUnappliedMigration) {
   EXPECT_THAT(argv[2], ::testing::EndsWith(std::string(" && exec env PYTHONDONTWRITEBYTECODE=1 ") +
                                            kPython + " manage.py showmigrations --plan"));
   Migrate("0002");
-  EXPECT_TRUE(EvalMigrationsApplied(DjangoGuard(), env_).held);
+  EXPECT_TRUE(DjangoGuard().Evaluate(env_).held);
 }
 
 TEST_F(MigrationsTest, DjangoModeWritesNoBytecodeIntoTheProject) {
@@ -132,7 +132,7 @@ TEST_F(MigrationsTest, DjangoModeWritesNoBytecodeIntoTheProject) {
   const char* saved = std::getenv("PYTHONDONTWRITEBYTECODE");
   const std::string saved_value = saved ? saved : "";
   unsetenv("PYTHONDONTWRITEBYTECODE");
-  GuardResult r = EvalMigrationsApplied(DjangoGuard(), env_);
+  GuardResult r = DjangoGuard().Evaluate(env_);
   if (saved) setenv("PYTHONDONTWRITEBYTECODE", saved_value.c_str(), 1);
   EXPECT_FALSE(r.held) << r.summary;
   EXPECT_THAT(r.evidence, ElementsAre("shop.0002_item_price"));
@@ -144,18 +144,18 @@ TEST_F(MigrationsTest, DjangoModeWritesNoBytecodeIntoTheProject) {
 }
 
 TEST_F(MigrationsTest, DirModeComparesFilesWithDjangoMigrations) {
-  GuardResult r = EvalMigrationsApplied(DirGuard(), env_);
+  GuardResult r = DirGuard().Evaluate(env_);
   EXPECT_FALSE(r.held);
   EXPECT_THAT(r.summary, HasSubstr("1 of 2 migration files in"));
   EXPECT_THAT(r.evidence, ElementsAre("shop.0002_item_price"));
   Migrate("0002");
-  r = EvalMigrationsApplied(DirGuard(), env_);
+  r = DirGuard().Evaluate(env_);
   EXPECT_TRUE(r.held) << r.summary;
 }
 
 TEST_F(MigrationsTest, DirModeOnAnEmptyDatabaseListsEverything) {
   env_.databases["db"] = Pg().Target(CreateTestDb("_empty"), "db");
-  GuardResult r = EvalMigrationsApplied(DirGuard(), env_);
+  GuardResult r = DirGuard().Evaluate(env_);
   EXPECT_FALSE(r.held);
   EXPECT_THAT(r.evidence, ElementsAre("shop.0001_initial", "shop.0002_item_price"));
 }
@@ -164,7 +164,7 @@ TEST_F(MigrationsTest, DjangoFailureFailsTheGuardWithItsErrors) {
   MigrationsAppliedGuard g = DjangoGuard();
   g.django->manage = T((dir_ / "missing" / "manage.py").string());
   fs::create_directories(dir_ / "missing");
-  GuardResult r = EvalMigrationsApplied(g, env_);
+  GuardResult r = g.Evaluate(env_);
   EXPECT_FALSE(r.held);
   EXPECT_THAT(r.summary, HasSubstr("migrations_applied cannot be evaluated"));
   EXPECT_THAT(r.evidence, ::testing::Contains(HasSubstr("manage.py")));

@@ -4,8 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "steps/sql.h"
 #include "steps/sql_guard.h"
-#include "steps/sql_step.h"
 #include "tests/integration/pg_harness.h"
 #include "tests/unit/fake_step_env.h"
 
@@ -24,6 +24,15 @@ class SqlStepTest : public ::testing::Test {
     db_ = CreateTestDb();
     env_.databases["db"] = Pg().Target(db_, "db");
   }
+  static SqlGuard Guard(Text query, std::optional<Text> expect,
+                        std::optional<int64_t> expect_rows) {
+    SqlGuard g;
+    g.db = {"db", {}};
+    g.query = std::move(query);
+    g.expect = std::move(expect);
+    g.expect_rows = expect_rows;
+    return g;
+  }
   SqlStep Step(const std::string& query) {
     SqlStep s;
     s.db = {"db", {}};
@@ -39,7 +48,7 @@ TEST_F(SqlStepTest, ShowTablePrintsLikePsql) {
       "SELECT * FROM (VALUES (1, 'alice', NULL), (22, 'bob', 'x')) AS t(id, name, note) "
       "ORDER BY id");
   s.show = ShowMode::kTable;
-  StepOutcome o = RunSqlStep(s, env_);
+  StepOutcome o = s.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(o.message, "SELECT 2");
   EXPECT_THAT(env_.out.Lines(Stream::kStdout), ElementsAre(" id | name  | note",   //
@@ -58,7 +67,7 @@ TEST_F(SqlStepTest, TemplateValuesAreBindParametersInEveryStatement) {
       "INSERT INTO x VALUES (${{ params.w }}), (${{ params.v }});\n"
       "SELECT count(*) FROM x");
   s.expect = T("3");
-  StepOutcome o = RunSqlStep(s, env_);
+  StepOutcome o = s.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(o.message, "3 statements, last: SELECT 1");
   PgResult r = MustExec(db_, "SELECT v FROM x ORDER BY v");
@@ -68,7 +77,7 @@ TEST_F(SqlStepTest, TemplateValuesAreBindParametersInEveryStatement) {
 
 TEST_F(SqlStepTest, ErrorNamesStatementAndLineWithCaret) {
   SqlStep s = Step("SELECT 1;\nSELECT 2;\nSELECT nope\n  FROM pg_class");
-  StepOutcome o = RunSqlStep(s, env_);
+  StepOutcome o = s.Run(env_);
   ASSERT_FALSE(o.ok);
   EXPECT_EQ(o.message,
             "statement 3 of 3 failed: ERROR: column \"nope\" does not exist (SQLSTATE 42703)\n"
@@ -79,7 +88,7 @@ TEST_F(SqlStepTest, ErrorNamesStatementAndLineWithCaret) {
 TEST_F(SqlStepTest, ExpectMismatchFails) {
   SqlStep s = Step("SELECT 1 = 2");
   s.expect = T("true");
-  StepOutcome o = RunSqlStep(s, env_);
+  StepOutcome o = s.Run(env_);
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.message, "expected true, got f");
 }
@@ -91,7 +100,7 @@ TEST_F(SqlStepTest, RunsAFile) {
   SqlStep s;
   s.db = {"db", {}};
   s.file = T(path);
-  StepOutcome o = RunSqlStep(s, env_);
+  StepOutcome o = s.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(MustExec(db_, "SELECT count(*) FROM f").rows[0][0], std::optional<std::string>("5"));
 }
@@ -101,7 +110,7 @@ TEST_F(SqlStepTest, DryRunExecutesNothing) {
   env_.dry = DryRun::kYes;
   env_.values["secrets.pw"] = "hunter2";
   env_.secrets.insert("secrets.pw");
-  StepOutcome o = RunSqlStep(Step("DROP TABLE d; SELECT ${{ secrets.pw }}"), env_);
+  StepOutcome o = Step("DROP TABLE d; SELECT ${{ secrets.pw }}").Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(MustExec(db_, "SELECT count(*) FROM d").rows.size(), 1u);
   EXPECT_THAT(env_.out.Text(), HasSubstr("DROP TABLE d; SELECT '***'"));
@@ -109,14 +118,14 @@ TEST_F(SqlStepTest, DryRunExecutesNothing) {
 }
 
 TEST_F(SqlStepTest, NoticesReachTheStepOutput) {
-  StepOutcome o = RunSqlStep(Step("DO $$BEGIN RAISE NOTICE 'working; really'; END$$"), env_);
+  StepOutcome o = Step("DO $$BEGIN RAISE NOTICE 'working; really'; END$$").Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_THAT(env_.out.Lines(Stream::kInfo), ElementsAre("NOTICE: working; really"));
 }
 
 TEST_F(SqlStepTest, UnreachableDatabaseFailsTheStep) {
   env_.databases["db"] = {"db", "host=127.0.0.1 port=1 dbname=x connect_timeout=2", "", ""};
-  StepOutcome o = RunSqlStep(Step("SELECT 1"), env_);
+  StepOutcome o = Step("SELECT 1").Run(env_);
   EXPECT_FALSE(o.ok);
   EXPECT_THAT(o.message, HasSubstr("cannot connect to database db"));
 }
@@ -124,15 +133,15 @@ TEST_F(SqlStepTest, UnreachableDatabaseFailsTheStep) {
 class SqlGuardTest : public SqlStepTest {};
 
 TEST_F(SqlGuardTest, HoldsOnTrue) {
-  SqlGuard g{{"db", {}}, T("SELECT count(*) = 0 FROM pg_stat_activity WHERE false"), {}, {}};
-  GuardResult r = EvalSqlGuard(g, env_);
+  SqlGuard g = Guard(T("SELECT count(*) = 0 FROM pg_stat_activity WHERE false"), {}, {});
+  GuardResult r = g.Evaluate(env_);
   EXPECT_TRUE(r.held) << r.summary;
 }
 
 TEST_F(SqlGuardTest, FailingGuardExplainsWithEvidence) {
   MustExec(db_, "CREATE TABLE orphans (id int); INSERT INTO orphans VALUES (1), (2)");
-  SqlGuard g{{"db", {}}, T("SELECT count(*) FROM orphans"), T("0"), {}};
-  GuardResult r = EvalSqlGuard(g, env_);
+  SqlGuard g = Guard(T("SELECT count(*) FROM orphans"), T("0"), {});
+  GuardResult r = g.Evaluate(env_);
   EXPECT_FALSE(r.held);
   EXPECT_EQ(r.summary, "sql guard on db: expected 0, got 2");
   EXPECT_THAT(r.evidence,
@@ -140,18 +149,18 @@ TEST_F(SqlGuardTest, FailingGuardExplainsWithEvidence) {
 }
 
 TEST_F(SqlGuardTest, ExpectRows) {
-  SqlGuard g{{"db", {}}, T("SELECT generate_series(1, 3)"), {}, 3};
-  EXPECT_TRUE(EvalSqlGuard(g, env_).held);
+  SqlGuard g = Guard(T("SELECT generate_series(1, 3)"), {}, 3);
+  EXPECT_TRUE(g.Evaluate(env_).held);
   g.expect_rows = 2;
-  GuardResult r = EvalSqlGuard(g, env_);
+  GuardResult r = g.Evaluate(env_);
   EXPECT_FALSE(r.held);
   EXPECT_EQ(r.summary, "sql guard on db: expected 2 rows, got 3 rows");
 }
 
 TEST_F(SqlGuardTest, RunsReadOnlyEvenIfTheQueryWrites) {
   MustExec(db_, "CREATE TABLE w (id int)");
-  SqlGuard g{{"db", {}}, T("INSERT INTO w VALUES (1) RETURNING true"), {}, {}};
-  GuardResult r = EvalSqlGuard(g, env_);
+  SqlGuard g = Guard(T("INSERT INTO w VALUES (1) RETURNING true"), {}, {});
+  GuardResult r = g.Evaluate(env_);
   EXPECT_FALSE(r.held);
   EXPECT_THAT(r.evidence, ::testing::Contains(HasSubstr("read-only transaction")));
   EXPECT_EQ(MustExec(db_, "SELECT count(*) FROM w").rows[0][0], std::optional<std::string>("0"));
@@ -159,8 +168,8 @@ TEST_F(SqlGuardTest, RunsReadOnlyEvenIfTheQueryWrites) {
 
 TEST_F(SqlGuardTest, CannotEscapeTheReadOnlyTransaction) {
   MustExec(db_, "CREATE TABLE w (id int)");
-  SqlGuard g{{"db", {}}, T("SELECT true; COMMIT; INSERT INTO w VALUES (1)"), {}, {}};
-  GuardResult r = EvalSqlGuard(g, env_);
+  SqlGuard g = Guard(T("SELECT true; COMMIT; INSERT INTO w VALUES (1)"), {}, {});
+  GuardResult r = g.Evaluate(env_);
   EXPECT_FALSE(r.held);
   EXPECT_THAT(r.evidence, ::testing::Contains(HasSubstr("multiple commands")));
   EXPECT_EQ(MustExec(db_, "SELECT count(*) FROM w").rows[0][0], std::optional<std::string>("0"));
@@ -168,8 +177,8 @@ TEST_F(SqlGuardTest, CannotEscapeTheReadOnlyTransaction) {
 
 TEST_F(SqlGuardTest, UnreachableDatabaseFailsTheGuard) {
   env_.databases["db"] = {"db", "host=127.0.0.1 port=1 dbname=x", "", ""};
-  SqlGuard g{{"db", {}}, T("SELECT true"), {}, {}};
-  GuardResult r = EvalSqlGuard(g, env_);
+  SqlGuard g = Guard(T("SELECT true"), {}, {});
+  GuardResult r = g.Evaluate(env_);
   EXPECT_FALSE(r.held);
   EXPECT_THAT(r.summary, HasSubstr("cannot be evaluated: cannot connect to database db"));
 }

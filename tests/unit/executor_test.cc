@@ -13,6 +13,7 @@
 #include "engine/journal.h"
 #include "engine/run_state.h"
 #include "engine/state_dir.h"
+#include "steps/registry.h"
 
 namespace runbook {
 namespace {
@@ -72,6 +73,7 @@ class ExecutorTest : public ::testing::Test {
   ExecResult Run(const std::string& yaml, StartMode start = StartMode::kNew, int jobs = 1) {
     Diagnostics diags;
     LoadOptions lo;
+    lo.kinds = &BuiltinKinds();
     auto loaded = LoadRunbookFromString("test.yaml", yaml, lo, &diags);
     EXPECT_TRUE(loaded) << (diags.ok() ? "" : diags.errors()[0].ToString());
     if (!loaded) return {};

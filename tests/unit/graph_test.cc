@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "engine/graph_export.h"
+#include "steps/manual.h"
+#include "steps/run.h"
 
 namespace runbook {
 namespace {
@@ -22,7 +24,7 @@ Runbook Make(const std::vector<std::pair<std::string, std::vector<std::string>>>
     Step s;
     s.id = id;
     s.loc = {kFile, 10 * i + 1, 9};
-    s.kind = RunStep{};
+    s.kind = std::make_shared<RunStep>();
     int col = 12;
     for (const std::string& n : needs) {
       s.needs.push_back({n, {kFile, 10 * i + 2, col}});
@@ -98,7 +100,7 @@ TEST(GraphTest, LongChainsNeedNoDeepRecursion) {
   rb.steps.resize(n);
   for (int i = 0; i < n; ++i) {
     rb.steps[i].id = "s" + std::to_string(i);
-    rb.steps[i].kind = RunStep{};
+    rb.steps[i].kind = std::make_shared<RunStep>();
     if (i > 0) rb.steps[i].needs.push_back({"s" + std::to_string(i - 1), {}});
     if (i > 1000) rb.steps[i].needs.push_back({"s" + std::to_string(i - 1000), {}});
   }
@@ -118,10 +120,10 @@ TEST(GraphTest, LongChainsNeedNoDeepRecursion) {
 Runbook WithFinally() {
   Runbook rb = Make({{"dump", {}}, {"load", {"dump"}}, {"check", {}}});
   rb.name = "clone";
-  rb.steps[2].kind = ManualStep{};
+  rb.steps[2].kind = std::make_shared<ManualStep>();
   Step f1;
   f1.id = "start-apache";
-  f1.kind = RunStep{};
+  f1.kind = std::make_shared<RunStep>();
   f1.in_finally = true;
   Step f2 = f1;
   f2.id = "notify";

@@ -17,6 +17,7 @@
 
 #include "engine/params.h"
 #include "engine/parse.h"
+#include "steps/registry.h"
 
 namespace runbook {
 namespace {
@@ -113,7 +114,7 @@ TEST(InvalidCorpusTest, LoaderReportsEachExpectedError) {
     CorpusCase c = ReadHeader(path, text);
     EXPECT_FALSE(c.expects.empty()) << path << ": no '# expect' header";
     Diagnostics d;
-    std::optional<Runbook> rb = ParseRunbook(path, text, &d);
+    std::optional<Runbook> rb = ParseRunbook(path, text, BuiltinKinds(), &d);
     std::vector<Inventory> invs;
     for (const std::string& i : c.inventories) {
       if (auto inv = ParseInventory(i, ReadFile(i), &d)) invs.push_back(std::move(*inv));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/parse.h"
+#include "steps/registry.h"
 
 namespace runbook {
 namespace {
@@ -61,7 +62,7 @@ params:
   wait: {type: duration, default: 5m}
 steps: [{id: a, run: x}]
 )",
-                                             &d);
+                                             BuiltinKinds(), &d);
     ASSERT_TRUE(rb.has_value()) << Errors(d);
     runbook_ = std::move(*rb);
   }
@@ -141,7 +142,7 @@ steps:
       - postgres_idle: {db: d}
         wait: 5m
 )",
-                                           &d);
+                                           BuiltinKinds(), &d);
   ASSERT_TRUE(rb.has_value()) << Errors(d);
   EXPECT_EQ(rb->steps[0].guards[0].wait_param->name, "idle_wait");
   EXPECT_EQ(rb->steps[0].guards[0].wait_param->loc.col, 27);
@@ -159,7 +160,7 @@ TEST(ApplyParamDurationsTest, OnlyAParamReference) {
   EXPECT_FALSE(ParseRunbook("rb.yaml",
                             "name: t\nsteps:\n  - id: a\n    run: x\n    guards:\n"
                             "      - command: y\n        wait: \"${{ params.a }}s\"\n",
-                            &d));
+                            BuiltinKinds(), &d));
   EXPECT_EQ(Errors(d),
             "rb.yaml:7:15: 'wait' must be a duration (e.g. 5m) or \"${{ params.NAME }}\" naming "
             "a duration param, got '${{ params.a }}s'\n");

@@ -3,6 +3,17 @@
 #include <gtest/gtest.h>
 
 #include "engine/yaml_parse.h"
+#include "steps/backup_fresh.h"
+#include "steps/cancel_queries.h"
+#include "steps/command.h"
+#include "steps/copy_rows.h"
+#include "steps/manual.h"
+#include "steps/migrations_applied.h"
+#include "steps/postgres_idle.h"
+#include "steps/registry.h"
+#include "steps/run.h"
+#include "steps/sql.h"
+#include "steps/sql_guard.h"
 
 #include <fstream>
 #include <sstream>
@@ -18,7 +29,7 @@ std::string Errors(const Diagnostics& d) {
 
 Runbook Load(const std::string& text) {
   Diagnostics d;
-  std::optional<Runbook> rb = ParseRunbook("rb.yaml", text, &d);
+  std::optional<Runbook> rb = ParseRunbook("rb.yaml", text, BuiltinKinds(), &d);
   EXPECT_TRUE(rb.has_value()) << Errors(d);
   EXPECT_TRUE(d.ok()) << Errors(d);
   return rb ? std::move(*rb) : Runbook{};
@@ -26,7 +37,7 @@ Runbook Load(const std::string& text) {
 
 std::string LoadErrors(const std::string& text) {
   Diagnostics d;
-  std::optional<Runbook> rb = ParseRunbook("rb.yaml", text, &d);
+  std::optional<Runbook> rb = ParseRunbook("rb.yaml", text, BuiltinKinds(), &d);
   EXPECT_FALSE(rb.has_value());
   EXPECT_FALSE(d.ok());
   return Errors(d);
@@ -65,7 +76,7 @@ TEST(ParseRunbookTest, TheFormatExampleLoads) {
 
   const Step& sizes = rb.steps[0];
   EXPECT_EQ(sizes.id, "table-sizes");
-  const auto& sql = std::get<SqlStep>(sizes.kind);
+  const auto& sql = dynamic_cast<const SqlStep&>(*sizes.kind);
   EXPECT_EQ(sql.db.name, "prod");
   EXPECT_EQ(sql.show, ShowMode::kTable);
 
@@ -73,29 +84,29 @@ TEST(ParseRunbookTest, TheFormatExampleLoads) {
   EXPECT_EQ(dump.needs.at(0).name, "table-sizes");
   EXPECT_EQ(dump.host->name, "prod");
   EXPECT_EQ(dump.user->raw, "postgres");
-  EXPECT_TRUE(std::get<RunStep>(dump.kind).command.shell);
+  EXPECT_TRUE(dynamic_cast<const RunStep&>(*dump.kind).command.shell);
   EXPECT_EQ(dump.env.at(0).first, "WORKDIR");
   EXPECT_EQ(dump.timeout, std::chrono::hours(2));
   EXPECT_EQ(dump.retries, 1);
   EXPECT_TRUE(dump.idempotent);
 
   EXPECT_EQ(rb.steps[2].confirm->raw, "Drops the development database jane: all its data is lost.");
-  const auto& sample = std::get<CopyRowsStep>(rb.steps[3].kind);
+  const auto& sample = dynamic_cast<const CopyRowsStep&>(*rb.steps[3].kind);
   EXPECT_EQ(sample.every->raw, "${{ params.sample_every }}");
   EXPECT_EQ(sample.limit->raw, "10000");
-  const auto& traces = std::get<CopyRowsStep>(rb.steps[4].kind);
+  const auto& traces = dynamic_cast<const CopyRowsStep&>(*rb.steps[4].kind);
   EXPECT_EQ(traces.match->column, "file_id");
   EXPECT_EQ(traces.match->step.name, "sample-files");
   EXPECT_EQ(traces.match->parent_column, "id");
 
   const Step& migrate = rb.steps[5];
   ASSERT_EQ(migrate.guards.size(), 2u);
-  EXPECT_EQ(std::get<PostgresIdleGuard>(migrate.guards[0].kind).db.name, "dev");
+  EXPECT_EQ(dynamic_cast<const PostgresIdleGuard&>(*migrate.guards[0].kind).db.name, "dev");
   EXPECT_EQ(migrate.guards[0].wait, std::chrono::minutes(5));
-  const auto& backup = std::get<BackupFreshGuard>(migrate.guards[1].kind);
+  const auto& backup = dynamic_cast<const BackupFreshGuard&>(*migrate.guards[1].kind);
   EXPECT_EQ(backup.min_size->raw, "1MB");
   EXPECT_EQ(rb.steps[6].if_expr->raw, "${{ params.reindex }}");
-  EXPECT_EQ(std::get<ManualStep>(rb.steps[7].kind).text.raw.substr(0, 4), "Open");
+  EXPECT_EQ(dynamic_cast<const ManualStep&>(*rb.steps[7].kind).text.raw.substr(0, 4), "Open");
   ASSERT_EQ(rb.finally.size(), 1u);
   EXPECT_TRUE(rb.finally[0].in_finally);
   EXPECT_FALSE(rb.steps[0].in_finally);
@@ -111,7 +122,7 @@ TEST(ParseRunbookTest, StepLocations) {
 
 TEST(ParseRunbookTest, RunListIsArgv) {
   Runbook rb = Load(WithStep("    run: [pg_dump, --file, \"${{ params.out }}\"]\n"));
-  const Command& c = std::get<RunStep>(rb.steps[0].kind).command;
+  const Command& c = dynamic_cast<const RunStep&>(*rb.steps[0].kind).command;
   EXPECT_FALSE(c.shell);
   ASSERT_EQ(c.words.size(), 3u);
   EXPECT_EQ(c.words[2].raw, "${{ params.out }}");
@@ -159,43 +170,44 @@ steps:
   EXPECT_TRUE(rb.hosts[0].multiplex);
   EXPECT_FALSE(rb.hosts[1].multiplex);
   EXPECT_EQ(rb.secrets[0].source, Secret::Source::kFile);
-  const auto& cancel = std::get<CancelQueriesStep>(rb.steps[0].kind);
+  const auto& cancel = dynamic_cast<const CancelQueriesStep&>(*rb.steps[0].kind);
   EXPECT_FALSE(cancel.read_only);
   EXPECT_EQ(cancel.older_than->raw, "10m");
   EXPECT_EQ(cancel.application_name->raw, "cron");
   ASSERT_EQ(rb.steps[0].done_when.size(), 1u);
   EXPECT_EQ(rb.steps[0].done_when[0].on_fail, OnFail::kWarn);
-  EXPECT_EQ(std::get<SqlGuard>(rb.steps[0].done_when[0].kind).expect_rows, 0);
+  EXPECT_EQ(dynamic_cast<const SqlGuard&>(*rb.steps[0].done_when[0].kind).expect_rows, 0);
   ASSERT_EQ(rb.steps[0].verify.size(), 2u);
-  EXPECT_TRUE(std::get<CommandGuard>(rb.steps[0].verify[0].kind).command.shell);
-  const auto& cmd = std::get<CommandGuard>(rb.steps[0].verify[1].kind);
+  EXPECT_TRUE(dynamic_cast<const CommandGuard&>(*rb.steps[0].verify[0].kind).command.shell);
+  const auto& cmd = dynamic_cast<const CommandGuard&>(*rb.steps[0].verify[1].kind);
   EXPECT_FALSE(cmd.command.shell);
   EXPECT_EQ(cmd.host->name, "prod");
   EXPECT_EQ(rb.steps[0].verify[1].on_fail, OnFail::kSkip);
   EXPECT_EQ(rb.steps[1].needs.at(0).name, "c");
-  const auto& sql = std::get<SqlStep>(rb.steps[1].kind);
+  const auto& sql = dynamic_cast<const SqlStep&>(*rb.steps[1].kind);
   EXPECT_EQ(sql.file->raw, "q.sql");
   EXPECT_EQ(sql.expect->raw, "3");
   const auto& guards = rb.steps[1].guards;
   ASSERT_EQ(guards.size(), 5u);
-  EXPECT_EQ(std::get<MigrationsAppliedGuard>(guards[0].kind).django->python->raw,
+  EXPECT_EQ(dynamic_cast<const MigrationsAppliedGuard&>(*guards[0].kind).django->python->raw,
             "/venv/bin/python");
-  EXPECT_EQ(std::get<MigrationsAppliedGuard>(guards[1].kind).migrations_dir->raw,
+  EXPECT_EQ(dynamic_cast<const MigrationsAppliedGuard&>(*guards[1].kind).migrations_dir->raw,
             "/src/app/migrations");
-  const auto& backup = std::get<BackupFreshGuard>(guards[2].kind);
+  const auto& backup = dynamic_cast<const BackupFreshGuard&>(*guards[2].kind);
   EXPECT_EQ(backup.verify->words.at(0).raw, "pg_restore --list");
   EXPECT_EQ(backup.host->name, "prod");
-  const auto& idle = std::get<PostgresIdleGuard>(guards[3].kind);
+  const auto& idle = dynamic_cast<const PostgresIdleGuard&>(*guards[3].kind);
   EXPECT_EQ(idle.max_active, 2);
   EXPECT_EQ(idle.ignore_applications, (std::vector<std::string>{"psql", "cron"}));
-  EXPECT_FALSE(std::get<SqlGuard>(guards[4].kind).expect.has_value());
+  EXPECT_FALSE(dynamic_cast<const SqlGuard&>(*guards[4].kind).expect.has_value());
   EXPECT_EQ(guards[4].loc.line, 27);
-  const auto& copy = std::get<CopyRowsStep>(rb.steps[2].kind);
+  const auto& copy = dynamic_cast<const CopyRowsStep&>(*rb.steps[2].kind);
   EXPECT_EQ(copy.columns.size(), 2u);
   EXPECT_TRUE(copy.truncate);
   EXPECT_EQ(copy.where->raw, "id > 3");
   EXPECT_EQ(copy.foreign_keys, ForeignKeyCheck::kAfterCopy);
-  EXPECT_EQ(std::get<CopyRowsStep>(rb.steps[3].kind).foreign_keys, ForeignKeyCheck::kPerRow);
+  EXPECT_EQ(dynamic_cast<const CopyRowsStep&>(*rb.steps[3].kind).foreign_keys,
+            ForeignKeyCheck::kPerRow);
 }
 
 TEST(ParseRunbookTest, UnknownKeysEverywhere) {
@@ -360,11 +372,11 @@ TEST(ParseRunbookTest, GuardHostBesideTheKind) {
   const std::string g = "    run: a\n    guards:\n";
   Runbook rb = Load(WithStep(g + "      - command: test -f /x\n        host: prod\n"
                                  "      - backup_fresh: {path: /b}\n        host: prod\n"));
-  EXPECT_EQ(std::get<CommandGuard>(rb.steps[0].guards[0].kind).host->name, "prod");
-  EXPECT_EQ(std::get<BackupFreshGuard>(rb.steps[0].guards[1].kind).host->name, "prod");
+  EXPECT_EQ(dynamic_cast<const CommandGuard&>(*rb.steps[0].guards[0].kind).host->name, "prod");
+  EXPECT_EQ(dynamic_cast<const BackupFreshGuard&>(*rb.steps[0].guards[1].kind).host->name, "prod");
   EXPECT_EQ(LoadErrors(WithStep(g + "      - postgres_idle: {db: d}\n        host: prod\n"
                                     "      - command: {run: x, host: a}\n        host: b\n")),
-            "rb.yaml:7:9: 'host' applies only to command and backup_fresh guards, not "
+            "rb.yaml:7:9: 'host' applies only to backup_fresh and command guards, not "
             "postgres_idle\n"
             "rb.yaml:9:9: 'host' is given twice for this guard: keep one\n");
 }
@@ -441,7 +453,7 @@ TEST(ParseRunbookTest, RunbookFromDocMatchesParseRunbook) {
   std::optional<DocNode> doc = ParseYaml(
       "rb.yaml", "name: t\nsteps:\n  - {id: a, run: x}\nfinally: [{id: b, run: y}]\n", &d);
   ASSERT_TRUE(doc.has_value());
-  std::optional<Runbook> rb = RunbookFromDoc("rb.yaml", *doc, &d);
+  std::optional<Runbook> rb = RunbookFromDoc("rb.yaml", *doc, BuiltinKinds(), &d);
   ASSERT_TRUE(rb.has_value()) << Errors(d);
   EXPECT_EQ(rb->steps.size(), 1u);
   EXPECT_EQ(rb->finally.size(), 1u);
@@ -505,10 +517,10 @@ TEST(ParseRunbookTest, FileReadInPiecesParsesAsTheText) {
         std::string("name: a\nsteps:\n  - id: X\n    nedds: [y]\n    run: true\n")}) {
     std::ofstream(path, std::ios::binary) << text;
     Diagnostics from_text, from_file;
-    std::optional<Runbook> a = ParseRunbook(path, text, &from_text);
+    std::optional<Runbook> a = ParseRunbook(path, text, BuiltinKinds(), &from_text);
     InputFile file;
     ASSERT_TRUE(file.Open(path));
-    std::optional<Runbook> b = ParseRunbookFile(path, &file, &from_file);
+    std::optional<Runbook> b = ParseRunbookFile(path, &file, BuiltinKinds(), &from_file);
     EXPECT_EQ(Errors(from_file), Errors(from_text)) << text.substr(0, 60);
     ASSERT_EQ(a.has_value(), b.has_value());
     if (a) {
@@ -534,7 +546,7 @@ TEST(ParseRunbookTest, StepsAreAllocatedOnceAtTheirCount) {
   InputFile file;
   ASSERT_TRUE(file.Open(path));
   Diagnostics d;
-  std::optional<Runbook> rb = ParseRunbookFile(path, &file, &d);
+  std::optional<Runbook> rb = ParseRunbookFile(path, &file, BuiltinKinds(), &d);
   ASSERT_TRUE(rb.has_value()) << Errors(d);
   EXPECT_EQ(rb->steps.size(), 4000u);
   EXPECT_EQ(rb->steps.capacity(), 4000u);

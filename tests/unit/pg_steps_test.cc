@@ -7,12 +7,12 @@
 #include <gtest/gtest.h>
 
 #include "engine/pg.h"
-#include "steps/cancel_queries_step.h"
-#include "steps/copy_rows_step.h"
-#include "steps/migrations_applied_guard.h"
+#include "steps/cancel_queries.h"
+#include "steps/copy_rows.h"
+#include "steps/migrations_applied.h"
 #include "steps/pg_util.h"
+#include "steps/sql.h"
 #include "steps/sql_guard.h"
-#include "steps/sql_step.h"
 #include "tests/unit/fake_step_env.h"
 
 namespace runbook {
@@ -172,7 +172,7 @@ TEST(DescribeTest, CopyRowsShowsBothStatementsWithoutConnecting) {
   s.every = T("${{ params.every }}");
   s.limit = T("10000");
   s.truncate = true;
-  EXPECT_THAT(DescribeCopyRowsStep(s, env),
+  EXPECT_THAT(s.Describe(env).details,
               ElementsAre("on prod (REPEATABLE READ READ ONLY): COPY (SELECT * FROM (SELECT *, "
                           "row_number() OVER (ORDER BY id) AS runbook_row FROM waveforms_file "
                           "WHERE (created > '2020-01-01')) AS runbook_sample WHERE runbook_row % "
@@ -181,7 +181,7 @@ TEST(DescribeTest, CopyRowsShowsBothStatementsWithoutConnecting) {
                           "waveforms_file (*) FROM STDIN"));
   s.every.reset();
   s.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};
-  EXPECT_THAT(DescribeCopyRowsStep(s, env)[0],
+  EXPECT_THAT(s.Describe(env).details[0],
               HasSubstr("file_id = ANY(<values of id copied by step sample-files>)"));
 }
 
@@ -190,7 +190,7 @@ TEST(DescribeTest, CopyRowsRejectsABadCount) {
   CopyRowsStep s;
   s.table = T("t");
   s.every = T("0");
-  EXPECT_EQ(RunCopyRowsStep(s, env).message, "every must be a positive integer, got '0'");
+  EXPECT_EQ(s.Run(env).message, "every must be a positive integer, got '0'");
 }
 
 TEST(DescribeTest, SqlStepDryRunShowsSecretsMasked) {
@@ -201,33 +201,30 @@ TEST(DescribeTest, SqlStepDryRunShowsSecretsMasked) {
   SqlStep s;
   s.db = {"dev", {}};
   s.query = T("ALTER ROLE jane PASSWORD ${{ secrets.pw }}");
-  StepOutcome o = RunSqlStep(s, env);  // no database "dev" in the fake: must not connect
+  StepOutcome o = s.Run(env);  // no database "dev" in the fake: must not connect
   EXPECT_TRUE(o.ok);
   EXPECT_THAT(env.out.Lines(), ElementsAre("on dev:", "  ALTER ROLE jane PASSWORD '***'"));
 }
 
 TEST(DescribeTest, CancelQueries) {
   FakeStepEnv env;
-  CancelQueriesStep s{{"prod", {}}, T("5m"), true, T("report-*")};
-  EXPECT_THAT(DescribeCancelQueriesStep(s, env),
+  CancelQueriesStep s;
+  s.db = {"prod", {}};
+  s.older_than = T("5m");
+  s.application_name = T("report-*");
+  EXPECT_THAT(s.Describe(env).details,
               ElementsAre("cancel active queries on prod running longer than 5 min of "
                           "application 'report-*', only sessions that have written nothing"));
   s.older_than = T("soon");
-  EXPECT_THAT(RunCancelQueriesStep(s, env).message, HasSubstr("older_than: invalid duration"));
-}
-
-TEST(DescribeTest, SqlGuard) {
-  FakeStepEnv env;
-  env.values["params.n"] = "3";
-  SqlGuard g{{"prod", {}}, T("SELECT count(*) < ${{ params.n }} FROM t"), {}, {}};
-  EXPECT_THAT(DescribeSqlGuard(g, env),
-              ElementsAre("on prod (read only): SELECT count(*) < '3' FROM t", "expect: true"));
+  EXPECT_THAT(s.Run(env).message, HasSubstr("older_than: invalid duration"));
 }
 
 TEST(GuardTest, UnknownDatabaseFailsTheGuardWithTheReason) {
   FakeStepEnv env;
-  SqlGuard g{{"nowhere", {}}, T("SELECT true"), {}, {}};
-  GuardResult r = EvalSqlGuard(g, env);
+  SqlGuard g;
+  g.db = {"nowhere", {}};
+  g.query = T("SELECT true");
+  GuardResult r = g.Evaluate(env);
   EXPECT_FALSE(r.held);
   EXPECT_EQ(r.summary, "sql guard on nowhere: cannot be evaluated: unknown database nowhere");
 }

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "engine/executor.h"
+#include "steps/registry.h"
 
 namespace runbook {
 namespace {
@@ -40,7 +41,9 @@ class PlanGuardsTest : public ::testing::Test {
 
   std::optional<LoadedRunbook> Load(const std::string& yaml) {
     Diagnostics diags;
-    auto loaded = LoadRunbookFromString("test.yaml", yaml, LoadOptions{}, &diags);
+    LoadOptions options;
+    options.kinds = &BuiltinKinds();
+    auto loaded = LoadRunbookFromString("test.yaml", yaml, options, &diags);
     EXPECT_TRUE(loaded) << (diags.ok() ? "" : diags.errors()[0].ToString());
     return loaded;
   }

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "engine/fnv.h"
+#include "steps/registry.h"
 
 namespace runbook {
 namespace {
@@ -40,7 +41,9 @@ class PlanTest : public ::testing::Test {
 
   LoadedRunbook Load(const std::string& yaml) {
     Diagnostics diags;
-    auto loaded = LoadRunbook(Write("rb.yaml", yaml), {}, &diags);
+    LoadOptions options;
+    options.kinds = &BuiltinKinds();
+    auto loaded = LoadRunbook(Write("rb.yaml", yaml), options, &diags);
     EXPECT_TRUE(loaded.has_value()) << (diags.ok() ? "" : diags.errors()[0].ToString());
     return std::move(*loaded);
   }

@@ -6,6 +6,10 @@
 #include <vector>
 
 #include "engine/parse.h"
+#include "steps/manual.h"
+#include "steps/registry.h"
+#include "steps/run.h"
+#include "steps/sql.h"
 
 namespace runbook {
 namespace {
@@ -22,7 +26,7 @@ const char* kHeader =
 // Parses (which must succeed), validates, and returns the errors as "LINE:COL: message".
 std::vector<std::string> Errors(const std::string& steps) {
   Diagnostics parse_diags;
-  std::optional<Runbook> rb = ParseRunbook("v.yaml", kHeader + steps, &parse_diags);
+  std::optional<Runbook> rb = ParseRunbook("v.yaml", kHeader + steps, BuiltinKinds(), &parse_diags);
   EXPECT_TRUE(rb.has_value()) << (parse_diags.ok() ? "" : parse_diags.errors()[0].ToString());
   if (!rb) return {"parse failed"};
   Diagnostics diags;
@@ -266,7 +270,7 @@ TEST(ValidateTest, DatabaseFieldsAndSqlPlacement) {
                    "steps:\n"
                    "  - id: s\n"
                    "    sql: {db: a, query: \"SELECT * FROM t WHERE name = '${{ env.USER }}'\"}\n",
-                   &parse_diags);
+                   BuiltinKinds(), &parse_diags);
   ASSERT_TRUE(rb.has_value());
   Diagnostics diags;
   ValidateRunbook(*rb, &diags);
@@ -293,7 +297,7 @@ TEST(ValidateTest, NoTunnelThroughAHostWithoutMultiplexing) {
                    "  b: {conninfo: 'dbname=b', tunnel: web}\n"
                    "steps:\n"
                    "  - {id: s, run: 'true', host: db}\n",
-                   &parse_diags);
+                   BuiltinKinds(), &parse_diags);
   ASSERT_TRUE(rb.has_value());
   Diagnostics diags;
   ValidateRunbook(*rb, &diags);
@@ -337,7 +341,9 @@ TEST(ValidateTest, ExactColumnsWhenTheLoaderKnowsThem) {
   cmd.raw = "echo ${{ params.nope }}";
   cmd.loc = {InternFileName("c.yaml"), 3, 10};
   cmd.raw_col = 10;
-  s.kind = RunStep{Command{true, {cmd}}};
+  auto run = std::make_shared<RunStep>();
+  run->command = Command{true, {cmd}};
+  s.kind = run;
   rb.steps.push_back(s);
   Diagnostics diags;
   ValidateRunbook(rb, &diags);
@@ -354,8 +360,8 @@ TEST(ValidateTest, SqlNeedsExactlyOneOfQueryAndFile) {
   Step s;
   s.id = "a";
   s.kind_loc = {InternFileName("s.yaml"), 5, 5};
-  SqlStep sql;
-  sql.db = {"d", {}};
+  auto sql = std::make_shared<SqlStep>();
+  sql->db = {"d", {}};
   s.kind = sql;
   rb.steps.push_back(s);
   Diagnostics diags;
@@ -366,8 +372,7 @@ TEST(ValidateTest, SqlNeedsExactlyOneOfQueryAndFile) {
 
 TEST(ValidateTest, IndirectNeedsWithManyTargets) {
   // Two chains of 150 steps; step i uses the outcome of step i-100. In chain A (0-149) that is
-  // an ancestor; in chain B (150-299) it is one only from step 250 on. 200 distinct targets:
-  // more than one 64-target batch.
+  // an ancestor; in chain B (150-299) it is one only from step 250 on.
   Runbook rb;
   rb.name = "t";
   rb.hosts.push_back(LocalHost());
@@ -375,7 +380,9 @@ TEST(ValidateTest, IndirectNeedsWithManyTargets) {
     Step s;
     s.id = "s" + std::to_string(i);
     s.loc = {InternFileName("m.yaml"), i + 1, 1};
-    s.kind = ManualStep{Text{"x", {}}};
+    auto manual = std::make_shared<ManualStep>();
+    manual->text = Text{"x", {}};
+    s.kind = manual;
     if (i != 0 && i != 150) s.needs.push_back({"s" + std::to_string(i - 1), {}});
     if (i >= 100) {
       Text cond;

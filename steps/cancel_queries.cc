@@ -1,8 +1,11 @@
-#include "steps/cancel_queries_step.h"
+#include "steps/cancel_queries.h"
 
 #include <cstdlib>
 
 #include "engine/pg.h"
+#include "engine/reader.h"
+#include "engine/resolve.h"
+#include "engine/units.h"
 #include "steps/pg_util.h"
 
 namespace runbook {
@@ -76,7 +79,38 @@ std::string QueryLine(const std::string& verb, const PgRow& row) {
 
 }  // namespace
 
-std::vector<std::string> ObserveCancelQueriesStep(const CancelQueriesStep& step, StepEnv& env) {
+std::unique_ptr<StepKind> CancelQueriesStep::Parse(const DocNode& value,
+                                                   const std::string& owner, Diagnostics* diags) {
+  static const std::vector<std::string> kKeys = {"db", "older_than", "read_only",
+                                                 "application_name"};
+  MapReader r(value, "'cancel_queries' of " + owner, kKeys, diags);
+  if (!r.ok()) return nullptr;
+  CancelQueriesStep c;
+  auto db = r.RequireName("db");
+  c.older_than = r.GetText("older_than");
+  if (c.older_than) CheckLiteral(*c.older_than, "'older_than'", ParseDuration, diags);
+  if (auto ro = r.Bool("read_only")) c.read_only = *ro;
+  c.application_name = r.GetText("application_name");
+  if (!db) return nullptr;
+  c.db = std::move(*db);
+  return std::make_unique<CancelQueriesStep>(std::move(c));
+}
+
+void CancelQueriesStep::Check(KindCheck& check) const {
+  check.Database(db);
+  check.Template(older_than);
+  check.Template(application_name);
+}
+
+void CancelQueriesStep::Define(DefinitionBuilder& def) const {
+  def.Set("db", db.name);
+  def.Put("older_than", older_than);
+  def.Set("read_only", read_only);
+  def.Put("application_name", application_name);
+}
+
+std::vector<std::string> CancelQueriesStep::Observe(StepEnv& env) const {
+  const CancelQueriesStep& step = *this;
   Result<Selection> sel = RenderSelection(step, env);
   if (!sel.ok()) return {"cannot tell now: " + sel.message()};
   auto conn = ConnectForStep(env, step.db);
@@ -89,17 +123,19 @@ std::vector<std::string> ObserveCancelQueriesStep(const CancelQueriesStep& step,
   return lines;
 }
 
-std::vector<std::string> DescribeCancelQueriesStep(const CancelQueriesStep& step, StepEnv& env) {
+StepDescription CancelQueriesStep::Describe(StepEnv& env) const {
+  const CancelQueriesStep& step = *this;
   Result<Selection> sel = RenderSelection(step, env);
-  if (!sel.ok()) return {"<" + sel.message() + ">"};
+  if (!sel.ok()) return {{"<" + sel.message() + ">"}, std::nullopt};
   std::string line = "cancel active queries on " + step.db.name;
   if (sel->older_than > 0) line += " running longer than " + FormatSeconds(sel->older_than);
   if (sel->application) line += " of application '" + *sel->application + "'";
   line += step.read_only ? ", only sessions that have written nothing" : ", writers included";
-  return {line};
+  return {{line}, std::nullopt};
 }
 
-StepOutcome RunCancelQueriesStep(const CancelQueriesStep& step, StepEnv& env) {
+StepOutcome CancelQueriesStep::Run(StepEnv& env) const {
+  const CancelQueriesStep& step = *this;
   Result<Selection> sel = RenderSelection(step, env);
   if (!sel.ok()) return {false, sel.message()};
   auto conn = ConnectForStep(env, step.db);

@@ -1,13 +1,35 @@
-#include "steps/postgres_idle_guard.h"
+#include "steps/postgres_idle.h"
 
 #include <cstdlib>
 
 #include "engine/pg.h"
 #include "steps/pg_util.h"
+#include "engine/reader.h"
 
 namespace runbook {
 
-GuardResult EvalPostgresIdle(const PostgresIdleGuard& guard, StepEnv& env) {
+std::unique_ptr<GuardKind> PostgresIdleGuard::Parse(const MapReader&, const DocNode& value,
+                                          const std::string& owner, Diagnostics* diags) {
+  static const std::vector<std::string> kKeys = {"db", "max_active", "ignore_applications"};
+  MapReader r(value, "'postgres_idle' guard of " + owner, kKeys, diags);
+  if (!r.ok()) return nullptr;
+  PostgresIdleGuard g;
+  auto db = r.RequireName("db");
+  if (auto n = r.Int("max_active", 0, 1'000'000)) g.max_active = static_cast<int>(*n);
+  if (auto apps = r.TextList("ignore_applications", AllowSingle::kYes)) {
+    for (Text& t : *apps) g.ignore_applications.push_back(std::move(t.raw));
+  }
+  if (!db) return nullptr;
+  g.db = std::move(*db);
+  return std::make_unique<PostgresIdleGuard>(std::move(g));
+}
+
+void PostgresIdleGuard::Check(KindCheck& check) const {
+  check.Database(db);
+}
+
+GuardResult PostgresIdleGuard::Evaluate(StepEnv& env) const {
+  const PostgresIdleGuard& guard = *this;
   GuardResult out;
   auto conn = ConnectForStep(env, guard.db);
   if (!conn.ok()) {
@@ -47,16 +69,6 @@ GuardResult EvalPostgresIdle(const PostgresIdleGuard& guard, StepEnv& env) {
                   std::to_string(guard.max_active) + " allowed)";
   }
   return out;
-}
-
-std::vector<std::string> DescribePostgresIdle(const PostgresIdleGuard& guard, StepEnv&) {
-  std::string line = "at most " + std::to_string(guard.max_active) +
-                     " other active backend(s) on " + guard.db.name;
-  if (!guard.ignore_applications.empty()) {
-    line += ", ignoring applications:";
-    for (const auto& a : guard.ignore_applications) line += " " + a;
-  }
-  return {line};
 }
 
 }  // namespace runbook

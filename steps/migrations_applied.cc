@@ -1,14 +1,16 @@
-#include "steps/migrations_applied_guard.h"
+#include "steps/migrations_applied.h"
 
 #include "engine/shell_quote.h"
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "engine/pg.h"
 #include "steps/pg_util.h"
+#include "engine/reader.h"
 
 namespace runbook {
 namespace {
@@ -199,27 +201,57 @@ Result<std::vector<std::pair<std::string, std::string>>> FindMigrationFiles(
   return out;
 }
 
-GuardResult EvalMigrationsApplied(const MigrationsAppliedGuard& guard, StepEnv& env) {
+std::unique_ptr<GuardKind> MigrationsAppliedGuard::Parse(const MapReader&, const DocNode& value,
+                                          const std::string& owner, Diagnostics* diags) {
+  static const std::vector<std::string> kKeys = {"db", "django", "migrations_dir"};
+  static const std::vector<std::string> kDjangoKeys = {"manage", "python"};
+  const std::string context = "'migrations_applied' guard of " + owner;
+  MapReader r(value, context, kKeys, diags);
+  if (!r.ok()) return nullptr;
+  MigrationsAppliedGuard g;
+  bool ok = true;
+  auto db = r.RequireName("db");
+  if (const DocNode* d = r.Get("django")) {
+    MapReader dr(*d, "'django' of " + owner, kDjangoKeys, diags);
+    auto manage = dr.RequireText("manage");
+    if (manage) {
+      g.django = DjangoCheck{std::move(*manage), dr.GetText("python")};
+    } else {
+      ok = false;
+    }
+  }
+  g.migrations_dir = r.GetText("migrations_dir");
+  if (r.Has("django") && r.Has("migrations_dir")) {
+    diags->Error(r.GetKey("migrations_dir")->loc,
+                 context + " has both 'django' and 'migrations_dir': keep one");
+    ok = false;
+  } else if (!r.Has("django") && !r.Has("migrations_dir")) {
+    diags->Error(value.loc, context +
+                                " needs 'django: {manage: PATH}' (ask Django) or 'migrations_dir' "
+                                "(compare files with django_migrations)");
+    ok = false;
+  }
+  if (!db || !ok) return nullptr;
+  g.db = std::move(*db);
+  return std::make_unique<MigrationsAppliedGuard>(std::move(g));
+}
+
+void MigrationsAppliedGuard::Check(KindCheck& check) const {
+  check.Database(db);
+  if (django) {
+    check.Template(django->manage);
+    check.Template(django->python);
+  }
+  check.Template(migrations_dir);
+}
+
+GuardResult MigrationsAppliedGuard::Evaluate(StepEnv& env) const {
+  const MigrationsAppliedGuard& guard = *this;
   if (guard.django) return EvalDjango(guard, env);
   if (guard.migrations_dir) return EvalMigrationsDir(guard, env);
   GuardResult out;
   out.summary = "migrations_applied needs django or migrations_dir";
   return out;
-}
-
-std::vector<std::string> DescribeMigrationsApplied(const MigrationsAppliedGuard& guard,
-                                                   StepEnv& env) {
-  if (guard.django) {
-    Result<std::string> manage = env.Render(guard.django->manage);
-    return {"ask Django: " + std::string(manage.ok() ? *manage : "<" + manage.message() + ">") +
-            " showmigrations --plan"};
-  }
-  if (guard.migrations_dir) {
-    Result<std::string> dir = env.Render(*guard.migrations_dir);
-    return {"compare migration files in " + (dir.ok() ? *dir : "<" + dir.message() + ">") +
-            " with django_migrations on " + guard.db.name};
-  }
-  return {};
 }
 
 }  // namespace runbook

@@ -23,7 +23,7 @@
 // `match: {column, step, parent_column}` keeps the rows whose `column` is among the
 // `parent_column` values the earlier copy_rows step `step` copied. That step saved them with the
 // run (SaveData "keys:<parent_column>", a text[] literal) because the executor told it, through
-// StepEnv::MatchedColumns(), which of its columns later steps match on; the values are sent to
+// StepEnv::MatchedColumns(), from ColumnsMatchedFrom of the later steps, which of its columns later steps match on; the values are sent to
 // the source as one literal array: `column = ANY('{...}'::type[])`. The source needs no write
 // access (it may be a standby) and the target no access to the source.
 //
@@ -35,21 +35,56 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "engine/model.h"
-#include "engine/step_env.h"
-#include "steps/step_outcome.h"
+#include "engine/doc.h"
+#include "engine/step_kind.h"
 
 namespace runbook {
 
-StepOutcome RunCopyRowsStep(const CopyRowsStep& step, StepEnv& env);
+struct CopyMatch {
+  std::string column;         // column of this table
+  NameRef step;               // an earlier copy_rows step
+  std::string parent_column;  // column copied by that step whose values are kept
+  Location loc;
+};
 
-// For plans: the two COPY statements (columns shown as `*` when not listed: the plan does not
-// read catalogs) with the transaction each runs in.
-std::vector<std::string> DescribeCopyRowsStep(const CopyRowsStep& step, StepEnv& env);
+// How the target checks its foreign keys: row by row as the rows arrive (the server's triggers),
+// or once after the copy by re-creating them in the step's transaction.
+enum class ForeignKeyCheck { kPerRow, kAfterCopy };
+
+struct CopyRowsStep final : StepKind {
+  static constexpr const char* kKey = "copy_rows";
+  static std::unique_ptr<StepKind> Parse(const DocNode& value, const std::string& owner,
+                                         Diagnostics* diags);
+
+  NameRef from;
+  NameRef to;
+  Text table;
+  std::vector<Text> columns;  // empty = all
+  std::optional<Text> where;
+  std::optional<Text> order_by;
+  std::optional<Text> every;  // integer, possibly templated
+  std::optional<Text> limit;  // integer, possibly templated
+  std::optional<CopyMatch> match;
+  bool truncate = false;
+  ForeignKeyCheck foreign_keys = ForeignKeyCheck::kPerRow;
+
+  const char* Name() const override { return kKey; }
+  void Check(KindCheck& check) const override;
+  void Define(DefinitionBuilder& def) const override;
+  // The two COPY statements (columns shown as `*` when not listed: the plan does not read
+  // catalogs) with the transaction each runs in.
+  StepDescription Describe(StepEnv& env) const override;
+  std::vector<std::string> Observe(StepEnv& env) const override;
+  StepOutcome Run(StepEnv& env) const override;
+  bool SyncsStartWhileSettingUp(bool) const override { return true; }
+  std::vector<std::string> PooledDatabases() const override { return {from.name, to.name}; }
+  std::vector<std::string> ColumnsMatchedFrom(const std::string& step_id) const override;
+};
 
 // The source SELECT (see above). `columns` is the comma-separated, quoted column list; `filter`
 // the WHERE condition or empty; `order_by` empty for none (required with `every`). `key`, when

@@ -1,8 +1,10 @@
-#include "steps/sql_step.h"
+#include "steps/sql.h"
 
 #include <fstream>
 #include <sstream>
 
+#include "engine/reader.h"
+#include "engine/resolve.h"
 #include "engine/sql_lex.h"
 #include "steps/pg_util.h"
 #include "steps/sql_guard.h"
@@ -55,6 +57,62 @@ Result<SqlText> LoadSql(const SqlStep& step, StepEnv& env) {
 
 }  // namespace
 
+std::unique_ptr<StepKind> SqlStep::Parse(const DocNode& value, const std::string& owner,
+                                         Diagnostics* diags) {
+  static const std::vector<std::string> kKeys = {"db", "query", "file", "show", "expect"};
+  MapReader r(value, "'sql' of " + owner, kKeys, diags);
+  if (!r.ok()) return nullptr;
+  SqlStep s;
+  bool ok = true;
+  if (auto db = r.RequireName("db")) {
+    s.db = std::move(*db);
+  } else {
+    ok = false;
+  }
+  s.query = r.GetText("query");
+  s.file = r.GetText("file");
+  if (r.Has("query") && r.Has("file")) {
+    diags->Error(r.GetKey("file")->loc,
+                 "'sql' of " + owner + " has both 'query' and 'file': keep one");
+    ok = false;
+  } else if (!r.Has("query") && !r.Has("file")) {
+    diags->Error(value.loc, "'sql' of " + owner + " needs 'query' or 'file'");
+    ok = false;
+  }
+  if (r.Has("show")) {
+    if (auto show = r.Choice("show", {"table", "none"})) {
+      s.show = *show == 0 ? ShowMode::kTable : ShowMode::kNone;
+    } else {
+      ok = false;
+    }
+  }
+  s.expect = r.GetText("expect");
+  if (!ok) return nullptr;
+  return std::make_unique<SqlStep>(std::move(s));
+}
+
+void SqlStep::Check(KindCheck& check) const {
+  check.Database(db);
+  if (query.has_value() == file.has_value()) {
+    check.Error(check.step().kind_loc, "sql needs exactly one of query and file");
+  }
+  if (query) check.Sql(*query);
+  check.Template(file);
+  check.Template(expect);
+}
+
+void SqlStep::Define(DefinitionBuilder& def) const {
+  def.Set("db", db.name);
+  def.Put("query", query);
+  def.Put("file", file);
+  def.Set("show", std::string(show == ShowMode::kTable ? "table" : "none"));
+  def.Put("expect", expect);
+}
+
+std::vector<std::string> SqlStep::Observe(StepEnv&) const {
+  return {};
+}
+
 std::vector<std::string> FormatPsqlTable(const PgResult& result) {
   const size_t nc = result.columns.size();
   auto cell = [](const std::optional<std::string>& v) {
@@ -105,7 +163,8 @@ std::vector<std::string> FormatPsqlTable(const PgResult& result) {
   return out;
 }
 
-std::vector<std::string> DescribeSqlStep(const SqlStep& step, StepEnv& env) {
+StepDescription SqlStep::Describe(StepEnv& env) const {
+  const SqlStep& step = *this;
   std::vector<std::string> out;
   if (step.file) {
     Result<std::string> path = env.Render(*step.file);
@@ -125,14 +184,15 @@ std::vector<std::string> DescribeSqlStep(const SqlStep& step, StepEnv& env) {
     Result<std::string> e = env.Render(*step.expect);
     out.push_back("expect: " + (e.ok() ? *e : "<" + e.message() + ">"));
   }
-  return out;
+  return {out, std::nullopt};
 }
 
-StepOutcome RunSqlStep(const SqlStep& step, StepEnv& env) {
+StepOutcome SqlStep::Run(StepEnv& env) const {
+  const SqlStep& step = *this;
   Result<SqlText> sql = LoadSql(step, env);
   if (!sql.ok()) return {false, sql.message()};
   if (env.dry_run() == DryRun::kYes) {
-    for (const std::string& line : DescribeSqlStep(step, env)) env.Out().Line(Stream::kInfo, line);
+    for (const std::string& line : Describe(env).details) env.Out().Line(Stream::kInfo, line);
     return {true, "dry run: not executed"};
   }
   std::string expect;

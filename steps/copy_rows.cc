@@ -1,5 +1,6 @@
-#include "steps/copy_rows_step.h"
+#include "steps/copy_rows.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <future>
@@ -7,11 +8,24 @@
 #include <unordered_set>
 
 #include "engine/pg.h"
+#include "engine/reader.h"
+#include "engine/resolve.h"
 #include "engine/sql_lex.h"
+#include "engine/suggest.h"
 #include "steps/pg_util.h"
 
 namespace runbook {
 namespace {
+
+Result<int64_t> PositiveCount(std::string_view s) {
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || v < 1) {
+    return Result<int64_t>::Error("expected a positive integer, got '" + std::string(s) + "'");
+  }
+  return v;
+}
+
 
 // Types with OIDs below this are built in and have the same OID in every database.
 constexpr int64_t kFirstNormalObjectId = 16384;
@@ -24,7 +38,7 @@ struct Column {
 };
 
 // The fields of the step after rendering.
-struct Rendered {
+struct RenderedFields {
   std::string table;
   std::vector<std::string> columns;
   std::optional<SqlText> where;
@@ -45,34 +59,34 @@ Result<int64_t> RenderCount(const Text& text, const char* what, StepEnv& env) {
   return static_cast<int64_t>(v);
 }
 
-Result<Rendered> Render(const CopyRowsStep& step, StepEnv& env) {
-  Rendered r;
+Result<RenderedFields> Render(const CopyRowsStep& step, StepEnv& env) {
+  RenderedFields r;
   Result<std::string> table = env.Render(step.table);
-  if (!table.ok()) return Result<Rendered>::Error(table.message());
+  if (!table.ok()) return Result<RenderedFields>::Error(table.message());
   r.table = *table;
   for (const Text& c : step.columns) {
     Result<std::string> name = env.Render(c);
-    if (!name.ok()) return Result<Rendered>::Error(name.message());
+    if (!name.ok()) return Result<RenderedFields>::Error(name.message());
     r.columns.push_back(*name);
   }
   if (step.where) {
     Result<SqlText> w = env.RenderSql(*step.where);
-    if (!w.ok()) return Result<Rendered>::Error(w.message());
+    if (!w.ok()) return Result<RenderedFields>::Error(w.message());
     r.where = *w;
   }
   if (step.order_by) {
     Result<SqlText> o = env.RenderSql(*step.order_by);
-    if (!o.ok()) return Result<Rendered>::Error(o.message());
+    if (!o.ok()) return Result<RenderedFields>::Error(o.message());
     r.order_by = *o;
   }
   if (step.every) {
     Result<int64_t> n = RenderCount(*step.every, "every", env);
-    if (!n.ok()) return Result<Rendered>::Error(n.message());
+    if (!n.ok()) return Result<RenderedFields>::Error(n.message());
     r.every = *n;
   }
   if (step.limit) {
     Result<int64_t> n = RenderCount(*step.limit, "limit", env);
-    if (!n.ok()) return Result<Rendered>::Error(n.message());
+    if (!n.ok()) return Result<RenderedFields>::Error(n.message());
     r.limit = *n;
   }
   return r;
@@ -265,7 +279,7 @@ Status RecreateForeignKeys(PgConnection& dst, const std::string& table,
 }
 
 // Copies with both connections open and their transactions begun.
-StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const Rendered& r, Side& source,
+StepOutcome Copy(const CopyRowsStep& step, StepEnv& env, const RenderedFields& r, Side& source,
                  Side& target) {
   PgConnection& src = *source.conn;
   PgConnection& dst = *target.conn;
@@ -455,9 +469,154 @@ std::string BuildCopySelect(const std::string& table, const std::string& columns
          (order_by.empty() ? "" : " ORDER BY " + order_by) + lim;
 }
 
-std::vector<std::string> DescribeCopyRowsStep(const CopyRowsStep& step, StepEnv& env) {
-  Result<Rendered> r = Render(step, env);
-  if (!r.ok()) return {"<" + r.message() + ">"};
+std::unique_ptr<StepKind> CopyRowsStep::Parse(const DocNode& value, const std::string& owner,
+                                              Diagnostics* diags) {
+  static const std::vector<std::string> kKeys = {"from",  "to",       "table",       "columns",
+                                                 "where", "order_by", "every",       "limit",
+                                                 "match", "truncate", "foreign_keys"};
+  static const std::vector<std::string> kMatchKeys = {"column", "step", "parent_column"};
+  const std::string context = "'copy_rows' of " + owner;
+  MapReader r(value, context, kKeys, diags);
+  if (!r.ok()) return nullptr;
+  CopyRowsStep c;
+  bool ok = true;
+  auto from = r.RequireName("from");
+  auto to = r.RequireName("to");
+  auto table = r.RequireText("table");
+  ok = from && to && table;
+  if (ok) {
+    c.from = std::move(*from);
+    c.to = std::move(*to);
+    c.table = std::move(*table);
+  }
+  if (r.Has("columns")) {
+    auto cols = r.TextList("columns", AllowSingle::kNo);
+    if (cols && cols->empty()) {
+      diags->Error(r.Get("columns")->loc, "'columns' is empty: leave it out to copy all columns");
+      ok = false;
+    } else if (cols) {
+      c.columns = std::move(*cols);
+    } else {
+      ok = false;
+    }
+  }
+  c.where = r.GetText("where");
+  c.order_by = r.GetText("order_by");
+  c.every = r.GetText("every");
+  c.limit = r.GetText("limit");
+  if (c.every) CheckLiteral(*c.every, "'every'", PositiveCount, diags);
+  if (c.limit) CheckLiteral(*c.limit, "'limit'", PositiveCount, diags);
+  if (c.every && !c.order_by) {
+    diags->Error(r.GetKey("every")->loc, "'every' needs 'order_by' in " + context +
+                                             ": rows are kept every Nth in that order");
+    ok = false;
+  }
+  if (const DocNode* m = r.Get("match")) {
+    MapReader mr(*m, "'match' of " + owner, kMatchKeys, diags);
+    if (mr.ok()) {
+      auto column = mr.RequireText("column");
+      auto step = mr.RequireName("step");
+      auto parent = mr.RequireText("parent_column");
+      if (column && step && parent) {
+        c.match =
+            CopyMatch{std::move(column->raw), std::move(*step), std::move(parent->raw), m->loc};
+      } else {
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+  }
+  if (auto t = r.Bool("truncate")) c.truncate = *t;
+  if (r.Has("foreign_keys")) {
+    if (auto fk = r.Choice("foreign_keys", {"per_row", "after_copy"})) {
+      c.foreign_keys = *fk == 0 ? ForeignKeyCheck::kPerRow : ForeignKeyCheck::kAfterCopy;
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) return nullptr;
+  return std::make_unique<CopyRowsStep>(std::move(c));
+}
+
+namespace {
+
+// The ids of the copy_rows steps, for suggestions.
+std::vector<std::string> CopyRowsIds(const Runbook& rb) {
+  std::vector<std::string> ids;
+  for (const auto* list : {&rb.steps, &rb.finally}) {
+    for (const Step& s : *list) {
+      if (dynamic_cast<const CopyRowsStep*>(s.kind.get())) ids.push_back(s.id);
+    }
+  }
+  return ids;
+}
+
+void CheckMatch(const CopyMatch& m, KindCheck& check) {
+  const Step* target = check.runbook().FindStep(m.step.name);
+  if (target == nullptr) {
+    check.Error(m.step.loc, "match names unknown step '" + m.step.name + "'" +
+                                DidYouMean(m.step.name, CopyRowsIds(check.runbook())));
+  } else if (!dynamic_cast<const CopyRowsStep*>(target->kind.get())) {
+    check.Error(m.step.loc, "match names step '" + target->id + "', a " + target->kind->Name() +
+                                " step: it must be a copy_rows step");
+  } else if (target == &check.step()) {
+    check.Error(m.step.loc, "match names the step itself: it must be an earlier copy_rows step");
+  } else {
+    check.RunsAfter(*target, m.step.loc,
+                    "match step '" + target->id + "' must run before '" + check.step().id +
+                        "': add it to needs");
+  }
+}
+
+}  // namespace
+
+void CopyRowsStep::Check(KindCheck& check) const {
+  check.Database(from);
+  check.Database(to);
+  check.Template(table);
+  for (const Text& c : columns) check.Template(c);
+  check.Template(where);
+  check.Template(order_by);
+  check.Template(every);
+  check.Template(limit);
+  if (match) CheckMatch(*match, check);
+}
+
+void CopyRowsStep::Define(DefinitionBuilder& def) const {
+  def.Set("from", from.name);
+  def.Set("to", to.name);
+  def.Put("table", table);
+  StepDefinition::Strings cols;
+  for (const Text& c : columns) cols.push_back(def.Display(c));
+  def.Set("columns", std::move(cols));
+  def.Put("where", where);
+  def.Put("order_by", order_by);
+  def.Put("every", every);
+  def.Put("limit", limit);
+  if (match) {
+    def.Set("match", StepDefinition::StringMap{{"column", match->column},
+                                               {"parent_column", match->parent_column},
+                                               {"step", match->step.name}});
+  }
+  def.Set("truncate", truncate);
+  def.Set("foreign_keys",
+          std::string(foreign_keys == ForeignKeyCheck::kAfterCopy ? "after_copy" : "per_row"));
+}
+
+std::vector<std::string> CopyRowsStep::Observe(StepEnv&) const {
+  return {};
+}
+
+std::vector<std::string> CopyRowsStep::ColumnsMatchedFrom(const std::string& step_id) const {
+  if (!match || match->step.name != step_id) return {};
+  return {match->parent_column};
+}
+
+StepDescription CopyRowsStep::Describe(StepEnv& env) const {
+  const CopyRowsStep& step = *this;
+  Result<RenderedFields> r = Render(step, env);
+  if (!r.ok()) return {{"<" + r.message() + ">"}, std::nullopt};
   const std::string columns = r->columns.empty() ? "*" : Join(r->columns, ", ");
   std::vector<std::string> filters;
   if (r->where) filters.push_back("(" + r->where->display + ")");
@@ -468,7 +627,7 @@ std::vector<std::string> DescribeCopyRowsStep(const CopyRowsStep& step, StepEnv&
   std::string order = r->order_by ? r->order_by->display : "";
   if (r->every && order.empty()) order = "<primary key>";
   const bool after_copy = step.foreign_keys == ForeignKeyCheck::kAfterCopy;
-  return {
+  return {{
       "on " + step.from.name + " (REPEATABLE READ READ ONLY): COPY (" +
           BuildCopySelect(r->table, columns, Join(filters, " AND "), order, r->every, r->limit) +
           ") TO STDOUT",
@@ -477,14 +636,15 @@ std::vector<std::string> DescribeCopyRowsStep(const CopyRowsStep& step, StepEnv&
           (after_copy ? "ALTER TABLE " + r->table + " DROP <its foreign keys>; " : "") + "COPY " +
           r->table + " (" + columns + ") FROM STDIN" +
           (after_copy ? "; ALTER TABLE " + r->table + " ADD <them again> (each checked once)" : ""),
-  };
+  }, std::nullopt};
 }
 
-StepOutcome RunCopyRowsStep(const CopyRowsStep& step, StepEnv& env) {
-  Result<Rendered> r = Render(step, env);
+StepOutcome CopyRowsStep::Run(StepEnv& env) const {
+  const CopyRowsStep& step = *this;
+  Result<RenderedFields> r = Render(step, env);
   if (!r.ok()) return {false, r.message()};
   if (env.dry_run() == DryRun::kYes) {
-    for (const std::string& line : DescribeCopyRowsStep(step, env)) {
+    for (const std::string& line : Describe(env).details) {
       env.Out().Line(Stream::kInfo, line);
     }
     return {true, "dry run: nothing copied"};

@@ -1,6 +1,4 @@
-// Parsing `run:` values and commands in general (also used by guards).
-#include "engine/reader.h"
-#include "steps/parse_kinds.h"
+#include "steps/command_line.h"
 
 namespace runbook {
 
@@ -31,10 +29,15 @@ std::optional<Command> ParseCommand(const DocNode& value, std::string_view what,
   return std::nullopt;
 }
 
-std::optional<RunStep> ParseRunStep(const DocNode& value, const std::string&, Diagnostics* diags) {
-  std::optional<Command> c = ParseCommand(value, "'run'", diags);
-  if (!c) return std::nullopt;
-  return RunStep{std::move(*c)};
+bool ReadHostBeside(const MapReader& guard, std::optional<NameRef>* host, Diagnostics* diags) {
+  const DocNode* key = guard.GetKey("host");
+  if (!key) return true;
+  if (host->has_value()) {
+    diags->Error(key->loc, "'host' is given twice for this guard: keep one");
+    return false;
+  }
+  *host = guard.Name("host");
+  return host->has_value();
 }
 
 }  // namespace runbook

@@ -9,20 +9,38 @@
 // In dry run nothing is executed; the step describes itself on Out().
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "engine/model.h"
+#include "engine/doc.h"
 #include "engine/pg.h"
-#include "engine/step_env.h"
-#include "steps/step_outcome.h"
+#include "engine/step_kind.h"
 
 namespace runbook {
 
-StepOutcome RunSqlStep(const SqlStep& step, StepEnv& env);
+enum class ShowMode { kNone, kTable };
 
-// For plans: "on DB:" then the SQL with parameter values shown (secrets as ***), or the file.
-std::vector<std::string> DescribeSqlStep(const SqlStep& step, StepEnv& env);
+struct SqlStep final : StepKind {
+  static constexpr const char* kKey = "sql";
+  static std::unique_ptr<StepKind> Parse(const DocNode& value, const std::string& owner,
+                                         Diagnostics* diags);
+
+  NameRef db;
+  std::optional<Text> query;  // exactly one of query and file
+  std::optional<Text> file;
+  ShowMode show = ShowMode::kNone;
+  std::optional<Text> expect;
+
+  const char* Name() const override { return kKey; }
+  void Check(KindCheck& check) const override;
+  void Define(DefinitionBuilder& def) const override;
+  // "on DB:" then the SQL with parameter values shown (secrets as ***), or the file.
+  StepDescription Describe(StepEnv& env) const override;
+  std::vector<std::string> Observe(StepEnv& env) const override;
+  StepOutcome Run(StepEnv& env) const override;
+};
 
 // A result as psql's aligned format prints it: centered header, separator, rows (numbers right
 // aligned, NULL empty, newlines in values as "\n"), then "(N rows)". Trailing spaces trimmed.

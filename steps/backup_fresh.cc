@@ -1,4 +1,4 @@
-#include "steps/backup_fresh_guard.h"
+#include "steps/backup_fresh.h"
 
 #include <cctype>
 #include <cstdint>
@@ -8,6 +8,9 @@
 #include "engine/shell_quote.h"
 #include "engine/units.h"
 #include "steps/collect_sink.h"
+#include "engine/reader.h"
+#include "engine/units.h"
+#include "steps/command_line.h"
 
 namespace runbook {
 
@@ -114,7 +117,39 @@ Command WithPath(const Command& verify, const std::string& path) {
 
 }  // namespace
 
-GuardResult EvalBackupFresh(const BackupFreshGuard& guard, StepEnv& env) {
+std::unique_ptr<GuardKind> BackupFreshGuard::Parse(const MapReader& guard, const DocNode& value,
+                                          const std::string& owner, Diagnostics* diags) {
+  static const std::vector<std::string> kKeys = {"path", "max_age", "min_size", "verify", "host"};
+  MapReader r(value, "'backup_fresh' guard of " + owner, kKeys, diags);
+  if (!r.ok()) return nullptr;
+  BackupFreshGuard g;
+  auto path = r.RequireText("path");
+  g.max_age = r.GetText("max_age");
+  if (g.max_age) CheckLiteral(*g.max_age, "'max_age'", ParseDuration, diags);
+  g.min_size = r.GetText("min_size");
+  if (g.min_size) CheckLiteral(*g.min_size, "'min_size'", ParseSize, diags);
+  bool ok = true;
+  if (const DocNode* v = r.Get("verify")) {
+    g.verify = ParseCommand(*v, "'verify'", diags);
+    ok = g.verify.has_value();
+  }
+  g.host = r.Name("host");
+  if (!path || !ok) return nullptr;
+  g.path = std::move(*path);
+  if (!ReadHostBeside(guard, &g.host, diags)) return nullptr;
+  return std::make_unique<BackupFreshGuard>(std::move(g));
+}
+
+void BackupFreshGuard::Check(KindCheck& check) const {
+  check.Template(path);
+  check.Template(max_age);
+  check.Template(min_size);
+  if (verify) check.CommandLine(*verify, "a backup_fresh verify command line");
+  if (host) check.Host(*host);
+}
+
+GuardResult BackupFreshGuard::Evaluate(StepEnv& env) const {
+  const BackupFreshGuard& guard = *this;
   GuardResult result;
   auto pattern = env.Render(guard.path);
   if (!pattern.ok()) {

@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <utility>
 
-#include "engine/libpq.h"
 #include "engine/pg_internal.h"
 #include "engine/sql_lex.h"
 
@@ -56,12 +55,12 @@ void AppendPositionLines(std::string_view sql, int position, std::string& out) {
 
 std::string FormatResultError(const PGresult* res, std::string_view sql) {
   auto field = [res](int code) -> std::string {
-    const char* v = Pq().PQresultErrorField(res, code);
+    const char* v = PQresultErrorField(res, code);
     return v ? v : "";
   };
   const std::string primary = field(PG_DIAG_MESSAGE_PRIMARY);
   if (primary.empty()) {
-    const char* m = Pq().PQresultErrorMessage(res);
+    const char* m = PQresultErrorMessage(res);
     return TrimTrailingNewlines(m && *m ? m : "unknown error");
   }
   std::string severity = field(PG_DIAG_SEVERITY);
@@ -81,7 +80,7 @@ std::string FormatResultError(const PGresult* res, std::string_view sql) {
 }
 
 std::string ConnError(PGconn* conn, std::string_view what) {
-  const char* m = Pq().PQerrorMessage(conn);
+  const char* m = PQerrorMessage(conn);
   return std::string(what) + ": " + TrimTrailingNewlines(m && *m ? m : "connection lost");
 }
 
@@ -124,40 +123,35 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const DbTarget& db,
   }
   keys.push_back(nullptr);
   values.push_back(nullptr);
-  std::string load_error;
-  if (LoadLibPq(&load_error) == nullptr) {
-    return Result<std::unique_ptr<PgConnection>>::Error("cannot connect to database " + db.name +
-                                                        ": " + load_error);
-  }
-  PGconn* conn = Pq().PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
+  PGconn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (conn == nullptr) return Result<std::unique_ptr<PgConnection>>::Error("out of memory");
-  if (Pq().PQstatus(conn) != CONNECTION_OK) {
+  if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = ConnError(conn, "cannot connect to database " + db.name);
-    Pq().PQfinish(conn);
+    PQfinish(conn);
     return Result<std::unique_ptr<PgConnection>>::Error(std::move(message));
   }
   std::unique_ptr<PgConnection> c(new PgConnection());
   c->conn_ = conn;
-  c->cancel_ = Pq().PQgetCancel(conn);
+  c->cancel_ = PQgetCancel(conn);
   c->application_name_ = application_name;
   c->db_name_ = db.name;
-  Pq().PQsetNoticeReceiver(conn, &PgConnection::OnNotice, c.get());
+  PQsetNoticeReceiver(conn, &PgConnection::OnNotice, c.get());
   return c;
 }
 
 PgConnection::~PgConnection() {
-  if (cancel_) Pq().PQfreeCancel(cancel_);
-  if (conn_) Pq().PQfinish(conn_);
+  if (cancel_) PQfreeCancel(cancel_);
+  if (conn_) PQfinish(conn_);
 }
 
 void PgConnection::OnNotice(void* self, const PGresult* res) {
   auto* c = static_cast<PgConnection*>(self);
   ++c->notices_;
   if (c->notice_sink_ == nullptr) return;
-  const char* sev = Pq().PQresultErrorField(res, PG_DIAG_SEVERITY);
-  const char* msg = Pq().PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+  const char* sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
+  const char* msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
   std::string text = std::string(sev ? sev : "NOTICE") + ": " + (msg ? msg : "");
-  const char* detail = Pq().PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+  const char* detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
   if (detail) text += "\nDETAIL: " + std::string(detail);
   size_t start = 0;
   while (start <= text.size()) {
@@ -171,15 +165,15 @@ void PgConnection::OnNotice(void* self, const PGresult* res) {
 void PgConnection::Cancel() {
   if (cancel_ == nullptr) return;
   char errbuf[256];
-  Pq().PQcancel(cancel_, errbuf, sizeof errbuf);
+  PQcancel(cancel_, errbuf, sizeof errbuf);
 }
 
 int PgConnection::backend_pid() const {
-  return Pq().PQbackendPID(conn_);
+  return PQbackendPID(conn_);
 }
 
 bool PgConnection::Idle() const {
-  return Pq().PQstatus(conn_) == CONNECTION_OK && Pq().PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
 Status PgConnection::SetApplicationName(const std::string& name) {
@@ -246,18 +240,18 @@ size_t PgPool::kept() const {
 }
 
 std::string PgConnection::QuoteIdentifier(std::string_view ident) const {
-  char* q = Pq().PQescapeIdentifier(conn_, ident.data(), ident.size());
+  char* q = PQescapeIdentifier(conn_, ident.data(), ident.size());
   if (q == nullptr) return "\"\"";  // only on invalid encoding; yields an SQL error, not injection
   std::string out(q);
-  Pq().PQfreemem(q);
+  PQfreemem(q);
   return out;
 }
 
 std::string PgConnection::QuoteLiteral(std::string_view value) const {
-  char* q = Pq().PQescapeLiteral(conn_, value.data(), value.size());
+  char* q = PQescapeLiteral(conn_, value.data(), value.size());
   if (q == nullptr) return "NULL::text";  // invalid encoding
   std::string out(q);
-  Pq().PQfreemem(q);
+  PQfreemem(q);
   return out;
 }
 
@@ -291,13 +285,13 @@ Result<PgResult> PgConnection::Run(std::string_view sql, const std::vector<std::
   const std::string text(sql);
   int sent;
   if (!extended) {
-    sent = Pq().PQsendQuery(conn_, text.c_str());
+    sent = PQsendQuery(conn_, text.c_str());
   } else {
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p.c_str());
-    sent = Pq().PQsendQueryParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
-                                  values.data(), nullptr, nullptr, 0);
+    sent = PQsendQueryParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
+                             values.data(), nullptr, nullptr, 0);
   }
   if (!sent) return Result<PgResult>::Error(ConnError(conn_, "cannot send query"));
 
@@ -305,53 +299,52 @@ Result<PgResult> PgConnection::Run(std::string_view sql, const std::vector<std::
   std::optional<std::string> error;
   PgResult out;
   while (true) {
-    while (Pq().PQisBusy(conn_)) {
+    while (PQisBusy(conn_)) {
       if (interrupted == Interrupted::kNo) {
         interrupted = CheckInterrupt();
         if (interrupted != Interrupted::kNo) Cancel();
       }
-      WaitReadable(Pq().PQsocket(conn_), kPollSliceMs);
-      if (!Pq().PQconsumeInput(conn_))
-        return Result<PgResult>::Error(ConnError(conn_, "query failed"));
+      WaitReadable(PQsocket(conn_), kPollSliceMs);
+      if (!PQconsumeInput(conn_)) return Result<PgResult>::Error(ConnError(conn_, "query failed"));
     }
-    ResultPtr res(Pq().PQgetResult(conn_));
+    ResultPtr res(PQgetResult(conn_));
     if (!res) break;
-    switch (Pq().PQresultStatus(res.get())) {
+    switch (PQresultStatus(res.get())) {
       case PGRES_TUPLES_OK:
       case PGRES_SINGLE_TUPLE: {
         out = PgResult();
         out.returns_rows = true;
-        const int nf = Pq().PQnfields(res.get());
-        const int nt = Pq().PQntuples(res.get());
+        const int nf = PQnfields(res.get());
+        const int nt = PQntuples(res.get());
         for (int f = 0; f < nf; ++f) {
-          out.columns.emplace_back(Pq().PQfname(res.get(), f));
-          out.column_types.push_back(Pq().PQftype(res.get(), f));
+          out.columns.emplace_back(PQfname(res.get(), f));
+          out.column_types.push_back(PQftype(res.get(), f));
         }
         out.rows.reserve(nt);
         for (int t = 0; t < nt; ++t) {
           PgRow row(nf);
           for (int f = 0; f < nf; ++f) {
-            if (!Pq().PQgetisnull(res.get(), t, f)) {
-              row[f].emplace(Pq().PQgetvalue(res.get(), t, f), Pq().PQgetlength(res.get(), t, f));
+            if (!PQgetisnull(res.get(), t, f)) {
+              row[f].emplace(PQgetvalue(res.get(), t, f), PQgetlength(res.get(), t, f));
             }
           }
           out.rows.push_back(std::move(row));
         }
-        out.command_tag = Pq().PQcmdStatus(res.get());
+        out.command_tag = PQcmdStatus(res.get());
         break;
       }
       case PGRES_COMMAND_OK:
       case PGRES_EMPTY_QUERY:
         out = PgResult();
-        out.command_tag = Pq().PQcmdStatus(res.get());
+        out.command_tag = PQcmdStatus(res.get());
         break;
       case PGRES_COPY_IN:
-        Pq().PQputCopyEnd(conn_, "COPY FROM STDIN is not supported here");
+        PQputCopyEnd(conn_, "COPY FROM STDIN is not supported here");
         if (!error) error = "COPY FROM STDIN / TO STDOUT is not supported in sql (use copy_rows)";
         break;
       case PGRES_COPY_OUT: {
         char* buf = nullptr;
-        while (Pq().PQgetCopyData(conn_, &buf, 0) > 0) Pq().PQfreemem(buf);
+        while (PQgetCopyData(conn_, &buf, 0) > 0) PQfreemem(buf);
         if (!error) error = "COPY FROM STDIN / TO STDOUT is not supported in sql (use copy_rows)";
         break;
       }

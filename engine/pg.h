@@ -1,4 +1,4 @@
-// PostgreSQL connections: the only unit that includes libpq-fe.h.
+// PostgreSQL connections: with engine/pg_internal.h, the only units that include libpq-fe.h.
 //
 // A PgConnection is one libpq connection made from a DbTarget (conninfo string or URI, password
 // passed apart and never logged). Every query is sent asynchronously and waited for in 50 ms

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <deque>
 
-#include "engine/libpq.h"
 #include "engine/pg.h"
 #include "engine/pg_internal.h"
 
@@ -63,7 +62,7 @@ struct PgCopier {
   PgConnection::Interrupted interrupted = PgConnection::Interrupted::kNo;
 
   ~PgCopier() {
-    for (const Row& r : backlog) Pq().PQfreemem(r.data);
+    for (const Row& r : backlog) PQfreemem(r.data);
   }
 
   // Sends `sql` and waits for its first result, which must be `expected` (a COPY state).
@@ -73,24 +72,24 @@ struct PgCopier {
   }
   static Status Send(PgConnection& c, std::string_view sql) {
     const std::string text(sql);
-    if (!Pq().PQsendQuery(c.conn_, text.c_str())) return Status::Error(ConnError(c.conn_, "COPY"));
+    if (!PQsendQuery(c.conn_, text.c_str())) return Status::Error(ConnError(c.conn_, "COPY"));
     return Status::Ok();
   }
   // Waits for the first result of the query Send sent, which must be `expected`.
   static Status Await(PgConnection& c, std::string_view sql, ExecStatusType expected) {
     bool cancel_sent = false;
-    while (Pq().PQisBusy(c.conn_)) {
+    while (PQisBusy(c.conn_)) {
       if (!cancel_sent && c.CheckInterrupt() != PgConnection::Interrupted::kNo) {
         c.Cancel();
         cancel_sent = true;
       }
-      WaitReadable(Pq().PQsocket(c.conn_), kPollSliceMs);
-      if (!Pq().PQconsumeInput(c.conn_)) return Status::Error(ConnError(c.conn_, "COPY"));
+      WaitReadable(PQsocket(c.conn_), kPollSliceMs);
+      if (!PQconsumeInput(c.conn_)) return Status::Error(ConnError(c.conn_, "COPY"));
     }
-    ResultPtr res(Pq().PQgetResult(c.conn_));
-    if (res && Pq().PQresultStatus(res.get()) == expected) return Status::Ok();
+    ResultPtr res(PQgetResult(c.conn_));
+    if (res && PQresultStatus(res.get()) == expected) return Status::Ok();
     std::string message = res ? FormatResultError(res.get(), sql) : "COPY did not start";
-    while (ResultPtr more{Pq().PQgetResult(c.conn_)}) {
+    while (ResultPtr more{PQgetResult(c.conn_)}) {
     }
     return Status::Error(std::move(message));
   }
@@ -100,15 +99,14 @@ struct PgCopier {
     std::optional<std::string> error;
     std::string tag;
     while (true) {
-      while (Pq().PQisBusy(c.conn_)) {
-        WaitReadable(Pq().PQsocket(c.conn_), kPollSliceMs);
-        if (!Pq().PQconsumeInput(c.conn_))
-          return Result<std::string>::Error(ConnError(c.conn_, "COPY"));
+      while (PQisBusy(c.conn_)) {
+        WaitReadable(PQsocket(c.conn_), kPollSliceMs);
+        if (!PQconsumeInput(c.conn_)) return Result<std::string>::Error(ConnError(c.conn_, "COPY"));
       }
-      ResultPtr res(Pq().PQgetResult(c.conn_));
+      ResultPtr res(PQgetResult(c.conn_));
       if (!res) break;
-      if (Pq().PQresultStatus(res.get()) == PGRES_COMMAND_OK) {
-        tag = Pq().PQcmdTuples(res.get());
+      if (PQresultStatus(res.get()) == PGRES_COMMAND_OK) {
+        tag = PQcmdTuples(res.get());
       } else if (!error) {
         error = FormatResultError(res.get(), sql);
       }
@@ -122,7 +120,7 @@ struct PgCopier {
     src.Cancel();
     char* buf = nullptr;
     int n;
-    while ((n = Pq().PQgetCopyData(src.conn_, &buf, 0)) > 0) Pq().PQfreemem(buf);
+    while ((n = PQgetCopyData(src.conn_, &buf, 0)) > 0) PQfreemem(buf);
     (void)Finish(src, "");
   }
 
@@ -134,7 +132,7 @@ struct PgCopier {
 
   // Ends the target's COPY IN with a failure and returns the target's own error if it had one.
   std::optional<std::string> AbortTarget(const char* reason) {
-    Pq().PQputCopyEnd(dst.conn_, reason);
+    PQputCopyEnd(dst.conn_, reason);
     Result<std::string> r = Finish(dst, in_sql);
     if (!r.ok() && r.message().find(reason) == std::string::npos) return r.message();
     return std::nullopt;
@@ -142,7 +140,7 @@ struct PgCopier {
 
   // True when the target sent something during COPY IN that is not a notice: an error.
   bool TargetFailed() {
-    const int fd = Pq().PQsocket(dst.conn_);
+    const int fd = PQsocket(dst.conn_);
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, 0) <= 0) return false;
     // During COPY IN libpq handles notices as they arrive but keeps an ErrorResponse unparsed, so
@@ -150,8 +148,8 @@ struct PgCopier {
     // "aborted", and a retry helps). A message split across packets is waited for briefly.
     for (int attempt = 0; attempt < 5; ++attempt) {
       const int64_t before = dst.notices_;
-      if (!Pq().PQconsumeInput(dst.conn_)) return true;
-      (void)Pq().PQisBusy(dst.conn_);  // parses the input: notices are delivered, an error is kept
+      if (!PQconsumeInput(dst.conn_)) return true;
+      (void)PQisBusy(dst.conn_);  // parses the input: notices are delivered, an error is kept
       if (dst.notices_ != before) return false;
       p.revents = 0;
       if (poll(&p, 1, 20) <= 0) return true;
@@ -163,7 +161,7 @@ struct PgCopier {
   // source's COPY finished well), -2 on failure (`failure` says what).
   int ReadSource(Row* row) {
     char* buf = nullptr;
-    const int n = Pq().PQgetCopyData(src.conn_, &buf, /*async=*/1);
+    const int n = PQgetCopyData(src.conn_, &buf, /*async=*/1);
     if (n > 0) {
       *row = {buf, n};
       return 1;
@@ -199,7 +197,7 @@ struct PgCopier {
 
   bool Flush() {
     if (pending.empty()) return true;
-    const int put = Pq().PQputCopyData(dst.conn_, pending.data(), static_cast<int>(pending.size()));
+    const int put = PQputCopyData(dst.conn_, pending.data(), static_cast<int>(pending.size()));
     pending.clear();
     if (put == 1) return true;
     failure = "target: " + ConnError(dst.conn_, "COPY");
@@ -212,12 +210,12 @@ struct PgCopier {
     if (!header.empty()) pending.append(kBinaryTrailer);
     if (!Flush()) return false;
     target_in_copy = false;
-    if (Pq().PQputCopyEnd(dst.conn_, nullptr) != 1) {
+    if (PQputCopyEnd(dst.conn_, nullptr) != 1) {
       failure = "target: " + ConnError(dst.conn_, "COPY");
       return false;
     }
     bool cancel_sent = false;
-    while (Pq().PQisBusy(dst.conn_)) {
+    while (PQisBusy(dst.conn_)) {
       if (!cancel_sent && (interrupted = src.CheckInterrupt()) != PgConnection::Interrupted::kNo) {
         dst.Cancel();
         cancel_sent = true;
@@ -229,15 +227,14 @@ struct PgCopier {
         backlog_bytes += static_cast<size_t>(row.len);
       }
       if (failure) break;
-      pollfd fds[2] = {{Pq().PQsocket(dst.conn_), POLLIN, 0},
-                       {Pq().PQsocket(src.conn_), POLLIN, 0}};
+      pollfd fds[2] = {{PQsocket(dst.conn_), POLLIN, 0}, {PQsocket(src.conn_), POLLIN, 0}};
       const bool read_source = !source_done && backlog_bytes < options.backlog_bytes;
       poll(fds, read_source ? 2 : 1, kPollSliceMs);
-      if (!Pq().PQconsumeInput(dst.conn_)) {
+      if (!PQconsumeInput(dst.conn_)) {
         failure = "target: " + ConnError(dst.conn_, "COPY");
         return false;
       }
-      if (read_source && fds[1].revents != 0 && !Pq().PQconsumeInput(src.conn_)) {
+      if (read_source && fds[1].revents != 0 && !PQconsumeInput(src.conn_)) {
         failure = "source: " + ConnError(src.conn_, "COPY");
         break;
       }
@@ -341,14 +338,14 @@ struct PgCopier {
       const int got = NextRow(&row);
       if (got == 1) {
         ok = Forward(row);
-        Pq().PQfreemem(row.data);
+        PQfreemem(row.data);
       } else if (got == 0) {
         // The target works on what it has while the source is waited for.
         if (!Flush()) break;
         interrupted = src.CheckInterrupt();
         if (interrupted != PgConnection::Interrupted::kNo) break;
-        WaitReadable(Pq().PQsocket(src.conn_), kPollSliceMs);
-        if (!Pq().PQconsumeInput(src.conn_)) {
+        WaitReadable(PQsocket(src.conn_), kPollSliceMs);
+        if (!PQconsumeInput(src.conn_)) {
           failure = "source: " + ConnError(src.conn_, "COPY");
           break;
         }

@@ -3,10 +3,16 @@
 
 #include <libpq-fe.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace runbook {
+
+struct PgResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using ResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
 
 // How long a wait on a server lasts before cancel and deadline are looked at again.
 constexpr int kPollSliceMs = 50;

@@ -5,8 +5,8 @@
 #                         1,000 steps, against the binary in $BEFORE (only "after" without it)
 #   2. step_overhead.sh   per-step cost of `runbook run` against make, ninja, bash, ansible
 #   3. copy_rows/run.sh   copy_rows against the wiki's CSV way and a psql pipe (PostgreSQL)
-#   4. ssh_bench.sh       `runbook run` over ssh against plain ssh loops and ansible-playbook
-#                         (a throwaway sshd on loopback)
+#   4. ssh_bench.sh       `runbook run` over ssh against plain ssh loops (a throwaway sshd on
+#                         loopback)
 #   5. downtime.sh        how long Jane is down during upgrade-prod against the wiki's order
 #                         (six Jane sandboxes of the default size: 20-30 minutes)
 #

@@ -1,10 +1,10 @@
 #!/bin/bash
-# Where a multiplexed remote step's time goes, on one sshd and one master, the rows alternating
-# over ROUNDS (3) rounds of N (100) commands each:
-#   - mux sessions of `true` (bench/mux_floor.py: no engine, no ssh client): sshd's session and
-#     the login shell, the floor of any remote command on a master connection
-#   - mux sessions of the engine's remote wrapper running `true` (captured from a live step)
-#   - `ssh -S ctl host true` and `ssh -S ctl -O check` loops (the ssh client's own share)
+# Where a remote step's time goes, on one sshd and one master, the rows alternating over ROUNDS (3)
+# rounds of N (100) commands each:
+#   - `ssh -S ctl -O check` loop: the ssh client's own start and its talk with the master
+#   - `ssh -S ctl host true` loop: plus sshd's session and the login shell
+#   - `ssh -S ctl host WRAPPER` loop: the engine's remote wrapper (captured from a live step)
+#     running `true`, its go-ahead line on stdin, as the engine runs it
 #   - runbook run of N chained `run: 'true'` steps (opens and closes its own master)
 #
 #   bench/ssh_floor.sh   env: N (100), ROUNDS (3), BUILD_DIR
@@ -32,7 +32,7 @@ steps:
 Y
 (RUNBOOK_STATE_DIR=$d/state1 $build/runbook run $d/one.yaml -i $d/inv.yaml --yes --fresh >$d/one.log 2>&1 &)
 for i in $(seq 100); do
-  pid=$(pgrep -f "eval 'sleep 1.777'" | head -1 || true)
+  pid=$(pgrep -f "^/bin/sh -c .*eval 'sleep 1.777'" | head -1 || true)
   [ -n "$pid" ] && tr '\0' '\n' </proc/$pid/cmdline | sed -n 3p > $d/wrapper && [ -s $d/wrapper ] && break
   sleep 0.05
 done
@@ -43,12 +43,12 @@ cmd=$(python3 -c 'import shlex,sys; print("exec /bin/sh -c " + shlex.quote(sys.a
 ms() { awk -v a="$1" -v b="$2" -v n="$n" 'BEGIN { printf "%.1f ms/step\n", (b - a) / n / 1e6 }'; }
 for round in $(seq "${ROUNDS:-3}"); do
   echo "round $round (load $(cut -d' ' -f1 /proc/loadavg))"
-  echo -n "  mux session, true:            "; python3 $src/bench/mux_floor.py $d/ctl $n true
-  echo -n "  mux session, engine wrapper:  "; python3 $src/bench/mux_floor.py $d/ctl $n "$cmd" $'\n'
-  s=$(date +%s%N); for i in $(seq $n); do ssh "${opts[@]}" -S $d/ctl $tgt true; done; e=$(date +%s%N)
-  echo "  ssh -S ctl host true loop:    $(ms $s $e)"
   s=$(date +%s%N); for i in $(seq $n); do ssh "${opts[@]}" -S $d/ctl -O check $tgt 2>/dev/null; done; e=$(date +%s%N)
   echo "  ssh -S ctl -O check loop:     $(ms $s $e)"
+  s=$(date +%s%N); for i in $(seq $n); do ssh "${opts[@]}" -S $d/ctl $tgt true; done; e=$(date +%s%N)
+  echo "  ssh -S ctl host true loop:    $(ms $s $e)"
+  s=$(date +%s%N); for i in $(seq $n); do echo | ssh "${opts[@]}" -S $d/ctl -T $tgt "$cmd" 2>/dev/null; done; e=$(date +%s%N)
+  echo "  ssh -S ctl host WRAPPER loop: $(ms $s $e)"
   s=$(date +%s%N); RUNBOOK_STATE_DIR=$d/state $build/runbook run $d/rb.yaml -i $d/inv.yaml --yes --fresh >$d/rb.log 2>&1; e=$(date +%s%N)
   echo "  runbook run (own master):     $(ms $s $e)"
 done

@@ -1,5 +1,4 @@
-// Owned file descriptors and close-on-exec pipes, shared by the process runner and the ssh
-// multiplexing client.
+// Owned file descriptors and close-on-exec pipes, for the process runner (engine/process.cc).
 #pragma once
 
 #include <string>

@@ -1,5 +1,5 @@
-// Process output as lines for an OutputSink, secrets masked: shared by the local process runner
-// (engine/process.cc) and the ssh multiplexing client (engine/ssh_mux.cc).
+// Process output as lines for an OutputSink, secrets masked, for the process runner
+// (engine/process.cc), which runs local commands and the ssh client of remote ones.
 #pragma once
 
 #include <cstddef>

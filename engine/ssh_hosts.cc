@@ -17,7 +17,6 @@
 #include <thread>
 
 #include "engine/shell_quote.h"
-#include "engine/ssh_mux.h"
 
 namespace runbook {
 namespace {
@@ -212,49 +211,23 @@ class SshHosts : public RemoteHosts {
       KillLeftovers(host, control_path, invocation->kill_leftovers, started, spec.unset_env);
     });
     MarkerSink sink(out, &started, [&reaper] { reaper.Arm(); });
-    ProcessResult r;
-    std::string lost;  // why a multiplexed session ended without an exit status
-    bool ran = false;
-    std::function<Status()> before_input = spec.before_input;
-    if (!control_path.empty()) {
-      // The master is up: speak its multiplexing protocol rather than exec an ssh client.
-      MuxSessionSpec m;
-      m.command = invocation->command;
-      m.stdin_data = invocation->stdin_data;
-      m.before_input = before_input;
-      m.timeout = spec.timeout;
-      m.kill_grace = spec.kill_grace;
-      m.redact = spec.redact;
-      MuxSessionResult mux = RunMuxSession(control_path, m, &sink, cancel);
-      if (!mux.unavailable) {
-        r = mux.result;
-        lost = mux.message;
-        ran = true;
-      } else if (mux.input_allowed) {
-        before_input = nullptr;  // done once; the ssh client below must not repeat it
-      }
-    }
-    if (!ran) {
-      // No master (multiplex: false), or it could not take the session (gone since, refused):
-      // the ssh client, which opens a new master if the old one is gone.
-      ProcessSpec s;
-      s.argv = SshArgv(host, control_path, {"-T"});
-      s.argv.push_back(invocation->command);
-      s.stdin_data = invocation->stdin_data;
-      s.keep_stdin_open = true;
-      s.before_input = before_input;
-      s.timeout = spec.timeout;
-      s.kill_grace = spec.kill_grace;
-      s.redact = spec.redact;
-      s.unset_env = spec.unset_env;
-      r = processes_->Run(s, &sink, cancel);
-    }
+    // The ssh client, on the master's control socket when the host has one (ControlMaster=auto:
+    // it opens a new master if the old one is gone).
+    ProcessSpec s;
+    s.argv = SshArgv(host, control_path, {"-T"});
+    s.argv.push_back(invocation->command);
+    s.stdin_data = invocation->stdin_data;
+    s.keep_stdin_open = true;
+    s.before_input = spec.before_input;
+    s.timeout = spec.timeout;
+    s.kill_grace = spec.kill_grace;
+    s.redact = spec.redact;
+    s.unset_env = spec.unset_env;
+    ProcessResult r = processes_->Run(s, &sink, cancel);
     reaper.Stop();
     if (r.started && !r.timed_out && !r.cancelled && !sink.exited && r.exit_code == 255) {
       r.connection_failed = true;
-      std::string message = !lost.empty()            ? lost
-                            : !sink.last_err.empty() ? sink.last_err
-                                                     : "ssh exited 255";
+      std::string message = sink.last_err.empty() ? "ssh exited 255" : sink.last_err;
       r.error = sink.started ? "connection to " + host.ssh + " lost: " + message : message;
     }
     r.elapsed = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - start);
@@ -454,15 +427,6 @@ class SshHosts : public RemoteHosts {
       return;
     }
     CollectSink ignored;
-    if (!control_path.empty()) {
-      MuxSessionSpec m;
-      m.command = kill_command + " " + started;
-      m.timeout = kControlTimeout;
-      // The kill is harmless to repeat: a master gone before the exit status is tried again
-      // with the ssh client too.
-      const MuxSessionResult k = RunMuxSession(control_path, m, &ignored, CancelToken());
-      if (!k.unavailable && k.result.exit_code != 255) return;
-    }
     ProcessSpec s;
     s.argv = SshArgv(host, control_path, {"-T"});
     s.argv.push_back(kill_command + " " + started);

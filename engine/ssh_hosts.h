@@ -3,23 +3,22 @@
 // closed by CloseAll(). A host with multiplex: false has none: each command connects on its own,
 // and Tunnel() refuses it.
 //
-// How a remote command runs: as a session of the host's master connection, opened by the engine
-// itself on the control socket (engine/ssh_mux.h), or, for a host with multiplex: false and when
-// the master cannot take the session (gone, refused), through the ssh client: `ssh [host options]
-// -o BatchMode=yes ... -- TARGET 'exec /bin/sh -c ...'`. Either way the one remote command word is
-// a small sh script (below, BuildRemoteInvocation) that reads the environment values from stdin and
-// then an empty line (sent once the engine lets the command start), changes directory, prints a
-// start marker with its process group on stderr (sshd made the remote shell the leader of a session
-// and group of its own), starts the command in that group and a watcher that stops the group when
-// the ssh session's stdin reaches end-of-file while the script still runs, waits for the command,
-// and prints an exit marker. The local side keeps stdin open for as long as the session should run,
-// so that end-of-file means the client is gone: a local timeout or cancel (closing the session's
-// input, or SIGTERM to the local ssh) ends the remote tree too, SIGTERM then SIGKILL after the
-// step's kill grace. If the session outlives the command by 0.5 s, processes the command left
-// behind may hold its output (sshd waits for them): Run() then runs a second remote command that
-// kills the group if one of its processes holds the output pipes the start marker named. The
-// markers are removed from the output; they tell "ssh could not connect" (exit 255 before the
-// start marker) from "the command exited 255".
+// How a remote command runs: through the ssh client, `ssh [host options] -o BatchMode=yes ... -T
+// -- TARGET 'exec /bin/sh -c ...'`, on the host's master connection (ControlPath) unless the host
+// has multiplex: false. The one remote command word is a small sh script (below,
+// BuildRemoteInvocation) that reads the environment values from stdin and then an empty line (sent
+// once the engine lets the command start), changes directory, prints a start marker with its
+// process group on stderr (sshd made the remote shell the leader of a session and group of its
+// own), starts the command in that group and a watcher that stops the group when the ssh
+// session's stdin reaches end-of-file while the script still runs, waits for the command, and
+// prints an exit marker. The local ssh keeps stdin open for as long as the session should run, so
+// that end-of-file means the client is gone: a local timeout or cancel (SIGTERM to the local ssh,
+// whose exit ends the session) ends the remote tree too, SIGTERM then SIGKILL after the step's
+// kill grace. If the session outlives the command by 0.5 s, processes the command left behind may
+// hold its output (sshd waits for them): Run() then runs a second remote command that kills the
+// group if one of its processes holds the output pipes the start marker named. The markers are
+// removed from the output; they tell "ssh could not connect" (exit 255 before the start marker)
+// from "the command exited 255".
 //
 // Remote requirements: a POSIX sh and kill; /proc (Linux) to find the group under sudo.
 // Known limits: if the network drops without the TCP connection closing, the remote command runs on

@@ -1,4 +1,4 @@
-// The line splitter shared by the process runner and the ssh multiplexing client.
+// The line splitter of the process runner (engine/line_splitter.h).
 #include "engine/line_splitter.h"
 
 #include <algorithm>

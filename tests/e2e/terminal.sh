@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The operator's screen and the night's log file.
-# In a real terminal (tmux): a confirm question stays visible and the screen does not change while
-# it waits (no spinner redrawing over it); answering y continues and the run succeeds.
+# In a real terminal (tmux): a confirm question, then a manual step's question, stays visible and
+# the screen does not change while it waits (no spinner redrawing over it); answering y continues
+# and the run succeeds.
 # Output to a file: a step's start line and its output reach the file while the step still runs,
 # and a silent step gets a heartbeat line.
 source "$(dirname "$0")/lib/common.bash"
@@ -16,22 +17,34 @@ steps:
     needs: [prepare]
     confirm: "Drops the scratch table."
     run: echo dropped
+  - id: check
+    needs: [drop]
+    manual: "Check that the site still renders."
 YAML
+
+# question_stays TEXT WHAT: after 3 s TEXT and the question are on screen, and unchanged 1 s later.
+question_stays() {
+  sleep 3
+  local first second
+  first=$(tmux capture-pane -p -t "$session")
+  grep -qF "$1" <<<"$first" || { echo "$first"; fail "$2: its text is not on screen after 3 s"; }
+  grep -qF "[y/N]" <<<"$(grep -A3 -F "$1" <<<"$first")" || { echo "$first"; fail "$2: the question is not on screen after 3 s"; }
+  ok "$2: the question and what it asks about are visible after 3 s"
+  sleep 1
+  second=$(tmux capture-pane -p -t "$session")
+  [ "$first" = "$second" ] || { diff <(echo "$first") <(echo "$second") || true; fail "$2: the screen changed while the question waited"; }
+  ok "$2: the screen is unchanged while the question waits"
+}
 
 session="rb-e2e-term-$$"
 cleanup_hooks+=("tmux kill-session -t $session 2>/dev/null")
 # A colour terminal: the spinner would run if nothing stopped it while the question waits.
 tmux new-session -d -s "$session" -x 120 -y 30 \
   "env -u NO_COLOR TERM=xterm-256color RUNBOOK_STATE_DIR='$RUNBOOK_STATE_DIR' '$RUNBOOK' run '$TEST_TMP/ask.yaml'; echo \"exit=\$?\"; sleep 600"
-sleep 3
-first=$(tmux capture-pane -p -t "$session")
-grep -q "Drops the scratch table." <<<"$first" || { echo "$first"; fail "the confirm text is not on screen after 3 s"; }
-grep -q "Proceed? \[y/N\]" <<<"$first" || { echo "$first"; fail "the question is not on screen after 3 s"; }
-ok "the question and what it asks about are visible after 3 s"
-sleep 1
-second=$(tmux capture-pane -p -t "$session")
-[ "$first" = "$second" ] || { diff <(echo "$first") <(echo "$second") || true; fail "the screen changed while the question waited"; }
-ok "the screen is unchanged while the question waits"
+question_stays "Drops the scratch table." "confirm"
+grep -qF "Proceed? [y/N]" <<<"$(tmux capture-pane -p -t "$session")" || fail "confirm: no 'Proceed? [y/N]'"
+tmux send-keys -t "$session" y Enter
+question_stays "Check that the site still renders." "manual step"
 tmux send-keys -t "$session" y Enter
 for _ in $(seq 100); do
   screen=$(tmux capture-pane -p -t "$session")
@@ -40,6 +53,7 @@ for _ in $(seq 100); do
 done
 grep -q "^exit=0" <<<"$screen" || { echo "$screen"; fail "answering y did not finish the run with exit 0"; }
 grep -q "dropped" <<<"$screen" || { echo "$screen"; fail "the confirmed step did not run"; }
+grep -q "check .*done\|check .*success" <<<"$screen" || { echo "$screen"; fail "the manual step did not finish"; }
 ok "answering y continues and the run succeeds"
 
 # Output to a file while a step runs.

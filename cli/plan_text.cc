@@ -77,10 +77,13 @@ void StepText(const PlannedStep& p, const PlanHeader& h, bool color, int* last_l
         "\n";
     *last_level = p.level;
   }
-  const char* code = p.would == "run" ? "1" : p.would == "block" ? "31" : "2";
+  const std::string would = WouldName(p.decision);
+  const char* code = p.decision == StepDecision::kRun       ? "1"
+                     : p.decision == StepDecision::kBlocked ? "31"
+                                                            : "2";
   std::string head = "  " + s.id + " [" + s.kind->Name() + "]";
   if (*p.host != "local") head += " on " + *p.host;
-  if (p.would != "run") head += "  -> would " + p.would;
+  if (p.decision != StepDecision::kRun) head += "  -> would " + would;
   out += Paint(color, code, head) + "\n";
   if (!s.description.empty()) out += "      " + s.description + "\n";
   if (!s.needs.empty()) {
@@ -120,14 +123,15 @@ void StepText(const PlannedStep& p, const PlanHeader& h, bool color, int* last_l
       continue;
     }
     line += g.held ? ": holds now" : ": does not hold now";
-    if (!g.would.empty()) line += " (would " + g.would + ")";
+    const std::string guard_would = GuardWould(g);
+    if (!guard_would.empty()) line += " (would " + guard_would + ")";
     line += " - " + g.summary;
     out += Paint(color, g.held ? "32" : "31", line) + "\n";
     if (!g.held) {
       for (const std::string& e : g.evidence) out += "          " + e + "\n";
     }
   }
-  if (p.resume) out += Paint(color, "33", "      [resume] " + *p.resume) + "\n";
+  if (p.resume) out += Paint(color, "33", "      [resume] " + ResumeText(p)) + "\n";
   if (p.expected_seconds) {
     out += Paint(color, "2", "      expected " + Seconds(*p.expected_seconds)) + "\n";
   }

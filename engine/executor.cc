@@ -7,6 +7,7 @@
 #include <queue>
 #include <thread>
 
+#include "engine/decide.h"
 #include "engine/graph.h"
 #include "engine/guards.h"
 #include "engine/journal.h"
@@ -44,10 +45,6 @@ std::map<std::string, int> PooledConnections(const Runbook& rb) {
   return uses;
 }
 
-bool FinishedBefore(StepStatus s) {
-  return s == StepStatus::kSucceeded || s == StepStatus::kDone || s == StepStatus::kSkipped;
-}
-
 // One run in progress: the state every step thread shares.
 class Run {
  public:
@@ -57,8 +54,21 @@ class Run {
   ExecResult Execute();
 
  private:
-  int Prepare();  // lock, run directory, journal, resume state; returns an exit code or -1
+  // Each returns an exit code, or -1 to go on.
+  int Prepare();  // lock, run directory, journal, resume state
+  int Lock(const LockHolder& me);
+  int OpenJournal();  // of a new run, or of the run being resumed
+  void StartServices();
+  int JournalStart(const LockHolder& me);
+  int ConfirmReruns();
+  // What a resume does with the step (kRun when this is no resume).
+  ResumeDecision Resumed(const Step& step) const;
   StepSummary RunStep(const Step& step, int index, int total);
+  // Decides, as the plan does (engine/decide.h), whether the step runs: its `if`, done_when and
+  // guards. When it does not, the outcome, and why in `*why`.
+  std::optional<StepOutcomeKind> BeforeRunning(const Step& step, StepContext& ctx,
+                                               const TemplateScope& scope,
+                                               const GuardPolicy& policy, std::string* why);
   StepSummary Finish(const Step& step, StepSummary s, int attempt);
   void Schedule(const Graph& graph);
   void RunFinally();
@@ -93,9 +103,23 @@ int Run::Prepare() {
     return kExitInvalid;
   }
   secrets_ = *secrets;
-
   LockHolder me = ThisProcess();
   me.started = FormatTimestamp(std::chrono::system_clock::now());
+  if (int rc = Lock(me); rc >= 0) return rc;
+  if (int rc = OpenJournal(); rc >= 0) return rc;
+  me.run_id = run_id_;
+  if (Status st = lock_->SetHolder(me); !st.ok()) c_.reporter->Notice(st.message());
+  StartServices();
+  if (int rc = JournalStart(me); rc >= 0) return rc;
+  if (int rc = ConfirmReruns(); rc >= 0) return rc;
+  // What the steps of the resumed run kept is there for the steps still to run.
+  for (const auto& [step, state] : prior_.steps) {
+    for (const auto& [key, value] : state.data) data_.Put(step, key, value);
+  }
+  return -1;
+}
+
+int Run::Lock(const LockHolder& me) {
   auto attempt = AcquireRunLock(LockPath(options_.state_dir, rb_.name), me);
   if (!attempt.ok()) {
     c_.reporter->Notice("cannot take the lock of '" + rb_.name + "': " + attempt.message());
@@ -112,7 +136,10 @@ int Run::Prepare() {
     c_.reporter->Notice("took over a stale lock of " + acquired.took_over->Describe() +
                         (acquired.process_gone ? " (its process is gone)" : ""));
   }
+  return -1;
+}
 
+int Run::OpenJournal() {
   // The latest run of this runbook decides whether a new run may start.
   std::optional<RunInfo> previous;
   if (!options_.resume_run_id.empty()) {
@@ -181,9 +208,10 @@ int Run::Prepare() {
     journal_ = std::move(journal).value();
   }
 
-  me.run_id = run_id_;
-  if (Status st = lock_->SetHolder(me); !st.ok()) c_.reporter->Notice(st.message());
+  return -1;
+}
 
+void Run::StartServices() {
   scope_ = std::make_unique<RunScope>(&rb_, &loaded_.params, &secrets_, run_id_, run_dir_);
   remote_ = MakeSshHosts(run_dir_, c_.processes);
   services_.scope = scope_.get();
@@ -201,7 +229,9 @@ int Run::Prepare() {
   services_.redact = RedactionList(secrets_);
   services_.secret_env = SecretEnvNames(rb_);
   services_.log_dir = run_dir_ + "/logs";
+}
 
+int Run::JournalStart(const LockHolder& me) {
   nlohmann::json start;
   if (resuming_) {
     start = RunResumedRecord(me.pid, me.host, me.boot_id);
@@ -225,36 +255,48 @@ int Run::Prepare() {
     return kExitRefused;
   }
 
-  // Steps that were running when an earlier engine died: rerun only if idempotent or confirmed.
-  if (resuming_) {
-    std::string unconfirmed;
-    for (const Step& s : rb_.steps) {
-      auto it = prior_.steps.find(s.id);
-      if (it == prior_.steps.end() || it->second.status != StepStatus::kRunning) continue;
-      if (s.idempotent) {
+  return -1;
+}
+
+ResumeDecision Run::Resumed(const Step& step) const {
+  if (!resuming_) return ResumeDecision::kRun;
+  auto it = prior_.steps.find(step.id);
+  return DecideResume(it == prior_.steps.end() ? nullptr : &it->second, step.idempotent);
+}
+
+// Steps that were running when an earlier engine died: rerun only if idempotent or confirmed.
+int Run::ConfirmReruns() {
+  std::string unconfirmed;
+  for (const Step& s : rb_.steps) {
+    switch (Resumed(s)) {
+      case ResumeDecision::kRunAgain:
         c_.reporter->Notice(
             "step '" + s.id +
             "' was running when the engine stopped; it is idempotent and runs again");
-      } else if (options_.yes ||
-                 (c_.prompter && c_.prompter->interactive() &&
-                  c_.prompter->Confirm("step '" + s.id +
-                                       "' was running when the engine stopped and may have "
-                                       "partly happened. Run it again?"))) {
-        c_.reporter->Notice("step '" + s.id +
-                            "' was running when the engine stopped; running it again (confirmed)");
-      } else {
-        unconfirmed += (unconfirmed.empty() ? "" : ", ") + s.id;
-      }
+        break;
+      case ResumeDecision::kNeedsAnswer:
+        if (options_.yes ||
+            (c_.prompter && c_.prompter->interactive() &&
+             c_.prompter->Confirm("step '" + s.id +
+                                  "' was running when the engine stopped and may have "
+                                  "partly happened. Run it again?"))) {
+          c_.reporter->Notice(
+              "step '" + s.id +
+              "' was running when the engine stopped; running it again (confirmed)");
+        } else {
+          unconfirmed += (unconfirmed.empty() ? "" : ", ") + s.id;
+        }
+        break;
+      case ResumeDecision::kRun:
+      case ResumeDecision::kFinishedEarlier:
+        break;
     }
-    if (!unconfirmed.empty()) {
-      c_.reporter->Notice("step(s) " + unconfirmed +
-                          " were running when the engine stopped and are not idempotent: confirm "
-                          "rerunning them on a terminal or with --yes");
-      return kExitRefused;
-    }
-    for (const auto& [step, state] : prior_.steps) {
-      for (const auto& [key, value] : state.data) data_.Put(step, key, value);
-    }
+  }
+  if (!unconfirmed.empty()) {
+    c_.reporter->Notice("step(s) " + unconfirmed +
+                        " were running when the engine stopped and are not idempotent: confirm "
+                        "rerunning them on a terminal or with --yes");
+    return kExitRefused;
   }
   return -1;
 }
@@ -287,6 +329,54 @@ StepSummary Run::Finish(const Step& step, StepSummary s, int attempt) {
   return s;
 }
 
+std::optional<StepOutcomeKind> Run::BeforeRunning(const Step& step, StepContext& ctx,
+                                                  const TemplateScope& scope,
+                                                  const GuardPolicy& policy, std::string* why) {
+  // Phase by phase: what one decides, the later ones are not evaluated for.
+  StepFacts facts;
+  if (step.if_expr) {
+    auto cond = EvaluateCondition(*step.if_expr, scope);
+    if (!cond.ok()) {
+      *why = cond.message();
+      return StepOutcomeKind::kFailure;
+    }
+    facts.condition = *cond;
+  }
+  if (DecideStep(facts) == StepDecision::kSkipCondition) {
+    *why = "condition is false: " + step.if_expr->raw;
+    return StepOutcomeKind::kSkipped;
+  }
+  if (!step.done_when.empty()) {
+    facts.done_when = EvaluatePhase(step.done_when, GuardPhase::kDoneWhen, ctx, *c_.reporter,
+                                    journal_.get(), policy)
+                          .facts;
+    if (DecideStep(facts) == StepDecision::kDone) {
+      *why = "already done (done_when held)";
+      return StepOutcomeKind::kDone;
+    }
+  }
+  if (step.guards.empty()) return std::nullopt;
+  PhaseResult g =
+      EvaluatePhase(step.guards, GuardPhase::kGuards, ctx, *c_.reporter, journal_.get(), policy);
+  *why = g.message;
+  if (services_.cancel.requested()) {
+    *why = "interrupted";
+    return StepOutcomeKind::kInterrupted;
+  }
+  facts.guards = g.facts;
+  switch (DecideStep(facts)) {
+    case StepDecision::kBlocked:
+      return StepOutcomeKind::kBlocked;
+    case StepDecision::kSkipGuard:
+      return StepOutcomeKind::kSkipped;
+    case StepDecision::kRun:
+    case StepDecision::kSkipCondition:
+    case StepDecision::kDone:
+      break;
+  }
+  return std::nullopt;
+}
+
 StepSummary Run::RunStep(const Step& step, int index, int total) {
   const auto started = Clock::now();
   StepSummary s;
@@ -307,26 +397,10 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
   };
   if (!def.ok()) return fail(StepOutcomeKind::kFailure, def.message());
 
-  if (step.if_expr) {
-    auto cond = EvaluateCondition(*step.if_expr, scope);
-    if (!cond.ok()) return fail(StepOutcomeKind::kFailure, cond.message());
-    if (!*cond) return fail(StepOutcomeKind::kSkipped, "condition is false: " + step.if_expr->raw);
-  }
-
   GuardPolicy policy;
   policy.redact = services_.redact;
-  if (!step.done_when.empty()) {
-    PhaseResult done = EvaluatePhase(step.done_when, GuardPhase::kDoneWhen, ctx, *c_.reporter,
-                                     journal_.get(), policy);
-    if (done.all_held) return fail(StepOutcomeKind::kDone, "already done (done_when held)");
-  }
-  if (!step.guards.empty()) {
-    PhaseResult g =
-        EvaluatePhase(step.guards, GuardPhase::kGuards, ctx, *c_.reporter, journal_.get(), policy);
-    if (services_.cancel.requested()) return fail(StepOutcomeKind::kInterrupted, "interrupted");
-    if (g.verdict == GuardVerdict::kBlock) return fail(StepOutcomeKind::kBlocked, g.message);
-    if (g.verdict == GuardVerdict::kSkip) return fail(StepOutcomeKind::kSkipped, g.message);
-  }
+  std::string why;
+  if (auto kind = BeforeRunning(step, ctx, scope, policy, &why)) return fail(*kind, why);
   if (step.confirm) {
     auto text = ctx.Render(*step.confirm);
     if (!text.ok()) return fail(StepOutcomeKind::kFailure, text.message());
@@ -362,7 +436,9 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
     if (outcome.ok && !step.verify.empty()) {
       PhaseResult v = EvaluatePhase(step.verify, GuardPhase::kVerify, ctx, *c_.reporter,
                                     journal_.get(), policy);
-      if (v.verdict != GuardVerdict::kProceed) {
+      StepFacts after;
+      after.guards = v.facts;
+      if (DecideStep(after) != StepDecision::kRun) {
         outcome.ok = false;
         outcome.message = "verify failed: " + v.message;
       }
@@ -439,15 +515,14 @@ void Run::Schedule(const Graph& graph) {
     std::lock_guard<std::mutex> lock(mu);
     for (size_t i = 0; i < n; ++i) pending_deps[i] = static_cast<int>(graph.deps[i].size());
     for (size_t i = 0; i < n; ++i) {
-      auto it = prior_.steps.find(rb_.steps[i].id);
-      if (resuming_ && it != prior_.steps.end() && FinishedBefore(it->second.status)) continue;
+      if (Resumed(rb_.steps[i]) == ResumeDecision::kFinishedEarlier) continue;
       if (pending_deps[i] == 0) ready.push({position[i], static_cast<int>(i)});
     }
     // Steps finished in an earlier attempt of this run count as done without running again.
     for (int i : graph.order) {
-      auto it = prior_.steps.find(rb_.steps[i].id);
-      if (!resuming_ || it == prior_.steps.end() || !FinishedBefore(it->second.status)) continue;
       const Step& step = rb_.steps[i];
+      if (Resumed(step) != ResumeDecision::kFinishedEarlier) continue;
+      auto it = prior_.steps.find(step.id);
       StepSummary s{step.id, StepOutcomeKind::kAlreadyDone, 0, 0,
                     "finished in an earlier attempt (" + it->second.outcome + ")"};
       scope_->SetOutcome(step.id, it->second.outcome.empty() ? "success" : it->second.outcome);

@@ -74,28 +74,33 @@ PhaseResult EvaluatePhase(const std::vector<Guard>& guards, GuardPhase phase, St
 
   std::string blocked, skipped;
   for (size_t i = 0; i < guards.size(); ++i) {
-    if (out.results[i].held) continue;
-    out.all_held = false;
+    GuardFact& fact = out.facts.emplace_back();
+    fact.evaluated = true;
+    fact.held = out.results[i].held;
+    fact.on_fail = guards[i].on_fail;  // waiting is over: no longer may_wait
     const std::string what =
         std::string(guards[i].kind->Name()) + " (" + out.results[i].summary + ")";
-    switch (guards[i].on_fail) {
-      case OnFail::kAbort:
+    switch (DecideGuard(fact)) {
+      case GuardDecision::kBlock:
         blocked += (blocked.empty() ? "" : "; ") + what;
         break;
-      case OnFail::kSkip:
+      case GuardDecision::kSkip:
         skipped += (skipped.empty() ? "" : "; ") + what;
         break;
-      case OnFail::kWarn:
+      case GuardDecision::kWarn:
         reporter.Notice("warning: step '" + env.step_id() + "': guard " + what +
                         " did not hold; going on (on_fail: warn)");
+        break;
+      case GuardDecision::kHolds:
+      case GuardDecision::kNotEvaluated:
+      case GuardDecision::kWait:
+      case GuardDecision::kAgainLater:
         break;
     }
   }
   if (!blocked.empty()) {
-    out.verdict = GuardVerdict::kBlock;
     out.message = "blocked by " + blocked;
   } else if (!skipped.empty()) {
-    out.verdict = GuardVerdict::kSkip;
     out.message = "skipped: " + skipped;
   }
   return out;

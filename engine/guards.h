@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/decide.h"
 #include "engine/model.h"
 #include "engine/reporter.h"
 #include "engine/step_env.h"
@@ -16,13 +17,11 @@ namespace runbook {
 
 class Journal;
 
-enum class GuardVerdict { kProceed, kSkip, kBlock };
-
 struct PhaseResult {
-  GuardVerdict verdict = GuardVerdict::kProceed;
-  bool all_held = true;
   std::vector<GuardResult> results;  // one per guard, in order
-  std::string message;               // why the phase blocked or skipped, naming the guards
+  std::vector<GuardFact> facts;      // the same, for DecideStep (engine/decide.h)
+  // Why the guards that do not hold block or skip the step, naming them; "" when none does.
+  std::string message;
 };
 
 struct GuardPolicy {

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "engine/decide.h"
 #include "engine/fnv.h"
 #include "engine/graph.h"
 #include "engine/journal.h"
@@ -79,7 +80,8 @@ nlohmann::json GuardJson(const PlannedGuard& g) {
     j["summary"] = g.summary;
   }
   if (g.guard->wait) j["wait"] = FormatDuration(*g.guard->wait);
-  if (!g.would.empty()) j["would"] = g.would;
+  const std::string would = GuardWould(g);
+  if (!would.empty()) j["would"] = would;
   return j;
 }
 
@@ -98,7 +100,7 @@ nlohmann::json StepJson(const PlannedStep& p) {
                       {"needs", nlohmann::json::array()},
                       {"retries", p.retries},
                       {"timeout", FormatDuration(p.timeout)},
-                      {"would", p.would}};
+                      {"would", WouldName(p.decision)}};
   if (p.confirm) j["confirm"] = *p.confirm;
   if (p.definition) {
     j["definition"] = p.definition->ToJson();
@@ -111,7 +113,7 @@ nlohmann::json StepJson(const PlannedStep& p) {
   if (p.manual) j["manual"] = *p.manual;
   for (const NameRef& n : s.needs) j["needs"].push_back(n.name);
   if (!p.observed.empty()) j["observed"] = Strings(p.observed);
-  if (p.resume) j["resume"] = *p.resume;
+  if (p.resume) j["resume"] = ResumeText(p);
   return j;
 }
 
@@ -124,6 +126,221 @@ std::string RecentSteps(const std::vector<std::string>& ids) {
     out += ids[i];
   }
   return out;
+}
+
+// Hosts the steps use, and whether each answers (`remote` null: offline, not checked).
+std::vector<PlannedHost> PlanHosts(const Runbook& rb, RemoteHosts* remote) {
+  std::set<std::string> used;
+  for (const auto* list : {&rb.steps, &rb.finally}) {
+    for (const Step& s : *list) used.insert(StepHost(s, rb));
+  }
+  std::vector<PlannedHost> hosts;
+  for (const std::string& name : used) {
+    const Host* h = rb.FindHost(name);
+    PlannedHost& ph = hosts.emplace_back();
+    ph.name = name;
+    ph.local = !h || h->local;
+    if (h && !h->local) {
+      ph.ssh = h->ssh;
+      if (remote) {
+        Status st = remote->CheckReachable(*h);
+        ph.reachable = st.ok();
+        if (!st.ok()) ph.message = st.message();
+      }
+    }
+  }
+  return hosts;
+}
+
+// Plans the steps one at a time, in plan order.
+class Planner {
+ public:
+  Planner(const LoadedRunbook& loaded, const PlanOptions& options, const RunScope& scope,
+          RunServices* services, const RunState& prior, bool resuming)
+      : rb_(loaded.runbook),
+        graph_(loaded.graph),
+        options_(options),
+        scope_(scope),
+        stable_(scope.StableScope()),
+        services_(services),
+        prior_(prior),
+        resuming_(resuming),
+        runs_(rb_.steps.size(), 0),
+        position_(rb_.steps.size(), 0) {
+    for (size_t k = 0; k < graph_.order.size(); ++k) {
+      position_[graph_.order[k]] = static_cast<int>(k);
+    }
+  }
+
+  PlannedStep Plan(const Step& step, int level);
+
+ private:
+  // The step's context, made when something of it must be rendered or evaluated (most steps
+  // need none).
+  StepContext& Context(const Step& step) {
+    if (!ctx_) ctx_.emplace(step, services_);
+    return *ctx_;
+  }
+  std::string Mask(const std::string& text) const { return runbook::Mask(text, services_->redact); }
+  void Condition(const Step& step, PlannedStep& p, StepFacts& facts);
+  void Describe(const Step& step, PlannedStep& p);
+  std::vector<GuardFact> Guards(const Step& step, const std::vector<Guard>& guards,
+                                GuardPhase phase, bool evaluate, PlannedStep& p);
+  void Resume(const Step& step, PlannedStep& p);
+  std::vector<std::string> RunsBefore(const Step& step) const;
+
+  const Runbook& rb_;
+  const Graph& graph_;
+  const PlanOptions& options_;
+  const RunScope& scope_;
+  const TemplateScope stable_;
+  RunServices* services_;
+  const RunState& prior_;
+  const bool resuming_;
+  std::optional<StepContext> ctx_;
+  // Which steps would run, as far as the plan knows (not skipped, done, blocked, or skipped by a
+  // resume), and in what order: a guard that does not hold now blocks the plan only when no step
+  // would run before its step (none it needs, directly or not; for a `finally` step, none at
+  // all), as a step that runs first may well establish it (stop the sessions, make the backup,
+  // apply the migrations).
+  std::vector<char> runs_;
+  std::vector<std::string> planned_runs_;  // ids, in plan order
+  std::vector<int> position_;              // of each step in the plan order
+};
+
+PlannedStep Planner::Plan(const Step& step, int level) {
+  ctx_.reset();
+  PlannedStep p;
+  p.step = &step;
+  p.level = level;
+  p.host = &StepHost(step, rb_);
+  p.timeout = StepTimeout(step, rb_);
+  p.retries = StepRetries(step, rb_);
+  auto def = ResolveDefinition(step, rb_, stable_);
+  if (!def.ok()) {
+    p.error = def.message();
+  } else {
+    p.hash = def->Hash();
+    p.definition = std::move(def.value());
+  }
+  StepFacts facts;
+  Condition(step, p, facts);
+  Describe(step, p);
+  // verify guards describe the state after the step: not evaluated beforehand.
+  const bool evaluate = !options_.offline && facts.condition != false;
+  facts.done_when = Guards(step, step.done_when, GuardPhase::kDoneWhen, evaluate, p);
+  facts.guards = Guards(step, step.guards, GuardPhase::kGuards, evaluate, p);
+  Guards(step, step.verify, GuardPhase::kVerify, false, p);
+  p.decision = DecideStep(facts);
+  Resume(step, p);
+  if (p.decision == StepDecision::kRun && p.resume != ResumeDecision::kFinishedEarlier) {
+    if (!step.in_finally) runs_[&step - rb_.steps.data()] = 1;
+    planned_runs_.push_back(step.id);
+  }
+  return p;
+}
+
+void Planner::Condition(const Step& step, PlannedStep& p, StepFacts& facts) {
+  p.condition = "always";
+  if (!step.if_expr) return;
+  if (UsesStepOutcome(*step.if_expr)) {
+    p.condition = "decided at run time: " + step.if_expr->raw;
+    return;
+  }
+  std::map<std::string, std::string> outcomes;
+  TemplateScope ts = scope_.Scope(&outcomes);
+  auto c = EvaluateCondition(*step.if_expr, ts);
+  if (!c.ok()) {
+    p.condition = "error: " + c.message();
+    return;
+  }
+  p.condition = *c ? "true" : "false";
+  facts.condition = *c;
+}
+
+void Planner::Describe(const Step& step, PlannedStep& p) {
+  StepDescription description = step.kind->Describe(Context(step));
+  if (p.definition) p.details = std::move(description.details);
+  if (!options_.offline && p.definition && p.condition != "false") {
+    for (const std::string& line : step.kind->Observe(Context(step))) {
+      p.observed.push_back(Mask(line));
+    }
+  }
+  if (step.confirm) {
+    auto t = Context(step).Render(*step.confirm);
+    p.confirm = Mask(t.ok() ? *t : step.confirm->raw);
+  }
+  if (description.instructions) p.manual = Mask(*description.instructions);
+}
+
+std::vector<GuardFact> Planner::Guards(const Step& step, const std::vector<Guard>& guards,
+                                       GuardPhase phase, bool evaluate, PlannedStep& p) {
+  std::vector<GuardFact> facts;
+  for (const Guard& g : guards) {
+    PlannedGuard& pg = p.guards.emplace_back();
+    pg.phase = phase;
+    pg.guard = &g;
+    GuardFact& fact = facts.emplace_back();
+    fact.on_fail = g.on_fail;
+    if (!evaluate) continue;
+    GuardResult r = g.kind->Evaluate(Context(step));
+    pg.evaluated = fact.evaluated = true;
+    pg.held = fact.held = r.held;
+    pg.summary = Mask(r.summary);
+    for (const std::string& e : r.evidence) pg.evidence.push_back(Mask(e));
+    if (phase != GuardPhase::kGuards) continue;
+    if (!r.held) {
+      fact.may_wait = g.wait.has_value();
+      if (!fact.may_wait && g.on_fail != OnFail::kWarn) {
+        pg.again_after = RunsBefore(step);
+        fact.others_run_first = !pg.again_after.empty();
+      }
+    }
+    pg.decision = DecideGuard(fact);
+  }
+  return facts;
+}
+
+void Planner::Resume(const Step& step, PlannedStep& p) {
+  if (!resuming_ || step.in_finally) return;
+  auto it = prior_.steps.find(step.id);
+  const StepState* earlier = it == prior_.steps.end() ? nullptr : &it->second;
+  p.resume = DecideResume(earlier, step.idempotent);
+  if (!earlier) return;
+  p.earlier_outcome = earlier->outcome;
+  p.definition_changed = p.definition && !earlier->hash.empty() && earlier->hash != p.hash;
+}
+
+std::vector<std::string> Planner::RunsBefore(const Step& step) const {
+  if (step.in_finally) return planned_runs_;
+  std::vector<int> found;
+  std::vector<char> seen(rb_.steps.size(), 0);
+  std::vector<int> todo = graph_.deps[&step - rb_.steps.data()];
+  while (!todo.empty()) {
+    const int d = todo.back();
+    todo.pop_back();
+    if (seen[d]) continue;
+    seen[d] = 1;
+    if (runs_[d]) found.push_back(d);
+    todo.insert(todo.end(), graph_.deps[d].begin(), graph_.deps[d].end());
+  }
+  std::sort(found.begin(), found.end(), [&](int a, int b) { return position_[a] < position_[b]; });
+  std::vector<std::string> ids;
+  for (int d : found) ids.push_back(rb_.steps[d].id);
+  return ids;
+}
+
+// Sums what earlier runs took, in plan order, as the steps will show them.
+std::optional<double> TotalExpected(const Runbook& rb, const Graph& graph,
+                                    const std::map<std::string, double>& expected) {
+  std::optional<double> total;
+  auto add = [&](const Step& s) {
+    auto e = expected.find(s.id);
+    if (e != expected.end()) total = total.value_or(0) + e->second;
+  };
+  for (int i : graph.order) add(rb.steps[i]);
+  for (const Step& s : rb.finally) add(s);
+  return total;
 }
 
 }  // namespace
@@ -166,7 +383,6 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
       options.offline ? nullptr : MakeSshHosts(plan_dir, processes);
 
   RunScope scope(&rb, &loaded.params, &*secrets, "<run.id>", "<run.dir>");
-  const TemplateScope stable = scope.StableScope();
   SilentReporter silent;
   RunData data;
   RunServices services;
@@ -185,189 +401,21 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
   header.inventories = options.inventories;
   header.sets = options.sets;
   header.params = loaded.params;
-
-  // Hosts the steps and guards use, and whether each answers.
-  std::set<std::string> used_hosts;
-  for (const auto* list : {&rb.steps, &rb.finally}) {
-    for (const Step& s : *list) used_hosts.insert(StepHost(s, rb));
-  }
-  for (const std::string& name : used_hosts) {
-    const Host* h = rb.FindHost(name);
-    PlannedHost& ph = header.hosts.emplace_back();
-    ph.name = name;
-    ph.local = !h || h->local;
-    if (h && !h->local) {
-      ph.ssh = h->ssh;
-      if (remote) {
-        Status st = remote->CheckReachable(*h);
-        ph.reachable = st.ok();
-        if (!st.ok()) ph.message = st.message();
-      }
-    }
-  }
-
-  // What is known before the steps: summed in plan order, as the steps will show them.
-  double total_expected = 0;
-  bool any_expected = false;
-  auto add_expected = [&](const Step& s) {
-    auto e = expected.find(s.id);
-    if (e == expected.end()) return;
-    total_expected += e->second;
-    any_expected = true;
-  };
-  for (int i : graph.order) add_expected(rb.steps[i]);
-  for (const Step& s : rb.finally) add_expected(s);
-  if (any_expected) header.expected_seconds = total_expected;
+  header.hosts = PlanHosts(rb, remote.get());
+  header.expected_seconds = TotalExpected(rb, graph, expected);
   header.level_sizes.assign(graph.LevelCount(), 0);
   for (int level : graph.level) ++header.level_sizes[level];
 
-  bool& blocked = plan.blocked;
-  // Which steps would run, as far as the plan knows (not skipped, done, blocked, or skipped by a
-  // resume), and in what order. A guard that does not hold now blocks the plan only when no step
-  // would run before its step (none it needs, directly or not; for a `finally` step, none at all):
-  // a step that runs first may well establish it (stop the sessions, make the backup, apply the
-  // migrations). Looked up only for a guard that does not hold, so a plan stays linear.
-  std::vector<char> runs(rb.steps.size(), 0);
-  std::vector<std::string> planned_runs;  // ids, in plan order
-  std::vector<int> plan_position(rb.steps.size(), 0);
-  for (size_t k = 0; k < graph.order.size(); ++k)
-    plan_position[graph.order[k]] = static_cast<int>(k);
-  auto runs_before = [&](const Step& step) {
-    if (step.in_finally) return planned_runs;
-    std::vector<int> found;
-    std::vector<char> seen(rb.steps.size(), 0);
-    std::vector<int> todo = graph.deps[&step - rb.steps.data()];
-    while (!todo.empty()) {
-      const int d = todo.back();
-      todo.pop_back();
-      if (seen[d]) continue;
-      seen[d] = 1;
-      if (runs[d]) found.push_back(d);
-      todo.insert(todo.end(), graph.deps[d].begin(), graph.deps[d].end());
-    }
-    std::sort(found.begin(), found.end(),
-              [&](int a, int b) { return plan_position[a] < plan_position[b]; });
-    std::vector<std::string> ids;
-    for (int d : found) ids.push_back(rb.steps[d].id);
-    return ids;
-  };
-  auto plan_step = [&](const Step& step, int level) {
-    PlannedStep p;
-    p.step = &step;
-    p.level = level;
-    p.host = &StepHost(step, rb);
-    p.timeout = StepTimeout(step, rb);
-    p.retries = StepRetries(step, rb);
-    auto def = ResolveDefinition(step, rb, stable);
-    if (!def.ok()) {
-      p.error = def.message();
-    } else {
-      p.hash = def->Hash();
-      p.definition = std::move(def.value());
-    }
-    // A step context is only needed to render or evaluate something: most steps need none.
-    std::optional<StepContext> ctx;
-    auto context = [&]() -> StepContext& {
-      if (!ctx) ctx.emplace(step, &services);
-      return *ctx;
-    };
-    p.condition = "always";
-    if (step.if_expr) {
-      if (UsesStepOutcome(*step.if_expr)) {
-        p.condition = "decided at run time: " + step.if_expr->raw;
-      } else {
-        std::map<std::string, std::string> outcomes;
-        TemplateScope ts = scope.Scope(&outcomes);
-        auto c = EvaluateCondition(*step.if_expr, ts);
-        p.condition = !c.ok() ? "error: " + c.message() : (*c ? "true" : "false");
-      }
-    }
-    StepDescription description = step.kind->Describe(context());
-    if (p.definition) p.details = std::move(description.details);
-    if (!options.offline && p.definition && p.condition != "false") {
-      for (const std::string& line : step.kind->Observe(context())) {
-        p.observed.push_back(Mask(line, services.redact));
-      }
-    }
-    if (step.confirm) {
-      auto t = context().Render(*step.confirm);
-      p.confirm = Mask(t.ok() ? *t : step.confirm->raw, services.redact);
-    }
-    if (description.instructions) p.manual = Mask(*description.instructions, services.redact);
-    std::string would = p.condition == "false" ? "skip" : "run";
-    bool done = !step.done_when.empty();
-    auto eval = [&](const std::vector<Guard>& list, GuardPhase phase) {
-      for (const Guard& g : list) {
-        PlannedGuard& pg = p.guards.emplace_back();
-        pg.phase = phase;
-        pg.guard = &g;
-        // verify guards describe the state after the step: not evaluated beforehand.
-        if (!options.offline && phase != GuardPhase::kVerify && p.condition != "false") {
-          GuardResult r = g.kind->Evaluate(context());
-          pg.evaluated = true;
-          pg.held = r.held;
-          pg.summary = Mask(r.summary, services.redact);
-          for (const std::string& e : r.evidence) pg.evidence.push_back(Mask(e, services.redact));
-          if (phase == GuardPhase::kDoneWhen && !r.held) done = false;
-          if (phase == GuardPhase::kGuards && !r.held) {
-            std::vector<std::string> before;
-            if (!g.wait && g.on_fail != OnFail::kWarn) before = runs_before(step);
-            if (g.wait) {
-              pg.would = "wait up to " + FormatDuration(*g.wait);
-            } else if (!before.empty()) {
-              pg.would = "be evaluated again after " + RecentSteps(before);
-            } else if (g.on_fail == OnFail::kAbort && would == "run") {
-              would = "block";
-            } else if (g.on_fail == OnFail::kSkip && would == "run") {
-              would = "skip";
-            }
-          }
-        } else if (phase == GuardPhase::kDoneWhen) {
-          done = false;
-        }
-      }
-    };
-    eval(step.done_when, GuardPhase::kDoneWhen);
-    if (done && would == "run") would = "done";
-    eval(step.guards, GuardPhase::kGuards);
-    eval(step.verify, GuardPhase::kVerify);
-    p.would = std::move(would);
-    blocked = blocked || p.would == "block";
-
-    if (!header.resume_run.empty() && !step.in_finally) {
-      auto it = prior.steps.find(step.id);
-      std::string resume = "run";
-      if (it != prior.steps.end()) {
-        switch (it->second.status) {
-          case StepStatus::kSucceeded:
-          case StepStatus::kDone:
-          case StepStatus::kSkipped:
-            resume = "skip: finished (" + it->second.outcome + ")";
-            if (p.definition && !it->second.hash.empty() && it->second.hash != p.hash) {
-              resume += "; definition changed since";
-            }
-            break;
-          case StepStatus::kRunning:
-            resume = step.idempotent ? "run again: was running when the engine stopped (idempotent)"
-                                     : "needs confirmation: was running when the engine stopped";
-            break;
-          default:
-            resume = "run: " + it->second.outcome;
-        }
-      }
-      p.resume = std::move(resume);
-    }
-    if (p.would == "run" && !(p.resume && p.resume->rfind("skip", 0) == 0)) {
-      if (!step.in_finally) runs[&step - rb.steps.data()] = 1;
-      planned_runs.push_back(step.id);
-    }
+  Planner planner(loaded, options, scope, &services, prior, !header.resume_run.empty());
+  auto add = [&](const Step& step, int level) {
+    PlannedStep& p = plan.steps.emplace_back(planner.Plan(step, level));
     auto e = expected.find(step.id);
     if (e != expected.end()) p.expected_seconds = e->second;
-    plan.steps.push_back(std::move(p));
+    plan.blocked = plan.blocked || p.decision == StepDecision::kBlocked;
   };
-  for (int i : graph.order) plan_step(rb.steps[i], graph.level[i]);
+  for (int i : graph.order) add(rb.steps[i], graph.level[i]);
   const int finally_level = graph.order.empty() ? 0 : graph.level[graph.order.back()] + 1;
-  for (const Step& s : rb.finally) plan_step(s, finally_level);
+  for (const Step& s : rb.finally) add(s, finally_level);
 
   if (remote) remote->CloseAll();
   if (!plan_dir.empty()) {
@@ -375,6 +423,53 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
     std::filesystem::remove_all(plan_dir, ec);
   }
   return plan;
+}
+
+const char* WouldName(StepDecision decision) {
+  switch (decision) {
+    case StepDecision::kRun:
+      return "run";
+    case StepDecision::kSkipCondition:
+    case StepDecision::kSkipGuard:
+      return "skip";
+    case StepDecision::kDone:
+      return "done";
+    case StepDecision::kBlocked:
+      return "block";
+  }
+  return "run";
+}
+
+std::string GuardWould(const PlannedGuard& guard) {
+  switch (guard.decision) {
+    case GuardDecision::kWait:
+      return "wait up to " + FormatDuration(*guard.guard->wait);
+    case GuardDecision::kAgainLater:
+      return "be evaluated again after " + RecentSteps(guard.again_after);
+    case GuardDecision::kHolds:
+    case GuardDecision::kNotEvaluated:
+    case GuardDecision::kBlock:
+    case GuardDecision::kSkip:
+    case GuardDecision::kWarn:
+      return "";
+  }
+  return "";
+}
+
+std::string ResumeText(const PlannedStep& step) {
+  const std::string outcome = step.earlier_outcome.value_or("");
+  switch (step.resume.value_or(ResumeDecision::kRun)) {
+    case ResumeDecision::kFinishedEarlier:
+      return "skip: finished (" + outcome + ")" +
+             (step.definition_changed ? "; definition changed since" : "");
+    case ResumeDecision::kRunAgain:
+      return "run again: was running when the engine stopped (idempotent)";
+    case ResumeDecision::kNeedsAnswer:
+      return "needs confirmation: was running when the engine stopped";
+    case ResumeDecision::kRun:
+      break;
+  }
+  return step.earlier_outcome ? "run: " + outcome : "run";
 }
 
 nlohmann::json PlanToJson(const Plan& plan) {

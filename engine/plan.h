@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/decide.h"
 #include "engine/loader.h"
 #include "engine/process.h"
 #include "engine/resolve.h"
@@ -63,7 +64,8 @@ struct PlannedGuard {
   bool held = false;
   std::string summary;
   std::vector<std::string> evidence;
-  std::string would;  // "wait up to 5m" for a guard with `wait` that does not hold, else ""
+  GuardDecision decision = GuardDecision::kNotEvaluated;  // `guards` only
+  std::vector<std::string> again_after;  // kAgainLater: the steps that run before, in plan order
 };
 
 struct PlannedStep {
@@ -83,9 +85,13 @@ struct PlannedStep {
   std::vector<std::string> observed;
   std::optional<std::string> confirm;
   std::optional<std::string> manual;
-  std::vector<PlannedGuard> guards;   // done_when, guards, verify
-  std::string would;                  // "run", "skip", "block" or "done"
-  std::optional<std::string> resume;  // what a resume would do, when there is an unfinished run
+  std::vector<PlannedGuard> guards;  // done_when, guards, verify
+  StepDecision decision = StepDecision::kRun;
+  // When there is an unfinished run: what a resume would do, and the step's outcome in that run
+  // (unset when it has none) and whether its definition changed since.
+  std::optional<ResumeDecision> resume;
+  std::optional<std::string> earlier_outcome;
+  bool definition_changed = false;
   std::optional<double> expected_seconds;
 };
 
@@ -106,6 +112,13 @@ struct Plan {
 // may.
 Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
                        ProcessRunner* processes);
+
+// The decisions as plans show them: "run", "skip", "block" or "done"; for a guard that does not
+// hold, "wait up to 5m" or "be evaluated again after a, b and c" (else ""); what a resume would
+// do ("skip: finished (success)", "run again: ...", ...).
+const char* WouldName(StepDecision decision);
+std::string GuardWould(const PlannedGuard& guard);
+std::string ResumeText(const PlannedStep& step);
 
 // The plan as a JSON document (schemas/plan.schema.json); `dump(2)` is its text.
 nlohmann::json PlanToJson(const Plan& plan);

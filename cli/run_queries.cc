@@ -1,9 +1,12 @@
 #include "cli/run_queries.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <tuple>
 
 #include "engine/executor.h"
 #include "engine/journal.h"
@@ -15,10 +18,26 @@ namespace runbook {
 
 namespace {
 
-std::optional<RunState> ReadState(const RunInfo& run) {
+Result<RunState> ReadState(const RunInfo& run) {
   auto contents = ReadJournal(run.journal);
-  if (!contents.ok()) return std::nullopt;
+  if (!contents.ok()) return Result<RunState>::Error(contents.message());
   return ReplayJournal(contents->records);
+}
+
+// The step the run last started or finished, with its status; "-" before any.
+std::string LastStep(const RunState& rs) {
+  const std::pair<const std::string, StepState>* last = nullptr;
+  std::string last_ts;
+  for (const auto& entry : rs.steps) {
+    const StepState& st = entry.second;
+    const std::string ts = std::max(st.started_at, st.finished_at);
+    if (!ts.empty() && ts >= last_ts) {
+      last_ts = ts;
+      last = &entry;
+    }
+  }
+  if (!last) return "-";
+  return last->first + " (" + StepStatusName(last->second.status) + ")";
 }
 
 const char* StatusText(StepStatus s) {
@@ -51,12 +70,9 @@ std::string RunOutcomeText(const RunState& rs) {
 // Resolves "RUN_ID | FILE | nothing" to a run.
 std::optional<RunInfo> Target(const std::string& state, const std::string& target) {
   if (target.empty()) {
-    auto runs = ListRuns(state, "");
+    auto runs = ListRuns(state, "");  // oldest first, by start time
     if (runs.empty()) return std::nullopt;
-    // ListRuns sorts per runbook; the newest overall has the greatest (time-ordered) run id.
-    return *std::max_element(runs.begin(), runs.end(), [](const RunInfo& a, const RunInfo& b) {
-      return a.run_id < b.run_id;
-    });
+    return runs.back();
   }
   if (std::filesystem::is_regular_file(target)) {
     Diagnostics diags;
@@ -72,19 +88,27 @@ std::optional<RunInfo> Target(const std::string& state, const std::string& targe
 
 }  // namespace
 
-std::optional<RunInfo> LatestUnfinishedRun(const std::string& state, const std::string& runbook) {
-  auto runs = ListRuns(state, runbook);
-  std::sort(runs.begin(), runs.end(),
-            [](const RunInfo& a, const RunInfo& b) { return a.run_id > b.run_id; });
-  for (const RunInfo& r : runs) {
-    auto rs = ReadState(r);
-    if (!rs || rs->run_id.empty()) continue;  // died before its first record: not a run
-    // Only the newest run of each runbook can be resumed; an older one was superseded.
-    auto latest = LatestRun(state, rs->runbook);
-    if (!latest || latest->run_id != r.run_id) continue;
-    if (Unfinished(*rs)) return r;
+Result<std::vector<ResumableRun>> UnfinishedRuns(const std::string& state,
+                                                 const std::string& runbook) {
+  using R = Result<std::vector<ResumableRun>>;
+  // Only the newest run of each runbook can be resumed; an older one was superseded.
+  std::map<std::string, RunInfo> newest;
+  for (RunInfo& r : ListRuns(state, runbook)) newest[r.name] = std::move(r);  // oldest first
+  std::vector<ResumableRun> out;
+  for (auto& [name, info] : newest) {
+    // A damaged newest journal may hide an unfinished run: never read it as "nothing to resume".
+    auto rs = ReadState(info);
+    if (!rs.ok()) return R::Error(rs.message());
+    if (!Unfinished(*rs)) continue;
+    ResumableRun& run = out.emplace_back();
+    run.info = std::move(info);
+    run.state = std::move(rs).value();
+    run.last_step = LastStep(run.state);
   }
-  return std::nullopt;
+  std::sort(out.begin(), out.end(), [](const ResumableRun& a, const ResumableRun& b) {
+    return std::tie(a.info.started_ms, a.info.run_id) < std::tie(b.info.started_ms, b.info.run_id);
+  });
+  return out;
 }
 
 int CmdStatus(const std::string& target, bool json) {
@@ -96,8 +120,8 @@ int CmdStatus(const std::string& target, bool json) {
     return kExitRefused;
   }
   auto rs = ReadState(*run);
-  if (!rs) {
-    std::fprintf(stderr, "runbook: cannot read the journal of %s\n", run->run_id.c_str());
+  if (!rs.ok()) {
+    std::fprintf(stderr, "runbook: run %s: %s\n", run->run_id.c_str(), rs.message().c_str());
     return kExitRefused;
   }
   if (json) {
@@ -161,13 +185,14 @@ int CmdHistory(const std::string& file, bool json) {
     }
     name = loaded->runbook.name;
   }
-  auto runs = ListRuns(state, name);
-  std::sort(runs.begin(), runs.end(),
-            [](const RunInfo& a, const RunInfo& b) { return a.run_id < b.run_id; });
+  auto runs = ListRuns(state, name);  // oldest first, by start time
   nlohmann::json out = nlohmann::json::array();
   for (const RunInfo& r : runs) {
     auto rs = ReadState(r);
-    if (!rs) continue;
+    if (!rs.ok()) {
+      std::fprintf(stderr, "runbook: run %s: %s\n", r.run_id.c_str(), rs.message().c_str());
+      continue;
+    }
     int done = 0;
     for (const std::string& id : rs->step_ids) {
       auto it = rs->steps.find(id);
@@ -216,7 +241,10 @@ int CmdLogs(const std::string& run_id, const std::string& step) {
   }
   // All logs, in the order the steps appear in the runbook.
   auto rs = ReadState(*run);
-  if (!rs) return kExitRefused;
+  if (!rs.ok()) {
+    std::fprintf(stderr, "runbook: run %s: %s\n", run_id.c_str(), rs.message().c_str());
+    return kExitRefused;
+  }
   for (const std::string& id : rs->step_ids) {
     const std::string path = logs + "/" + id + ".log";
     if (!std::filesystem::exists(path)) continue;

@@ -5,13 +5,25 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "engine/diag.h"
+#include "engine/run_state.h"
 #include "engine/state_dir.h"
 
 namespace runbook {
 
-// The newest run (of `runbook`, or of any runbook when empty) that did not finish successfully.
-std::optional<RunInfo> LatestUnfinishedRun(const std::string& state, const std::string& runbook);
+struct ResumableRun {
+  RunInfo info;
+  RunState state;
+  std::string last_step;  // "id (status)" of the step last started or finished; "-" before any
+};
+
+// The runs `resume` could continue (of `runbook`, or of every runbook when empty): the newest run
+// of each runbook, when it did not finish successfully; oldest first. An error, naming the file,
+// when the newest journal of a runbook cannot be read: it may hide an unfinished run.
+Result<std::vector<ResumableRun>> UnfinishedRuns(const std::string& state,
+                                                 const std::string& runbook);
 
 int CmdStatus(const std::string& target, bool json);
 int CmdHistory(const std::string& file, bool json);

@@ -245,19 +245,45 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
 int CmdResume(const std::string& target, bool yes, int jobs, const std::string& heartbeat) {
   const std::string state = StateDir();
   std::optional<RunInfo> run;
-  if (target.empty()) {
-    run = LatestUnfinishedRun(state, "");
-  } else if (std::filesystem::is_regular_file(target)) {
-    Diagnostics diags;
-    LoadOptions probe;
-    probe.kinds = &BuiltinKinds();
-    probe.require_params = RequireParams::kNo;
-    auto loaded = LoadRunbook(target, probe, &diags);
-    if (!loaded) {
-      for (const Diagnostic& d : diags.errors()) std::fprintf(stderr, "%s\n", d.ToString().c_str());
-      return kExitInvalid;
+  if (target.empty() || std::filesystem::is_regular_file(target)) {
+    std::string name;  // every runbook's runs when no file is named
+    if (!target.empty()) {
+      Diagnostics diags;
+      LoadOptions probe;
+      probe.kinds = &BuiltinKinds();
+      probe.require_params = RequireParams::kNo;
+      auto loaded = LoadRunbook(target, probe, &diags);
+      if (!loaded) {
+        for (const Diagnostic& d : diags.errors()) {
+          std::fprintf(stderr, "%s\n", d.ToString().c_str());
+        }
+        return kExitInvalid;
+      }
+      name = loaded->runbook.name;
     }
-    run = LatestUnfinishedRun(state, loaded->runbook.name);
+    auto unfinished = UnfinishedRuns(state, name);
+    if (!unfinished.ok()) {
+      std::fprintf(stderr, "runbook: %s\n", unfinished.message().c_str());
+      return kExitRefused;
+    }
+    if (unfinished->empty()) {
+      std::fprintf(stderr, "runbook: no unfinished run to resume%s\n",
+                   target.empty() ? "" : (" for " + target).c_str());
+      return kExitRefused;
+    }
+    // Without a run named, acting on one of several would be a guess: list them instead.
+    if (unfinished->size() > 1) {
+      std::fprintf(stderr,
+                   "runbook: %zu unfinished runs; resume one by its id (`runbook resume RUN_ID`):\n"
+                   "  %-22s %-20s %-25s %s\n",
+                   unfinished->size(), "RUN ID", "RUNBOOK", "STARTED", "LAST STEP");
+      for (const ResumableRun& r : *unfinished) {
+        std::fprintf(stderr, "  %-22s %-20s %-25s %s\n", r.info.run_id.c_str(), r.info.name.c_str(),
+                     r.state.started_at.c_str(), r.last_step.c_str());
+      }
+      return kExitRefused;
+    }
+    run = unfinished->front().info;
   } else {
     run = FindRun(state, target);
     if (!run) {
@@ -265,11 +291,6 @@ int CmdResume(const std::string& target, bool yes, int jobs, const std::string& 
                    state.c_str());
       return kExitRefused;
     }
-  }
-  if (!run) {
-    std::fprintf(stderr, "runbook: no unfinished run to resume%s\n",
-                 target.empty() ? "" : (" for " + target).c_str());
-    return kExitRefused;
   }
   auto contents = ReadJournal(run->journal);
   if (!contents.ok()) {
@@ -363,7 +384,9 @@ int RunbookMain(int argc, char** argv) {
   int resume_jobs = 1;
   std::string resume_heartbeat = "30s";
   auto* resume = app.add_subcommand("resume", "Continue an unfinished run");
-  resume->add_option("TARGET", resume_target, "RUN_ID or runbook FILE (default: the latest)");
+  resume->add_option(
+      "TARGET", resume_target,
+      "RUN_ID or runbook FILE (default: the one unfinished run; several are listed, not resumed)");
   resume->add_flag("--yes", resume_yes, "Confirm confirmations, manual steps and reruns");
   resume->add_option("--jobs", resume_jobs, "Independent steps run at most N at once");
   resume->add_option("--heartbeat", resume_heartbeat, heartbeat_help);

@@ -90,6 +90,21 @@ json FieldOrNull(const json& object, const char* key) {
   return it == object.end() ? json() : *it;
 }
 
+// True when `data`, which holds no valid record, could be the first record cut off by a crash
+// while it was written: no newline yet, and a prefix of "<8 lower-hex> {...". Nothing ran before
+// that record was durable, so such a journal is a run that never started. Anything else (zeros,
+// garbage, a complete line that fails its checksum) is damage, and damage is never "no run".
+bool IsTornFirstRecord(std::string_view data) {
+  if (data.find('\n') != std::string_view::npos) return false;
+  if (data.find('\0') != std::string_view::npos) return false;
+  for (size_t i = 0; i < data.size() && i < 8; ++i) {
+    if (!IsLowerHex(data[i])) return false;
+  }
+  if (data.size() > 8 && data[8] != ' ') return false;
+  if (data.size() > 9 && data[9] != '{') return false;
+  return true;
+}
+
 std::string Plural(size_t n, const char* unit) {
   return std::to_string(n) + " " + unit + (n == 1 ? "" : "s");
 }
@@ -195,6 +210,13 @@ Result<JournalContents> ParseJournal(const std::string& path, std::string_view d
     }
     pos = nl + 1;
   }
+  if (out.records.empty() && !data.empty() && !IsTornFirstRecord(data)) {
+    return R::Error("journal " + path + " cannot be read from its first record (" +
+                    Plural(data.size(), "byte") +
+                    ", none of them a valid record): it was damaged after it was written, so "
+                    "what its run did is unknown; refusing to take it for \"no run\". Move the "
+                    "run's directory aside to start over");
+  }
   if (first_bad) {
     size_t torn = data.size() - good_end;
     out.warning = "journal " + path + ": ignoring a torn tail of " + Plural(torn, "byte") +
@@ -212,6 +234,30 @@ Result<JournalContents> ReadJournal(const std::string& path) {
   close(fd);
   if (!data.ok()) return Result<JournalContents>::Error(data.message());
   return ParseJournal(path, *data, nullptr);
+}
+
+std::optional<int64_t> ReadJournalStartMs(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string data;
+  char buf[4096];
+  size_t nl = std::string::npos;
+  // A first record is small (run_started: names, inputs, step ids); the cap bounds a damaged one.
+  while (nl == std::string::npos && data.size() < (size_t{1} << 24)) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    nl = std::string_view(buf, static_cast<size_t>(n)).find('\n');
+    if (nl != std::string::npos) nl += data.size();
+    data.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  if (nl == std::string::npos) return std::nullopt;
+  std::optional<json> record = DecodeLine(std::string_view(data).substr(0, nl));
+  if (!record) return std::nullopt;
+  json ts = FieldOrNull(*record, "ts");
+  if (!ts.is_string()) return std::nullopt;
+  return ParseTimestampMs(ts.get<std::string>());
 }
 
 Journal::Journal(std::string path, int fd, int64_t next_seq)

@@ -18,7 +18,10 @@
 // Recovery: a crash can leave a torn tail (a partial last line, or garbage/NUL bytes appended
 // space held at power loss). Readers drop invalid lines at the end with a warning that names the
 // byte count; an invalid line followed by a valid one is corruption and is refused, as is a
-// record whose seq is not the previous one + 1.
+// record whose seq is not the previous one + 1. A journal with bytes but no valid record is refused
+// too, unless those bytes are a prefix of a first record without its newline (cut off while it
+// was written, before anything ran): zeros or garbage from the first byte are damage, and taking
+// them for "no run" would start over and repeat steps that had succeeded.
 //
 // Record types and their meaning are in engine/run_state.h; this unit knows only lines.
 #pragma once
@@ -108,6 +111,11 @@ struct JournalContents {
 // error is an error naming the file and the byte offset. Reading the journal of a live run is
 // safe, but may catch the record being written as a torn tail.
 Result<JournalContents> ReadJournal(const std::string& path);
+
+// Milliseconds since the epoch of the first record's "ts" (for a run journal, when run_started
+// was written: the start time runs are ordered by). Reads only the first line; nullopt when it
+// cannot be read or is not a valid record.
+std::optional<int64_t> ReadJournalStartMs(const std::string& path);
 
 // Parses journal bytes as ReadJournal does. `valid_bytes` (may be null) receives the length of
 // the valid prefix, where a torn tail starts.

@@ -13,6 +13,8 @@
 #include <random>
 #include <tuple>
 
+#include "engine/journal.h"
+
 namespace runbook {
 namespace {
 
@@ -205,11 +207,18 @@ std::vector<RunInfo> ListRuns(const std::string& state, const std::string& runbo
       info.dir = dir + "/" + id;
       info.journal = JournalPath(info.dir);
       info.run_id = std::move(id);
+      // "20261125T054302Z-..." as RFC 3339, the fallback when the first record is unreadable.
+      const std::string& r = info.run_id;
+      const std::string id_time = r.substr(0, 4) + "-" + r.substr(4, 2) + "-" + r.substr(6, 2) +
+                                  "T" + r.substr(9, 2) + ":" + r.substr(11, 2) + ":" +
+                                  r.substr(13, 2) + "Z";
+      info.started_ms =
+          ReadJournalStartMs(info.journal).value_or(ParseTimestampMs(id_time).value_or(0));
       runs.push_back(std::move(info));
     }
   }
   std::sort(runs.begin(), runs.end(), [](const RunInfo& a, const RunInfo& b) {
-    return std::tie(a.run_id, a.name) < std::tie(b.run_id, b.name);
+    return std::tie(a.started_ms, a.run_id, a.name) < std::tie(b.started_ms, b.run_id, b.name);
   });
   return runs;
 }

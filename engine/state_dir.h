@@ -6,8 +6,10 @@
 //     <state>/<runbook-name>/runs/<run-id>/journal.jsonl    the run's journal (engine/journal.h)
 //     <state>/<runbook-name>/runs/<run-id>/logs/<step>.log  each step's output
 //
-// Run ids sort by start time: "20261125T054302Z-3fa9" is UTC to the second, then 4 random hex
-// digits; CreateRunDir guarantees an id unique within its runbook. Directories are created 0700:
+// A run id, "20261125T054302Z-3fa9", is its start in UTC to the second, then 4 random hex digits;
+// CreateRunDir guarantees an id unique within its runbook. Runs are ordered by their start to
+// the millisecond (the "ts" of run_started), never by id text: two runs started in the same
+// second would otherwise be ordered by their random suffixes. Directories are created 0700:
 // journals and logs may describe production systems.
 #pragma once
 
@@ -42,6 +44,9 @@ struct RunInfo {
   std::string run_id;
   std::string dir;      // <state>/<name>/runs/<run_id>
   std::string journal;  // <dir>/journal.jsonl
+  // Start time in ms since the epoch: the "ts" of the journal's first record, or (when that
+  // cannot be read) the start of the second the id names.
+  int64_t started_ms = 0;
 };
 
 std::string RunbookStateDir(const std::string& state, const std::string& runbook);
@@ -59,16 +64,16 @@ Status MakeDirs(const std::string& dir);
 // same second). Errors on an invalid runbook name or an I/O failure.
 Result<RunInfo> CreateRunDir(const std::string& state, const std::string& runbook);
 
-// The runs of `runbook` (every runbook when empty) found under `state`, sorted by run id (then by
-// runbook name). Directories whose names are not run ids are ignored; a run whose journal is
-// missing is still listed (the engine died between mkdir and creating it). Missing state
-// directories and invalid runbook names yield an empty list.
+// The runs of `runbook` (every runbook when empty) found under `state`, oldest first: sorted by
+// start time, then run id, then runbook name. Directories whose names are not run ids are
+// ignored, and so are runs whose journal is missing or empty (the engine died before writing
+// anything). Missing state directories and invalid runbook names yield an empty list.
 std::vector<RunInfo> ListRuns(const std::string& state, const std::string& runbook);
 
 // The run with this exact id, in any runbook.
 std::optional<RunInfo> FindRun(const std::string& state, const std::string& run_id);
 
-// The most recent run of `runbook` (the largest run id).
+// The most recent run of `runbook` (the last started).
 std::optional<RunInfo> LatestRun(const std::string& state, const std::string& runbook);
 
 }  // namespace runbook

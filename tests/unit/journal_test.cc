@@ -270,6 +270,40 @@ TEST_F(JournalTest, NulBlockFollowedByRecordsIsRefused) {
   EXPECT_FALSE(ReadJournal(path_).ok());
 }
 
+// Issue 15: bytes from which no first record can be read are damage, never "no run" (which would
+// start over and repeat steps that had succeeded); only a first record cut off before its
+// newline is a run that never started.
+TEST_F(JournalTest, UnreadableFromTheFirstRecordIsRefused) {
+  const std::string data = WriteSample(3);
+  std::string bad_crc = data.substr(0, data.find('\n') + 1);
+  bad_crc[0] = bad_crc[0] == '0' ? '1' : '0';
+  for (const std::string& damage :
+       {std::string(data.size(), '\0'), std::string(8, '\0'), std::string("garbage\n"),
+        std::string("not a journal at all"), bad_crc}) {
+    SCOPED_TRACE(testing::PrintToString(damage.substr(0, 16)));
+    Spit(path_, damage);
+    auto contents = ReadJournal(path_);
+    ASSERT_FALSE(contents.ok());
+    EXPECT_NE(contents.message().find("journal " + path_ + " cannot be read from its first record"),
+              std::string::npos)
+        << contents.message();
+    std::string warning;
+    EXPECT_FALSE(Journal::OpenForAppend(path_, &warning).ok());
+    EXPECT_EQ(Slurp(path_), damage);  // refused without touching the file
+  }
+  EXPECT_FALSE(ReadJournalStartMs(path_).has_value());
+}
+
+TEST_F(JournalTest, StartMsIsTheFirstRecordsTimestamp) {
+  const std::string data = WriteSample(3);
+  auto contents = ReadJournal(path_);
+  ASSERT_TRUE(contents.ok());
+  EXPECT_EQ(ReadJournalStartMs(path_),
+            ParseTimestampMs(contents->records.front()["ts"].get<std::string>()));
+  Spit(path_, data.substr(0, data.find('\n')));  // no newline: not a committed record
+  EXPECT_FALSE(ReadJournalStartMs(path_).has_value());
+}
+
 TEST_F(JournalTest, SequenceGapIsRefused) {
   std::string data = WriteSample(2);
   data += EncodeJournalLine({{"type", "step_data"}, {"seq", 5}});

@@ -1,5 +1,7 @@
 #include "engine/state_dir.h"
 
+#include "engine/journal.h"
+
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -176,6 +178,34 @@ TEST_F(StateDirTest, ListFindLatest) {
   EXPECT_EQ(found->name, "reindex");
   EXPECT_FALSE(FindRun(dir_, "20261125T010000Z-cccc").has_value());
   EXPECT_FALSE(FindRun(dir_, "not-a-run").has_value());
+}
+
+// Issue 15: two runs started in the same second are ordered by the ms of their run_started, not
+// by their ids' random suffixes; a run whose first record cannot be read falls back to its id's
+// second.
+TEST_F(StateDirTest, RunsAreOrderedByStartTimeToTheMillisecond) {
+  auto write_run = [&](const std::string& id, const std::string& ts) {
+    fs::create_directories(RunDir(dir_, "clone-prod", id));
+    std::ofstream(JournalPath(RunDir(dir_, "clone-prod", id)))
+        << EncodeJournalLine({{"type", "run_started"}, {"seq", 1}, {"format", 1}, {"ts", ts}});
+  };
+  write_run("20261125T054302Z-ffff", "2026-11-25T05:43:02.100Z");  // started first
+  write_run("20261125T054302Z-0000", "2026-11-25T05:43:02.900Z");  // the same second, later
+  write_run("20261125T054301Z-9999", "2026-11-25T05:43:01.999Z");
+  // Damaged from its first byte: ordered at the start of the second its id names.
+  fs::create_directories(RunDir(dir_, "clone-prod", "20261125T054302Z-aaaa"));
+  std::ofstream(JournalPath(RunDir(dir_, "clone-prod", "20261125T054302Z-aaaa")))
+      << std::string(64, '\0');
+
+  std::vector<RunInfo> runs = ListRuns(dir_, "clone-prod");
+  ASSERT_EQ(runs.size(), 4u);
+  EXPECT_EQ(runs[0].run_id, "20261125T054301Z-9999");
+  EXPECT_EQ(runs[1].run_id, "20261125T054302Z-aaaa");
+  EXPECT_EQ(runs[2].run_id, "20261125T054302Z-ffff");
+  EXPECT_EQ(runs[3].run_id, "20261125T054302Z-0000");
+  EXPECT_EQ(runs[2].started_ms, *ParseTimestampMs("2026-11-25T05:43:02.100Z"));
+  EXPECT_EQ(runs[1].started_ms, *ParseTimestampMs("2026-11-25T05:43:02Z"));
+  EXPECT_EQ(LatestRun(dir_, "clone-prod")->run_id, "20261125T054302Z-0000");
 }
 
 }  // namespace

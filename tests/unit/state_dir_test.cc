@@ -3,6 +3,7 @@
 #include "engine/journal.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
 #include <fstream>

@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian 12 packages. Boost 1.81 for Boost.Process v2 (libboost-dev is 1.74 and conflicts).
-DEB_PACKAGES := cmake ninja-build g++ clang clang-format libclang-rt-14-dev libyaml-dev pkg-config libpq-dev \
+DEB_PACKAGES := cmake ninja-build g++ clang clang-format libclang-rt-14-dev libyaml-cpp-dev libpq-dev \
   libboost1.81-dev nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev \
   postgresql-15 postgresql-client-15 python3 python3-django python3-psycopg2 python3-yaml \
   git curl openssh-server openssh-client \

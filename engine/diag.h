@@ -11,20 +11,16 @@
 
 namespace runbook {
 
-// A place in a source file. Lines and columns are 1-based; 0 means "unknown".
-// `file` points into the process-wide table of interned file names (see InternFileName), so a
-// Location is small and cheap to copy even when every node of a 100k-step runbook carries one.
+// A place in a source file. Lines and columns are 1-based; 0 means "unknown". `file` is the path
+// as the user gave it ("--set" for values from the command line; empty when unknown).
 struct Location {
-  const std::string* file = nullptr;
+  std::string file;
   int line = 0;
   int col = 0;
 
   // "FILE:LINE:COL", or just "FILE" / "<unknown>" when parts are missing.
   std::string ToString() const;
 };
-
-// Returns a stable pointer for `path`, the same pointer for the same path, valid until exit.
-const std::string* InternFileName(const std::string& path);
 
 struct Diagnostic {
   Location loc;

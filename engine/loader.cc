@@ -13,17 +13,18 @@ namespace {
 
 bool ReadInput(const std::string& path, std::string* text, Diagnostics* diags) {
   if (!ReadFile(path, text)) {
-    diags->Error({InternFileName(path), 0, 0}, "cannot read the file");
+    diags->Error({path, 0, 0}, "cannot read the file");
     return false;
   }
   return true;
 }
 
-// Loading after the runbook's text has been parsed into `rb` (nullopt: it had errors, already
-// in `local`): inventories, params, validation.
-std::optional<LoadedRunbook> FinishLoading(const std::string& path, std::optional<Runbook> rb,
-                                           Diagnostics local, const LoadOptions& options,
-                                           Diagnostics* diags) {
+}  // namespace
+
+std::optional<LoadedRunbook> LoadRunbookFromString(const std::string& path, const std::string& text,
+                                                   const LoadOptions& options, Diagnostics* diags) {
+  Diagnostics local;
+  std::optional<Runbook> rb = ParseRunbook(path, text, *options.kinds, &local);
   std::vector<Inventory> inventories;
   for (const std::string& inv_path : options.inventories) {
     std::string inv_text;
@@ -33,7 +34,7 @@ std::optional<LoadedRunbook> FinishLoading(const std::string& path, std::optiona
   }
   if (!rb) {
     diags->Append(local);
-    if (diags->ok()) diags->Error({InternFileName(path), 0, 0}, "invalid runbook");
+    if (diags->ok()) diags->Error({path, 0, 0}, "invalid runbook");
     return std::nullopt;
   }
   std::error_code ec;
@@ -53,31 +54,11 @@ std::optional<LoadedRunbook> FinishLoading(const std::string& path, std::optiona
   return LoadedRunbook{std::move(*rb), std::move(params), std::move(graph)};
 }
 
-}  // namespace
-
-std::optional<LoadedRunbook> LoadRunbookFromString(const std::string& path, const std::string& text,
-                                                   const LoadOptions& options, Diagnostics* diags) {
-  Diagnostics local;
-  std::optional<Runbook> rb = ParseRunbook(path, text, *options.kinds, &local);
-  return FinishLoading(path, std::move(rb), std::move(local), options, diags);
-}
-
 std::optional<LoadedRunbook> LoadRunbook(const std::string& path, const LoadOptions& options,
                                          Diagnostics* diags) {
-  InputFile file;
-  if (!file.Open(path)) {
-    diags->Error({InternFileName(path), 0, 0}, "cannot read the file");
-    return std::nullopt;
-  }
-  std::optional<Runbook> rb;
-  Diagnostics local;
-  if (file.regular()) {
-    rb = ParseRunbookFile(path, &file, *options.kinds, &local);  // read as it is parsed
-  } else {
-    rb = ParseRunbook(path, file.ReadRest(), *options.kinds,
-                      &local);  // a pipe: it can be read once only
-  }
-  return FinishLoading(path, std::move(rb), std::move(local), options, diags);
+  std::string text;
+  if (!ReadInput(path, &text, diags)) return std::nullopt;
+  return LoadRunbookFromString(path, text, options, diags);
 }
 
 }  // namespace runbook

@@ -135,7 +135,7 @@ ParamValues ResolveParams(const Runbook& runbook, const std::vector<Inventory>& 
       values[p->name] = std::move(*v);
     }
   }
-  const Location set_loc{InternFileName("--set"), 0, 0};
+  const Location set_loc{"--set", 0, 0};
   std::vector<std::string> names;
   names.reserve(runbook.params.size());
   for (const Param& p : runbook.params) names.push_back(p.name);

@@ -1,11 +1,8 @@
 #include "engine/parse.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <utility>
 
 #include "engine/params.h"
@@ -527,197 +524,52 @@ void ParseDefaults(const DocNode& node, Defaults* defaults, Diagnostics* d) {
   }
 }
 
-}  // namespace
-
-namespace {
-
-// An upper bound on the number of items in `steps` and `finally`, written as block sequences:
-// the lines whose first non-blank characters are "- " (or a lone "-") at the smallest
-// indentation any such line has. Nested lists are indented deeper than the items they are in,
-// so they are not counted. Flow sequences (`steps: [...]`) count 0: the vector then grows.
-// Fed the text in pieces of any size.
-class StepCounter {
- public:
-  void Feed(std::string_view text) {
-    for (size_t i = 0; i < text.size(); ++i) {
-      if (state_ == State::kRest) {
-        // The rest of a line does not matter: on to its end.
-        const void* nl = std::memchr(text.data() + i, '\n', text.size() - i);
-        if (nl == nullptr) return;
-        i = static_cast<const char*>(nl) - text.data();
-        state_ = State::kIndent;
-        indent_ = 0;
-        continue;
-      }
-      const char c = text[i];
-      if (state_ == State::kDash) {
-        if (c == ' ' || c == '\n') Count();
-        state_ = c == '\n' ? State::kIndent : State::kRest;
-        indent_ = 0;
-      } else if (state_ == State::kIndent) {
-        if (c == ' ') {
-          ++indent_;
-        } else if (c == '-') {
-          state_ = State::kDash;
-        } else if (c == '\n') {
-          indent_ = 0;
-        } else {
-          state_ = State::kRest;
-        }
-      }
-    }
-  }
-  size_t Bound() {
-    if (state_ == State::kDash) Count();  // "-" at the very end
-    state_ = State::kRest;
-    return count_;
-  }
-
- private:
-  enum class State { kIndent, kDash, kRest };  // in the leading blanks, after "-", further on
-  void Count() {
-    if (indent_ < min_indent_) {
-      min_indent_ = indent_;
-      count_ = 0;
-    }
-    if (indent_ == min_indent_) ++count_;
-  }
-
-  State state_ = State::kIndent;
-  size_t indent_ = 0;
-  size_t min_indent_ = SIZE_MAX;
-  size_t count_ = 0;
-};
-
-size_t StepCountBound(std::string_view text) {
-  StepCounter counter;
-  counter.Feed(text);
-  return counter.Bound();
-}
-
-// Turns `steps` and `finally` items into Steps while the YAML is being parsed.
-class StepSink : public ItemSink {
- public:
-  // Steps are big (about 1 KB): a vector grown by doubling would hold two or three copies at
-  // its last reallocation. Reserving an upper bound instead costs address space only: the pages
-  // of unused capacity are never touched.
-  StepSink(size_t reserve, const KindRegistry& kinds, Diagnostics* diags)
-      : kinds_(kinds), diags_(diags) {
-    steps_.reserve(reserve);
-    // Transparent huge pages for the big array: fewer page faults and TLB misses while it fills
-    // (a quarter of the load time of a 100k-step runbook). Only a hint: errors are ignored.
-    const uintptr_t page = 2 << 20;
-    uintptr_t begin = (reinterpret_cast<uintptr_t>(steps_.data()) + page - 1) & ~(page - 1);
-    uintptr_t end = reinterpret_cast<uintptr_t>(steps_.data() + steps_.capacity()) & ~(page - 1);
-    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-  }
-  bool Wants(std::string_view key) const override { return key == "steps" || key == "finally"; }
-  void OnItem(std::string_view key, size_t index, DocNode item) override {
-    const bool fin = key == "finally";
-    std::vector<Step>& list = fin ? finally_ : steps_;
-    (fin ? finally_items_ : step_items_) = index + 1;
-    list.emplace_back();
-    if (!ParseStep(item, fin ? "finally" : "steps", index, kinds_, &list.back(), diags_)) {
-      list.pop_back();
-    }
-  }
-  size_t step_items() const { return step_items_; }
-  size_t finally_items() const { return finally_items_; }
-  std::vector<Step>&& TakeSteps() { return std::move(steps_); }
-  std::vector<Step>&& TakeFinally() { return std::move(finally_); }
-
- private:
-  std::vector<Step> steps_;
-  std::vector<Step> finally_;
-  size_t step_items_ = 0;
-  size_t finally_items_ = 0;
-  const KindRegistry& kinds_;
-  Diagnostics* diags_;
-};
-
-// Decodes the top level. With `sink`, the items of `steps` and `finally` were decoded already.
-std::optional<Runbook> DecodeRunbook(const std::string& path, const DocNode& root, StepSink* sink,
-                                     const KindRegistry& kinds, Diagnostics* diags) {
-  Diagnostics d;
+// Decodes the top level into a Runbook; its problems are added to `d`.
+Runbook DecodeRunbook(const std::string& path, const DocNode& root, const KindRegistry& kinds,
+                      Diagnostics* d) {
   Runbook rb;
   rb.path = path;
   if (root.IsNull()) {
-    d.Error(root.loc, "the runbook is empty: it needs at least 'name' and 'steps'");
-    diags->Append(d);
-    return std::nullopt;
+    d->Error(root.loc, "the runbook is empty: it needs at least 'name' and 'steps'");
+    return rb;
   }
-  MapReader r(root, "the runbook", kTopKeys, &d);
-  if (!r.ok()) {
-    diags->Append(d);
-    return std::nullopt;
-  }
+  MapReader r(root, "the runbook", kTopKeys, d);
+  if (!r.ok()) return rb;
   if (auto name = r.RequireName("name")) {
     rb.name = name->name;
     rb.name_loc = name->loc;
     if (!MatchesLowerName(rb.name, "-")) {
-      d.Error(name->loc, "invalid runbook name '" + rb.name +
-                             "': use lower-case letters, digits and '-', starting with a letter "
-                             "or digit");
+      d->Error(name->loc, "invalid runbook name '" + rb.name +
+                              "': use lower-case letters, digits and '-', starting with a letter "
+                              "or digit");
     }
   }
   if (auto desc = r.String("description")) rb.description = std::move(*desc);
-  ForEachNamed(r.Get("params"), "params", &d, [&](const DocNode& k, const DocNode& v) {
-    if (auto p = ParseParam(k, v, &d)) rb.params.push_back(std::move(*p));
+  ForEachNamed(r.Get("params"), "params", d, [&](const DocNode& k, const DocNode& v) {
+    if (auto p = ParseParam(k, v, d)) rb.params.push_back(std::move(*p));
   });
-  ForEachNamed(r.Get("secrets"), "secrets", &d, [&](const DocNode& k, const DocNode& v) {
-    if (auto s = ParseSecret(k, v, &d)) rb.secrets.push_back(std::move(*s));
+  ForEachNamed(r.Get("secrets"), "secrets", d, [&](const DocNode& k, const DocNode& v) {
+    if (auto s = ParseSecret(k, v, d)) rb.secrets.push_back(std::move(*s));
   });
-  ParseHosts(r.Get("hosts"), &rb.hosts, &d);
+  ParseHosts(r.Get("hosts"), &rb.hosts, d);
   if (!rb.FindHost("local")) {
     Host local;
     local.name = "local";
     local.local = true;
     rb.hosts.push_back(std::move(local));
   }
-  ParseDatabases(r.Get("databases"), &rb.databases, &d);
-  if (const DocNode* defaults = r.Get("defaults")) ParseDefaults(*defaults, &rb.defaults, &d);
+  ParseDatabases(r.Get("databases"), &rb.databases, d);
+  if (const DocNode* defaults = r.Get("defaults")) ParseDefaults(*defaults, &rb.defaults, d);
   if (const DocNode* steps = r.Require("steps")) {
-    const size_t items = sink && steps->IsSeq() ? sink->step_items() : steps->children.size();
-    if (steps->IsNull() || (steps->IsSeq() && items == 0)) {
-      d.Error(steps->loc, "'steps' is empty: a runbook needs at least one step");
-    } else if (sink && steps->IsSeq()) {
-      rb.steps = sink->TakeSteps();
+    if (steps->IsNull() || (steps->IsSeq() && steps->children.empty())) {
+      d->Error(steps->loc, "'steps' is empty: a runbook needs at least one step");
     } else {
-      rb.steps = ParseSteps(*steps, "steps", kinds, &d);
+      rb.steps = ParseSteps(*steps, "steps", kinds, d);
     }
   }
   if (const DocNode* fin = r.Get("finally")) {
-    if (sink && fin->IsSeq()) {
-      rb.finally = sink->TakeFinally();
-    } else if (!fin->IsNull()) {
-      rb.finally = ParseSteps(*fin, "finally", kinds, &d);
-    }
+    if (!fin->IsNull()) rb.finally = ParseSteps(*fin, "finally", kinds, d);
   }
-  diags->Append(d);
-  if (!d.ok()) return std::nullopt;
-  return rb;
-}
-
-}  // namespace
-
-std::optional<Runbook> RunbookFromDoc(const std::string& path, const DocNode& root,
-                                      const KindRegistry& kinds, Diagnostics* diags) {
-  return DecodeRunbook(path, root, nullptr, kinds, diags);
-}
-
-namespace {
-
-// ParseRunbook's work once the YAML is parsed (`root`: nullopt after a syntax error).
-std::optional<Runbook> Decode(const std::string& path, const std::optional<DocNode>& root,
-                              StepSink* sink, const KindRegistry& kinds, Diagnostics* d,
-                              Diagnostics* diags) {
-  std::optional<Runbook> rb;
-  if (root) rb = DecodeRunbook(path, *root, sink, kinds, d);
-  // Steps were decoded while the YAML was read, before the keys that follow them: restore the
-  // file's order.
-  d->SortByLocation();
-  diags->Append(*d);
-  if (!d->ok()) return std::nullopt;
   return rb;
 }
 
@@ -726,28 +578,14 @@ std::optional<Runbook> Decode(const std::string& path, const std::optional<DocNo
 std::optional<Runbook> ParseRunbook(const std::string& path, const std::string& text,
                                     const KindRegistry& kinds, Diagnostics* diags) {
   Diagnostics d;
-  StepSink sink(StepCountBound(text), kinds, &d);
-  std::optional<DocNode> root = ParseYaml(path, text, &d, &sink);
-  return Decode(path, root, &sink, kinds, &d, diags);
-}
-
-std::optional<Runbook> ParseRunbookFile(const std::string& path, InputFile* file,
-                                        const KindRegistry& kinds, Diagnostics* diags) {
-  // A first pass counts the steps, so that their vector is allocated once.
-  StepCounter counter;
-  file->ForEachPiece([&](std::string_view piece) {
-    counter.Feed(piece);
-    return true;
-  });
-  Diagnostics d;
-  StepSink sink(counter.Bound(), kinds, &d);
-  std::optional<DocNode> root;
-  if (file->Rewind()) {
-    root = ParseYaml(path, file, &d, &sink);
-  } else {
-    d.Error({InternFileName(path), 0, 0}, "cannot read the file");
-  }
-  return Decode(path, root, &sink, kinds, &d, diags);
+  std::optional<Runbook> rb;
+  if (std::optional<DocNode> root = ParseYaml(path, text, &d))
+    rb = DecodeRunbook(path, *root, kinds, &d);
+  // Problems in file order, whichever part of the decoding found them.
+  d.SortByLocation();
+  diags->Append(d);
+  if (!d.ok()) return std::nullopt;
+  return rb;
 }
 
 std::optional<Inventory> ParseInventory(const std::string& path, const std::string& text,

@@ -25,7 +25,6 @@
 #include "engine/diag.h"
 #include "engine/doc.h"
 #include "engine/model.h"
-#include "engine/read_file.h"
 #include "engine/step_kind.h"
 
 namespace runbook {
@@ -34,17 +33,6 @@ namespace runbook {
 // returns nullopt with every problem found added to `diags`.
 std::optional<Runbook> ParseRunbook(const std::string& path, const std::string& text,
                                     const KindRegistry& kinds, Diagnostics* diags);
-
-// Same, reading `file` as the YAML parser goes: a 100k-step runbook (30 MB) is never held
-// whole. REQUIRES: file->regular(), open at its start.
-std::optional<Runbook> ParseRunbookFile(const std::string& path, InputFile* file,
-                                        const KindRegistry& kinds, Diagnostics* diags);
-
-// Same, from a document already parsed by ParseYaml without an ItemSink. ParseRunbook itself
-// decodes each step as soon as the YAML parser has read it, so that a 100k-step runbook never
-// exists whole as a DocNode tree.
-std::optional<Runbook> RunbookFromDoc(const std::string& path, const DocNode& root,
-                                      const KindRegistry& kinds, Diagnostics* diags);
 
 // Parses an inventory: a mapping with optional `hosts`, `databases` (shapes as in a runbook) and
 // `params` (name: scalar value; checked against the runbook's types by ResolveParams).

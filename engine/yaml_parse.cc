@@ -1,161 +1,251 @@
 #include "engine/yaml_parse.h"
 
-#include <yaml.h>
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/parser.h>
 
 #include <algorithm>
-#include <iterator>
-#include <memory>
+#include <cstdint>
+#include <sstream>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace runbook {
 namespace {
 
-// Above this many keys, a mapping's duplicate check switches from a scan to a hash map.
-constexpr size_t kLinearKeyLimit = 16;
+// Thrown by the tree builder to stop yaml-cpp's parse after a fatal error (already reported).
+struct StopParse {};
 
-// Receives libyaml's events and builds the tree. A fatal error (reported) sets `fatal_`, after
-// which the caller stops feeding events.
-class TreeBuilder {
+// Turns positions in the text into 1-based locations with columns in characters.
+class Locator {
  public:
-  TreeBuilder(const std::string* file, ItemSink* sink, Diagnostics* diags)
-      : file_(file), sink_(sink), diags_(diags) {}
+  Locator(std::string file, std::string_view text) : file_(std::move(file)), text_(text) {}
 
-  std::optional<DocNode> TakeRoot() { return std::move(root_); }
-  bool failed() const { return failed_; }
-  bool fatal() const { return fatal_; }
+  const std::string& file() const { return file_; }
+  std::string_view text() const { return text_; }
 
-  Location Loc(const yaml_mark_t& m) const {
-    return Location{file_, static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1};
+  // The location of byte `offset`.
+  Location AtOffset(size_t offset) const {
+    offset = std::min(offset, text_.size());
+    const size_t nl = offset == 0 ? std::string_view::npos : text_.rfind('\n', offset - 1);
+    const size_t bol = nl == std::string_view::npos ? 0 : nl + 1;
+    const int line = 1 + static_cast<int>(std::count(text_.begin(), text_.begin() + bol, '\n'));
+    return Location{file_, line, Column(bol, offset)};
   }
 
-  void OnAlias(const yaml_mark_t& mark, const char* anchor) {
-    auto it = anchors_.find(anchor);
-    if (it == anchors_.end()) {
-      return Fatal(Loc(mark), "alias '*" + std::string(anchor) + "' refers to no anchor");
-    }
-    if (!it->second.complete) {
-      return Fatal(Loc(mark), "alias '*" + std::string(anchor) +
-                                  "' is inside the node it refers to: recursive aliases are not "
-                                  "allowed");
-    }
-    alias_nodes_ += it->second.count;
-    if (alias_nodes_ > kMaxAliasNodes) {
-      return Fatal(Loc(mark), "aliases expand to more than " + std::to_string(kMaxAliasNodes) +
-                                  " nodes: the document is too large to expand");
-    }
-    DocNode copy = it->second.node;
-    copy.loc = Loc(mark);
-    copy.raw_col = 0;  // the text is not at the alias
-    Finish(std::move(copy), nullptr);
-  }
-
-  void OnScalar(const yaml_event_t& ev) {
-    const auto& sc = ev.data.scalar;
-    DocNode n;
-    n.loc = Loc(ev.start_mark);
-    const char* tag = reinterpret_cast<const char*>(sc.tag);
-    const char* anchor = reinterpret_cast<const char*>(sc.anchor);
-    std::string_view value(reinterpret_cast<const char*>(sc.value), sc.length);
-    if (tag == nullptr && sc.style == YAML_PLAIN_SCALAR_STYLE) {
-      if (value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL") {
-        Finish(std::move(n), anchor);
-        return;
-      }
-    } else if (tag == nullptr || std::string_view(tag) == "!" ||
-               std::string_view(tag) == "tag:yaml.org,2002:str") {
-      n.quoted = true;
-    } else {
-      Error(n.loc, "YAML tags are not supported ('" + std::string(tag) + "')");
-    }
-    n.kind = DocNode::Kind::kScalar;
-    n.scalar.assign(value);
-    // Verbatim when the source span is the value itself (plain) or the value in quotes, on one
-    // line. Marks count characters and `length` bytes, so non-ASCII text is never verbatim here
-    // (columns could not be computed by byte offsets anyway).
-    const size_t span = ev.end_mark.index - ev.start_mark.index;
-    // With properties (`!!str`, `&name`) the node starts at them, not at its text.
-    const bool candidate = ev.start_mark.line == ev.end_mark.line && !tag && !anchor;
-    if (candidate && sc.style == YAML_PLAIN_SCALAR_STYLE && span == sc.length) {
-      n.raw_col = n.loc.col;
-    } else if (candidate && span == sc.length + 2 &&
-               (sc.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-                sc.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)) {
-      n.raw_col = n.loc.col + 1;
-    }
-    Finish(std::move(n), anchor);
-  }
-
-  void OnStart(const yaml_mark_t& mark, const yaml_char_t* tag, const yaml_char_t* anchor,
-               DocNode::Kind kind) {
-    OpenNode open;
-    open.node.kind = kind;
-    open.node.loc = Loc(mark);
-    open.first = scratch_.size();
-    if (anchor) {
-      open.anchor = reinterpret_cast<const char*>(anchor);
-      // Registered now, incomplete, so an alias to it from inside is recognised as recursive.
-      anchors_[open.anchor] = AnchorEntry{};
-    }
-    if (tag && std::string_view(reinterpret_cast<const char*>(tag)) != "!") {
-      Error(open.node.loc, "YAML tags are not supported ('" +
-                               std::string(reinterpret_cast<const char*>(tag)) + "')");
-    }
-    if (stack_.size() >= kMaxDepth) {
-      return Fatal(open.node.loc, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
-    }
-    // Items of a top-level sequence the sink wants are handed over as they complete.
-    if (sink_ && kind == DocNode::Kind::kSeq && stack_.size() == 1 &&
-        stack_[0].node.kind == DocNode::Kind::kMap && scratch_.size() % 2 == 1 &&
-        sink_->Wants(scratch_.back().scalar)) {
-      open.sink_key = scratch_.back().scalar;
-    }
-    stack_.push_back(std::move(open));
-  }
-
-  void OnEnd() {
-    OpenNode open = std::move(stack_.back());
-    stack_.pop_back();
-    // Children were collected on the shared scratch stack: one exact-size allocation here
-    // instead of a growing vector per node.
-    open.node.children.assign(std::make_move_iterator(scratch_.begin() + open.first),
-                              std::make_move_iterator(scratch_.end()));
-    scratch_.resize(open.first);
-    Finish(std::move(open.node), open.anchor.empty() ? nullptr : open.anchor.c_str());
-  }
-
-  void Error(const Location& loc, std::string message) {
-    diags_->Error(loc, std::move(message));
-    failed_ = true;
-  }
-  void Fatal(const Location& loc, std::string message) {
-    Error(loc, std::move(message));
-    fatal_ = true;
+  // yaml-cpp's marks: 0-based line, and a column and a position counted in bytes.
+  Location AtMark(const YAML::Mark& m) const {
+    if (m.is_null() || m.pos < 0 || m.column < 0 || m.line < 0) return Location{file_, 0, 0};
+    const size_t pos = std::min(static_cast<size_t>(m.pos), text_.size());
+    const size_t bol = pos >= static_cast<size_t>(m.column) ? pos - m.column : 0;
+    return Location{file_, m.line + 1, Column(bol, pos)};
   }
 
  private:
-  static constexpr size_t kMaxDepth = 1000;
+  // 1 + the number of characters in text_[bol, pos): UTF-8 continuation bytes do not count.
+  int Column(size_t bol, size_t pos) const {
+    int col = 1;
+    for (size_t i = bol; i < pos; ++i) {
+      if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++col;
+    }
+    return col;
+  }
 
+  std::string file_;
+  std::string_view text_;
+};
+
+// What YAML allows in a file (its c-printable set) in valid UTF-8; yaml-cpp checks neither. The
+// offset of the first byte that breaks the rules and why, or nullopt.
+std::optional<std::pair<size_t, const char*>> FindBadCharacter(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+        return std::pair(i, "control characters are not allowed");
+      }
+      if (c == 0x7F) return std::pair(i, "control characters are not allowed");
+      ++i;
+      continue;
+    }
+    const size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    if (len == 0 || c >= 0xF8) return std::pair(i, "invalid leading UTF-8 octet");
+    if (i + len > text.size()) return std::pair(i, "incomplete UTF-8 octet sequence");
+    uint32_t cp = c & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) {
+      const unsigned char t = static_cast<unsigned char>(text[i + k]);
+      if ((t & 0xC0) != 0x80) return std::pair(i, "invalid trailing UTF-8 octet");
+      cp = (cp << 6) | (t & 0x3F);
+    }
+    const uint32_t min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return std::pair(i, "invalid Unicode character");
+    }
+    if ((cp >= 0x80 && cp < 0xA0 && cp != 0x85) || cp == 0xFFFE || cp == 0xFFFF) {
+      return std::pair(i, "control characters are not allowed");
+    }
+    i += len;
+  }
+  return std::nullopt;
+}
+
+// Receives yaml-cpp's events and builds the tree. Fatal errors are reported, then stop the parse
+// by throwing StopParse.
+class TreeBuilder : public YAML::EventHandler {
+ public:
+  TreeBuilder(const Locator& at, Diagnostics* diags) : at_(at), diags_(diags) {}
+
+  std::optional<DocNode> TakeRoot() { return std::move(root_); }
+  // The location where the innermost open flow collection starts, for syntax errors inside it.
+  const DocNode* InnermostOpen() const { return stack_.empty() ? nullptr : &stack_.back().node; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents_ == 2) {
+      Fatal(at_.AtMark(mark), "a runbook file holds one YAML document; found a second one here");
+    }
+  }
+  void OnDocumentEnd() override {}
+
+  void OnAnchor(const YAML::Mark&, const std::string& name) override { anchor_name_ = name; }
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    DocNode n;
+    n.loc = at_.AtMark(mark);
+    last_pos_ = mark.pos;
+    Finish(std::move(n), anchor);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    const Location loc = at_.AtMark(mark);
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) {  // yaml-cpp throws before; kept for safety
+      Fatal(loc, "alias refers to no anchor");
+    }
+    const AnchorEntry& e = it->second;
+    if (!e.complete) {
+      Fatal(loc, "alias '*" + e.name +
+                     "' is inside the node it refers to: recursive aliases are not allowed");
+    }
+    alias_nodes_ += e.count;
+    if (alias_nodes_ > kMaxAliasNodes) {
+      Fatal(loc, "aliases expand to more than " + std::to_string(kMaxAliasNodes) +
+                     " nodes: the document is too large to expand");
+    }
+    DocNode copy = e.node;
+    copy.loc = loc;
+    copy.raw_col = 0;  // the text is not at the alias
+    Finish(std::move(copy), YAML::NullAnchor);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    DocNode n;
+    n.loc = at_.AtMark(mark);
+    n.kind = DocNode::Kind::kScalar;
+    // yaml-cpp's tags: "?" for a plain scalar, "!" for a quoted or block one (or `! x`).
+    if (tag == "!" || tag == "tag:yaml.org,2002:str") {
+      n.quoted = true;
+    } else if (tag != "?") {
+      Error(n.loc, "YAML tags are not supported ('" + tag + "')");
+    }
+    n.scalar = value;
+    n.raw_col = RawColumn(mark, tag, value);
+    last_pos_ = mark.pos;
+    Finish(std::move(n), anchor);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(mark, tag, anchor, DocNode::Kind::kSeq);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(mark, tag, anchor, DocNode::Kind::kMap);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
   struct OpenNode {
-    DocNode node;  // children are on scratch_ from index `first` until closed
-    size_t first = 0;
-    std::string anchor;
-    std::string sink_key;     // non-empty: items go to the sink
-    size_t sunk = 0;          // items handed to the sink
+    DocNode node;
+    YAML::anchor_t anchor = YAML::NullAnchor;
+    int key_pos = -1;         // mappings: where the last key's text starts (a byte offset)
     bool drop_value = false;  // the key was refused: leave its value out too
-    std::unique_ptr<std::unordered_map<std::string, Location>> keys;  // only for big mappings
+    std::unordered_map<std::string, Location> keys;  // mappings: where each key is
   };
   struct AnchorEntry {
+    std::string name;
     bool complete = false;
     size_t count = 0;
     DocNode node;
   };
 
+  void Error(const Location& loc, std::string message) { diags_->Error(loc, std::move(message)); }
+  [[noreturn]] void Fatal(const Location& loc, std::string message) {
+    Error(loc, std::move(message));
+    throw StopParse{};
+  }
+
+  // yaml-cpp names an anchor (OnAnchor) just before the event of the node that carries it.
+  void Register(YAML::anchor_t anchor) {
+    if (anchor == YAML::NullAnchor) return;
+    AnchorEntry& e = anchors_[anchor];
+    e.name = std::move(anchor_name_);
+    anchor_name_.clear();
+  }
+
+  void Open(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+            DocNode::Kind kind) {
+    OpenNode open;
+    open.node.kind = kind;
+    open.node.loc = at_.AtMark(mark);
+    open.anchor = anchor;
+    // Registered now, incomplete, so an alias to it from inside is recognised as recursive.
+    Register(anchor);
+    if (tag != "?" && tag != "!")
+      Error(open.node.loc, "YAML tags are not supported ('" + tag + "')");
+    if (stack_.size() >= kMaxDepth) {
+      Fatal(open.node.loc, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    stack_.push_back(std::move(open));
+  }
+
+  void Close() {
+    OpenNode open = std::move(stack_.back());
+    stack_.pop_back();
+    Finish(std::move(open.node), open.anchor);
+  }
+
+  // The column of value[0] when `value` is written verbatim on the line of `mark` (a one-line
+  // plain scalar, or a quoted one without escapes), else 0. ASCII only: errors inside a value
+  // add byte offsets to it.
+  int RawColumn(const YAML::Mark& mark, const std::string& tag, const std::string& value) const {
+    const std::string_view text = at_.text();
+    if (mark.pos < 0 || value.empty() || tag == "tag:yaml.org,2002:str") return 0;
+    for (char c : value) {
+      if (static_cast<unsigned char>(c) >= 0x80 || c == '\n') return 0;
+    }
+    const size_t pos = static_cast<size_t>(mark.pos);
+    const int col = at_.AtMark(mark).col;
+    if (tag == "?") return text.compare(pos, value.size(), value) == 0 ? col : 0;
+    if (pos < text.size() && (text[pos] == '\'' || text[pos] == '"') &&
+        text.compare(pos + 1, value.size(), value) == 0 && pos + 1 + value.size() < text.size() &&
+        text[pos + 1 + value.size()] == text[pos]) {
+      return col + 1;
+    }
+    return 0;
+  }
+
   // Records a completed node as its anchor's target (if any) and appends it to its parent.
-  void Finish(DocNode n, const char* anchor) {
-    if (anchor) {
-      AnchorEntry& e = anchors_[anchor];  // a redefined anchor applies to later aliases
+  void Finish(DocNode n, YAML::anchor_t anchor) {
+    if (anchor != YAML::NullAnchor) {
+      if (n.kind == DocNode::Kind::kScalar || n.kind == DocNode::Kind::kNull) Register(anchor);
+      AnchorEntry& e = anchors_[anchor];
       e.count = n.CountNodes();
       e.node = n;
       e.complete = true;
@@ -165,28 +255,39 @@ class TreeBuilder {
       return;
     }
     OpenNode& top = stack_.back();
-    const size_t count = scratch_.size() - top.first;
+    std::vector<DocNode>& children = top.node.children;
     if (top.node.kind == DocNode::Kind::kMap) {
       if (top.drop_value) {
         top.drop_value = false;
         return;
       }
-      if (count % 2 == 0) {
+      if (children.size() % 2 == 0) {
         if (!CheckKey(&top, n)) {
           // Reported; the entry is left out so the rest of the file can still be checked.
           top.drop_value = true;
           return;
         }
-      } else if (n.kind == DocNode::Kind::kNull && n.loc.line > scratch_.back().loc.line) {
-        // An empty value (`key:` then a newline) is marked where the next token starts; the key
-        // is where a reader looks for it.
-        n.loc = scratch_.back().loc;
+        top.key_pos = last_pos_;
+      } else if (n.kind == DocNode::Kind::kNull && n.loc.line > children.back().loc.line) {
+        // An empty value (`key:` then a newline) is marked where the next token starts; a reader
+        // looks for it just after the key's colon.
+        n.loc = AfterColon(top.key_pos, children.back().loc);
       }
-    } else if (!top.sink_key.empty()) {
-      sink_->OnItem(top.sink_key, top.sunk++, std::move(n));
-      return;
     }
-    scratch_.push_back(std::move(n));
+    children.push_back(std::move(n));
+  }
+
+  // The location just after the `:` that follows the key written at byte `key_pos` on its line,
+  // else `key_loc`.
+  Location AfterColon(int key_pos, const Location& key_loc) const {
+    const std::string_view text = at_.text();
+    for (size_t i = key_pos < 0 ? text.size() : key_pos; i < text.size() && text[i] != '\n'; ++i) {
+      if (text[i] == ':' && (i + 1 == text.size() || std::string_view(" \t\r\n").find(
+                                                         text[i + 1]) != std::string_view::npos)) {
+        return at_.AtOffset(i + 1);
+      }
+    }
+    return key_loc;
   }
 
   // Whether `key` may be added to `map`; reports why not.
@@ -201,52 +302,34 @@ class TreeBuilder {
             "for a whole value");
       return false;
     }
-    const Location* first = nullptr;
-    if (map->keys) {
-      auto [it, inserted] = map->keys->emplace(key.scalar, key.loc);
-      if (!inserted) first = &it->second;
-    } else {
-      for (size_t i = map->first; i < scratch_.size(); i += 2) {
-        if (scratch_[i].scalar == key.scalar) {
-          first = &scratch_[i].loc;
-          break;
-        }
-      }
-      if (!first && (scratch_.size() - map->first) / 2 + 1 > kLinearKeyLimit) {
-        map->keys = std::make_unique<std::unordered_map<std::string, Location>>();
-        for (size_t i = map->first; i < scratch_.size(); i += 2) {
-          map->keys->emplace(scratch_[i].scalar, scratch_[i].loc);
-        }
-        map->keys->emplace(key.scalar, key.loc);
-      }
-    }
-    if (first) {
-      Error(key.loc, "duplicate key '" + key.scalar + "' (first at " + std::to_string(first->line) +
-                         ":" + std::to_string(first->col) + ")");
+    auto [it, inserted] = map->keys.emplace(key.scalar, key.loc);
+    if (!inserted) {
+      Error(key.loc, "duplicate key '" + key.scalar + "' (first at " +
+                         std::to_string(it->second.line) + ":" + std::to_string(it->second.col) +
+                         ")");
       return false;
     }
     return true;
   }
 
-  const std::string* file_;
-  ItemSink* sink_;
+  const Locator& at_;
   Diagnostics* diags_;
-  bool failed_ = false;
-  bool fatal_ = false;
+  int documents_ = 0;
   std::vector<OpenNode> stack_;
-  std::vector<DocNode> scratch_;  // children of the open nodes, innermost last
   std::optional<DocNode> root_;
-  std::unordered_map<std::string, AnchorEntry> anchors_;
+  std::string anchor_name_;  // from OnAnchor, for the next node
+  std::unordered_map<YAML::anchor_t, AnchorEntry> anchors_;
   size_t alias_nodes_ = 0;
+  int last_pos_ = -1;  // where the text of the last scalar or null starts (a byte offset)
 };
 
 // The first line at or before `line` (1-based) whose indentation holds a tab: {line, col}.
-std::pair<int, int> TabIndent(const std::string& text, int upto_line) {
+std::pair<int, int> TabIndent(std::string_view text, int upto_line) {
   int line = 1;
   size_t pos = 0;
   while (pos < text.size() && line <= upto_line) {
     size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
+    if (end == std::string_view::npos) end = text.size();
     for (size_t i = pos; i < end && (text[i] == ' ' || text[i] == '\t'); ++i) {
       if (text[i] == '\t') return {line, static_cast<int>(i - pos) + 1};
     }
@@ -256,82 +339,32 @@ std::pair<int, int> TabIndent(const std::string& text, int upto_line) {
   return {0, 0};
 }
 
-// libyaml's parser, freed on every path.
-class Parser {
- public:
-  explicit Parser(const std::string& text) {
-    ok_ = yaml_parser_initialize(&parser_) != 0;
-    if (ok_) {
-      yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()),
-                                   text.size());
-    }
-  }
-  explicit Parser(InputFile* file) {
-    ok_ = yaml_parser_initialize(&parser_) != 0;
-    if (ok_) yaml_parser_set_input(&parser_, &Parser::ReadFile, file);
-  }
-  ~Parser() {
-    if (ok_) yaml_parser_delete(&parser_);
-  }
-  Parser(const Parser&) = delete;
-  Parser& operator=(const Parser&) = delete;
-  bool ok() const { return ok_; }
-  yaml_parser_t* get() { return &parser_; }
+// The name of the alias written at byte `pos` ("*name"), for yaml-cpp's error about it.
+std::string AliasAt(std::string_view text, size_t pos) {
+  if (pos >= text.size() || text[pos] != '*') return "";
+  const size_t end = text.find_first_of(" \t\r\n,[]{}", pos + 1);
+  return std::string(text.substr(pos + 1, end == std::string_view::npos ? end : end - pos - 1));
+}
 
- private:
-  // libyaml's read handler: 1 with the bytes read (0 at the end).
-  static int ReadFile(void* file, unsigned char* buffer, size_t size, size_t* size_read) {
-    *size_read = static_cast<InputFile*>(file)->Read(reinterpret_cast<char*>(buffer), size);
-    return 1;
-  }
-
-  yaml_parser_t parser_;
-  bool ok_ = false;
-};
-
-class Event {
- public:
-  ~Event() {
-    if (valid_) yaml_event_delete(&event_);
-  }
-  bool Next(yaml_parser_t* parser) {
-    if (valid_) yaml_event_delete(&event_);
-    valid_ = yaml_parser_parse(parser, &event_) != 0;
-    return valid_;
-  }
-  const yaml_event_t& operator*() const { return event_; }
-
- private:
-  yaml_event_t event_;
-  bool valid_ = false;
-};
-
-void ReportSyntaxError(const std::string& text, const std::string* file, yaml_parser_t* p,
+void ReportSyntaxError(const YAML::Exception& e, const Locator& at, const TreeBuilder& builder,
                        Diagnostics* diags) {
-  if (p->error == YAML_MEMORY_ERROR) {
-    diags->Error(Location{file, 0, 0}, "out of memory while parsing YAML");
+  const Location loc = at.AtMark(e.mark);
+  if (e.msg == YAML::ErrorMsg::UNKNOWN_ANCHOR) {
+    diags->Error(loc, "alias '*" + AliasAt(at.text(), static_cast<size_t>(e.mark.pos)) +
+                          "' refers to no anchor");
     return;
   }
-  const yaml_mark_t& m = p->problem_mark;
-  Location loc{file, static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1};
-  std::string message = p->problem ? p->problem : "syntax error";
-  if (p->error == YAML_READER_ERROR) {
-    // Reader errors (bad UTF-8) carry a byte offset, not a line.
-    size_t off = std::min(p->problem_offset, text.size());
-    loc.line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + off, '\n'));
-    size_t bol = text.rfind('\n', off ? off - 1 : 0);
-    loc.col = static_cast<int>(off - (bol == std::string::npos || off == 0 ? 0 : bol + 1)) + 1;
-    diags->Error(loc, "invalid YAML: " + message);
-    return;
+  std::string message = e.msg;
+  const DocNode* open = builder.InnermostOpen();
+  if (open &&
+      (e.msg == YAML::ErrorMsg::END_OF_SEQ_FLOW || e.msg == YAML::ErrorMsg::END_OF_MAP_FLOW)) {
+    message += std::string(" (the flow ") + (open->IsSeq() ? "sequence" : "mapping") +
+               " started at " + std::to_string(open->loc.line) + ":" +
+               std::to_string(open->loc.col) + ")";
   }
-  if (p->context) {
-    message += std::string(" ") + p->context + " started at " +
-               std::to_string(p->context_mark.line + 1) + ":" +
-               std::to_string(p->context_mark.column + 1);
-  }
-  auto [tab_line, tab_col] = TabIndent(text, loc.line + 1);
+  auto [tab_line, tab_col] = TabIndent(at.text(), loc.line + 1);
   if (tab_line > 0) {
-    diags->Error(Location{file, tab_line, tab_col},
+    diags->Error(Location{at.file(), tab_line, tab_col},
                  "tab character in indentation: YAML indentation must use spaces (the YAML "
                  "parser then failed at " +
                      std::to_string(loc.line) + ":" + std::to_string(loc.col) + ": " + message +
@@ -341,83 +374,40 @@ void ReportSyntaxError(const std::string& text, const std::string* file, yaml_pa
   }
 }
 
-// The parse, with `text` the whole text when it is at hand, else `file` to read it from.
-std::optional<DocNode> Parse(const std::string& path, const std::string* text, InputFile* file,
-                             Diagnostics* diags, ItemSink* sink) {
-  const std::string* name = InternFileName(path);
-  Parser parser = text ? Parser(*text) : Parser(file);
-  if (!parser.ok()) {
-    diags->Error(Location{name, 0, 0}, "out of memory while parsing YAML");
-    return std::nullopt;
-  }
-  TreeBuilder builder(name, sink, diags);
-  Event ev;
-  int documents = 0;
-  bool done = false;
-  while (!done && !builder.fatal()) {
-    if (!ev.Next(parser.get())) {
-      if (text) {
-        ReportSyntaxError(*text, name, parser.get(), diags);
-      } else {
-        // The text explains the error (a tab in the indentation, a line for a byte offset).
-        const std::string whole = file->Rewind() ? file->ReadRest() : "";
-        ReportSyntaxError(whole, name, parser.get(), diags);
-      }
-      return std::nullopt;
-    }
-    const yaml_event_t& e = *ev;
-    switch (e.type) {
-      case YAML_DOCUMENT_START_EVENT:
-        if (++documents == 2) {
-          builder.Fatal(builder.Loc(e.start_mark),
-                        "a runbook file holds one YAML document; found a second one here");
-        }
-        break;
-      case YAML_SCALAR_EVENT:
-        builder.OnScalar(e);
-        break;
-      case YAML_ALIAS_EVENT:
-        builder.OnAlias(e.start_mark, reinterpret_cast<const char*>(e.data.alias.anchor));
-        break;
-      case YAML_SEQUENCE_START_EVENT:
-        builder.OnStart(e.start_mark, e.data.sequence_start.tag, e.data.sequence_start.anchor,
-                        DocNode::Kind::kSeq);
-        break;
-      case YAML_MAPPING_START_EVENT:
-        builder.OnStart(e.start_mark, e.data.mapping_start.tag, e.data.mapping_start.anchor,
-                        DocNode::Kind::kMap);
-        break;
-      case YAML_SEQUENCE_END_EVENT:
-      case YAML_MAPPING_END_EVENT:
-        builder.OnEnd();
-        break;
-      case YAML_STREAM_END_EVENT:
-        done = true;
-        break;
-      default:
-        break;
-    }
-  }
-  if (builder.fatal()) return std::nullopt;
-  std::optional<DocNode> root = builder.TakeRoot();
-  if (!root) {
-    DocNode empty;
-    empty.loc = Location{name, 1, 1};
-    root = std::move(empty);
-  }
-  return root;
-}
-
 }  // namespace
 
 std::optional<DocNode> ParseYaml(const std::string& path, const std::string& text,
-                                 Diagnostics* diags, ItemSink* sink) {
-  return Parse(path, &text, nullptr, diags, sink);
-}
-
-std::optional<DocNode> ParseYaml(const std::string& path, InputFile* file, Diagnostics* diags,
-                                 ItemSink* sink) {
-  return Parse(path, nullptr, file, diags, sink);
+                                 Diagnostics* diags) {
+  std::string_view body = text;
+  // yaml-cpp skips a UTF-8 byte order mark without counting it in its positions.
+  if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
+  const Locator at(path, body);
+  if (auto bad = FindBadCharacter(body)) {
+    diags->Error(at.AtOffset(bad->first), std::string("invalid YAML: ") + bad->second);
+    return std::nullopt;
+  }
+  std::istringstream in{std::string(body)};
+  YAML::Parser parser(in);
+  TreeBuilder builder(at, diags);
+  try {
+    while (parser.HandleNextDocument(builder)) {
+    }
+  } catch (const StopParse&) {
+    return std::nullopt;
+  } catch (const YAML::DeepRecursion& e) {
+    diags->Error(at.AtMark(e.mark), "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+    return std::nullopt;
+  } catch (const YAML::Exception& e) {
+    ReportSyntaxError(e, at, builder, diags);
+    return std::nullopt;
+  }
+  std::optional<DocNode> root = builder.TakeRoot();
+  if (!root) {
+    DocNode empty;
+    empty.loc = Location{path, 1, 1};
+    root = std::move(empty);
+  }
+  return root;
 }
 
 }  // namespace runbook

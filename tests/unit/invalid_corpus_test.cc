@@ -129,7 +129,7 @@ TEST(InvalidCorpusTest, LoaderReportsEachExpectedError) {
     for (const Diagnostic& e : d.errors()) got += "  " + e.ToString() + "\n";
     for (const Expect& e : c.expects) {
       bool found = std::any_of(d.errors().begin(), d.errors().end(), [&](const Diagnostic& g) {
-        return g.loc.file && *g.loc.file == e.file && g.loc.line == e.line && g.loc.col == e.col &&
+        return g.loc.file == e.file && g.loc.line == e.line && g.loc.col == e.col &&
                g.message.find(e.text) != std::string::npos;
       });
       EXPECT_TRUE(found) << p.filename().string() << ": expected " << e.line << ":" << e.col << ": "

@@ -112,7 +112,7 @@ TEST_F(ResolveParamsTest, ReportsEveryProblem) {
             "inventory\n");
   ASSERT_FALSE(d.errors().empty());
   EXPECT_EQ(d.errors()[1].loc.line, 0);
-  EXPECT_EQ(*d.errors()[1].loc.file, "--set");
+  EXPECT_EQ(d.errors()[1].loc.file, "--set");
 }
 
 TEST_F(ResolveParamsTest, MissingRequiredIsFineWithoutRequire) {

@@ -448,18 +448,6 @@ TEST(ParseRunbookTest, DuplicateKeysDoNotHideOtherErrors) {
       "rb.yaml:7:5: unknown key 'rn' in step 'b' (did you mean 'run'?)\n");
 }
 
-TEST(ParseRunbookTest, RunbookFromDocMatchesParseRunbook) {
-  Diagnostics d;
-  std::optional<DocNode> doc = ParseYaml(
-      "rb.yaml", "name: t\nsteps:\n  - {id: a, run: x}\nfinally: [{id: b, run: y}]\n", &d);
-  ASSERT_TRUE(doc.has_value());
-  std::optional<Runbook> rb = RunbookFromDoc("rb.yaml", *doc, BuiltinKinds(), &d);
-  ASSERT_TRUE(rb.has_value()) << Errors(d);
-  EXPECT_EQ(rb->steps.size(), 1u);
-  EXPECT_EQ(rb->finally.size(), 1u);
-  EXPECT_TRUE(rb->finally[0].in_finally);
-}
-
 TEST(ParseInventoryTest, ParsesAndApplies) {
   Diagnostics d;
   std::optional<Inventory> inv =
@@ -480,7 +468,7 @@ TEST(ParseInventoryTest, ParsesAndApplies) {
   ApplyInventory(*inv, &rb);
   ASSERT_EQ(rb.hosts.size(), 4u);  // prod (replaced), other, local, dev (added)
   EXPECT_EQ(rb.hosts[0].ssh, "jane@10.0.0.5");
-  EXPECT_EQ(*rb.hosts[0].loc.file, "inv.yaml");
+  EXPECT_EQ(rb.hosts[0].loc.file, "inv.yaml");
   EXPECT_EQ(rb.hosts[1].name, "other");
   EXPECT_EQ(rb.hosts[3].name, "dev");
   ASSERT_EQ(rb.databases.size(), 2u);
@@ -499,57 +487,6 @@ TEST(ParseInventoryTest, Errors) {
             "inv.yaml:3:13: unknown key 'sh' in host 'x' (did you mean 'ssh'?)\n");
   Diagnostics empty;
   EXPECT_TRUE(ParseInventory("inv.yaml", "", &empty).has_value());
-}
-
-// ParseRunbookFile reads the file as it parses: the same steps, the same diagnostics (a syntax
-// error is explained from the file read again) as ParseRunbook on the whole text.
-TEST(ParseRunbookTest, FileReadInPiecesParsesAsTheText) {
-  std::string big = "name: big\nsteps:\n";
-  for (int i = 0; i < 3000; ++i) {
-    big += "  - id: s" + std::to_string(i) + "\n    run: echo " + std::string(30, 'x') + "\n";
-  }
-  const std::string path = ::testing::TempDir() + "parse_file_test.yaml";
-  for (const std::string& text :
-       {big, std::string("name: a\nsteps:\n  - id: x\n    run: true\nfinally:\n-"),
-        std::string("name: a\nsteps: [{id: x, run: \"true\"}, {id: y, run: \"true\"}]\n"),
-        std::string("name: a\nsteps:\n  - id: x\n\t run: true\n"),
-        std::string("name: a\nsteps:\n  - id: x\n    run: \"\xff\"\n"),
-        std::string("name: a\nsteps:\n  - id: X\n    nedds: [y]\n    run: true\n")}) {
-    std::ofstream(path, std::ios::binary) << text;
-    Diagnostics from_text, from_file;
-    std::optional<Runbook> a = ParseRunbook(path, text, BuiltinKinds(), &from_text);
-    InputFile file;
-    ASSERT_TRUE(file.Open(path));
-    std::optional<Runbook> b = ParseRunbookFile(path, &file, BuiltinKinds(), &from_file);
-    EXPECT_EQ(Errors(from_file), Errors(from_text)) << text.substr(0, 60);
-    ASSERT_EQ(a.has_value(), b.has_value());
-    if (a) {
-      ASSERT_EQ(a->steps.size(), b->steps.size());
-      EXPECT_EQ(a->finally.size(), b->finally.size());
-      EXPECT_EQ(a->steps.back().id, b->steps.back().id);
-    }
-  }
-}
-
-// Steps go into a vector allocated once at an upper bound of their count (a first pass over the
-// file counts the "- " lines at the smallest indentation): with nested lists, comments and lines
-// that cross the pieces the file is read in, the bound is the count.
-TEST(ParseRunbookTest, StepsAreAllocatedOnceAtTheirCount) {
-  std::string text = "# steps:\n#- not one\nname: big\nsteps:\n";
-  for (int i = 0; i < 4000; ++i) {
-    text +=
-        "  - id: s" + std::to_string(i) + "\n    run: echo -  " + std::string(i % 50, '-') + "\n" +
-        (i % 7 == 0 ? "    guards:\n      - command: \"true\"\n      -\n        command: x\n" : "");
-  }
-  const std::string path = ::testing::TempDir() + "parse_count_test.yaml";
-  std::ofstream(path, std::ios::binary) << text;
-  InputFile file;
-  ASSERT_TRUE(file.Open(path));
-  Diagnostics d;
-  std::optional<Runbook> rb = ParseRunbookFile(path, &file, BuiltinKinds(), &d);
-  ASSERT_TRUE(rb.has_value()) << Errors(d);
-  EXPECT_EQ(rb->steps.size(), 4000u);
-  EXPECT_EQ(rb->steps.capacity(), 4000u);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 #include "engine/read_file.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
+#include <unistd.h>  // getpid
 
 #include <filesystem>
 #include <fstream>
@@ -40,35 +40,6 @@ TEST_F(ReadFileTest, MissingFileAndDirectory) {
   // A directory opens but reads nothing, as a stream copy of it does.
   ASSERT_TRUE(ReadFile(dir_.string(), &text));
   EXPECT_EQ(text, "");
-}
-
-TEST_F(ReadFileTest, PiecesRewindAndPipes) {
-  const std::string content(150000, 'y');
-  InputFile file;
-  ASSERT_TRUE(file.Open(Write("g", content)));
-  EXPECT_TRUE(file.regular());
-  EXPECT_EQ(file.size_hint(), content.size());
-  std::string joined;
-  int pieces = 0;
-  file.ForEachPiece([&](std::string_view piece) {
-    joined.append(piece);
-    return ++pieces < 2;  // stops after two pieces
-  });
-  EXPECT_EQ(pieces, 2);
-  EXPECT_EQ(joined, content.substr(0, joined.size()));
-  EXPECT_EQ(joined.size() + file.ReadRest().size(), content.size());
-  ASSERT_TRUE(file.Rewind());
-  EXPECT_EQ(file.ReadRest(), content);
-
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  ASSERT_EQ(write(fds[1], "piped", 5), 5);
-  close(fds[1]);
-  InputFile piped;
-  ASSERT_TRUE(piped.Open("/proc/self/fd/" + std::to_string(fds[0])));
-  close(fds[0]);
-  EXPECT_FALSE(piped.regular());
-  EXPECT_EQ(piped.ReadRest(), "piped");
 }
 
 }  // namespace

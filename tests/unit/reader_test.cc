@@ -140,7 +140,7 @@ TEST(MapReaderTest, NullIsNotAString) {
 
 TEST(CheckLiteralTest, ChecksOnlyUntemplatedText) {
   Diagnostics d;
-  const std::string* f = InternFileName("c.yaml");
+  const std::string f = "c.yaml";
   CheckLiteral(Text{"${{ params.size }}", {f, 1, 1}}, "'min_size'", ParseSize, &d);
   CheckLiteral(Text{"1MB", {f, 2, 1}}, "'min_size'", ParseSize, &d);
   EXPECT_TRUE(d.ok());

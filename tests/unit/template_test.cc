@@ -11,7 +11,7 @@ namespace {
 Text Plain(std::string raw) {
   Text t;
   t.raw = std::move(raw);
-  t.loc = {InternFileName("t.yaml"), 4, 10};
+  t.loc = {"t.yaml", 4, 10};
   t.raw_col = 10;
   return t;
 }

@@ -339,7 +339,7 @@ TEST(ValidateTest, ExactColumnsWhenTheLoaderKnowsThem) {
   s.id = "a";
   Text cmd;
   cmd.raw = "echo ${{ params.nope }}";
-  cmd.loc = {InternFileName("c.yaml"), 3, 10};
+  cmd.loc = {"c.yaml", 3, 10};
   cmd.raw_col = 10;
   auto run = std::make_shared<RunStep>();
   run->command = Command{true, {cmd}};
@@ -359,7 +359,7 @@ TEST(ValidateTest, SqlNeedsExactlyOneOfQueryAndFile) {
   rb.databases.push_back({"d", {}, {"x", {}}, std::nullopt, std::nullopt});
   Step s;
   s.id = "a";
-  s.kind_loc = {InternFileName("s.yaml"), 5, 5};
+  s.kind_loc = {"s.yaml", 5, 5};
   auto sql = std::make_shared<SqlStep>();
   sql->db = {"d", {}};
   s.kind = sql;
@@ -379,7 +379,7 @@ TEST(ValidateTest, IndirectNeedsWithManyTargets) {
   for (int i = 0; i < 300; ++i) {
     Step s;
     s.id = "s" + std::to_string(i);
-    s.loc = {InternFileName("m.yaml"), i + 1, 1};
+    s.loc = {"m.yaml", i + 1, 1};
     auto manual = std::make_shared<ManualStep>();
     manual->text = Text{"x", {}};
     s.kind = manual;

@@ -55,7 +55,7 @@ TEST(YamlParseTest, BuildsTreeWithLocations) {
   EXPECT_EQ(run->scalar, "echo hi");
   EXPECT_EQ(run->loc.line, 4);
   EXPECT_EQ(run->loc.col, 10);
-  EXPECT_EQ(*run->loc.file, "t.yaml");
+  EXPECT_EQ(run->loc.file, "t.yaml");
   EXPECT_EQ(root.Find("missing"), nullptr);
 }
 
@@ -183,17 +183,15 @@ TEST(YamlParseTest, TagsAreRejected) {
 
 TEST(YamlParseTest, SyntaxErrorAtItsMark) {
   EXPECT_EQ(FatalErrors("a: [1, 2\nb: 3\n"),
-            "t.yaml:2:2: invalid YAML: did not find expected ',' or ']' while parsing a flow "
-            "sequence started at 1:4\n");
-  EXPECT_EQ(FatalErrors("a: b: c\n"),
-            "t.yaml:1:5: invalid YAML: mapping values are not allowed in this context\n");
+            "t.yaml:2:2: invalid YAML: end of sequence flow not found (the flow sequence started "
+            "at 1:4)\n");
+  EXPECT_EQ(FatalErrors("a: b: c\n"), "t.yaml:1:5: invalid YAML: illegal map value\n");
 }
 
 TEST(YamlParseTest, TabIndentationGetsAHint) {
   EXPECT_EQ(FatalErrors("a:\n  b: 1\n\tc: 2\n"),
             "t.yaml:3:1: tab character in indentation: YAML indentation must use spaces (the "
-            "YAML parser then failed at 3:1: found a tab character that violates indentation "
-            "while scanning a plain scalar started at 2:6)\n");
+            "YAML parser then failed at 3:1: illegal tab when looking for indentation)\n");
 }
 
 TEST(YamlParseTest, InvalidUtf8IsAnError) {
@@ -205,29 +203,6 @@ TEST(YamlParseTest, DeepNestingIsRefused) {
   std::string text(5000, '[');
   std::string errors = FatalErrors(text);
   EXPECT_NE(errors.find("nesting deeper than 1000 levels"), std::string::npos) << errors;
-}
-
-class RecordingSink : public ItemSink {
- public:
-  bool Wants(std::string_view key) const override { return key == "steps"; }
-  void OnItem(std::string_view key, size_t index, DocNode item) override {
-    got.push_back(std::string(key) + "[" + std::to_string(index) + "]=" + item.Find("id")->scalar +
-                  "@" + std::to_string(item.loc.line));
-  }
-  std::vector<std::string> got;
-};
-
-TEST(YamlParseTest, SinkReceivesTopLevelItemsOnly) {
-  RecordingSink sink;
-  Diagnostics d;
-  std::optional<DocNode> root = ParseYaml(
-      "t.yaml", "steps:\n  - id: a\n    guards: [{id: no}]\n  - {id: b}\nother:\n  - {id: c}\n", &d,
-      &sink);
-  ASSERT_TRUE(root.has_value()) << Errors(d);
-  EXPECT_EQ(sink.got, (std::vector<std::string>{"steps[0]=a@2", "steps[1]=b@4"}));
-  EXPECT_TRUE(root->Find("steps")->IsSeq());
-  EXPECT_TRUE(root->Find("steps")->children.empty());
-  EXPECT_EQ(root->Find("other")->children.size(), 1u);
 }
 
 }  // namespace

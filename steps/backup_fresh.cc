@@ -5,11 +5,10 @@
 #include <cstring>
 #include <sstream>
 
+#include "engine/reader.h"
 #include "engine/shell_quote.h"
 #include "engine/units.h"
 #include "steps/collect_sink.h"
-#include "engine/reader.h"
-#include "engine/units.h"
 #include "steps/command_line.h"
 
 namespace runbook {
@@ -118,7 +117,7 @@ Command WithPath(const Command& verify, const std::string& path) {
 }  // namespace
 
 std::unique_ptr<GuardKind> BackupFreshGuard::Parse(const MapReader& guard, const DocNode& value,
-                                          const std::string& owner, Diagnostics* diags) {
+                                                   const std::string& owner, Diagnostics* diags) {
   static const std::vector<std::string> kKeys = {"path", "max_age", "min_size", "verify", "host"};
   MapReader r(value, "'backup_fresh' guard of " + owner, kKeys, diags);
   if (!r.ok()) return nullptr;

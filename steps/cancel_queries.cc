@@ -79,8 +79,8 @@ std::string QueryLine(const std::string& verb, const PgRow& row) {
 
 }  // namespace
 
-std::unique_ptr<StepKind> CancelQueriesStep::Parse(const DocNode& value,
-                                                   const std::string& owner, Diagnostics* diags) {
+std::unique_ptr<StepKind> CancelQueriesStep::Parse(const DocNode& value, const std::string& owner,
+                                                   Diagnostics* diags) {
   static const std::vector<std::string> kKeys = {"db", "older_than", "read_only",
                                                  "application_name"};
   MapReader r(value, "'cancel_queries' of " + owner, kKeys, diags);

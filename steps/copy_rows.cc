@@ -26,7 +26,6 @@ Result<int64_t> PositiveCount(std::string_view s) {
   return v;
 }
 
-
 // Types with OIDs below this are built in and have the same OID in every database.
 constexpr int64_t kFirstNormalObjectId = 16384;
 
@@ -627,16 +626,20 @@ StepDescription CopyRowsStep::Describe(StepEnv& env) const {
   std::string order = r->order_by ? r->order_by->display : "";
   if (r->every && order.empty()) order = "<primary key>";
   const bool after_copy = step.foreign_keys == ForeignKeyCheck::kAfterCopy;
-  return {{
-      "on " + step.from.name + " (REPEATABLE READ READ ONLY): COPY (" +
-          BuildCopySelect(r->table, columns, Join(filters, " AND "), order, r->every, r->limit) +
-          ") TO STDOUT",
-      "on " + step.to.name +
-          " (one transaction): " + (step.truncate ? "TRUNCATE " + r->table + "; " : "") +
-          (after_copy ? "ALTER TABLE " + r->table + " DROP <its foreign keys>; " : "") + "COPY " +
-          r->table + " (" + columns + ") FROM STDIN" +
-          (after_copy ? "; ALTER TABLE " + r->table + " ADD <them again> (each checked once)" : ""),
-  }, std::nullopt};
+  return {
+      {
+          "on " + step.from.name + " (REPEATABLE READ READ ONLY): COPY (" +
+              BuildCopySelect(r->table, columns, Join(filters, " AND "), order, r->every,
+                              r->limit) +
+              ") TO STDOUT",
+          "on " + step.to.name +
+              " (one transaction): " + (step.truncate ? "TRUNCATE " + r->table + "; " : "") +
+              (after_copy ? "ALTER TABLE " + r->table + " DROP <its foreign keys>; " : "") +
+              "COPY " + r->table + " (" + columns + ") FROM STDIN" +
+              (after_copy ? "; ALTER TABLE " + r->table + " ADD <them again> (each checked once)"
+                          : ""),
+      },
+      std::nullopt};
 }
 
 StepOutcome CopyRowsStep::Run(StepEnv& env) const {

@@ -23,9 +23,10 @@
 // `match: {column, step, parent_column}` keeps the rows whose `column` is among the
 // `parent_column` values the earlier copy_rows step `step` copied. That step saved them with the
 // run (SaveData "keys:<parent_column>", a text[] literal) because the executor told it, through
-// StepEnv::MatchedColumns(), from ColumnsMatchedFrom of the later steps, which of its columns later steps match on; the values are sent to
-// the source as one literal array: `column = ANY('{...}'::type[])`. The source needs no write
-// access (it may be a standby) and the target no access to the source.
+// StepEnv::MatchedColumns(), from ColumnsMatchedFrom of the later steps, which of its columns later
+// steps match on; the values are sent to the source as one literal array: `column =
+// ANY('{...}'::type[])`. The source needs no write access (it may be a standby) and the target no
+// access to the source.
 //
 // Connections: both sides are made ready at once (connect, BEGIN, one catalog query each). With
 // StepEnv::ConnectionPool(), a connection the run kept from an earlier step is used instead of a

@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "engine/pg.h"
-#include "steps/pg_util.h"
 #include "engine/reader.h"
+#include "steps/pg_util.h"
 
 namespace runbook {
 namespace {
@@ -202,7 +202,8 @@ Result<std::vector<std::pair<std::string, std::string>>> FindMigrationFiles(
 }
 
 std::unique_ptr<GuardKind> MigrationsAppliedGuard::Parse(const MapReader&, const DocNode& value,
-                                          const std::string& owner, Diagnostics* diags) {
+                                                         const std::string& owner,
+                                                         Diagnostics* diags) {
   static const std::vector<std::string> kKeys = {"db", "django", "migrations_dir"};
   static const std::vector<std::string> kDjangoKeys = {"manage", "python"};
   const std::string context = "'migrations_applied' guard of " + owner;

@@ -3,13 +3,13 @@
 #include <cstdlib>
 
 #include "engine/pg.h"
-#include "steps/pg_util.h"
 #include "engine/reader.h"
+#include "steps/pg_util.h"
 
 namespace runbook {
 
 std::unique_ptr<GuardKind> PostgresIdleGuard::Parse(const MapReader&, const DocNode& value,
-                                          const std::string& owner, Diagnostics* diags) {
+                                                    const std::string& owner, Diagnostics* diags) {
   static const std::vector<std::string> kKeys = {"db", "max_active", "ignore_applications"};
   MapReader r(value, "'postgres_idle' guard of " + owner, kKeys, diags);
   if (!r.ok()) return nullptr;

@@ -41,8 +41,13 @@ owner_of() {
   done
   return 1
 }
-# Every shared library the binary loads comes from a package it declares.
-libs=$(ldd "$RUNBOOK" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
+# Every shared library the binary itself needs (its NEEDED entries, not what those pull in: libssl
+# comes with libpq5's own Depends) comes from a package it declares.
+needed=$(readelf -d "$RUNBOOK" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+[ -n "$needed" ] || fail "readelf lists no NEEDED library of $RUNBOOK"
+libs=$(ldd "$RUNBOOK" | awk -v needed="$needed" '
+  BEGIN { n = split(needed, names, "\n"); for (i = 1; i <= n; i++) want[names[i]] = 1 }
+  $2 == "=>" && $3 ~ /^\// && ($1 in want) { print $3 }')
 [ -n "$libs" ] || fail "ldd lists no library of $RUNBOOK"
 while read -r lib; do
   owner=$(owner_of "$lib") || fail "no installed package owns $lib (linked by runbook)"

@@ -261,6 +261,7 @@ void PrintGuardObservations(const nlohmann::json& saved, const nlohmann::json& n
   for (const auto& s : saved["steps"]) {
     auto it = now_steps.find(s.value("id", ""));
     if (it == now_steps.end()) continue;
+    if (!s.contains("guards") || !it->second.contains("guards")) continue;
     const auto& then_guards = s["guards"];
     const auto& now_guards = it->second["guards"];
     for (size_t i = 0; i < then_guards.size() && i < now_guards.size(); ++i) {

@@ -20,6 +20,7 @@
 #include "engine/plan.h"
 #include "engine/read_file.h"
 #include "engine/run_state.h"
+#include "engine/saved_plan.h"
 #include "engine/state_dir.h"
 #include "engine/units.h"
 #include "steps/registry.h"
@@ -76,12 +77,6 @@ struct Common {
   std::vector<std::string> inventories;
   std::vector<std::string> sets;
 };
-
-std::string ReadAll(const std::string& path, bool* ok) {
-  std::string text;
-  *ok = ReadFile(path, &text);
-  return text;
-}
 
 int CmdValidate(const std::vector<std::string>& files, const Common& common) {
   int rc = kExitOk;
@@ -188,11 +183,19 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
 
   if (!args.plan_path.empty()) {
     // Run exactly the saved plan: same file, params, inventories; refuse on any difference.
-    bool read = false;
-    std::string text = ReadAll(args.plan_path, &read);
-    nlohmann::json saved = nlohmann::json::parse(text, nullptr, false);
-    if (!read || saved.is_discarded() || !saved.is_object()) {
-      std::fprintf(stderr, "runbook: %s is not a plan file\n", args.plan_path.c_str());
+    Result<std::string> text = ReadFile(args.plan_path);
+    if (!text.ok()) {
+      std::fprintf(stderr, "runbook: %s: %s\n", args.plan_path.c_str(), text.message().c_str());
+      return kExitInvalid;
+    }
+    const nlohmann::json saved = nlohmann::json::parse(*text, nullptr, false);
+    if (saved.is_discarded()) {
+      std::fprintf(stderr, "runbook: %s is not a plan file (not JSON)\n", args.plan_path.c_str());
+      return kExitInvalid;
+    }
+    if (Status checked = CheckSavedPlan(saved); !checked.ok()) {
+      std::fprintf(stderr, "runbook: %s is not a plan file: %s\n", args.plan_path.c_str(),
+                   checked.message().c_str());
       return kExitInvalid;
     }
     if (common.inventories.empty() && common.sets.empty()) {

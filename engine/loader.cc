@@ -12,10 +12,12 @@ namespace runbook {
 namespace {
 
 bool ReadInput(const std::string& path, std::string* text, Diagnostics* diags) {
-  if (!ReadFile(path, text)) {
-    diags->Error({path, 0, 0}, "cannot read the file");
+  Result<std::string> read = ReadFile(path);
+  if (!read.ok()) {
+    diags->Error({path, 0, 0}, read.message());
     return false;
   }
+  *text = std::move(read).value();
   return true;
 }
 

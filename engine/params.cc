@@ -83,6 +83,11 @@ std::string DescribeParamType(ParamType type) {
   return "?";
 }
 
+std::string DescribeMisfit(ParamType type, std::string_view value) {
+  std::string zero = type == ParamType::kInteger ? LeadingZeroProblem(value) : "";
+  return DescribeParamType(type) + (zero.empty() ? "" : "; " + zero);
+}
+
 std::optional<std::string> CanonicalParamValue(ParamType type, std::string_view value) {
   switch (type) {
     case ParamType::kString:
@@ -95,7 +100,8 @@ std::optional<std::string> CanonicalParamValue(ParamType type, std::string_view 
       if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
       int64_t v = 0;
       auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-      if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size()) {
+      if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() ||
+          !LeadingZeroProblem(value).empty()) {
         return std::nullopt;
       }
       return std::to_string(v);
@@ -129,7 +135,7 @@ ParamValues ResolveParams(const Runbook& runbook, const std::vector<Inventory>& 
       std::optional<std::string> v = CanonicalParamValue(p->type, value);
       if (!v) {
         diags->Error(name.loc, "value '" + value + "' does not fit: param '" + p->name + "' is " +
-                                   DescribeParamType(p->type));
+                                   DescribeMisfit(p->type, value));
         continue;
       }
       values[p->name] = std::move(*v);
@@ -148,7 +154,8 @@ ParamValues ResolveParams(const Runbook& runbook, const std::vector<Inventory>& 
     }
     std::optional<std::string> v = CanonicalParamValue(p->type, value);
     if (!v) {
-      diags->Error(set_loc, prefix + "param '" + p->name + "' is " + DescribeParamType(p->type));
+      diags->Error(set_loc,
+                   prefix + "param '" + p->name + "' is " + DescribeMisfit(p->type, value));
       continue;
     }
     values[p->name] = std::move(*v);

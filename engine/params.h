@@ -23,9 +23,13 @@ const std::vector<std::string>& ParamTypeNames();
 // "a duration (e.g. 90s, 5m, 2h)": completes "param 'x' is ...".
 std::string DescribeParamType(ParamType type);
 
+// Why `value` does not fit `type`, completing "... is ...": DescribeParamType, plus the reason
+// for an integer written with a leading zero ("an integer; 010 has a leading zero ...").
+std::string DescribeMisfit(ParamType type, std::string_view value);
+
 // The canonical text of `value` as a `type`, or nullopt when it does not fit:
-//  integer: optional sign and decimal digits, fits in 64 bits; canonical without '+' or leading
-//           zeros ("007" -> "7", "-0" -> "0");
+//  integer: optional sign and decimal digits without a leading zero (engine/units.h), fits in
+//           64 bits; canonical without '+' ("+7" -> "7", "-0" -> "0");
 //  number:  a decimal number, optionally with fraction and exponent ("1.5", "-2e3"), as written;
 //  boolean: true or false in any letter case, canonical lower case;
 //  duration: as engine/units.h ParseDuration accepts, as written;

@@ -356,7 +356,7 @@ std::optional<Param> ParseParam(const DocNode& key, const DocNode& value, Diagno
     p.default_value = CanonicalParamValue(p.type, def->scalar);
     if (!p.default_value) {
       d->Error(def->loc, "default '" + def->scalar + "' does not fit: " + owner + " is " +
-                             DescribeParamType(p.type));
+                             DescribeMisfit(p.type, def->scalar));
       return std::nullopt;
     }
   }

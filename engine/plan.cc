@@ -347,10 +347,10 @@ std::optional<double> TotalExpected(const Runbook& rb, const Graph& graph,
 
 std::string FileHash(const std::string& path) {
   // Of the content as a JSON string: what plans held since the first version of the format.
-  std::string text;
-  if (!ReadFile(path, &text)) return "";
+  Result<std::string> text = ReadFile(path);
+  if (!text.ok()) return "";
   Fnv1a64 hash;
-  hash.Update(nlohmann::json(std::move(text)).dump());
+  hash.Update(nlohmann::json(std::move(text).value()).dump());
   return hash.Hex();
 }
 
@@ -500,55 +500,6 @@ nlohmann::json PlanToJson(const Plan& plan) {
           {"runbook", h.runbook},
           {"sets", std::move(sets)},
           {"steps", std::move(steps)}};
-}
-
-std::vector<std::string> ComparePlans(const nlohmann::json& saved, const nlohmann::json& now) {
-  std::vector<std::string> diffs;
-  if (saved.value("file_hash", "") != now.value("file_hash", "")) {
-    diffs.push_back("the runbook file " + now.value("path", "") +
-                    " changed since the plan was made");
-  }
-  const auto& sp = saved["params"];
-  const auto& np = now["params"];
-  for (const auto& [k, v] : sp.items()) {
-    if (!np.contains(k)) {
-      diffs.push_back("param '" + k + "' is gone");
-    } else if (np[k] != v) {
-      diffs.push_back("param '" + k + "': " + v.dump() + " in the plan, " + np[k].dump() + " now");
-    }
-  }
-  for (const auto& [k, v] : np.items()) {
-    if (!sp.contains(k)) diffs.push_back("param '" + k + "' is new: " + v.dump());
-  }
-  std::map<std::string, nlohmann::json> saved_steps, now_steps;
-  for (const auto& s : saved["steps"]) saved_steps[s.value("id", "")] = s;
-  for (const auto& s : now["steps"]) now_steps[s.value("id", "")] = s;
-  for (const auto& [id, s] : saved_steps) {
-    auto it = now_steps.find(id);
-    if (it == now_steps.end()) {
-      diffs.push_back("step '" + id + "' is no longer in the runbook");
-      continue;
-    }
-    if (s.value("hash", "") != it->second.value("hash", "")) {
-      std::string d = "step '" + id + "' resolves differently:";
-      const auto& a = s["definition"];
-      const auto& b = it->second["definition"];
-      for (const auto& [k, v] : a.items()) {
-        if (!b.contains(k) || b[k] != v) {
-          d += " " + k + " was " + v.dump() + ", now " + (b.contains(k) ? b[k].dump() : "unset") +
-               ";";
-        }
-      }
-      for (const auto& [k, v] : b.items()) {
-        if (!a.contains(k)) d += " " + k + " is new: " + v.dump() + ";";
-      }
-      diffs.push_back(d);
-    }
-  }
-  for (const auto& [id, s] : now_steps) {
-    if (!saved_steps.count(id)) diffs.push_back("step '" + id + "' is new since the plan");
-  }
-  return diffs;
 }
 
 }  // namespace runbook

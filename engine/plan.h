@@ -6,8 +6,8 @@
 //
 // BuildPlan makes the plan as data; PlanToJson gives its JSON form (schemas/plan.schema.json),
 // which `plan --format json` prints and `--out` saves, holding no secret value; `run --plan`
-// compares a saved plan with a fresh one and refuses on any difference (ComparePlans). The text
-// form is the terminal's (cli/plan_text.h).
+// compares a saved plan with a fresh one and refuses on any difference (engine/saved_plan.h). The
+// text form is the terminal's (cli/plan_text.h).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -122,10 +122,6 @@ std::string ResumeText(const PlannedStep& step);
 
 // The plan as a JSON document (schemas/plan.schema.json); `dump(2)` is its text.
 nlohmann::json PlanToJson(const Plan& plan);
-
-// The differences between a saved plan and a fresh one that make `run --plan` refuse: the
-// runbook file, params, the step list and each step's resolved definition. Empty when equal.
-std::vector<std::string> ComparePlans(const nlohmann::json& saved, const nlohmann::json& now);
 
 // Hash of a file's content (for detecting an edited runbook); empty when unreadable.
 std::string FileHash(const std::string& path);

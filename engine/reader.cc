@@ -79,6 +79,10 @@ std::optional<int64_t> ReadInt(const DocNode& n, std::string_view what, int64_t 
     const char* begin = s.data() + (!s.empty() && s[0] == '+' ? 1 : 0);
     auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
     if (ec == std::errc() && ptr == s.data() + s.size() && begin != ptr) {
+      if (std::string zero = LeadingZeroProblem(s); !zero.empty()) {
+        d->Error(n.loc, std::string(what) + ": " + zero);
+        return std::nullopt;
+      }
       if (v < min || v > max) {
         d->Error(n.loc, std::string(what) + " must be between " + std::to_string(min) + " and " +
                             std::to_string(max) + ", got " + s);

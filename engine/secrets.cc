@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
+
+#include "engine/read_file.h"
 
 namespace runbook {
 
@@ -20,15 +20,13 @@ Result<SecretValues> LoadSecrets(const Runbook& rb) {
       }
       values[s.name] = v;
     } else {
-      std::ifstream in(s.ref, std::ios::binary);
-      if (!in) {
+      Result<std::string> read = ReadFile(s.ref);
+      if (!read.ok()) {
         errors += (errors.empty() ? "" : "\n") + s.loc.ToString() + ": secret '" + s.name +
-                  "': cannot read file " + s.ref;
+                  "': file " + s.ref + " " + read.message();
         continue;
       }
-      std::ostringstream buf;
-      buf << in.rdbuf();
-      std::string v = buf.str();
+      std::string v = std::move(read).value();
       while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
       values[s.name] = v;
     }

@@ -135,4 +135,22 @@ Result<uint64_t> ParseSize(std::string_view text) {
   return error("unknown unit '" + std::string(unit) + "'");
 }
 
+std::string LeadingZeroProblem(std::string_view text) {
+  std::string_view digits = text;
+  if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) digits.remove_prefix(1);
+  if (digits.size() < 2 || digits[0] != '0') return "";
+  std::string_view significant = digits.substr(
+      digits.find_first_not_of('0') == std::string_view::npos ? digits.size() - 1
+                                                              : digits.find_first_not_of('0'));
+  std::string octal;
+  if (digits.find_first_of("89") == std::string_view::npos) {
+    uint64_t v = 0;
+    for (char c : digits) v = v * 8 + static_cast<uint64_t>(c - '0');
+    octal = "octal " + std::to_string(v) + " to YAML 1.1, ";
+  }
+  return std::string(text) + " has a leading zero, which YAML readers take differently (" + octal +
+         std::string(significant) + " to YAML 1.2): write " + (text[0] == '-' ? "-" : "") +
+         std::string(significant);
+}
+
 }  // namespace runbook

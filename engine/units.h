@@ -1,4 +1,4 @@
-// Durations and sizes as written in runbooks.
+// Durations, sizes and integers as written in runbooks.
 //
 // Durations: one or more <digits><unit> groups, units in decreasing order and each at most once:
 //   d (24h), h, m, s, ms.   "500ms", "90s", "5m", "2h", "1h30m", "1d", "0s".
@@ -28,5 +28,10 @@ std::string FormatDuration(Duration d);
 
 // Parses a size to bytes; on error the message says what is wrong.
 Result<uint64_t> ParseSize(std::string_view text);
+
+// Integers: an optional sign, then decimal digits without a leading zero. YAML 1.1 reads "010" as
+// octal 8 and YAML 1.2 as 10, so such a number is refused, as yes/no are, rather than guessed.
+// The refusal's text for `text` (e.g. "010 has a leading zero (...)"), or "" when it has none.
+std::string LeadingZeroProblem(std::string_view text);
 
 }  // namespace runbook

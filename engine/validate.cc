@@ -79,8 +79,15 @@ class Validator {
         const Step& s = (*list)[i];
         auto [first, added] = by_id_.emplace(s.id, positions_.size());
         if (!added) {
-          diags_->Error(s.loc, "duplicate step id '" + s.id + "' (first at " +
-                                   LineCol(StepAt(positions_[first->second]).loc) + ")");
+          const Location& at = StepAt(positions_[first->second]).loc;
+          if (at.line == s.loc.line && at.col == s.loc.col) {
+            // The same text twice: a YAML alias (*name) repeated an anchored step or list.
+            diags_->Error(s.loc, "duplicate step id '" + s.id +
+                                     "': an alias (*name) repeats this step; a step is listed "
+                                     "once, so copy it under its own id instead");
+          } else {
+            diags_->Error(s.loc, "duplicate step id '" + s.id + "' (first at " + LineCol(at) + ")");
+          }
           continue;
         }
         positions_.push_back(StepPos{in_finally, i});

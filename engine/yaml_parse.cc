@@ -94,6 +94,22 @@ std::optional<std::pair<size_t, const char*>> FindBadCharacter(std::string_view 
   return std::nullopt;
 }
 
+// The name of the encoding when `text` is UTF-16 or UTF-32 (by byte order mark, or by the zero
+// bytes that ASCII text has in those encodings), else nullptr. Such files are refused by name
+// rather than as "control characters".
+const char* WideEncoding(std::string_view t) {
+  auto at = [&](size_t i) { return i < t.size() ? static_cast<unsigned char>(t[i]) : 0x100u; };
+  if (at(0) == 0 && at(1) == 0 && at(2) == 0xFE && at(3) == 0xFF) return "UTF-32BE";
+  if (at(0) == 0xFF && at(1) == 0xFE && at(2) == 0 && at(3) == 0) return "UTF-32LE";
+  if (at(0) == 0xFE && at(1) == 0xFF) return "UTF-16BE";
+  if (at(0) == 0xFF && at(1) == 0xFE) return "UTF-16LE";
+  if (at(0) == 0 && at(1) == 0 && at(2) == 0 && at(3) != 0 && at(3) < 0x80) return "UTF-32BE";
+  if (at(0) != 0 && at(0) < 0x80 && at(1) == 0 && at(2) == 0 && at(3) == 0) return "UTF-32LE";
+  if (at(0) == 0 && at(1) != 0 && at(1) < 0x80) return "UTF-16BE";
+  if (at(0) != 0 && at(0) < 0x80 && at(1) == 0) return "UTF-16LE";
+  return nullptr;
+}
+
 // Receives yaml-cpp's events and builds the tree. Fatal errors are reported, then stop the parse
 // by throwing StopParse.
 class TreeBuilder : public YAML::EventHandler {
@@ -152,6 +168,11 @@ class TreeBuilder : public YAML::EventHandler {
       n.quoted = true;
     } else if (tag != "?") {
       Error(n.loc, "YAML tags are not supported ('" + tag + "')");
+    }
+    if (value.find('\0') != std::string::npos) {
+      Error(n.loc,
+            "a NUL character (from an escape such as \\0 or \\x00) is not allowed in a "
+            "value");
     }
     n.scalar = value;
     n.raw_col = RawColumn(mark, tag, value);
@@ -382,6 +403,13 @@ std::optional<DocNode> ParseYaml(const std::string& path, const std::string& tex
   // yaml-cpp skips a UTF-8 byte order mark without counting it in its positions.
   if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
   const Locator at(path, body);
+  if (const char* wide = WideEncoding(body)) {
+    diags->Error(Location{path, 1, 1}, std::string("the file is ") + wide +
+                                           "; runbook files must be UTF-8 (convert it, e.g. "
+                                           "iconv -f " +
+                                           wide + " -t UTF-8)");
+    return std::nullopt;
+  }
   if (auto bad = FindBadCharacter(body)) {
     diags->Error(at.AtOffset(bad->first), std::string("invalid YAML: ") + bad->second);
     return std::nullopt;

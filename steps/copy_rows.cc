@@ -12,6 +12,7 @@
 #include "engine/resolve.h"
 #include "engine/sql_lex.h"
 #include "engine/suggest.h"
+#include "engine/units.h"
 #include "steps/pg_util.h"
 
 namespace runbook {
@@ -22,6 +23,9 @@ Result<int64_t> PositiveCount(std::string_view s) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size() || v < 1) {
     return Result<int64_t>::Error("expected a positive integer, got '" + std::string(s) + "'");
+  }
+  if (std::string zero = LeadingZeroProblem(s); !zero.empty()) {
+    return Result<int64_t>::Error(zero);
   }
   return v;
 }
@@ -49,13 +53,9 @@ struct RenderedFields {
 Result<int64_t> RenderCount(const Text& text, const char* what, StepEnv& env) {
   Result<std::string> s = env.Render(text);
   if (!s.ok()) return Result<int64_t>::Error(s.message());
-  char* end = nullptr;
-  const long long v = std::strtoll(s->c_str(), &end, 10);
-  if (s->empty() || *end != '\0' || v <= 0) {
-    return Result<int64_t>::Error(std::string(what) + " must be a positive integer, got '" + *s +
-                                  "'");
-  }
-  return static_cast<int64_t>(v);
+  Result<int64_t> n = PositiveCount(*s);
+  if (!n.ok()) return Result<int64_t>::Error(std::string(what) + ": " + n.message());
+  return n;
 }
 
 Result<RenderedFields> Render(const CopyRowsStep& step, StepEnv& env) {

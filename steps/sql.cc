@@ -1,8 +1,8 @@
 #include "steps/sql.h"
 
-#include <fstream>
 #include <sstream>
 
+#include "engine/read_file.h"
 #include "engine/reader.h"
 #include "engine/resolve.h"
 #include "engine/sql_lex.h"
@@ -45,12 +45,10 @@ Result<SqlText> LoadSql(const SqlStep& step, StepEnv& env) {
   if (!step.file) return Result<SqlText>::Error("sql step has neither query nor file");
   Result<std::string> path = env.Render(*step.file);
   if (!path.ok()) return Result<SqlText>::Error(path.message());
-  std::ifstream in(*path, std::ios::binary);
-  if (!in) return Result<SqlText>::Error("cannot read SQL file " + *path);
-  std::stringstream buf;
-  buf << in.rdbuf();
+  Result<std::string> read = ReadFile(*path);
+  if (!read.ok()) return Result<SqlText>::Error("SQL file " + *path + " " + read.message());
   SqlText text;
-  text.query = buf.str();
+  text.query = std::move(read).value();
   text.display = text.query;
   return text;
 }

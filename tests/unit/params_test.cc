@@ -15,7 +15,9 @@ std::string Errors(const Diagnostics& d) {
 }
 
 TEST(CanonicalParamValueTest, Integers) {
-  EXPECT_EQ(CanonicalParamValue(ParamType::kInteger, "007"), "7");
+  EXPECT_EQ(CanonicalParamValue(ParamType::kInteger, "007"), std::nullopt);
+  EXPECT_EQ(CanonicalParamValue(ParamType::kInteger, "0"), "0");
+  EXPECT_EQ(CanonicalParamValue(ParamType::kInteger, "10"), "10");
   EXPECT_EQ(CanonicalParamValue(ParamType::kInteger, "+5"), "5");
   EXPECT_EQ(CanonicalParamValue(ParamType::kInteger, "-0"), "0");
   EXPECT_EQ(CanonicalParamValue(ParamType::kInteger, "-12"), "-12");
@@ -23,6 +25,14 @@ TEST(CanonicalParamValueTest, Integers) {
   EXPECT_EQ(CanonicalParamValue(ParamType::kInteger, "1.5"), std::nullopt);
   EXPECT_EQ(CanonicalParamValue(ParamType::kInteger, ""), std::nullopt);
   EXPECT_EQ(CanonicalParamValue(ParamType::kInteger, "99999999999999999999"), std::nullopt);
+}
+
+TEST(CanonicalParamValueTest, ALeadingZeroIsExplained) {
+  EXPECT_EQ(DescribeMisfit(ParamType::kInteger, "abc"), "an integer");
+  EXPECT_EQ(DescribeMisfit(ParamType::kInteger, "-010"),
+            "an integer; -010 has a leading zero, which YAML readers take differently (octal 8 "
+            "to YAML 1.1, 10 to YAML 1.2): write -10");
+  EXPECT_EQ(DescribeMisfit(ParamType::kString, "010"), "a string");
 }
 
 TEST(CanonicalParamValueTest, OtherTypes) {
@@ -81,7 +91,7 @@ TEST_F(ResolveParamsTest, DefaultsThenInventoriesThenSets) {
   Diagnostics d;
   std::vector<Inventory> invs = {Inv("params: {sample_every: 1000, workdir: /a}\n"),
                                  Inv("params: {workdir: /b, unrelated: 1}\n")};
-  ParamValues v = ResolveParams(runbook_, invs, {{"reindex", "TRUE"}, {"sample_every", "07"}},
+  ParamValues v = ResolveParams(runbook_, invs, {{"reindex", "TRUE"}, {"sample_every", "+7"}},
                                 RequireParams::kYes, &d);
   EXPECT_TRUE(d.ok()) << Errors(d);
   EXPECT_EQ(v, (ParamValues{

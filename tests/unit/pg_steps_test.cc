@@ -190,7 +190,7 @@ TEST(DescribeTest, CopyRowsRejectsABadCount) {
   CopyRowsStep s;
   s.table = T("t");
   s.every = T("0");
-  EXPECT_EQ(s.Run(env).message, "every must be a positive integer, got '0'");
+  EXPECT_EQ(s.Run(env).message, "every: expected a positive integer, got '0'");
 }
 
 TEST(DescribeTest, SqlStepDryRunShowsSecretsMasked) {

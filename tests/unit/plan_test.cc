@@ -1,12 +1,14 @@
 // Plans built by BuildPlan, as JSON (PlanToJson): what each step would do, definition and file
 // hashes that stay what journals and saved plans hold. Text output: tests/e2e/.
 #include "engine/plan.h"
+#include "engine/saved_plan.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "engine/fnv.h"
 #include "steps/registry.h"
@@ -204,6 +206,49 @@ TEST_F(PlanTest, BuildPlanComparesEqualToItselfAndNamesChanges) {
   auto b = BuildPlan(loaded, options, &runner_);
   ASSERT_TRUE(b.ok());
   EXPECT_FALSE(ComparePlans(PlanToJson(*a), PlanToJson(*b)).empty());
+}
+
+// A saved plan is read back only when every field `run --plan` reads has its type; the error
+// names the field (the file may be hand-edited or not a plan at all).
+TEST_F(PlanTest, SavedPlanCheckedFieldByField) {
+  setenv("PLAN_TEST_TOKEN", "s3cret", 1);
+  PlanOptions options;
+  options.state_dir = (dir_ / "state").string();
+  options.offline = true;
+  const LoadedRunbook loaded = Load(kRunbook);  // the plan points into it
+  auto plan = BuildPlan(loaded, options, &runner_);
+  ASSERT_TRUE(plan.ok());
+  const nlohmann::json good = PlanToJson(*plan);
+  EXPECT_TRUE(CheckSavedPlan(good).ok());
+  auto error = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json j = good;
+    edit(j);
+    return CheckSavedPlan(j).message();
+  };
+  EXPECT_EQ(CheckSavedPlan(nlohmann::json::object()).message(), "field format is missing");
+  EXPECT_EQ(CheckSavedPlan(nlohmann::json::array()).message(),
+            "the plan must be an object, not a list");
+  EXPECT_EQ(error([](auto& j) { j["steps"] = "all"; }), "steps must be a list, not a string");
+  EXPECT_EQ(error([](auto& j) { j["steps"][0]["id"] = 7; }),
+            "steps[0].id must be a string, not a number");
+  EXPECT_EQ(error([](auto& j) { j.erase("params"); }), "field params is missing");
+  EXPECT_EQ(error([](auto& j) { j["params"]["who"] = nlohmann::json::array(); }),
+            "params.who must be a single value, not a list");
+  EXPECT_EQ(
+      error([](auto& j) { j["sets"] = nlohmann::json::array({nlohmann::json::array({"who"})}); }),
+      "sets[0] must be a [NAME, VALUE] pair of strings");
+  EXPECT_EQ(error([](auto& j) { j["format"] = 2; }),
+            "format 2 is not a plan format this runbook reads (1)");
+  EXPECT_EQ(error([](auto& j) {
+              j["steps"][0]["guards"] = nlohmann::json::array({{{"evaluated", "yes"}}});
+            }),
+            "steps[0].guards[0].evaluated must be true or false, not a string");
+  // A step saved without its definition (it did not resolve) still compares.
+  nlohmann::json no_definition = good;
+  no_definition["steps"][0].erase("definition");
+  no_definition["steps"][0]["hash"] = "other";
+  ASSERT_TRUE(CheckSavedPlan(no_definition).ok());
+  EXPECT_EQ(ComparePlans(no_definition, good).size(), 1u);
 }
 
 TEST_F(PlanTest, MissingSecretFails) {

@@ -1,7 +1,8 @@
 #include "engine/read_file.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>  // getpid
+#include <sys/stat.h>
+#include <unistd.h>  // getpid, truncate
 
 #include <filesystem>
 #include <fstream>
@@ -25,21 +26,36 @@ class ReadFileTest : public ::testing::Test {
 };
 
 TEST_F(ReadFileTest, ReadsWholeFilesOfAnySize) {
-  for (size_t size : {size_t{0}, size_t{1}, size_t{4095}, size_t{4096}, size_t{200000}}) {
+  for (size_t size : {size_t{0}, size_t{1}, size_t{65535}, size_t{65536}, size_t{200000}}) {
     std::string content(size, 'x');
     for (size_t i = 0; i < size; i += 7) content[i] = static_cast<char>('a' + i % 26);
-    std::string text = "stale";
-    ASSERT_TRUE(ReadFile(Write("f", content), &text));
-    EXPECT_EQ(text, content) << size;
+    Result<std::string> text = ReadFile(Write("f", content));
+    ASSERT_TRUE(text.ok()) << text.message();
+    EXPECT_EQ(*text, content) << size;
   }
 }
 
-TEST_F(ReadFileTest, MissingFileAndDirectory) {
-  std::string text;
-  EXPECT_FALSE(ReadFile((dir_ / "missing").string(), &text));
-  // A directory opens but reads nothing, as a stream copy of it does.
-  ASSERT_TRUE(ReadFile(dir_.string(), &text));
-  EXPECT_EQ(text, "");
+TEST_F(ReadFileTest, MissingFile) {
+  Result<std::string> text = ReadFile((dir_ / "missing").string());
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(text.message(), "cannot read: No such file or directory");
+}
+
+// Each of these gets one line, and none of them blocks or fills memory.
+TEST_F(ReadFileTest, RefusesWhatIsNotARegularFile) {
+  EXPECT_EQ(ReadFile(dir_.string()).message(), "is a directory, not a file");
+  EXPECT_EQ(ReadFile("/dev/zero").message(), "is a device, not a regular file");
+  const std::string fifo = (dir_ / "fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(ReadFile(fifo).message(), "is a FIFO (named pipe), not a regular file");
+}
+
+TEST_F(ReadFileTest, RefusesFilesAboveTheCap) {
+  const std::string at_cap = Write("cap", "");
+  ASSERT_EQ(::truncate(at_cap.c_str(), kMaxInputBytes), 0);
+  EXPECT_TRUE(ReadFile(at_cap).ok());
+  ASSERT_EQ(::truncate(at_cap.c_str(), kMaxInputBytes + 1), 0);
+  EXPECT_EQ(ReadFile(at_cap).message(), "is larger than 16 MiB");
 }
 
 }  // namespace

@@ -98,5 +98,21 @@ TEST(SizeTest, RejectsWhatIsNotASize) {
             "'20000000TiB' is not a size (too large): use e.g. 123, 512KiB, 1MB, 10GB");
 }
 
+TEST(IntegerTest, LeadingZeros) {
+  EXPECT_EQ(LeadingZeroProblem("0"), "");
+  EXPECT_EQ(LeadingZeroProblem("10"), "");
+  EXPECT_EQ(LeadingZeroProblem("+7"), "");
+  EXPECT_EQ(LeadingZeroProblem("0022"),
+            "0022 has a leading zero, which YAML readers take "
+            "differently (octal 18 to YAML 1.1, 22 to YAML 1.2): "
+            "write 22");
+  // Not octal to anyone: still refused, since the writer may have meant something else.
+  EXPECT_EQ(LeadingZeroProblem("09"),
+            "09 has a leading zero, which YAML readers take differently (9 to YAML 1.2): write 9");
+  EXPECT_EQ(LeadingZeroProblem("00"),
+            "00 has a leading zero, which YAML readers take differently (octal 0 to YAML 1.1, 0 "
+            "to YAML 1.2): write 0");
+}
+
 }  // namespace
 }  // namespace runbook

@@ -9,7 +9,7 @@ DEB_PACKAGES := cmake ninja-build g++ clang clang-format libclang-rt-14-dev liby
   libboost1.81-dev nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev \
   postgresql-15 postgresql-client-15 python3 python3-django python3-psycopg2 python3-yaml \
   git curl openssh-server openssh-client \
-  rsync sudo procps hyperfine time tmux
+  rsync sudo procps hyperfine time tmux zsh
 # make package: CPack's DEB generator finds the package's dependencies with dpkg-shlibdeps and file.
 DEB_PACKAGES += dpkg-dev file
 

@@ -4,12 +4,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 
+#include "cli/completion.h"
 #include "cli/plan_text.h"
+#include "cli/prune.h"
 #include "cli/run_queries.h"
 #include "cli/terminal_reporter.h"
 #include "engine/executor.h"
@@ -22,6 +25,7 @@
 #include "engine/run_state.h"
 #include "engine/saved_plan.h"
 #include "engine/state_dir.h"
+#include "engine/suggest.h"
 #include "engine/units.h"
 #include "steps/registry.h"
 
@@ -335,11 +339,47 @@ int CmdGraph(const std::string& file, const std::string& format) {
   return kExitOk;
 }
 
+// The exit codes, as docs/format.md lists them, at the end of --help.
+constexpr const char* kExitCodesHelp =
+    "Exit codes:\n"
+    "  0    success (plan: the run would start)\n"
+    "  1    a step failed or timed out\n"
+    "  2    invalid runbook, inventory, plan file or usage\n"
+    "  3    a guard blocked the run (plan: would block it)\n"
+    "  4    refused to start: lock held, unfinished run, confirmation declined, runbook changed\n"
+    "       since --plan, nothing or several runs to resume, unreadable journal\n"
+    "  130  interrupted (Ctrl-C, SIGTERM)\n"
+    "\n"
+    "Reference: docs/format.md (installed under /usr/share/doc/runbook).";
+
+// `runbook statsu`: CLI11 would say only that it did not expect the word; name the nearest
+// command instead. Only the first argument can be a command.
+int RefuseUnknownCommand(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return kExitOk;
+  std::vector<std::string> names;
+  for (const CLI::App* sub :
+       app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
+    names.push_back(sub->get_name());
+  }
+  const std::string given = argv[1];
+  if (given == "__complete" || std::find(names.begin(), names.end(), given) != names.end()) {
+    return kExitOk;
+  }
+  std::fprintf(stderr, "runbook: unknown command '%s'%s\nCommands: ", given.c_str(),
+               DidYouMean(given, names).c_str());
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::fprintf(stderr, "%s%s", i ? ", " : "", names[i].c_str());
+  }
+  std::fputs("\n", stderr);
+  return kExitInvalid;
+}
+
 }  // namespace
 
 int RunbookMain(int argc, char** argv) {
   CLI::App app{"runbook: declarative runbooks with guards, dry runs, checkpoints and resume"};
   app.require_subcommand(1);
+  app.footer(kExitCodesHelp);
   app.set_version_flag("--version", "runbook " RUNBOOK_VERSION);
   Common common;
   auto add_common = [&](CLI::App* sub) {
@@ -411,12 +451,32 @@ int RunbookMain(int argc, char** argv) {
   logs->add_option("RUN_ID", logs_run, "Run id")->required();
   logs->add_option("STEP", logs_step, "Only this step");
 
+  std::string prune_older;
+  bool prune_dry_run = false;
+  auto* prune = app.add_subcommand("prune", "Remove finished runs; never one a resume may need");
+  prune->add_option("--older-than", prune_older, "Only runs started longer ago (e.g. 30d)")
+      ->required();
+  prune->add_flag("--dry-run", prune_dry_run, "List what would be removed; remove nothing");
+
+  std::string completion_shell;
+  auto* completion = app.add_subcommand("completion", "Print a shell completion script");
+  completion->add_option("SHELL", completion_shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
+
+  std::string complete_what, complete_file;
+  auto* complete = app.add_subcommand("__complete", "");
+  complete->group("");  // hidden: the completion scripts call it
+  complete->add_option("WHAT", complete_what)->required();
+  complete->add_option("FILE", complete_file);
+
   std::string graph_file, graph_format = "dot";
   auto* graph = app.add_subcommand("graph", "Print the dependency graph");
   graph->add_option("FILE", graph_file, "Runbook file")->required();
   graph->add_option("--format", graph_format, "dot or mermaid")
       ->check(CLI::IsMember({"dot", "mermaid"}));
 
+  if (int rc = RefuseUnknownCommand(app, argc, argv); rc != kExitOk) return rc;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -432,6 +492,19 @@ int RunbookMain(int argc, char** argv) {
   if (*history) return CmdHistory(history_file, history_format == "json");
   if (*logs) return CmdLogs(logs_run, logs_step);
   if (*graph) return CmdGraph(graph_file, graph_format);
+  if (*prune) {
+    Result<Duration> older = ParseDuration(prune_older);
+    if (!older.ok()) {
+      std::fprintf(stderr, "runbook: --older-than: %s\n", older.message().c_str());
+      return kExitInvalid;
+    }
+    return CmdPrune(*older, prune_dry_run);
+  }
+  if (*completion) {
+    std::fputs(CompletionScript(app, completion_shell).c_str(), stdout);
+    return kExitOk;
+  }
+  if (*complete) return CmdCompleteIds(complete_what, complete_file);
   return kExitInvalid;
 }
 

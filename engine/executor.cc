@@ -21,6 +21,7 @@
 #include "engine/state_dir.h"
 #include "engine/step_context.h"
 #include "engine/step_kind.h"
+#include "engine/target_lock.h"
 
 namespace runbook {
 
@@ -59,6 +60,7 @@ class Run {
   int Lock(const LockHolder& me);
   int OpenJournal();  // of a new run, or of the run being resumed
   void StartServices();
+  int LockTargets(const LockHolder& me);
   int JournalStart(const LockHolder& me);
   int ConfirmReruns();
   // What a resume does with the step (kRun when this is no resume).
@@ -82,11 +84,13 @@ class Run {
 
   SecretValues secrets_;
   std::unique_ptr<RunLock> lock_;
+  std::unique_ptr<RunLock> shared_lock_;  // `lock: NAME` in this state directory
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<RunScope> scope_;
   std::unique_ptr<RemoteHosts> remote_;
   RunData data_;
   std::unique_ptr<PgPool> pg_pool_;
+  std::unique_ptr<TargetLocks> target_locks_;
   RunServices services_;
   std::string run_id_, run_dir_;
   RunState prior_;  // the journal so far when resuming
@@ -110,6 +114,14 @@ int Run::Prepare() {
   me.run_id = run_id_;
   if (Status st = lock_->SetHolder(me); !st.ok()) c_.reporter->Notice(st.message());
   StartServices();
+  if (int rc = LockTargets(me); rc >= 0) {
+    // A new run refused here has written nothing: its directory goes, so that it is no run.
+    if (!resuming_) {
+      remote_->CloseAll();
+      DiscardUnstartedRun(run_dir_);
+    }
+    return rc;
+  }
   if (int rc = JournalStart(me); rc >= 0) return rc;
   if (int rc = ConfirmReruns(); rc >= 0) return rc;
   // What the steps of the resumed run kept is there for the steps still to run.
@@ -120,22 +132,63 @@ int Run::Prepare() {
 }
 
 int Run::Lock(const LockHolder& me) {
-  auto attempt = AcquireRunLock(LockPath(options_.state_dir, rb_.name), me);
+  // The runbook's own lock guards its runs in this directory; a `lock:` name shared with other
+  // runbooks is the lock directory of that name, so runbooks sharing it exclude each other here
+  // too, also when no database server is in common.
+  for (const std::string* name : {&rb_.name, &rb_.lock}) {
+    if (name->empty() || (name == &rb_.lock && *name == rb_.name)) continue;
+    auto attempt = AcquireRunLock(LockPath(options_.state_dir, *name), me);
+    if (!attempt.ok()) {
+      c_.reporter->Notice("cannot take the lock '" + *name + "': " + attempt.message());
+      return kExitRefused;
+    }
+    if (auto* busy = std::get_if<LockBusy>(&attempt.value())) {
+      c_.reporter->Notice(name == &rb_.name ? "runbook '" + rb_.name + "' is locked by " +
+                                                  busy->holder.Describe() +
+                                                  ": only one run of a runbook at a time"
+                                            : "lock '" + *name + "' of runbook '" + rb_.name +
+                                                  "' is held by " + busy->holder.Describe() +
+                                                  ": runbooks that share a lock run one at a time");
+      return kExitRefused;
+    }
+    auto& acquired = std::get<LockAcquired>(attempt.value());
+    (name == &rb_.name ? lock_ : shared_lock_) = std::move(acquired.lock);
+    if (acquired.took_over) {
+      c_.reporter->Notice("took over a stale lock of " + acquired.took_over->Describe() +
+                          (acquired.process_gone ? " (its process is gone)" : ""));
+    }
+  }
+  return -1;
+}
+
+int Run::LockTargets(const LockHolder& me) {
+  std::map<std::string, std::string> outcomes;
+  const TemplateScope scope = scope_->Scope(&outcomes);
+  std::vector<DbTarget> targets;
+  for (const std::string& name : UsedDatabases(rb_)) {
+    auto target = ResolveDatabase(services_, scope, NameRef{name, {}});
+    if (!target.ok()) {
+      c_.reporter->Notice("cannot take the lock '" + rb_.LockName() + "' on database " + name +
+                          ": " + target.message());
+      return kExitRefused;
+    }
+    targets.push_back(std::move(target).value());
+  }
+  if (targets.empty()) return -1;
+  auto attempt = AcquireTargetLocks(rb_.LockName(), targets,
+                                    LockApplicationName(run_id_, me.pid, OsUserName(), me.host));
   if (!attempt.ok()) {
-    c_.reporter->Notice("cannot take the lock of '" + rb_.name + "': " + attempt.message());
+    c_.reporter->Notice("cannot take the lock '" + rb_.LockName() + "': " + attempt.message() +
+                        "; no step was run");
     return kExitRefused;
   }
-  if (auto* busy = std::get_if<LockBusy>(&attempt.value())) {
-    c_.reporter->Notice("runbook '" + rb_.name + "' is locked by " + busy->holder.Describe() +
-                        ": only one run of a runbook at a time");
+  if (auto* busy = std::get_if<TargetLocksBusy>(&attempt.value())) {
+    c_.reporter->Notice("lock '" + rb_.LockName() + "' on the server of database " +
+                        busy->holder.database + " is held by " + busy->holder.Describe() +
+                        ": runs sharing a lock use a server one at a time; no step was run");
     return kExitRefused;
   }
-  auto& acquired = std::get<LockAcquired>(attempt.value());
-  lock_ = std::move(acquired.lock);
-  if (acquired.took_over) {
-    c_.reporter->Notice("took over a stale lock of " + acquired.took_over->Describe() +
-                        (acquired.process_gone ? " (its process is gone)" : ""));
-  }
+  target_locks_ = std::move(std::get<std::unique_ptr<TargetLocks>>(attempt.value()));
   return -1;
 }
 
@@ -640,6 +693,7 @@ ExecResult Run::Execute() {
   }
   pg_pool_.reset();  // before the tunnels the kept connections may go through
   services_.pg_pool = nullptr;
+  target_locks_.reset();
   if (remote_) remote_->CloseAll();
   result.exit_code = ExitCode();
   const RunOutcome outcome = result.exit_code == kExitOk            ? RunOutcome::kSuccess

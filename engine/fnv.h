@@ -18,6 +18,7 @@ class Fnv1a64 {
     }
     h_ = h;
   }
+  uint64_t Value() const { return h_; }
   // 16 lower-case hex digits.
   std::string Hex() const {
     std::string hex(16, '0');

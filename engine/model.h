@@ -138,6 +138,9 @@ struct Runbook {
   std::string name;
   Location name_loc;
   std::string description;
+  // `lock:`: the name runs take their locks under, shared by runbooks that must not run at the
+  // same time; empty: the runbook's name (LockName()).
+  std::string lock;
   std::vector<Param> params;
   std::vector<Secret> secrets;
   std::vector<Host> hosts;  // always contains "local" after loading
@@ -146,6 +149,7 @@ struct Runbook {
   std::vector<Step> steps;
   std::vector<Step> finally;
 
+  const std::string& LockName() const { return lock.empty() ? name : lock; }
   const Param* FindParam(std::string_view name) const;
   const Secret* FindSecret(std::string_view name) const;
   const Host* FindHost(std::string_view name) const;

@@ -52,8 +52,8 @@ bool IsResourceName(std::string_view s) {
   return true;
 }
 
-const std::vector<std::string> kTopKeys = {"name",      "description", "params", "secrets", "hosts",
-                                           "databases", "defaults",    "steps",  "finally"};
+const std::vector<std::string> kTopKeys = {"name",  "description", "lock",     "params", "secrets",
+                                           "hosts", "databases",   "defaults", "steps",  "finally"};
 const std::vector<std::string> kInventoryKeys = {"hosts", "databases", "params"};
 const std::vector<std::string> kParamKeys = {"type", "default", "description"};
 const std::vector<std::string> kSecretKeys = {"env", "file"};
@@ -545,6 +545,16 @@ Runbook DecodeRunbook(const std::string& path, const DocNode& root, const KindRe
     }
   }
   if (auto desc = r.String("description")) rb.description = std::move(*desc);
+  if (r.Get("lock")) {
+    if (auto lock = r.RequireName("lock")) {
+      rb.lock = lock->name;
+      if (!MatchesLowerName(rb.lock, "-")) {
+        d->Error(lock->loc, "invalid lock name '" + rb.lock +
+                                "': use lower-case letters, digits and '-', starting with a letter "
+                                "or digit");
+      }
+    }
+  }
   ForEachNamed(r.Get("params"), "params", d, [&](const DocNode& k, const DocNode& v) {
     if (auto p = ParseParam(k, v, d)) rb.params.push_back(std::move(*p));
   });

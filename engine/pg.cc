@@ -110,13 +110,19 @@ Result<std::unique_ptr<PgConnection>> ConnectForStep(StepEnv& env, const NameRef
 }
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const DbTarget& db,
-                                                            const std::string& application_name) {
+                                                            const std::string& application_name,
+                                                            const std::string& database) {
   // Later keywords override what the expanded conninfo (first, as dbname) sets.
   std::vector<const char*> keys = {"dbname",          "connect_timeout",     "keepalives",
                                    "keepalives_idle", "keepalives_interval", "keepalives_count",
                                    "client_encoding", "application_name"};
   std::vector<const char*> values = {db.conninfo.c_str(),     "10", "1", "30", "10", "3", "UTF8",
                                      application_name.c_str()};
+  if (!database.empty()) {
+    // Only the first dbname is expanded as a conninfo; a later one is a plain database name.
+    keys.push_back("dbname");
+    values.push_back(database.c_str());
+  }
   if (!db.password.empty()) {
     keys.push_back("password");
     values.push_back(db.password.c_str());

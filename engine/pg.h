@@ -53,9 +53,11 @@ class PgConnection {
   // Connects with PQconnectdbParams(expand_dbname=1): `db.conninfo` may be a keyword string or a
   // URI. Then connect_timeout=10, TCP keepalives, client_encoding=UTF8 and `application_name`
   // override what conninfo says; `db.password`, when set, is passed as the password keyword.
-  // Errors name `db.name` and never contain the conninfo or the password.
+  // Errors name `db.name` and never contain the conninfo or the password. `database`, when
+  // given, is the database to connect to on db's server instead of the one conninfo names.
   static Result<std::unique_ptr<PgConnection>> Connect(const DbTarget& db,
-                                                       const std::string& application_name);
+                                                       const std::string& application_name,
+                                                       const std::string& database = "");
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;

@@ -182,6 +182,15 @@ Result<RunInfo> CreateRunDir(const std::string& state, const std::string& runboo
   return R::Error("cannot find an unused run id under " + runs);
 }
 
+void DiscardUnstartedRun(const std::string& run_dir) {
+  struct stat journal {};
+  const std::string path = JournalPath(run_dir);
+  if (stat(path.c_str(), &journal) == 0 && journal.st_size != 0) return;
+  unlink(path.c_str());
+  rmdir((run_dir + "/logs").c_str());
+  rmdir(run_dir.c_str());
+}
+
 std::vector<RunInfo> ListRuns(const std::string& state, const std::string& runbook) {
   std::vector<std::string> names;
   if (!runbook.empty() && !IsValidRunbookName(runbook)) return {};

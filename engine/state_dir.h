@@ -64,6 +64,10 @@ Status MakeDirs(const std::string& dir);
 // same second). Errors on an invalid runbook name or an I/O failure.
 Result<RunInfo> CreateRunDir(const std::string& state, const std::string& runbook);
 
+// Removes the directory of a run that never wrote a journal record (refused before its first
+// step), if it holds nothing else. Best effort: what is left is no run (ListRuns skips it).
+void DiscardUnstartedRun(const std::string& run_dir);
+
 // The runs of `runbook` (every runbook when empty) found under `state`, oldest first: sorted by
 // start time, then run id, then runbook name. Directories whose names are not run ids are
 // ignored, and so are runs whose journal is missing or empty (the engine died before writing

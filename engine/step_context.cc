@@ -90,33 +90,43 @@ Result<SqlText> StepContext::RenderSql(const Text& text) {
   return runbook::RenderSql(text, scope_);
 }
 
-Result<DbTarget> StepContext::Database(const NameRef& ref) {
-  const Runbook& rb = services_->scope->runbook();
+Result<DbTarget> ResolveDatabase(const RunServices& services, const TemplateScope& scope,
+                                 const NameRef& ref) {
+  const Runbook& rb = services.scope->runbook();
   const runbook::Database* db = rb.FindDatabase(ref.name);
   if (!db) return Result<DbTarget>::Error("unknown database '" + ref.name + "'");
+  auto render = [&](const Text& text) -> Result<std::string> {
+    auto r = RenderText(text, scope, Quote::kNone);
+    if (!r.ok()) return Result<std::string>::Error(r.message());
+    return r->value;
+  };
   DbTarget target;
   target.name = db->name;
-  auto conninfo = Render(db->conninfo);
+  auto conninfo = render(db->conninfo);
   if (!conninfo.ok()) return Result<DbTarget>::Error(conninfo.message());
   target.conninfo = *conninfo;
   if (db->password) {
-    auto password = Render(*db->password);
+    auto password = render(*db->password);
     if (!password.ok()) return Result<DbTarget>::Error(password.message());
     target.password = *password;
   }
   if (db->tunnel) {
     target.tunnel_host = db->tunnel->name;
-    if (!services_->remote) {
+    if (!services.remote) {
       return Result<DbTarget>::Error("database '" + ref.name + "' needs an ssh tunnel to host '" +
                                      db->tunnel->name + "', which is not available here");
     }
     const Host* host = rb.FindHost(db->tunnel->name);
     if (!host) return Result<DbTarget>::Error("unknown tunnel host '" + db->tunnel->name + "'");
-    auto local = services_->remote->Tunnel(*host, target.conninfo);
+    auto local = services.remote->Tunnel(*host, target.conninfo);
     if (!local.ok()) return Result<DbTarget>::Error(local.message());
     target.conninfo = *local;
   }
   return target;
+}
+
+Result<DbTarget> StepContext::Database(const NameRef& ref) {
+  return ResolveDatabase(*services_, scope_, ref);
 }
 
 ProcessResult StepContext::RunOn(const std::string& host, const ProcessSpec& spec,

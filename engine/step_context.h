@@ -49,6 +49,11 @@ struct RunServices {
   std::string log_dir;                  // empty: no log files (dry run)
 };
 
+// The database `ref` names, its conninfo and password rendered in `scope`, reached through its
+// ssh tunnel when it has one (StepEnv::Database of a step; also the run's target locks).
+Result<DbTarget> ResolveDatabase(const RunServices& services, const TemplateScope& scope,
+                                 const NameRef& ref);
+
 class StepContext : public StepEnv, private OutputSink {
  public:
   StepContext(const Step& step, RunServices* services);

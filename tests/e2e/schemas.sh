@@ -48,8 +48,8 @@ probe:*=0o17 | .* | 0o17 is the number 15 to the schema
 probe:*=+1 | .* | +1 is the number 1 to the schema
 * | has a leading zero | 010 is the number 10 to the schema (YAML 1.2), octal 8 to YAML 1.1
 * | ^a NUL character | a schema sees the decoded string; the NUL is refused because no argv, environment or libpq value can hold it
-probe:*=TRUE | ^invalid (runbook name|step id) | TRUE is the boolean true to the schema, capitals unseen
-probe:*=False | ^invalid (runbook name|step id) | False is the boolean false to the schema, capitals unseen
+probe:*=TRUE | ^invalid (runbook name|lock name|step id) | TRUE is the boolean true to the schema, capitals unseen
+probe:*=False | ^invalid (runbook name|lock name|step id) | False is the boolean false to the schema, capitals unseen
 EOF
 
 node tests/e2e/lib/schema_agree.mjs "$rules"

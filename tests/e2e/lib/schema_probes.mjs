@@ -53,6 +53,7 @@ function withGuard(guard) {
 export const RUNBOOK_SLOTS = {
   'name': `name: @V@\nsteps:\n  - {id: a, run: echo a}\n`,
   'description': `name: probe\ndescription: @V@\nsteps:\n  - {id: a, run: echo a}\n`,
+  'lock': `name: probe\nlock: @V@\nsteps:\n  - {id: a, run: echo a}\n`,
   'params': `name: probe\nparams: @V@\nsteps:\n  - {id: a, run: echo a}\n`,
   'secrets': `name: probe\nsecrets: @V@\nsteps:\n  - {id: a, run: echo a}\n`,
   'hosts': `name: probe\nhosts: @V@\nsteps:\n  - {id: a, run: echo a}\n`,

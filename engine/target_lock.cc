@@ -1,0 +1,199 @@
+#include "engine/target_lock.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <set>
+#include <sstream>
+
+#include "engine/fnv.h"
+#include "engine/pg.h"
+#include "engine/step_kind.h"
+#include "engine/template.h"
+
+namespace runbook {
+namespace {
+
+// The maintenance database every PostgreSQL cluster has; locks live there (see the header).
+constexpr const char* kMaintenanceDb = "postgres";
+
+// Collects the database names a step's kinds and templates use.
+class DatabaseCollector final : public KindCheck {
+ public:
+  DatabaseCollector(const Runbook& rb, std::set<std::string>* used) : rb_(rb), used_(used) {}
+  void SetStep(const Step* step) { step_ = step; }
+
+  using KindCheck::Template;
+  const Runbook& runbook() const override { return rb_; }
+  const Step& step() const override { return *step_; }
+  void Template(const Text& text) override {
+    if (!text.HasTemplate()) return;
+    Diagnostics ignored;  // the validator reports broken expressions
+    for (const TemplateRef& ref : CollectRefs(text, &ignored)) {
+      if (ref.kind == TemplateRef::Kind::kDatabase) used_->insert(std::string(ref.name));
+    }
+  }
+  void CommandLine(const Command& command, std::string_view) override {
+    for (const Text& word : command.words) Template(word);
+  }
+  void Sql(const Text& query) override { Template(query); }
+  void Database(const NameRef& db) override { used_->insert(db.name); }
+  void Host(const NameRef&) override {}
+  void RunsAfter(const Step&, const Location&, std::string) override {}
+  void Error(const Location&, std::string) override {}
+
+ private:
+  const Runbook& rb_;
+  std::set<std::string>* used_;
+  const Step* step_ = nullptr;
+};
+
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> words;
+  std::istringstream in(s);
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+// The holder of `key` on `conn`'s database, if any holds it now.
+Result<std::optional<TargetLockHolder>> FindHolder(PgConnection& conn, int64_t key) {
+  using R = Result<std::optional<TargetLockHolder>>;
+  const uint64_t k = static_cast<uint64_t>(key);
+  // A bigint advisory lock shows in pg_locks as classid (high half), objid (low half), objsubid 1.
+  Result<PgResult> r = conn.ExecOne(
+      "SELECT l.pid, coalesce(a.application_name, ''), coalesce(a.usename, ''), "
+      "coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+      "''), coalesce(host(a.client_addr), '') "
+      "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+      "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+      "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
+      "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      {std::to_string(k >> 32), std::to_string(k & 0xffffffffu)});
+  if (!r.ok()) return R::Error(r.message());
+  if (r->rows.empty()) return std::optional<TargetLockHolder>();
+  const PgRow& row = r->rows.front();
+  TargetLockHolder h;
+  h.backend_pid = std::atoi(row[0].value_or("0").c_str());
+  h.application_name = row[1].value_or("");
+  h.db_user = row[2].value_or("");
+  h.backend_start = row[3].value_or("");
+  h.client_addr = row[4].value_or("");
+  return std::optional<TargetLockHolder>(std::move(h));
+}
+
+// Connections to the same server through the same conninfo are one server: no second attempt.
+std::string TargetKey(const DbTarget& t) {
+  return t.conninfo + '\0' + t.password;
+}
+
+}  // namespace
+
+std::vector<std::string> UsedDatabases(const Runbook& rb) {
+  std::set<std::string> used;
+  DatabaseCollector collect(rb, &used);
+  for (const auto* steps : {&rb.steps, &rb.finally}) {
+    for (const Step& s : *steps) {
+      collect.SetStep(&s);
+      for (const auto& text : {s.if_expr, s.user, s.cwd, s.confirm}) collect.Template(text);
+      for (const auto& [name, value] : s.env) collect.Template(value);
+      s.kind->Check(collect);
+      for (const auto* guards : {&s.guards, &s.done_when, &s.verify}) {
+        for (const Guard& g : *guards) g.kind->Check(collect);
+      }
+    }
+  }
+  std::vector<std::string> out;
+  for (const runbook::Database& db : rb.databases) {
+    if (used.count(db.name)) out.push_back(db.name);
+  }
+  return out;
+}
+
+int64_t AdvisoryLockKey(const std::string& lock_name) {
+  Fnv1a64 h;
+  h.Update("runbook:");
+  h.Update(lock_name);
+  return static_cast<int64_t>(h.Value());
+}
+
+std::string LockApplicationName(const std::string& run_id, int pid, const std::string& os_user,
+                                const std::string& host) {
+  // The server keeps 63 bytes: what is cut is the end of the host name.
+  return (RunApplicationPrefix(run_id) + " lock " + std::to_string(pid) + " " + os_user + "@" +
+          host)
+      .substr(0, 63);
+}
+
+std::string OsUserName() {
+  if (struct passwd* pw = getpwuid(geteuid()); pw && pw->pw_name) return pw->pw_name;
+  return "uid " + std::to_string(geteuid());
+}
+
+std::string TargetLockHolder::Describe() const {
+  // "runbook/<run id> lock <pid> <user>@<host>"
+  const std::vector<std::string> w = Split(application_name);
+  std::string out;
+  std::string details;
+  const std::string prefix = "runbook/";
+  if (w.size() >= 4 && w[0].rfind(prefix, 0) == 0 && w[1] == "lock") {
+    out = w[3];
+    details = "pid " + w[2] + ", run " + w[0].substr(prefix.size());
+  } else {
+    out = application_name.empty() ? "a session without application_name"
+                                   : "application '" + application_name + "'";
+    details = "backend pid " + std::to_string(backend_pid);
+  }
+  if (!backend_start.empty()) details += ", since " + backend_start;
+  if (!db_user.empty()) details += ", role " + db_user;
+  if (!client_addr.empty()) details += " from " + client_addr;
+  return out + " (" + details + ")";
+}
+
+TargetLocks::TargetLocks(std::vector<std::unique_ptr<PgConnection>> conns)
+    : conns_(std::move(conns)) {}
+
+TargetLocks::~TargetLocks() = default;
+
+Result<TargetLockAttempt> AcquireTargetLocks(const std::string& lock_name,
+                                             const std::vector<DbTarget>& targets,
+                                             const std::string& application_name) {
+  using R = Result<TargetLockAttempt>;
+  const int64_t key = AdvisoryLockKey(lock_name);
+  std::vector<std::unique_ptr<PgConnection>> held;
+  std::set<std::string> done;
+  for (const DbTarget& target : targets) {
+    if (!done.insert(TargetKey(target)).second) continue;
+    auto conn = PgConnection::Connect(target, application_name, kMaintenanceDb);
+    if (!conn.ok()) {
+      return R::Error("cannot lock the server of database " + target.name + ": " + conn.message());
+    }
+    // A holder can end between our attempt and our look at pg_locks: then try again.
+    for (int attempt = 0;; ++attempt) {
+      Result<PgResult> r =
+          (*conn)->ExecOne("SELECT pg_try_advisory_lock($1::bigint)", {std::to_string(key)});
+      if (!r.ok()) {
+        return R::Error("cannot lock the server of database " + target.name + ": " + r.message());
+      }
+      if (!r->rows.empty() && r->rows[0][0] == std::optional<std::string>("t")) {
+        held.push_back(std::move(conn).value());
+        break;
+      }
+      auto holder = FindHolder(**conn, key);
+      if (!holder.ok()) {
+        return R::Error("cannot tell who locks the server of database " + target.name + ": " +
+                        holder.message());
+      }
+      if (*holder && (*holder)->application_name == (*conn)->application_name()) {
+        break;  // ours: this server was locked through another database or route
+      }
+      if (*holder || attempt >= 3) {
+        TargetLockHolder h = holder->value_or(TargetLockHolder{});
+        h.database = target.name;
+        return TargetLockAttempt(TargetLocksBusy{std::move(h)});
+      }
+    }
+  }
+  return TargetLockAttempt(std::make_unique<TargetLocks>(std::move(held)));
+}
+
+}  // namespace runbook

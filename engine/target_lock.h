@@ -1,0 +1,88 @@
+// The run's lock on its database servers: what keeps two operators (two machines, two state
+// stores) from running runbooks that share a lock name against the same server at once.
+//
+// Before its first step a run takes, on every database server its steps use, a session-level
+// advisory lock keyed by its lock name (Runbook::LockName), with pg_try_advisory_lock on a
+// connection to the server's maintenance database `postgres` (the target database itself may be
+// dropped by a step: dropdb --force would end a session in it). The connection is held until the
+// run ends; the server releases the lock when it closes, whatever ends the engine (kill -9, a lost
+// network once TCP keepalives give up). The holder describes itself in the connection's
+// application_name, which every role can read in pg_stat_activity:
+//
+//     runbook/<run id> lock <pid> <os user>@<host>      (cut to the server's 63 bytes)
+//
+// It starts with the run's application_name prefix (engine/pg.h RunApplicationPrefix), so the
+// run's own postgres_idle and cancel_queries never count it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "engine/diag.h"
+#include "engine/model.h"
+#include "engine/step_env.h"
+
+namespace runbook {
+
+class PgConnection;
+
+// The databases the steps, finally steps and their guards use: named by a kind (`db:`, `from:`,
+// `to:`) or in a template (`${{ databases.NAME.conninfo }}`), in the order of the runbook's
+// `databases:`.
+std::vector<std::string> UsedDatabases(const Runbook& rb);
+
+// The advisory lock key of a lock name: FNV-1a 64 of "runbook:" + name, as a signed bigint.
+int64_t AdvisoryLockKey(const std::string& lock_name);
+
+// The application_name of a run's lock connections (see above).
+std::string LockApplicationName(const std::string& run_id, int pid, const std::string& os_user,
+                                const std::string& host);
+
+// The OS user running this process ($USER's account by uid; "uid N" when it has no name).
+std::string OsUserName();
+
+// Who holds a lock on a server, as pg_stat_activity shows its connection.
+struct TargetLockHolder {
+  std::string database;  // our name of the database whose server it is locked on
+  int backend_pid = 0;
+  std::string application_name;
+  std::string db_user;        // the holder's database role
+  std::string backend_start;  // RFC 3339 UTC; empty when our role may not see it
+  std::string client_addr;    // empty for a unix socket or when not visible
+
+  // "alice@laptop (pid 4242, run 20261207T150001Z-3fa9, since 2026-12-07T15:00:01Z, role jane
+  // from 10.0.0.5)", or what the application_name says when it is not the engine's format.
+  std::string Describe() const;
+};
+
+// Held locks; destroying this closes the connections, which releases them.
+class TargetLocks {
+ public:
+  explicit TargetLocks(std::vector<std::unique_ptr<PgConnection>> conns);
+  ~TargetLocks();
+  TargetLocks(const TargetLocks&) = delete;
+  TargetLocks& operator=(const TargetLocks&) = delete;
+  size_t servers() const { return conns_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<PgConnection>> conns_;
+};
+
+struct TargetLocksBusy {
+  TargetLockHolder holder;
+};
+using TargetLockAttempt = std::variant<std::unique_ptr<TargetLocks>, TargetLocksBusy>;
+
+// Takes `lock_name` on the server of each of `targets` (resolved databases), connecting as them to
+// the maintenance database with `application_name`. Two targets on one server (two databases, or
+// two routes to it) share the lock: a lock held by a connection with our own application_name is
+// ours. All or nothing: when one server refuses, the locks taken so far are released. Errors
+// when a server cannot be reached or asked (the run must not go on unlocked).
+Result<TargetLockAttempt> AcquireTargetLocks(const std::string& lock_name,
+                                             const std::vector<DbTarget>& targets,
+                                             const std::string& application_name);
+
+}  // namespace runbook

@@ -189,6 +189,10 @@ int Run::LockTargets(const LockHolder& me) {
     return kExitRefused;
   }
   target_locks_ = std::move(std::get<std::unique_ptr<TargetLocks>>(attempt.value()));
+  for (const std::string& why : target_locks_->unreachable) {
+    c_.reporter->Notice("lock '" + rb_.LockName() + "' not taken: " + why +
+                        "; that server is locked only if another database of the run reaches it");
+  }
   return -1;
 }
 

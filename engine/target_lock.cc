@@ -160,12 +160,14 @@ Result<TargetLockAttempt> AcquireTargetLocks(const std::string& lock_name,
   using R = Result<TargetLockAttempt>;
   const int64_t key = AdvisoryLockKey(lock_name);
   std::vector<std::unique_ptr<PgConnection>> held;
+  std::vector<std::string> unreachable;
   std::set<std::string> done;
   for (const DbTarget& target : targets) {
     if (!done.insert(TargetKey(target)).second) continue;
     auto conn = PgConnection::Connect(target, application_name, kMaintenanceDb);
     if (!conn.ok()) {
-      return R::Error("cannot lock the server of database " + target.name + ": " + conn.message());
+      unreachable.push_back(conn.message());
+      continue;
     }
     // A holder can end between our attempt and our look at pg_locks: then try again.
     for (int attempt = 0;; ++attempt) {
@@ -193,7 +195,9 @@ Result<TargetLockAttempt> AcquireTargetLocks(const std::string& lock_name,
       }
     }
   }
-  return TargetLockAttempt(std::make_unique<TargetLocks>(std::move(held)));
+  auto locks = std::make_unique<TargetLocks>(std::move(held));
+  locks->unreachable = std::move(unreachable);
+  return TargetLockAttempt(std::move(locks));
 }
 
 }  // namespace runbook

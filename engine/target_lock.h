@@ -67,6 +67,11 @@ class TargetLocks {
   TargetLocks& operator=(const TargetLocks&) = delete;
   size_t servers() const { return conns_.size(); }
 
+  // Why the servers of some databases could not be locked: connecting failed ("cannot connect to
+  // database NAME: ..."). A run may create the role or start the server such a database needs,
+  // so this does not stop it; the executor says so.
+  std::vector<std::string> unreachable;
+
  private:
   std::vector<std::unique_ptr<PgConnection>> conns_;
 };
@@ -79,8 +84,9 @@ using TargetLockAttempt = std::variant<std::unique_ptr<TargetLocks>, TargetLocks
 // Takes `lock_name` on the server of each of `targets` (resolved databases), connecting as them to
 // the maintenance database with `application_name`. Two targets on one server (two databases, or
 // two routes to it) share the lock: a lock held by a connection with our own application_name is
-// ours. All or nothing: when one server refuses, the locks taken so far are released. Errors
-// when a server cannot be reached or asked (the run must not go on unlocked).
+// ours. All or nothing: when one server refuses, the locks taken so far are released. A server
+// that cannot be connected to is listed in TargetLocks::unreachable; one that cannot be asked
+// (a failed query) is an error.
 Result<TargetLockAttempt> AcquireTargetLocks(const std::string& lock_name,
                                              const std::vector<DbTarget>& targets,
                                              const std::string& application_name);

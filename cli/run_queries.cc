@@ -11,6 +11,7 @@
 #include "engine/executor.h"
 #include "engine/journal.h"
 #include "engine/loader.h"
+#include "engine/pg_store.h"
 #include "engine/run_state.h"
 #include "steps/registry.h"
 
@@ -111,7 +112,59 @@ Result<std::vector<ResumableRun>> UnfinishedRuns(const std::string& state,
   return out;
 }
 
-int CmdStatus(const std::string& target, bool json) {
+namespace {
+
+// The runbook name a FILE argument names; nullopt (errors printed) when it does not load.
+std::optional<std::string> RunbookNameOf(const std::string& file) {
+  Diagnostics diags;
+  LoadOptions probe;
+  probe.kinds = &BuiltinKinds();
+  probe.require_params = RequireParams::kNo;
+  auto loaded = LoadRunbook(file, probe, &diags);
+  if (!loaded) {
+    for (const Diagnostic& d : diags.errors()) std::fprintf(stderr, "%s\n", d.ToString().c_str());
+    return std::nullopt;
+  }
+  return loaded->runbook.name;
+}
+
+int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json);
+
+// `status` against the state store: the run TARGET names (as with a state directory).
+int StoreStatus(const std::string& url, const std::string& target, bool json) {
+  auto store = PgStore::Open(url, /*create=*/false);
+  if (!store.ok()) {
+    std::fprintf(stderr, "runbook: %s\n", store.message().c_str());
+    return kExitRefused;
+  }
+  Result<std::optional<StoredRun>> run = std::optional<StoredRun>();
+  if (target.empty()) {
+    run = (*store)->LatestRun("");
+  } else if (std::filesystem::is_regular_file(target)) {
+    std::optional<std::string> name = RunbookNameOf(target);
+    if (!name) return kExitInvalid;
+    run = (*store)->LatestRun(*name);
+  } else {
+    run = (*store)->FindRun(target);
+  }
+  if (!run.ok()) {
+    std::fprintf(stderr, "runbook: %s\n", run.message().c_str());
+    return kExitRefused;
+  }
+  if (!*run) {
+    std::fprintf(stderr, "runbook: no run found in the state store%s\n",
+                 target.empty() ? "" : (" for " + target).c_str());
+    return kExitRefused;
+  }
+  auto records = (*store)->Records((*run)->run_id);
+  if (!records.ok()) return PrintStatus(Result<RunState>::Error(records.message()), "", json);
+  return PrintStatus(ReplayJournal(*records), "", json);
+}
+
+}  // namespace
+
+int CmdStatus(const std::string& target, bool json, const std::string& store_url) {
+  if (!store_url.empty()) return StoreStatus(store_url, target, json);
   const std::string state = StateDir();
   auto run = Target(state, target);
   if (!run) {
@@ -119,9 +172,19 @@ int CmdStatus(const std::string& target, bool json) {
                  target.empty() ? "" : (" for " + target).c_str());
     return kExitRefused;
   }
-  auto rs = ReadState(*run);
-  if (!rs.ok()) {
+  if (auto rs = ReadState(*run); !rs.ok()) {
     std::fprintf(stderr, "runbook: run %s: %s\n", run->run_id.c_str(), rs.message().c_str());
+    return kExitRefused;
+  } else {
+    return PrintStatus(rs, run->dir, json);
+  }
+}
+
+namespace {
+
+int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
+  if (!rs.ok()) {
+    std::fprintf(stderr, "runbook: %s\n", rs.message().c_str());
     return kExitRefused;
   }
   if (json) {
@@ -134,7 +197,7 @@ int CmdStatus(const std::string& target, bool json) {
                         {"outcome", RunOutcomeText(*rs)},
                         {"pid", rs->pid},
                         {"host", rs->host},
-                        {"dir", run->dir}};
+                        {"dir", dir}};
     nlohmann::json steps = nlohmann::json::array();
     for (const std::string& id : rs->step_ids) {
       auto it = rs->steps.find(id);
@@ -170,21 +233,99 @@ int CmdStatus(const std::string& target, bool json) {
   return kExitOk;
 }
 
-int CmdHistory(const std::string& file, bool json) {
+// `history` against the state store: from its runs table, no record read.
+int StoreHistory(const std::string& url, const std::string& name, bool json) {
+  auto store = PgStore::Open(url, /*create=*/false);
+  if (!store.ok()) {
+    std::fprintf(stderr, "runbook: %s\n", store.message().c_str());
+    return kExitRefused;
+  }
+  auto runs = (*store)->ListRuns(name);
+  if (!runs.ok()) {
+    std::fprintf(stderr, "runbook: %s\n", runs.message().c_str());
+    return kExitRefused;
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const StoredRun& r : *runs) {
+    const std::string outcome = r.outcome.empty() ? "unfinished" : r.outcome;
+    if (json) {
+      out.push_back({{"run_id", r.run_id},
+                     {"runbook", r.runbook},
+                     {"started", r.started},
+                     {"ended", r.ended},
+                     {"outcome", outcome},
+                     {"steps_done", r.steps_done},
+                     {"steps", r.steps}});
+    } else {
+      std::printf("%-26s %-20s %-25s %-12s %d/%d steps\n", r.run_id.c_str(), r.runbook.c_str(),
+                  r.started.c_str(), outcome.c_str(), r.steps_done, r.steps);
+    }
+  }
+  if (json) std::printf("%s\n", out.dump(2).c_str());
+  return kExitOk;
+}
+
+// `logs` against the state store.
+int StoreLogs(const std::string& url, const std::string& run_id, const std::string& step) {
+  auto store = PgStore::Open(url, /*create=*/false);
+  if (!store.ok()) {
+    std::fprintf(stderr, "runbook: %s\n", store.message().c_str());
+    return kExitRefused;
+  }
+  auto run = (*store)->FindRun(run_id);
+  if (!run.ok() || !*run) {
+    std::fprintf(
+        stderr, "runbook: %s\n",
+        run.ok() ? ("no run " + run_id + " in the state store").c_str() : run.message().c_str());
+    return kExitRefused;
+  }
+  auto has_log = (*store)->LogSteps(run_id);
+  auto records = (*store)->Records(run_id);
+  if (!has_log.ok() || !records.ok()) {
+    std::fprintf(stderr, "runbook: %s\n",
+                 (has_log.ok() ? records.message() : has_log.message()).c_str());
+    return kExitRefused;
+  }
+  auto logged = [&](const std::string& id) {
+    return std::find(has_log->begin(), has_log->end(), id) != has_log->end();
+  };
+  std::vector<std::string> steps;
+  if (!step.empty()) {
+    if (!logged(step)) {
+      std::fprintf(stderr, "runbook: run %s has no log for step '%s'\n", run_id.c_str(),
+                   step.c_str());
+      return kExitRefused;
+    }
+    steps.push_back(step);
+  } else {
+    for (const std::string& id : ReplayJournal(*records).step_ids) {
+      if (logged(id)) steps.push_back(id);
+    }
+  }
+  for (const std::string& id : steps) {
+    auto text = (*store)->Log(run_id, id);
+    if (!text.ok()) {
+      std::fprintf(stderr, "runbook: %s\n", text.message().c_str());
+      return kExitRefused;
+    }
+    if (step.empty()) std::printf("==> %s <==\n", id.c_str());
+    std::fwrite(text->data(), 1, text->size(), stdout);
+  }
+  std::fflush(stdout);
+  return kExitOk;
+}
+
+}  // namespace
+
+int CmdHistory(const std::string& file, bool json, const std::string& store_url) {
   const std::string state = StateDir();
   std::string name;
   if (!file.empty()) {
-    Diagnostics diags;
-    LoadOptions probe;
-    probe.kinds = &BuiltinKinds();
-    probe.require_params = RequireParams::kNo;
-    auto loaded = LoadRunbook(file, probe, &diags);
-    if (!loaded) {
-      for (const Diagnostic& d : diags.errors()) std::fprintf(stderr, "%s\n", d.ToString().c_str());
-      return kExitInvalid;
-    }
-    name = loaded->runbook.name;
+    std::optional<std::string> n = RunbookNameOf(file);
+    if (!n) return kExitInvalid;
+    name = *n;
   }
+  if (!store_url.empty()) return StoreHistory(store_url, name, json);
   auto runs = ListRuns(state, name);  // oldest first, by start time
   nlohmann::json out = nlohmann::json::array();
   for (const RunInfo& r : runs) {
@@ -217,7 +358,8 @@ int CmdHistory(const std::string& file, bool json) {
   return kExitOk;
 }
 
-int CmdLogs(const std::string& run_id, const std::string& step) {
+int CmdLogs(const std::string& run_id, const std::string& step, const std::string& store_url) {
+  if (!store_url.empty()) return StoreLogs(store_url, run_id, step);
   auto run = FindRun(StateDir(), run_id);
   if (!run) {
     std::fprintf(stderr, "runbook: no run %s\n", run_id.c_str());

@@ -25,9 +25,11 @@ struct ResumableRun {
 Result<std::vector<ResumableRun>> UnfinishedRuns(const std::string& state,
                                                  const std::string& runbook);
 
-int CmdStatus(const std::string& target, bool json);
-int CmdHistory(const std::string& file, bool json);
-int CmdLogs(const std::string& run_id, const std::string& step);
+// With `store_url` (StoreUrl: --state or RUNBOOK_STATE_URL) they read the team's state store
+// (engine/pg_store.h) instead of the state directory.
+int CmdStatus(const std::string& target, bool json, const std::string& store_url);
+int CmdHistory(const std::string& file, bool json, const std::string& store_url);
+int CmdLogs(const std::string& run_id, const std::string& step, const std::string& store_url);
 
 // Prints each guard's observation in the saved plan and now.
 void PrintGuardObservations(const nlohmann::json& saved, const nlohmann::json& now);

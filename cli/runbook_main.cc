@@ -14,12 +14,14 @@
 #include "cli/plan_text.h"
 #include "cli/prune.h"
 #include "cli/run_queries.h"
+#include "cli/state_store.h"
 #include "cli/terminal_reporter.h"
 #include "engine/executor.h"
 #include "engine/graph.h"
 #include "engine/graph_export.h"
 #include "engine/journal.h"
 #include "engine/loader.h"
+#include "engine/pg_store.h"
 #include "engine/plan.h"
 #include "engine/read_file.h"
 #include "engine/run_state.h"
@@ -451,6 +453,23 @@ int RunbookMain(int argc, char** argv) {
   logs->add_option("RUN_ID", logs_run, "Run id")->required();
   logs->add_option("STEP", logs_step, "Only this step");
 
+  // The team's state store (docs/team.md): --state URL, else RUNBOOK_STATE_URL.
+  std::string state_url;
+  const char* state_help = "The team's state store (a PostgreSQL URL; default $RUNBOOK_STATE_URL)";
+  for (CLI::App* sub : {status, history, logs}) sub->add_option("--state", state_url, state_help);
+  auto* state = app.add_subcommand("state", "Set up the team's state store in PostgreSQL");
+  state->require_subcommand(1);
+  bool print_sql = false;
+  auto* state_init = state->add_subcommand("init", "Create the store's schema 'runbook'");
+  state_init->add_option("--state", state_url, state_help);
+  state_init->add_flag("--print-sql", print_sql, "Only print the SQL (for a DBA to run)");
+  std::string import_dir;
+  auto* state_import =
+      state->add_subcommand("import", "Copy the runs of a state directory into the store");
+  state_import->add_option("DIR", import_dir, "State directory (e.g. ~/.local/state/runbook)")
+      ->required();
+  state_import->add_option("--state", state_url, state_help);
+
   std::string prune_older;
   bool prune_dry_run = false;
   auto* prune = app.add_subcommand("prune", "Remove finished runs; never one a resume may need");
@@ -486,11 +505,22 @@ int RunbookMain(int argc, char** argv) {
 
   if (*validate) return CmdValidate(validate_files, common);
   if (*plan) return CmdPlan(plan_file, common, plan_format, plan_out, offline);
+  if ((*run || *resume) && !StoreUrl("").empty()) {
+    // Runs are recorded in the state directory only (docs/team.md): running while a store is
+    // configured would split the team's history without a word.
+    std::fprintf(stderr,
+                 "runbook: RUNBOOK_STATE_URL is set, but runs are not recorded in a state store "
+                 "yet: unset it to run with the state directory %s\n",
+                 StateDir().c_str());
+    return kExitRefused;
+  }
   if (*run) return CmdRun(run_file, common, run_args);
   if (*resume) return CmdResume(resume_target, resume_yes, resume_jobs, resume_heartbeat);
-  if (*status) return CmdStatus(status_target, status_format == "json");
-  if (*history) return CmdHistory(history_file, history_format == "json");
-  if (*logs) return CmdLogs(logs_run, logs_step);
+  if (*status) return CmdStatus(status_target, status_format == "json", StoreUrl(state_url));
+  if (*history) return CmdHistory(history_file, history_format == "json", StoreUrl(state_url));
+  if (*logs) return CmdLogs(logs_run, logs_step, StoreUrl(state_url));
+  if (*state_init) return CmdStateInit(StoreUrl(state_url), print_sql);
+  if (*state_import) return CmdStateImport(StoreUrl(state_url), import_dir);
   if (*graph) return CmdGraph(graph_file, graph_format);
   if (*prune) {
     Result<Duration> older = ParseDuration(prune_older);

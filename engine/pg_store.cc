@@ -1,0 +1,289 @@
+#include "engine/pg_store.h"
+
+#include <cstdlib>
+
+#include "engine/journal.h"
+#include "engine/pg.h"
+#include "engine/run_state.h"
+
+namespace runbook {
+namespace {
+
+// Log pieces: small enough for one round trip each, large enough that a long log is few rows.
+constexpr size_t kLogChunkBytes = 64 * 1024;
+
+// Times travel as epoch milliseconds and are formatted here: to_char on every row of a long
+// history costs the server more than the rest of the query.
+std::string MsColumn(const std::string& column) {
+  return "(extract(epoch FROM " + column + ") * 1000)::bigint";
+}
+
+std::string RunColumns() {
+  return "run_id, runbook, " + MsColumn("started") + ", " + MsColumn("ended") +
+         ", coalesce(outcome, ''), steps_done, steps";
+}
+
+std::string TimeOf(const std::optional<std::string>& ms) {
+  if (!ms) return "";
+  return FormatTimestamp(std::chrono::system_clock::time_point(
+      std::chrono::milliseconds(std::strtoll(ms->c_str(), nullptr, 10))));
+}
+
+StoredRun RunOf(const PgRow& row) {
+  StoredRun r;
+  r.run_id = row[0].value_or("");
+  r.runbook = row[1].value_or("");
+  r.started = TimeOf(row[2]);
+  r.ended = TimeOf(row[3]);
+  r.outcome = row[4].value_or("");
+  r.steps_done = std::atoi(row[5].value_or("0").c_str());
+  r.steps = std::atoi(row[6].value_or("0").c_str());
+  return r;
+}
+
+std::vector<StoredRun> RunsOf(const PgResult& res) {
+  std::vector<StoredRun> runs;
+  runs.reserve(res.rows.size());
+  for (const PgRow& row : res.rows) runs.push_back(RunOf(row));
+  return runs;
+}
+
+// Logs are bytes (a step may print anything): they travel as hex, a bind value never mangled.
+std::string ToHex(std::string_view bytes) {
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    hex += "0123456789abcdef"[c >> 4];
+    hex += "0123456789abcdef"[c & 15];
+  }
+  return hex;
+}
+
+std::string FromHex(std::string_view hex) {
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  std::string bytes;
+  bytes.reserve(hex.size() / 2);
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    bytes += static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1]));
+  }
+  return bytes;
+}
+
+std::string StoreError(const std::string& what, const std::string& message) {
+  return "state store: " + what + ": " + message;
+}
+
+}  // namespace
+
+std::string StoreSchemaSql() {
+  return R"(CREATE SCHEMA IF NOT EXISTS runbook;
+CREATE TABLE IF NOT EXISTS runbook.meta (
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runbook.runs (
+  run_id text PRIMARY KEY,
+  runbook text NOT NULL,
+  started timestamptz NOT NULL,
+  ended timestamptz,
+  outcome text,
+  steps_done integer NOT NULL DEFAULT 0,
+  steps integer NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS runs_by_start ON runbook.runs (started, run_id);
+CREATE INDEX IF NOT EXISTS runs_by_runbook ON runbook.runs (runbook, started, run_id);
+CREATE TABLE IF NOT EXISTS runbook.records (
+  run_id text NOT NULL REFERENCES runbook.runs ON DELETE CASCADE,
+  seq bigint NOT NULL,
+  record json NOT NULL,
+  PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE IF NOT EXISTS runbook.log_chunks (
+  run_id text NOT NULL REFERENCES runbook.runs ON DELETE CASCADE,
+  step text NOT NULL,
+  chunk integer NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (run_id, step, chunk)
+);
+INSERT INTO runbook.meta (key, value) VALUES ('schema_version', ')" +
+         std::to_string(kStoreSchemaVersion) + R"(') ON CONFLICT (key) DO NOTHING;
+)";
+}
+
+std::string StoreUrl(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("RUNBOOK_STATE_URL"); env && *env) return env;
+  return "";
+}
+
+PgStore::PgStore(std::unique_ptr<PgConnection> conn) : conn_(std::move(conn)) {}
+PgStore::~PgStore() = default;
+
+Result<std::unique_ptr<PgStore>> PgStore::Open(const std::string& url, bool create) {
+  using R = Result<std::unique_ptr<PgStore>>;
+  DbTarget target{"(the state store)", url, "", ""};
+  auto conn = PgConnection::Connect(target, "runbook/state");
+  if (!conn.ok()) return R::Error(conn.message());
+  PgConnection& c = **conn;
+  auto version = [&]() -> Result<std::optional<int>> {
+    Result<PgResult> exists = c.ExecOne("SELECT to_regclass('runbook.meta') IS NOT NULL");
+    if (!exists.ok()) return Result<std::optional<int>>::Error(exists.message());
+    if (exists->rows.empty() || exists->rows[0][0] != std::optional<std::string>("t")) {
+      return std::optional<int>();
+    }
+    Result<PgResult> r = c.ExecOne("SELECT value FROM runbook.meta WHERE key = 'schema_version'");
+    if (!r.ok()) return Result<std::optional<int>>::Error(r.message());
+    if (r->rows.empty() || !r->rows[0][0]) return std::optional<int>();
+    return std::optional<int>(std::atoi(r->rows[0][0]->c_str()));
+  };
+  auto v = version();
+  if (!v.ok()) return R::Error(StoreError("cannot read its schema version", v.message()));
+  if (!*v) {
+    if (!create) {
+      return R::Error(
+          "state store: no schema 'runbook' in this database: `runbook state init` creates it");
+    }
+    // One creator at a time: two engines starting on an empty store must not race.
+    Result<PgResult> r = c.Exec("BEGIN; SELECT pg_advisory_xact_lock(7243312566052416941); " +
+                                StoreSchemaSql() + "COMMIT;");
+    if (!r.ok()) {
+      (void)c.Exec("ROLLBACK");
+      return R::Error(
+          StoreError("cannot create the schema 'runbook' (ask a DBA to run "
+                     "`runbook state init --print-sql`)",
+                     r.message()));
+    }
+    v = version();
+    if (!v.ok() || !*v) return R::Error("state store: the schema 'runbook' was not created");
+  }
+  if (**v > kStoreSchemaVersion) {
+    return R::Error("state store: its schema is version " + std::to_string(**v) +
+                    ", newer than this runbook knows (" + std::to_string(kStoreSchemaVersion) +
+                    "): use a newer runbook");
+  }
+  return std::unique_ptr<PgStore>(new PgStore(std::move(conn).value()));
+}
+
+Result<std::vector<StoredRun>> PgStore::ListRuns(const std::string& runbook) {
+  using R = Result<std::vector<StoredRun>>;
+  Result<PgResult> r =
+      runbook.empty()
+          ? conn_->ExecOne("SELECT " + RunColumns() + " FROM runbook.runs ORDER BY started, run_id")
+          : conn_->ExecOne("SELECT " + RunColumns() +
+                               " FROM runbook.runs WHERE runbook = $1 ORDER BY started, run_id",
+                           {runbook});
+  if (!r.ok()) return R::Error(StoreError("cannot list runs", r.message()));
+  return RunsOf(*r);
+}
+
+Result<std::optional<StoredRun>> PgStore::FindRun(const std::string& run_id) {
+  using R = Result<std::optional<StoredRun>>;
+  Result<PgResult> r =
+      conn_->ExecOne("SELECT " + RunColumns() + " FROM runbook.runs WHERE run_id = $1", {run_id});
+  if (!r.ok()) return R::Error(StoreError("cannot read run " + run_id, r.message()));
+  if (r->rows.empty()) return std::optional<StoredRun>();
+  return std::optional<StoredRun>(RunOf(r->rows[0]));
+}
+
+Result<std::optional<StoredRun>> PgStore::LatestRun(const std::string& runbook) {
+  using R = Result<std::optional<StoredRun>>;
+  const std::string where = runbook.empty() ? "" : " WHERE runbook = $1";
+  Result<PgResult> r = conn_->ExecOne(
+      "SELECT " + RunColumns() + " FROM runbook.runs" + where +
+          " ORDER BY started DESC, run_id DESC LIMIT 1",
+      runbook.empty() ? std::vector<std::string>{} : std::vector<std::string>{runbook});
+  if (!r.ok()) return R::Error(StoreError("cannot find the latest run", r.message()));
+  if (r->rows.empty()) return std::optional<StoredRun>();
+  return std::optional<StoredRun>(RunOf(r->rows[0]));
+}
+
+Result<std::vector<nlohmann::json>> PgStore::Records(const std::string& run_id) {
+  using R = Result<std::vector<nlohmann::json>>;
+  Result<PgResult> r =
+      conn_->ExecOne("SELECT record FROM runbook.records WHERE run_id = $1 ORDER BY seq", {run_id});
+  if (!r.ok()) return R::Error(StoreError("cannot read run " + run_id, r.message()));
+  std::vector<nlohmann::json> records;
+  records.reserve(r->rows.size());
+  for (const PgRow& row : r->rows) {
+    nlohmann::json j = nlohmann::json::parse(row[0].value_or(""), nullptr, false);
+    if (!j.is_object()) return R::Error("state store: run " + run_id + " has a damaged record");
+    records.push_back(std::move(j));
+  }
+  return records;
+}
+
+Result<std::vector<std::string>> PgStore::LogSteps(const std::string& run_id) {
+  using R = Result<std::vector<std::string>>;
+  Result<PgResult> r = conn_->ExecOne(
+      "SELECT DISTINCT step FROM runbook.log_chunks WHERE run_id = $1 ORDER BY step", {run_id});
+  if (!r.ok()) return R::Error(StoreError("cannot read the logs of run " + run_id, r.message()));
+  std::vector<std::string> steps;
+  for (const PgRow& row : r->rows) steps.push_back(row[0].value_or(""));
+  return steps;
+}
+
+Result<std::string> PgStore::Log(const std::string& run_id, const std::string& step) {
+  Result<PgResult> r = conn_->ExecOne(
+      "SELECT encode(data, 'hex') FROM runbook.log_chunks WHERE run_id = $1 AND step = $2 "
+      "ORDER BY chunk",
+      {run_id, step});
+  if (!r.ok()) {
+    return Result<std::string>::Error(
+        StoreError("cannot read the log of step " + step + " of run " + run_id, r.message()));
+  }
+  std::string log;
+  for (const PgRow& row : r->rows) log += FromHex(row[0].value_or(""));
+  return log;
+}
+
+Result<bool> PgStore::ImportRun(const std::vector<nlohmann::json>& records,
+                                const std::vector<std::pair<std::string, std::string>>& logs) {
+  using R = Result<bool>;
+  const RunState rs = ReplayJournal(records);
+  if (rs.run_id.empty() || rs.started_at.empty()) {
+    return R::Error("the journal has no run_started record");
+  }
+  int done = 0;
+  for (const std::string& id : rs.step_ids) {
+    auto it = rs.steps.find(id);
+    if (it == rs.steps.end()) continue;
+    const StepStatus st = it->second.status;
+    done += st == StepStatus::kSucceeded || st == StepStatus::kDone || st == StepStatus::kSkipped;
+  }
+  auto fail = [&](const std::string& what, const std::string& message) {
+    (void)conn_->Exec("ROLLBACK");
+    return R::Error(StoreError(what, message));
+  };
+  if (auto r = conn_->Exec("BEGIN"); !r.ok()) return fail("cannot begin", r.message());
+  Result<PgResult> ins = conn_->ExecOne(
+      "INSERT INTO runbook.runs (run_id, runbook, started, ended, outcome, steps_done, steps) "
+      "VALUES ($1, $2, $3::timestamptz, nullif($4, '')::timestamptz, nullif($5, ''), "
+      "$6::integer, $7::integer) ON CONFLICT (run_id) DO NOTHING",
+      {rs.run_id, rs.runbook, rs.started_at, rs.finished ? rs.ended_at : "",
+       rs.finished ? rs.outcome : "", std::to_string(done), std::to_string(rs.step_ids.size())});
+  if (!ins.ok()) return fail("cannot record run " + rs.run_id, ins.message());
+  if (ins->command_tag == "INSERT 0 0") {
+    (void)conn_->Exec("ROLLBACK");
+    return false;
+  }
+  for (const nlohmann::json& record : records) {
+    Result<PgResult> r = conn_->ExecOne(
+        "INSERT INTO runbook.records (run_id, seq, record) VALUES ($1, $2::bigint, $3::json)",
+        {rs.run_id, std::to_string(record.value("seq", int64_t{0})),
+         record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+    if (!r.ok()) return fail("cannot record the journal of run " + rs.run_id, r.message());
+  }
+  for (const auto& [step, text] : logs) {
+    for (size_t off = 0, chunk = 0; off < text.size(); off += kLogChunkBytes, ++chunk) {
+      Result<PgResult> r = conn_->ExecOne(
+          "INSERT INTO runbook.log_chunks (run_id, step, chunk, data) VALUES ($1, $2, "
+          "$3::integer, decode($4, 'hex'))",
+          {rs.run_id, step, std::to_string(chunk), ToHex(text.substr(off, kLogChunkBytes))});
+      if (!r.ok()) return fail("cannot record the log of step " + step, r.message());
+    }
+  }
+  if (auto r = conn_->Exec("COMMIT"); !r.ok()) return fail("cannot commit", r.message());
+  return true;
+}
+
+}  // namespace runbook

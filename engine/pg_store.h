@@ -1,0 +1,74 @@
+// The team's run store in PostgreSQL: runs, their journal records and step logs in a schema
+// `runbook` of a database the team shares (docs/team.md), chosen with --state URL or
+// RUNBOOK_STATE_URL (a libpq URI or conninfo).
+//
+// Tables (StoreSchemaSql; the schema's version is the row 'schema_version' of runbook.meta):
+//   runs        one row per run: its runbook, start, end, outcome and step counts (what
+//               `history` lists without reading any record)
+//   records     the run's journal records in seq order, as the file journal holds them
+//   log_chunks  each step's log in pieces, in order
+// Journal records never hold secret values (engine/run_state.h), and logs are stored as the
+// engine wrote them to files: already masked.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/diag.h"
+
+namespace runbook {
+
+class PgConnection;
+
+// The schema version this engine reads and writes.
+inline constexpr int kStoreSchemaVersion = 1;
+
+// The SQL that creates the schema (idempotent), for `runbook state init --print-sql`.
+std::string StoreSchemaSql();
+
+// $RUNBOOK_STATE_URL, when `flag` (--state) is empty; "" when neither is set.
+std::string StoreUrl(const std::string& flag);
+
+// A run as `history` lists it.
+struct StoredRun {
+  std::string run_id, runbook;
+  std::string started, ended;  // RFC 3339 UTC with milliseconds; ended "" while unfinished
+  std::string outcome;         // "" while unfinished
+  int steps_done = 0, steps = 0;
+};
+
+class PgStore {
+ public:
+  // Connects to `url`. With `create`, a missing schema is created (when the role may); without,
+  // a missing schema is an error that says `runbook state init` creates it. A schema of a newer
+  // version than kStoreSchemaVersion is refused.
+  static Result<std::unique_ptr<PgStore>> Open(const std::string& url, bool create);
+  ~PgStore();
+
+  // Runs of `runbook` (every runbook when empty), oldest first.
+  Result<std::vector<StoredRun>> ListRuns(const std::string& runbook);
+  // The run with this id; nullopt when the store has none.
+  Result<std::optional<StoredRun>> FindRun(const std::string& run_id);
+  // The newest run of `runbook`.
+  Result<std::optional<StoredRun>> LatestRun(const std::string& runbook);
+  // The run's journal records, in seq order.
+  Result<std::vector<nlohmann::json>> Records(const std::string& run_id);
+  // The steps that have a log, and one step's log.
+  Result<std::vector<std::string>> LogSteps(const std::string& run_id);
+  Result<std::string> Log(const std::string& run_id, const std::string& step);
+
+  // Copies a finished or stopped run (its records and logs) into the store in one transaction.
+  // False when the store already has a run with that id (nothing is changed).
+  Result<bool> ImportRun(const std::vector<nlohmann::json>& records,
+                         const std::vector<std::pair<std::string, std::string>>& logs);
+
+ private:
+  explicit PgStore(std::unique_ptr<PgConnection> conn);
+  std::unique_ptr<PgConnection> conn_;
+};
+
+}  // namespace runbook

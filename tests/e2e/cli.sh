@@ -44,7 +44,8 @@ complete_words() {
   bash -c 'source ./complete.bash; COMP_WORDS=($1); [ "${1: -1}" = " " ] && COMP_WORDS+=("");
            COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _runbook; printf "%s\n" "${COMPREPLY[@]}"' _ "$1"
 }
-[ "$(complete_words 'runbook sta')" = status ] || fail "command: $(complete_words 'runbook sta')"
+[ "$(complete_words 'runbook sta' | sort | tr '\n' ' ')" = "state status " ] || fail "command: $(complete_words 'runbook sta')"
+[ "$(complete_words 'runbook statu')" = status ] || fail "command: $(complete_words 'runbook statu')"
 complete_words 'runbook run --fr' | grep -qx -- --fresh || fail "option --fresh not offered"
 complete_words 'runbook plan ok.yaml --of' | grep -qx -- --offline || fail "--offline not offered"
 [ "$(complete_words 'runbook completion z')" = zsh ] || fail "completion shells"

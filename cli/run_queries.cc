@@ -41,6 +41,14 @@ std::string LastStep(const RunState& rs) {
   return last->first + " (" + StepStatusName(last->second.status) + ")";
 }
 
+// The run's steps, then its finally steps (with `true`), in runbook order.
+std::vector<std::pair<std::string, bool>> StepsInOrder(const RunState& rs) {
+  std::vector<std::pair<std::string, bool>> out;
+  for (const std::string& id : rs.step_ids) out.emplace_back(id, false);
+  for (const std::string& id : rs.finally_ids) out.emplace_back(id, true);
+  return out;
+}
+
 const char* StatusText(StepStatus s) {
   switch (s) {
     case StepStatus::kPending:
@@ -199,9 +207,9 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
                         {"host", rs->host},
                         {"dir", dir}};
     nlohmann::json steps = nlohmann::json::array();
-    for (const std::string& id : rs->step_ids) {
+    for (const auto& [id, in_finally] : StepsInOrder(*rs)) {
       auto it = rs->steps.find(id);
-      nlohmann::json s = {{"id", id}, {"status", "pending"}};
+      nlohmann::json s = {{"id", id}, {"status", "pending"}, {"finally", in_finally}};
       if (it != rs->steps.end()) {
         s["status"] = StatusText(it->second.status);
         s["attempts"] = it->second.attempts;
@@ -217,7 +225,12 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
   std::printf("run %s of %s (%s)\nstarted %s by pid %d on %s; %s\n", rs->run_id.c_str(),
               rs->runbook.c_str(), rs->path.c_str(), rs->started_at.c_str(), rs->pid,
               rs->host.c_str(), RunOutcomeText(*rs).c_str());
-  for (const std::string& id : rs->step_ids) {
+  bool finally_shown = false;
+  for (const auto& [id, in_finally] : StepsInOrder(*rs)) {
+    if (in_finally && !finally_shown) {
+      std::printf("finally:\n");
+      finally_shown = true;
+    }
     auto it = rs->steps.find(id);
     if (it == rs->steps.end()) {
       std::printf("  %-30s pending\n", id.c_str());
@@ -334,12 +347,23 @@ int CmdHistory(const std::string& file, bool json, const std::string& store_url)
       std::fprintf(stderr, "runbook: run %s: %s\n", r.run_id.c_str(), rs.message().c_str());
       continue;
     }
-    int done = 0;
-    for (const std::string& id : rs->step_ids) {
-      auto it = rs->steps.find(id);
-      if (it == rs->steps.end()) continue;
-      const StepStatus st = it->second.status;
-      done += st == StepStatus::kSucceeded || st == StepStatus::kDone || st == StepStatus::kSkipped;
+    auto count_done = [&](const std::vector<std::string>& ids) {
+      int done = 0;
+      for (const std::string& id : ids) {
+        auto it = rs->steps.find(id);
+        if (it == rs->steps.end()) continue;
+        const StepStatus st = it->second.status;
+        done +=
+            st == StepStatus::kSucceeded || st == StepStatus::kDone || st == StepStatus::kSkipped;
+      }
+      return done;
+    };
+    const int done = count_done(rs->step_ids);
+    const int finally_done = count_done(rs->finally_ids);
+    std::string finally_text;
+    if (!rs->finally_ids.empty()) {
+      finally_text = ", finally " + std::to_string(finally_done) + "/" +
+                     std::to_string(rs->finally_ids.size());
     }
     if (json) {
       out.push_back({{"run_id", rs->run_id},
@@ -348,10 +372,13 @@ int CmdHistory(const std::string& file, bool json, const std::string& store_url)
                      {"ended", rs->ended_at},
                      {"outcome", RunOutcomeText(*rs)},
                      {"steps_done", done},
-                     {"steps", rs->step_ids.size()}});
+                     {"steps", rs->step_ids.size()},
+                     {"finally_done", finally_done},
+                     {"finally", rs->finally_ids.size()}});
     } else {
-      std::printf("%-26s %-20s %-25s %-12s %d/%zu steps\n", rs->run_id.c_str(), rs->runbook.c_str(),
-                  rs->started_at.c_str(), RunOutcomeText(*rs).c_str(), done, rs->step_ids.size());
+      std::printf("%-26s %-20s %-25s %-12s %d/%zu steps%s\n", rs->run_id.c_str(),
+                  rs->runbook.c_str(), rs->started_at.c_str(), RunOutcomeText(*rs).c_str(), done,
+                  rs->step_ids.size(), finally_text.c_str());
     }
   }
   if (json) std::printf("%s\n", out.dump(2).c_str());
@@ -387,10 +414,10 @@ int CmdLogs(const std::string& run_id, const std::string& step, const std::strin
     std::fprintf(stderr, "runbook: run %s: %s\n", run_id.c_str(), rs.message().c_str());
     return kExitRefused;
   }
-  for (const std::string& id : rs->step_ids) {
+  for (const auto& [id, in_finally] : StepsInOrder(*rs)) {
     const std::string path = logs + "/" + id + ".log";
     if (!std::filesystem::exists(path)) continue;
-    std::printf("==> %s <==\n", id.c_str());
+    std::printf("==> %s%s <==\n", id.c_str(), in_finally ? " (finally)" : "");
     std::fflush(stdout);
     print(path);
   }

@@ -301,6 +301,7 @@ int Run::JournalStart(const LockHolder& me) {
     info.sets = options_.sets;
     info.params = loaded_.params;
     for (const Step& s : rb_.steps) info.step_ids.push_back(s.id);
+    for (const Step& s : rb_.finally) info.finally_ids.push_back(s.id);
     info.pid = me.pid;
     info.host = me.host;
     info.boot_id = me.boot_id;
@@ -483,11 +484,14 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
     if (!st.ok()) return fail(StepOutcomeKind::kFailure, "journal write failed: " + st.message());
     if (defer_start_sync) ctx.DeferStartSync();
     ctx.StartClock();
+    ctx.LogNote("attempt " + std::to_string(attempt) + " of " + std::to_string(retries + 1) +
+                " started");
     StepOutcome outcome = step.kind->Run(ctx);
     if (Status synced = ctx.FinishStartSync(); !synced.ok()) {
       return fail(StepOutcomeKind::kFailure, synced.message());
     }
     if (services_.cancel.requested()) {
+      ctx.LogNote("attempt " + std::to_string(attempt) + " interrupted: " + outcome.message);
       return fail(StepOutcomeKind::kInterrupted, "interrupted: " + outcome.message);
     }
     if (outcome.ok && !step.verify.empty()) {
@@ -500,6 +504,13 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
         outcome.message = "verify failed: " + v.message;
       }
     }
+    // The attempt's end in the step log: a failed SQL statement's error (message, detail, hint,
+    // position) or a command's exit status is in the log, not only on the terminal.
+    ctx.LogNote("attempt " + std::to_string(attempt) +
+                (outcome.ok             ? " succeeded"
+                 : ctx.DeadlinePassed() ? " timed out"
+                                        : " failed") +
+                (outcome.message.empty() ? "" : ": " + outcome.message));
     if (outcome.ok) {
       s.outcome = StepOutcomeKind::kSuccess;
       s.message = outcome.message;

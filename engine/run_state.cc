@@ -140,10 +140,18 @@ const char* StepStatusName(StepStatus status) {
 json RunStartedRecord(const RunStartedInfo& info) {
   json sets = json::array();
   for (const auto& [k, v] : info.sets) sets.push_back(json::array({k, v}));
-  return json{{"type", "run_started"}, {"run_id", info.run_id},           {"runbook", info.runbook},
-              {"path", info.path},     {"inventories", info.inventories}, {"sets", std::move(sets)},
-              {"params", info.params}, {"step_ids", info.step_ids},       {"pid", info.pid},
-              {"host", info.host},     {"boot_id", info.boot_id}};
+  return json{{"type", "run_started"},
+              {"run_id", info.run_id},
+              {"runbook", info.runbook},
+              {"path", info.path},
+              {"inventories", info.inventories},
+              {"sets", std::move(sets)},
+              {"params", info.params},
+              {"step_ids", info.step_ids},
+              {"pid", info.pid},
+              {"host", info.host},
+              {"boot_id", info.boot_id},
+              {"finally_ids", info.finally_ids}};
 }
 
 json RunResumedRecord(int pid, const std::string& host, const std::string& boot_id) {
@@ -218,7 +226,9 @@ RunState ReplayJournal(const std::vector<json>& records) {
         }
       }
       run.step_ids = StrList(r, "step_ids");
+      run.finally_ids = StrList(r, "finally_ids");
       for (const std::string& id : run.step_ids) run.steps[id];
+      for (const std::string& id : run.finally_ids) run.steps[id];
       run.started_at = ts;
       run.pid = static_cast<int>(Int(r, "pid").value_or(0));
       run.host = Str(r, "host");
@@ -273,6 +283,13 @@ RunState ReplayJournal(const std::vector<json>& records) {
       run.ended_at = ts;
     }
   }
+  if (run.finally_ids.empty()) {  // a journal from before finally_ids: every other step recorded
+    for (const auto& [id, state] : run.steps) {
+      if (std::find(run.step_ids.begin(), run.step_ids.end(), id) == run.step_ids.end()) {
+        run.finally_ids.push_back(id);
+      }
+    }
+  }
   return run;
 }
 
@@ -286,14 +303,10 @@ bool Unfinished(const RunState& run) {
 
 std::vector<std::string> StepsWithStatus(const RunState& run, StepStatus status) {
   std::vector<std::string> out;
-  for (const std::string& id : run.step_ids) {
-    auto it = run.steps.find(id);
-    if (it != run.steps.end() && it->second.status == status) out.push_back(id);
-  }
-  for (const auto& [id, s] : run.steps) {
-    if (s.status == status &&
-        std::find(run.step_ids.begin(), run.step_ids.end(), id) == run.step_ids.end()) {
-      out.push_back(id);
+  for (const auto* ids : {&run.step_ids, &run.finally_ids}) {
+    for (const std::string& id : *ids) {
+      auto it = run.steps.find(id);
+      if (it != run.steps.end() && it->second.status == status) out.push_back(id);
     }
   }
   return out;

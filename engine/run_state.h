@@ -66,6 +66,7 @@ struct RunStartedInfo {
   std::vector<std::pair<std::string, std::string>> sets;  // --set K=V, in order
   std::map<std::string, std::string> params;              // resolved params; never secrets
   std::vector<std::string> step_ids;                      // every step, in runbook order
+  std::vector<std::string> finally_ids;                   // every finally step, in order
   int pid = 0;
   std::string host;     // hostname
   std::string boot_id;  // /proc/sys/kernel/random/boot_id: tells a reboot from a live process
@@ -145,6 +146,9 @@ struct RunState {
   std::map<std::string, std::string> params;
   std::map<std::string, StepState> steps;  // every id of step_ids, plus any other id recorded
   std::vector<std::string> step_ids;       // runbook order, from run_started
+  // The finally steps, from run_started (journals written before it was recorded: every other
+  // id with a record, by id).
+  std::vector<std::string> finally_ids;
   bool finished = false;   // a run_finished record is the last word (no run_resumed after it)
   std::string outcome;     // run_finished outcome; "" while not finished
   int exit_code = 0;       // run_finished exit_code; 0 while not finished
@@ -169,7 +173,7 @@ bool Unfinished(const RunState& run);
 // True when the run has no run_finished record: its engine died (or is still running).
 bool Crashed(const RunState& run);
 
-// Ids of the steps in `status`, in runbook order (steps not in step_ids last, by id).
+// Ids of the steps in `status`: the steps in runbook order, then the finally steps.
 std::vector<std::string> StepsWithStatus(const RunState& run, StepStatus status);
 
 }  // namespace runbook

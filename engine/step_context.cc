@@ -69,14 +69,31 @@ Duration StepContext::Remaining() const {
   return left.count() > 0 ? left : Duration(1);
 }
 
+// Each log line starts with its time (UTC, to the millisecond), so the morning after a log says
+// when a step printed what, and lines of several attempts or steps can be put side by side.
+void StepContext::WriteLog(std::string_view marker, std::string_view text) {
+  if (!log_) return;
+  const std::string ts = FormatTimestamp(std::chrono::system_clock::now());
+  std::lock_guard<std::mutex> lock(log_mu_);
+  std::fprintf(log_, "%s %.*s%.*s\n", ts.c_str(), static_cast<int>(marker.size()), marker.data(),
+               static_cast<int>(text.size()), text.data());
+  std::fflush(log_);
+}
+
+void StepContext::LogNote(std::string_view note) {
+  const std::string masked = Mask(note, services_->redact);
+  std::string_view rest = masked;
+  while (true) {
+    const size_t nl = rest.find('\n');
+    WriteLog("== ", rest.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    rest.remove_prefix(nl + 1);
+  }
+}
+
 void StepContext::Line(Stream stream, std::string_view line) {
   const std::string masked = Mask(line, services_->redact);
-  if (log_) {
-    std::lock_guard<std::mutex> lock(log_mu_);
-    std::fwrite(masked.data(), 1, masked.size(), log_);
-    std::fputc('\n', log_);
-    std::fflush(log_);
-  }
+  WriteLog("", masked);
   services_->reporter->StepLine(step_.id, stream, masked);
 }
 

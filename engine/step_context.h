@@ -70,6 +70,10 @@ class StepContext : public StepEnv, private OutputSink {
   void DeferStartSync() { start_sync_pending_ = true; }
   Status FinishStartSync();
 
+  // A line of the engine's own in the step log only (not on the terminal), marked "==" so a
+  // reader tells it from the step's output: where each attempt starts and how it ended.
+  void LogNote(std::string_view note);
+
   const std::string& step_id() const override { return step_.id; }
   const std::string& run_id() const override { return services_->scope->run_id(); }
   DryRun dry_run() const override { return services_->dry_run; }
@@ -93,6 +97,7 @@ class StepContext : public StepEnv, private OutputSink {
 
  private:
   void Line(Stream stream, std::string_view line) override;
+  void WriteLog(std::string_view marker, std::string_view text);
   Duration Remaining() const;
   Status SyncStart();
 

@@ -240,6 +240,11 @@ StepOutcome SqlStep::Run(StepEnv& env) const {
     if (step.show == ShowMode::kTable && r->returns_rows) {
       for (const std::string& line : FormatPsqlTable(*r)) env.Out().Line(Stream::kStdout, line);
     }
+    // Each statement's result in the output and the log (one statement's is the step's message).
+    if (statements.size() > 1) {
+      env.Out().Line(Stream::kInfo, "statement " + std::to_string(i + 1) + " of " +
+                                        std::to_string(statements.size()) + ": " + r->command_tag);
+    }
     last = std::move(r).value();
   }
   if (step.expect) {

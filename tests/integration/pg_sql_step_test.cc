@@ -70,6 +70,9 @@ TEST_F(SqlStepTest, TemplateValuesAreBindParametersInEveryStatement) {
   StepOutcome o = s.Run(env_);
   ASSERT_TRUE(o.ok) << o.message;
   EXPECT_EQ(o.message, "3 statements, last: SELECT 1");
+  EXPECT_THAT(env_.out.Lines(Stream::kInfo),
+              ElementsAre("statement 1 of 3: INSERT 0 1", "statement 2 of 3: INSERT 0 2",
+                          "statement 3 of 3: SELECT 1"));
   PgResult r = MustExec(db_, "SELECT v FROM x ORDER BY v");
   ASSERT_EQ(r.rows.size(), 3u);
   EXPECT_EQ(r.rows[0][0], std::optional<std::string>("'; DROP TABLE x; --"));

@@ -297,5 +297,25 @@ TEST(RunStateTest, StepsOutsideTheStepListComeLast) {
   EXPECT_STREQ(StepStatusName(StepStatus::kSucceeded), "succeeded");
 }
 
+// The finally steps are listed by run_started, so status, history and logs show them in order.
+TEST(RunStateTest, FinallyStepsFromRunStarted) {
+  Records records;
+  RunStartedInfo info;
+  info.run_id = "20261125T054302Z-3fa9";
+  info.runbook = "upgrade-prod";
+  info.step_ids = {"migrate"};
+  info.finally_ids = {"start-web", "start-indexers"};
+  RunState run = records.Add(RunStartedRecord(info))
+                     .Started("migrate")
+                     .Finished("migrate", StepOutcomeKind::kFailure)
+                     .Started("start-indexers")
+                     .Finished("start-indexers", StepOutcomeKind::kSuccess)
+                     .Replay();
+  EXPECT_EQ(run.finally_ids, (std::vector<std::string>{"start-web", "start-indexers"}));
+  EXPECT_EQ(run.steps.count("start-web"), 1u);  // pending, but known
+  EXPECT_EQ(StepsWithStatus(run, StepStatus::kSucceeded),
+            (std::vector<std::string>{"start-indexers"}));
+}
+
 }  // namespace
 }  // namespace runbook

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/step_kind.h"
+#include "engine/printable.h"
 
 namespace runbook {
 
@@ -49,7 +50,7 @@ void Header(const PlanHeader& h, bool color, std::string& out) {
     } else if (*host.reachable) {
       out += Paint(color, "32", "reachable") + "\n";
     } else {
-      out += Paint(color, "31", "UNREACHABLE: " + host.message) + "\n";
+      out += Paint(color, "31", "UNREACHABLE: " + Printable(host.message)) + "\n";
     }
   }
   if (!h.resume_run.empty()) {
@@ -107,8 +108,9 @@ void StepText(const PlannedStep& p, const PlanHeader& h, bool color, int* last_l
       out += "\n";
     }
   }
-  for (const std::string& line : p.details) out += Indent(line, "      ") + "\n";
-  for (const std::string& line : p.observed) out += Indent(line, "      ") + "\n";
+  // Details and observations come from servers and other sessions (query texts): escaped.
+  for (const std::string& line : p.details) out += Indent(Printable(line), "      ") + "\n";
+  for (const std::string& line : p.observed) out += Indent(Printable(line), "      ") + "\n";
   if (p.manual) out += "      manual: " + *p.manual + "\n";
   if (p.confirm) {
     out += Paint(color, "33", "      asks to confirm: " + *p.confirm) + "\n";
@@ -125,10 +127,10 @@ void StepText(const PlannedStep& p, const PlanHeader& h, bool color, int* last_l
     line += g.held ? ": holds now" : ": does not hold now";
     const std::string guard_would = GuardWould(g);
     if (!guard_would.empty()) line += " (would " + guard_would + ")";
-    line += " - " + g.summary;
+    line += " - " + Printable(g.summary);
     out += Paint(color, g.held ? "32" : "31", line) + "\n";
     if (!g.held) {
-      for (const std::string& e : g.evidence) out += "          " + e + "\n";
+      for (const std::string& e : g.evidence) out += "          " + Printable(e) + "\n";
     }
   }
   if (p.resume) out += Paint(color, "33", "      [resume] " + ResumeText(p)) + "\n";

@@ -1,5 +1,9 @@
 #include "cli/run_queries.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -12,7 +16,9 @@
 #include "engine/journal.h"
 #include "engine/loader.h"
 #include "engine/pg_store.h"
+#include "engine/printable.h"
 #include "engine/run_state.h"
+#include "engine/state_dir.h"
 #include "steps/registry.h"
 
 namespace runbook {
@@ -386,27 +392,56 @@ int CmdHistory(const std::string& file, bool json, const std::string& store_url)
 }
 
 int CmdLogs(const std::string& run_id, const std::string& step, const std::string& store_url) {
+  // Only names of the patterns: an id is never a path.
+  if (!IsRunId(run_id)) {
+    std::fprintf(stderr, "runbook: '%s' is not a run id (YYYYMMDDTHHMMSSZ-xxxx)\n",
+                 Printable(run_id).c_str());
+    return kExitRefused;
+  }
+  if (!step.empty() && !IsStepId(step)) {
+    std::fprintf(stderr, "runbook: '%s' is not a step id ([a-z0-9][a-z0-9_-]*)\n",
+                 Printable(step).c_str());
+    return kExitRefused;
+  }
   if (!store_url.empty()) return StoreLogs(store_url, run_id, step);
   auto run = FindRun(StateDir(), run_id);
   if (!run) {
     std::fprintf(stderr, "runbook: no run %s\n", run_id.c_str());
     return kExitRefused;
   }
+  // The run's directory, runs/, the runbook's directory and the state directory.
+  if (Status st = CheckStateDir(run->dir, 3); !st.ok()) {
+    std::fprintf(stderr, "runbook: %s\n", st.message().c_str());
+    return kExitRefused;
+  }
+  // A log is a regular file of ours, never followed through a symlink; it is copied in pieces.
   auto print = [](const std::string& path) {
-    std::ifstream in(path);
-    std::cout << in.rdbuf();
-    std::cout.flush();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+    struct stat st {};
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      if (fd >= 0) ::close(fd);
+      std::fprintf(stderr, "runbook: %s is not a regular file: not shown\n", path.c_str());
+      return false;
+    }
+    std::fflush(stdout);
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0)
+      std::fwrite(buf, 1, static_cast<size_t>(n), stdout);
+    std::fflush(stdout);
+    ::close(fd);
+    return true;
   };
   const std::string logs = run->dir + "/logs";
   if (!step.empty()) {
     const std::string path = logs + "/" + step + ".log";
-    if (!std::filesystem::exists(path)) {
+    struct stat st {};
+    if (lstat(path.c_str(), &st) != 0) {
       std::fprintf(stderr, "runbook: run %s has no log for step '%s'\n", run_id.c_str(),
                    step.c_str());
       return kExitRefused;
     }
-    print(path);
-    return kExitOk;
+    return print(path) ? kExitOk : kExitRefused;
   }
   // All logs, in the order the steps appear in the runbook.
   auto rs = ReadState(*run);
@@ -415,8 +450,10 @@ int CmdLogs(const std::string& run_id, const std::string& step, const std::strin
     return kExitRefused;
   }
   for (const auto& [id, in_finally] : StepsInOrder(*rs)) {
+    if (!IsStepId(id)) continue;  // a journal's ids are data too
     const std::string path = logs + "/" + id + ".log";
-    if (!std::filesystem::exists(path)) continue;
+    struct stat st {};
+    if (lstat(path.c_str(), &st) != 0) continue;
     std::printf("==> %s%s <==\n", id.c_str(), in_finally ? " (finally)" : "");
     std::fflush(stdout);
     print(path);

@@ -26,6 +26,7 @@
 #include "engine/read_file.h"
 #include "engine/run_state.h"
 #include "engine/saved_plan.h"
+#include "engine/secrets.h"
 #include "engine/state_dir.h"
 #include "engine/suggest.h"
 #include "engine/units.h"
@@ -97,6 +98,9 @@ int CmdValidate(const std::vector<std::string>& files, const Common& common) {
     }
     std::printf("%s: ok (%zu steps, %zu finally)\n", f.c_str(), loaded->runbook.steps.size(),
                 loaded->runbook.finally.size());
+    for (const std::string& w : ShortSecretWarnings(loaded->runbook)) {
+      std::fprintf(stderr, "%s\n", w.c_str());
+    }
   }
   return rc;
 }

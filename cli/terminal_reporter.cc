@@ -7,6 +7,8 @@
 #include <ctime>
 #include <iostream>
 
+#include "engine/printable.h"
+
 namespace runbook {
 
 namespace {
@@ -208,12 +210,14 @@ void TerminalReporter::StepLine(const std::string& step_id, Stream stream, std::
     it->second = std::chrono::steady_clock::now();
   }
   std::string text = options_.prefix_ids ? "[" + step_id + "] " : "  ";
+  // A child's or a server's bytes: escaped here, kept as they are in the step's log file.
+  const std::string shown = Printable(line);
   if (stream == Stream::kInfo) {
-    text += Paint(kDim, std::string(line));
+    text += Paint(kDim, shown);
   } else if (stream == Stream::kStderr) {
-    text += Paint(kYellow, std::string(line));
+    text += Paint(kYellow, shown);
   } else {
-    text += line;
+    text += shown;
   }
   Print(text);
 }
@@ -223,9 +227,11 @@ void TerminalReporter::GuardEvaluated(const std::string& step_id, GuardPhase pha
   std::lock_guard<std::mutex> lock(mu_);
   const std::string prefix = options_.prefix_ids ? "[" + step_id + "] " : "  ";
   const std::string mark = result.held ? Paint(kGreen, "ok  ") : Paint(kRed, "FAIL");
-  Print(prefix + mark + " " + GuardPhaseName(phase) + " " + kind + ": " + result.summary);
+  // Summaries and evidence quote servers and other sessions (query texts, file names).
+  Print(prefix + mark + " " + GuardPhaseName(phase) + " " + kind + ": " +
+        Printable(result.summary));
   if (!result.held) {
-    for (const std::string& e : result.evidence) Print(prefix + "       " + e);
+    for (const std::string& e : result.evidence) Print(prefix + "       " + Printable(e));
   }
   waiting_.clear();
 }
@@ -253,13 +259,13 @@ void TerminalReporter::StepFinished(const StepSummary& s) {
   std::string line =
       Paint(OutcomeColor(s.outcome), std::string("= ") + s.id + " " + StepOutcomeName(s.outcome));
   if (s.seconds > 0) line += Paint(kDim, " " + Seconds(s.seconds));
-  if (!s.message.empty()) line += Paint(kDim, " (" + s.message + ")");
+  if (!s.message.empty()) line += Paint(kDim, " (" + Printable(s.message) + ")");
   Print(line);
 }
 
 void TerminalReporter::Notice(const std::string& text) {
   std::lock_guard<std::mutex> lock(mu_);
-  Print(Paint(kYellow, "! " + text));
+  Print(Paint(kYellow, "! " + Printable(text)));
 }
 
 void TerminalReporter::RunFinished(const std::vector<StepSummary>& steps, int exit_code) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/crc32.h"
+#include "engine/state_dir.h"
 
 namespace runbook {
 namespace {
@@ -53,9 +54,18 @@ bool WriteAll(int fd, std::string_view data) {
 }
 
 Result<std::string> ReadAll(int fd, const std::string& path) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Result<std::string>::Error("journal " + path + " is not a regular file");
+  }
   std::string data;
   char buf[65536];
   for (;;) {
+    if (data.size() > kMaxStateFileBytes) {
+      return Result<std::string>::Error("journal " + path + " is larger than " +
+                                        std::to_string(kMaxStateFileBytes >> 20) +
+                                        " MiB: not a journal of this engine");
+    }
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -228,7 +238,7 @@ Result<JournalContents> ParseJournal(const std::string& path, std::string_view d
 }
 
 Result<JournalContents> ReadJournal(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return Result<JournalContents>::Error(Errno("cannot open journal", path));
   Result<std::string> data = ReadAll(fd, path);
   close(fd);
@@ -269,7 +279,8 @@ Journal::~Journal() {
 
 Result<std::unique_ptr<Journal>> Journal::Create(const std::string& path) {
   using R = Result<std::unique_ptr<Journal>>;
-  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd =
+      open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return R::Error(Errno("cannot create journal", path));
   std::unique_ptr<Journal> journal(new Journal(path, fd, 1));
   if (fsync(fd) != 0) return R::Error(Errno("cannot fsync journal", path));
@@ -282,7 +293,7 @@ Result<std::unique_ptr<Journal>> Journal::OpenForAppend(const std::string& path,
                                                         std::string* warning) {
   using R = Result<std::unique_ptr<Journal>>;
   if (warning) warning->clear();
-  int fd = open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+  int fd = open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return R::Error(Errno("cannot open journal", path));
   // Owned from here so every return closes it.
   std::unique_ptr<Journal> journal(new Journal(path, fd, 1));

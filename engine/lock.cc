@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
 #include <csignal>
@@ -19,11 +20,14 @@ std::string Errno(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
 }
 
+// A lock file holds one short JSON line: more is not ours, and is not read.
+constexpr size_t kMaxLockBytes = 64 * 1024;
+
 std::string ReadFromStart(int fd) {
   std::string data;
   char buf[4096];
   off_t off = 0;
-  for (;;) {
+  while (data.size() < kMaxLockBytes) {
     ssize_t n = pread(fd, buf, sizeof buf, off);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
@@ -114,8 +118,21 @@ Result<LockAttempt> AcquireRunLock(const std::string& path, const LockHolder& me
   if (slash != std::string::npos && slash > 0) {
     if (Status s = MakeDirs(path.substr(0, slash)); !s.ok()) return R::Error(s.message());
   }
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // The lock's directory and the state directory above it: nobody else may plant a lock there.
+  if (slash != std::string::npos && slash > 0) {
+    if (Status s = CheckStateDir(path.substr(0, slash), 1); !s.ok()) return R::Error(s.message());
+  }
+  // O_NOFOLLOW: a symlink planted in place of the lock would have it truncate its target.
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+  if (fd < 0 && errno == ELOOP) {
+    return R::Error("lock file " + path + " is a symbolic link: not opened (remove it)");
+  }
   if (fd < 0) return R::Error(Errno("cannot open lock file", path));
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return R::Error("lock file " + path + " is not a regular file: not used (remove it)");
+  }
   int rc;
   do {
     rc = flock(fd, LOCK_EX | LOCK_NB);

@@ -16,7 +16,8 @@ RunScope::RunScope(const Runbook* rb, const ParamValues* params, const SecretVal
       params_(params),
       secrets_(secrets),
       run_id_(std::move(run_id)),
-      run_dir_(std::move(run_dir)) {}
+      run_dir_(std::move(run_dir)),
+      secret_env_(SecretEnvNames(*rb)) {}
 
 TemplateScope RunScope::MakeScope(const std::map<std::string, std::string>* outcomes,
                                   std::string run_id, std::string run_dir) const {
@@ -28,6 +29,7 @@ TemplateScope RunScope::MakeScope(const std::map<std::string, std::string>* outc
     if (!v) return std::nullopt;
     return std::string(v);
   };
+  scope.secret_env = &secret_env_;
   scope.run_id = std::move(run_id);
   scope.run_dir = std::move(run_dir);
   scope.step_outcomes = outcomes;
@@ -46,7 +48,7 @@ TemplateScope RunScope::MakeScope(const std::map<std::string, std::string>* outc
       if (!v) return std::nullopt;
       return std::string(v);
     };
-    auto r = RenderText(db->conninfo, inner, Quote::kNone);
+    auto r = RenderText(db->conninfo, inner);
     if (!r.ok()) return std::nullopt;
     return r->value;
   };
@@ -75,12 +77,25 @@ void RunScope::SetOutcome(const std::string& step_id, const std::string& outcome
 Result<ResolvedCommand> RenderCommand(const Command& command, const TemplateScope& scope) {
   ResolvedCommand out;
   out.shell = command.shell;
+  if (command.shell) {
+    // The script runs as written: a value reaches it only through the environment.
+    const Text& script = command.words.at(0);
+    if (script.HasTemplate()) {
+      return Result<ResolvedCommand>::Error(
+          script.loc.ToString() +
+          ": a ${{ }} in shell text is never rendered: pass the value through env and write "
+          "\"$NAME\"");
+    }
+    out.words.push_back(script.raw);
+    out.display = script.raw;
+    return out;
+  }
   for (const Text& word : command.words) {
-    auto r = RenderText(word, scope, command.shell ? Quote::kShell : Quote::kNone);
+    auto r = RenderText(word, scope);
     if (!r.ok()) return Result<ResolvedCommand>::Error(r.message());
     out.words.push_back(std::move(r.value().value));
     if (!out.display.empty()) out.display += ' ';
-    out.display += command.shell ? r->display : ShellQuote(r->display);
+    out.display += ShellQuote(r->display);
   }
   return out;
 }
@@ -95,7 +110,7 @@ Result<std::vector<ResolvedEnv>> RenderEnv(const Step& step, const TemplateScope
     env.push_back({var, value, value, false});
   }
   for (const auto& [name, text] : step.env) {
-    auto r = RenderText(text, scope, Quote::kNone);
+    auto r = RenderText(text, scope);
     if (!r.ok()) return Result<std::vector<ResolvedEnv>>::Error(r.message());
     env.push_back({name, r->value, r->display, r->used_secret});
   }
@@ -105,7 +120,7 @@ Result<std::vector<ResolvedEnv>> RenderEnv(const Step& step, const TemplateScope
 namespace {
 
 Result<std::string> Display(const Text& text, const TemplateScope& scope) {
-  auto r = RenderText(text, scope, Quote::kNone);
+  auto r = RenderText(text, scope);
   if (!r.ok()) return Result<std::string>::Error(r.message());
   return std::move(r.value().display);
 }

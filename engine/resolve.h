@@ -48,6 +48,7 @@ class RunScope {
   const ParamValues* params_;
   const SecretValues* secrets_;
   std::string run_id_, run_dir_;
+  std::vector<std::string> secret_env_;  // SecretEnvNames of the runbook
   mutable std::mutex mu_;
   std::map<std::string, std::string> outcomes_;
 };

@@ -15,9 +15,19 @@ using SecretValues = std::map<std::string, std::string>;
 
 // Reads every secret of the runbook. A missing variable or unreadable file is an error naming the
 // secret and where it was looked for (never the value). A file's trailing newline is dropped.
+// Once a secret is read, the process is no longer dumpable: no core file, no /proc/PID/mem or
+// environ for other processes of the user.
 Result<SecretValues> LoadSecrets(const Runbook& rb);
 
-// The non-empty secret values, longest first: what output redaction replaces with "***".
+// Secrets shorter than this garble output when masked (a value "on" masks every "on").
+inline constexpr size_t kMinSecretLength = 6;
+
+// For `validate`: a warning ("FILE:LINE:COL: warning: ...") for each secret that can be read now
+// and is (or has a line) shorter than kMinSecretLength. Values are never shown.
+std::vector<std::string> ShortSecretWarnings(const Runbook& rb);
+
+// The non-empty secret values and each line of those of several lines, longest first: what
+// output redaction (a line at a time) replaces with "***".
 std::vector<std::string> RedactionList(const SecretValues& secrets);
 
 // The environment variables the runbook's secrets are read from: taken out of every child's

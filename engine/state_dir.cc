@@ -84,6 +84,43 @@ bool IsValidRunbookName(std::string_view name) {
   return true;
 }
 
+bool IsStepId(std::string_view id) {
+  if (id.empty() || !(IsDigit(id[0]) || (id[0] >= 'a' && id[0] <= 'z'))) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return IsDigit(c) || (c >= 'a' && c <= 'z') || c == '_' || c == '-';
+  });
+}
+
+Status CheckStateDir(const std::string& dir, int ancestors) {
+  std::string path = dir;
+  for (int i = 0; i <= ancestors && !path.empty(); ++i) {
+    struct stat st {};
+    // The state root may be reached through a symlink the user made (stat); below it, lstat.
+    const int rc = i == ancestors ? stat(path.c_str(), &st) : lstat(path.c_str(), &st);
+    if (rc != 0) {
+      if (errno != ENOENT) return Status::Error(Errno("cannot inspect state directory", path));
+    } else if (!S_ISDIR(st.st_mode)) {
+      return Status::Error("state directory " + path + " is not a directory");
+    } else if (st.st_uid != geteuid()) {
+      return Status::Error("state directory " + path + " is owned by uid " +
+                           std::to_string(st.st_uid) + ", not by this user (uid " +
+                           std::to_string(geteuid()) +
+                           "): someone else could plant files in it; use a directory of your own "
+                           "(RUNBOOK_STATE_DIR)");
+    } else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+      return Status::Error("state directory " + path + " is writable by " +
+                           ((st.st_mode & S_IWOTH) ? "others" : "its group") + " (mode " + mode +
+                           "): someone else could plant files in it; chmod go-w " + path);
+    }
+    const size_t slash = path.rfind('/');
+    if (slash == std::string::npos) break;
+    path = slash == 0 ? std::string("/") : path.substr(0, slash);
+  }
+  return Status::Ok();
+}
+
 bool IsRunId(std::string_view id) {
   // 20261125T054302Z-3fa9
   if (id.size() != 21 || id[8] != 'T' || id[15] != 'Z' || id[16] != '-') return false;
@@ -162,6 +199,7 @@ Result<RunInfo> CreateRunDir(const std::string& state, const std::string& runboo
   }
   const std::string runs = RunbookStateDir(state, runbook) + "/runs";
   if (Status s = MakeDirs(runs); !s.ok()) return R::Error(s.message());
+  if (Status s = CheckStateDir(runs, 2); !s.ok()) return R::Error(s.message());
   // 65536 suffixes per second; a handful of tries only fail when something else is wrong.
   for (int attempt = 0; attempt < 16; ++attempt) {
     RunInfo info;

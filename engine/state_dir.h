@@ -10,7 +10,8 @@
 // CreateRunDir guarantees an id unique within its runbook. Runs are ordered by their start to
 // the millisecond (the "ts" of run_started), never by id text: two runs started in the same
 // second would otherwise be ordered by their random suffixes. Directories are created 0700:
-// journals and logs may describe production systems.
+// journals and logs may describe production systems. State files are opened with O_NOFOLLOW and
+// must be regular files, in directories only this user can write (CheckStateDir).
 #pragma once
 
 #include <chrono>
@@ -33,6 +34,18 @@ std::string StateDir();
 bool IsValidRunbookName(std::string_view name);
 // "YYYYMMDDTHHMMSSZ-xxxx" with lower-case hex.
 bool IsRunId(std::string_view id);
+// A step id as the format allows it ([a-z0-9][a-z0-9_-]*), so it is safe as a log file's name.
+bool IsStepId(std::string_view id);
+
+// Refuses `dir` and its `ancestors` nearest parents (the state tree above it) when one is not a
+// directory owned by this user or is writable by group or others: someone else could plant a
+// lock, journal or log there (a symlink to a file of ours, a forged journal). Missing ones pass:
+// they are created 0700. The error names the path.
+Status CheckStateDir(const std::string& dir, int ancestors);
+
+// The largest state file read into memory (a journal of a million records is far smaller):
+// anything bigger was not written by this engine.
+inline constexpr size_t kMaxStateFileBytes = size_t{1} << 30;
 
 // The id for a run started at `now`, with the low 16 bits of `random` as the suffix.
 std::string FormatRunId(std::chrono::system_clock::time_point now, uint32_t random);

@@ -33,8 +33,8 @@ StepContext::StepContext(const Step& step, RunServices* services)
   scope_ = services_->scope->Scope(&outcomes_);
   if (!services_->log_dir.empty()) {
     const std::string path = services_->log_dir + "/" + step_.id + ".log";
-    // O_CLOEXEC: children must not inherit the log (LIBRARIES.md §1.3).
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    // O_CLOEXEC: children must not inherit the log. O_NOFOLLOW: never write through a symlink.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) log_ = ::fdopen(fd, "a");
   }
   StartClock();
@@ -98,9 +98,15 @@ void StepContext::Line(Stream stream, std::string_view line) {
 }
 
 Result<std::string> StepContext::Render(const Text& text) {
-  auto r = RenderText(text, scope_, Quote::kNone);
+  auto r = RenderText(text, scope_);
   if (!r.ok()) return Result<std::string>::Error(r.message());
   return r->value;
+}
+
+Result<std::string> StepContext::RenderShown(const Text& text) {
+  auto r = RenderText(text, scope_);
+  if (!r.ok()) return Result<std::string>::Error(r.message());
+  return std::move(r.value().display);
 }
 
 Result<SqlText> StepContext::RenderSql(const Text& text) {
@@ -171,8 +177,14 @@ ProcessResult StepContext::RunOn(const std::string& host, const ProcessSpec& spe
   return services_->processes->Run(s, out, services_->cancel);
 }
 
+bool StepContext::RunsHere(const std::optional<NameRef>& host) const {
+  const Runbook& rb = services_->scope->runbook();
+  const Host* h = rb.FindHost(host ? host->name : StepHost(step_, rb));
+  return h != nullptr && h->local && !step_.user;
+}
+
 ProcessResult StepContext::RunCommand(const Command& command, const std::optional<NameRef>& host,
-                                      OutputSink* out) {
+                                      OutputSink* out, const CommandInputs& inputs) {
   const Runbook& rb = services_->scope->runbook();
   ProcessResult failed;
   auto resolved = RenderCommand(command, scope_);
@@ -209,6 +221,9 @@ ProcessResult StepContext::RunCommand(const Command& command, const std::optiona
   std::vector<std::string> argv =
       resolved->shell ? std::vector<std::string>{"/bin/sh", "-c", resolved->words[0]}
                       : resolved->words;
+  if (resolved->shell && !inputs.args.empty()) argv.push_back("sh");  // $0; the inputs are $1...
+  argv.insert(argv.end(), inputs.args.begin(), inputs.args.end());
+  for (const auto& [name, value] : inputs.env) env.value().push_back({name, value, value, false});
   if (h && !h->local) {
     // The remote side applies cwd, env (secrets on stdin) and user; see engine/remote_hosts.h.
     spec.argv = argv;

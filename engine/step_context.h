@@ -78,11 +78,14 @@ class StepContext : public StepEnv, private OutputSink {
   const std::string& run_id() const override { return services_->scope->run_id(); }
   DryRun dry_run() const override { return services_->dry_run; }
   Result<std::string> Render(const Text& text) override;
+  Result<std::string> RenderShown(const Text& text) override;
   Result<SqlText> RenderSql(const Text& text) override;
   Result<DbTarget> Database(const NameRef& db) override;
   ProcessResult RunOn(const std::string& host, const ProcessSpec& spec, OutputSink* out) override;
+  using StepEnv::RunCommand;
   ProcessResult RunCommand(const Command& command, const std::optional<NameRef>& host,
-                           OutputSink* out) override;
+                           OutputSink* out, const CommandInputs& inputs) override;
+  bool RunsHere(const std::optional<NameRef>& host) const override;
   Result<bool> AskOperator(const std::string& text) override;
   OutputSink& Out() override { return *this; }
   const CancelToken& Cancel() const override { return services_->cancel; }

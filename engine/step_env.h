@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/cancel.h"
@@ -38,6 +39,13 @@ struct DbTarget {
 
 enum class DryRun { kNo, kYes };
 
+// Values a command gets beyond the step's own: environment variables (set after the step's env)
+// and arguments (after an argv's words; a shell script's $1, $2, ...).
+struct CommandInputs {
+  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<std::string> args;
+};
+
 class StepEnv {
  public:
   virtual ~StepEnv() = default;
@@ -49,6 +57,9 @@ class StepEnv {
 
   // Renders a field of this step (plain text: no quoting; secrets allowed).
   virtual Result<std::string> Render(const Text& text) = 0;
+  // Renders a field as it is shown (plans, dry runs, messages): every secret's value as ***.
+  // What the engine says is built from these, so it never needs masking.
+  virtual Result<std::string> RenderShown(const Text& text) = 0;
   // Renders a field that becomes SQL: each `${{ ... }}` becomes a bind parameter.
   virtual Result<SqlText> RenderSql(const Text& text) = 0;
 
@@ -58,10 +69,18 @@ class StepEnv {
   virtual ProcessResult RunOn(const std::string& host, const ProcessSpec& spec,
                               OutputSink* out) = 0;
   // Runs a `run:`-style command the way the step runs: on the step's host (or `host` when set),
-  // as the step's user, in its cwd, with its env and secrets, within its timeout. Template
-  // fields are rendered (shell-quoted where they land in a shell script).
+  // as the step's user, in its cwd, with its env and secrets, within its timeout. An argv's
+  // templates are rendered, each word one argument; a shell script runs as written (validate
+  // refuses `${{ }}` in it). `inputs` are values the command gets as data, never as code.
   virtual ProcessResult RunCommand(const Command& command, const std::optional<NameRef>& host,
-                                   OutputSink* out) = 0;
+                                   OutputSink* out, const CommandInputs& inputs) = 0;
+  ProcessResult RunCommand(const Command& command, const std::optional<NameRef>& host,
+                           OutputSink* out) {
+    return RunCommand(command, host, out, CommandInputs{});
+  }
+  // True when a command for `host` (default: the step's) would run on this machine as this
+  // process's user (a local host, no `user:`): work such as listing files can then be done here.
+  virtual bool RunsHere(const std::optional<NameRef>& host) const = 0;
 
   // Asks the operator to confirm `text` (a `confirm:` or a `manual` step). True when confirmed
   // (or --yes); false when declined; an error when nobody can answer (no terminal, no --yes).

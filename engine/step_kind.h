@@ -52,9 +52,16 @@ class KindCheck {
   void Template(const std::optional<Text>& text) {
     if (text) Template(*text);
   }
-  // A command line: it may not use secrets, which would show in the process list; `where`
-  // names it in that error ("a run command line").
-  virtual void CommandLine(const Command& command, std::string_view where) = 0;
+  // A command, named by `what` in errors ("a run command"). As shell text it may hold no
+  // `${{ }}` at all (a value reaches a script through `env:`); as an argv each element may, but
+  // not a secret, which would show in the process list.
+  virtual void CommandLine(const Command& command, std::string_view what) = 0;
+  // A field that becomes a statement's text (an identifier, a filter): no secrets, which would
+  // show in pg_stat_activity and the server's log; `where` names it in that error ("copy_rows").
+  virtual void Statement(const Text& text, std::string_view where) = 0;
+  void Statement(const std::optional<Text>& text, std::string_view where) {
+    if (text) Statement(*text, where);
+  }
   // SQL: a template, where `${{ }}` may only stand for a value (it becomes a bind parameter).
   virtual void Sql(const Text& query) = 0;
   virtual void Database(const NameRef& db) = 0;

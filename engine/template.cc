@@ -1,12 +1,11 @@
 #include "engine/template.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <memory_resource>
 #include <string_view>
 #include <utility>
-
-#include "engine/shell_quote.h"
 
 namespace runbook {
 
@@ -449,25 +448,19 @@ bool ParseTemplateText(const std::string& raw, Mode mode, ParsedTemplate* out,
   return errors->size() == errors_before;
 }
 
-Location LocAt(const Text& text, size_t offset) {
-  Location loc = text.loc;
-  if (text.raw_col > 0) loc.col = text.raw_col + static_cast<int>(offset);
-  return loc;
-}
-
 std::vector<TemplateRef> Collect(const Text& text, Mode mode, Diagnostics* diags) {
   Scratch scratch;
   ParsedTemplate parsed(scratch.memory());
   std::vector<SyntaxError> errors;
   ParseTemplateText(text.raw, mode, &parsed, &errors);
-  for (const SyntaxError& e : errors) diags->Error(LocAt(text, e.offset), e.message);
+  for (const SyntaxError& e : errors) diags->Error(LocationIn(text, e.offset), e.message);
   std::vector<TemplateRef> refs;
   for (const Piece& p : parsed.pieces) {
     for (int i = p.first_node; i < p.end_node; ++i) {
       const Node& n = parsed.nodes[i];
       if (n.op != Node::Op::kRef) continue;
       refs.push_back(
-          {n.ref.kind, n.ref.name, n.ref.field, ExprText(text.raw, p), LocAt(text, n.offset)});
+          {n.ref.kind, n.ref.name, n.ref.field, ExprText(text.raw, p), LocationIn(text, n.offset)});
     }
   }
   return refs;
@@ -510,7 +503,10 @@ Result<Value> Lookup(const Ref& ref, std::string_view expr, const TemplateScope&
     }
     case TemplateRef::Kind::kEnv: {
       std::optional<std::string> v = scope.env ? scope.env(name) : std::nullopt;
-      if (v) return Value{std::move(*v)};
+      const bool secret = scope.secret_env != nullptr &&
+                          std::find(scope.secret_env->begin(), scope.secret_env->end(), name) !=
+                              scope.secret_env->end();
+      if (v) return Value{std::move(*v), nullptr, secret};
       return missing("environment variable '" + name + "' is not set");
     }
     case TemplateRef::Kind::kRun:
@@ -728,18 +724,22 @@ std::vector<TemplateRef> CollectConditionRefs(const Text& text, Diagnostics* dia
   return Collect(text, Mode::kCondition, diags);
 }
 
-Result<Rendered> RenderText(const Text& text, const TemplateScope& scope, Quote quote) {
+Location LocationIn(const Text& text, size_t offset) {
+  Location loc = text.loc;
+  if (text.raw_col > 0) loc.col = text.raw_col + static_cast<int>(offset);
+  return loc;
+}
+
+Result<Rendered> RenderText(const Text& text, const TemplateScope& scope) {
   Scratch scratch;
   ParsedTemplate parsed(scratch.memory());
   if (Status st = ParseForRender(text, Mode::kValue, &parsed); !st.ok()) {
     return Result<Rendered>::Error(st.message());
   }
   Rendered out;
-  ShellSplicer shell;
   for (const Piece& piece : parsed.pieces) {
     if (!piece.is_expr) {
       std::string_view literal(text.raw.data() + piece.begin, piece.end - piece.begin);
-      if (quote == Quote::kShell) shell.AppendLiteral(literal);
       out.value.append(literal);
       out.display.append(literal);
       continue;
@@ -747,15 +747,8 @@ Result<Rendered> RenderText(const Text& text, const TemplateScope& scope, Quote 
     const std::string_view expr = ExprText(text.raw, piece);
     Result<Value> v = Eval(parsed, expr, piece.root, scope);
     if (!v.ok()) return Result<Rendered>::Error(v.message());
-    if (quote == Quote::kShell) {
-      Result<std::string> quoted = shell.AppendValue(v->text());
-      if (!quoted.ok()) return Result<Rendered>::Error(quoted.message() + ": " + std::string(expr));
-      out.value += *quoted;
-      out.display += v->secret ? "***" : *quoted;
-    } else {
-      out.value += v->text();
-      out.display += v->secret ? "***" : v->text();
-    }
+    out.value += v->text();
+    out.display += v->secret ? "***" : v->text();
     out.used_secret = out.used_secret || v->secret;
   }
   return out;
@@ -802,7 +795,7 @@ void CheckSqlTemplate(const Text& text, Diagnostics* diags) {
     if (!piece.is_expr) {
       lexer.Feed(std::string_view(text.raw.data() + piece.begin, piece.end - piece.begin));
     } else if (lexer.state() != SqlLexer::State::kCode) {
-      diags->Error(LocAt(text, piece.begin),
+      diags->Error(LocationIn(text, piece.begin),
                    SqlPlacementError(ExprText(text.raw, piece), lexer.state()));
     } else {
       lexer.FeedValue();

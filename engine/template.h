@@ -55,6 +55,8 @@ struct TemplateScope {
   const ParamValues* params = nullptr;
   const std::map<std::string, std::string>* secrets = nullptr;  // name -> value
   std::function<std::optional<std::string>(const std::string&)> env;
+  // The environment variables secrets are read from: `${{ env.VAR }}` of one is a secret.
+  const std::vector<std::string>* secret_env = nullptr;
   std::string run_id;
   std::string run_dir;
   const std::map<std::string, std::string>* step_outcomes = nullptr;  // id -> "success", ...
@@ -65,18 +67,20 @@ struct TemplateScope {
   std::function<std::optional<std::string>(const std::string&)> db_conninfo;  // no password
 };
 
-enum class Quote {
-  kNone,   // values inserted as they are
-  kShell,  // the text is a /bin/sh script: each value is quoted for its place in it
-};
-
 struct Rendered {
   std::string value;    // what runs
   std::string display;  // what is shown: every secret's value replaced by ***
   bool used_secret = false;
 };
 
-Result<Rendered> RenderText(const Text& text, const TemplateScope& scope, Quote quote);
+// Renders a text whose values are data where they land (a field, an environment variable, one
+// argument): never a shell script, whose `${{ }}` validate refuses (values reach scripts through
+// `env:`, so no code path has to quote a value for the shell's syntax).
+Result<Rendered> RenderText(const Text& text, const TemplateScope& scope);
+
+// Where the text at `offset` of text.raw was written: its own column when the text's columns are
+// known (Text::raw_col), else the text's location.
+Location LocationIn(const Text& text, size_t offset);
 
 // Renders SQL: each `${{ }}` becomes a bind parameter $1, $2, ... with its value in `params`;
 // values are never spliced into the query. `display` shows each value as an SQL literal

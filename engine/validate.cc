@@ -1,6 +1,7 @@
 #include "engine/validate.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@ enum class Field {
   kCwd,          // no secrets
   kConninfo,     // a database's conninfo: params and env only
   kPassword,     // a database's password: params, env and secrets
+  kStatement,    // becomes a statement's text (pg_stat_activity, the server's log): no secrets
 };
 
 struct StepPos {
@@ -218,7 +220,7 @@ class Validator {
   // ---- templates ----------------------------------------------------------------------------
 
   // `step` is null for a database's fields.
-  // `where` names a command line in messages (Field::kCommandLine).
+  // `where` names the field in messages (Field::kCommandLine, Field::kStatement).
   void CheckText(const Text& text, const Step* step, StepPos pos, Field field,
                  std::string_view where = {}) {
     if (!text.HasTemplate()) return;
@@ -251,9 +253,16 @@ class Validator {
                                      DidYouMean(ref.name, secret_names_));
           return;
         }
-        CheckSecretPlace(ref, field, where);
+        CheckSecretPlace(ref, field, where, "secret '" + name() + "'");
         return;
       case TemplateRef::Kind::kEnv:
+        // The variable a secret is read from holds that secret.
+        if (std::any_of(rb_.secrets.begin(), rb_.secrets.end(), [&](const Secret& sec) {
+              return sec.source == Secret::Source::kEnv && sec.ref == ref.name;
+            })) {
+          CheckSecretPlace(ref, field, where,
+                           "environment variable '" + name() + "' (a secret's source)");
+        }
         return;
       case TemplateRef::Kind::kRun:
       case TemplateRef::Kind::kStep:
@@ -284,9 +293,10 @@ class Validator {
     }
   }
 
-  void CheckSecretPlace(const TemplateRef& ref, Field field, std::string_view where) {
+  void CheckSecretPlace(const TemplateRef& ref, Field field, std::string_view where,
+                        const std::string& what) {
     const std::string name(ref.name);
-    const std::string secret = "secret '" + name + "' in ";
+    const std::string secret = what + " in ";
     const std::string via_env = ": pass it through env, e.g. env: {PGPASSWORD: ...}";
     switch (field) {
       case Field::kCommandLine:
@@ -304,6 +314,12 @@ class Validator {
                                    "password, e.g. password: \"${{ secrets." +
                                    name + " }}\"");
         break;
+      case Field::kStatement:
+        diags_->Error(ref.loc, secret + std::string(where) +
+                                   ": its fields become the statement's text (seen in "
+                                   "pg_stat_activity and the server's log); filter on a value "
+                                   "the servers can see without it");
+        break;
       case Field::kPlain:
       case Field::kPassword:
         break;
@@ -312,15 +328,79 @@ class Validator {
 
   // ---- steps ----------------------------------------------------------------------------------
 
+  // A value spliced into shell text could become code whatever the quoting (the shell's syntax
+  // has too many contexts to quote for), so every `${{` there is refused, with the fix. `what`
+  // names the command ("a run command").
+  void RefuseShellTemplates(const Text& script, std::string_view what) {
+    for (size_t at = script.raw.find("${{"); at != std::string::npos;
+         at = script.raw.find("${{", at + 3)) {
+      const size_t close = script.raw.find("}}", at + 3);
+      const std::string expr =
+          script.raw.substr(at, close == std::string::npos ? std::string::npos : close + 2 - at);
+      std::string message = expr + " in the shell text of " + std::string(what) +
+                            ": a value never becomes shell code. ";
+      // env.X too: the command may run on another host, whose environment is not this one's.
+      std::string var = EnvVarFor(expr);
+      if (var.empty()) var = "NAME";
+      message += "Pass it through the step's env (env: {" + var + ": \"" + expr +
+                 "\"}) and write \"$" + var +
+                 "\" in the command, or use the argv form ([PROGRAM, ARG, ...]: each element is "
+                 "one argument, no shell)";
+      const Location loc = LocationIn(script, at);
+      if (script.raw_col == 0 && script.raw.find('\n') != std::string::npos) {
+        message +=
+            " (line " +
+            std::to_string(1 + std::count(script.raw.begin(), script.raw.begin() + at, '\n')) +
+            " of the script)";
+      }
+      diags_->Error(loc, message);
+    }
+  }
+
+  // For `${{ KIND.NAME[.FIELD] }}`: the environment variable the value would travel in (NAME as
+  // written for env, else NAME_FIELD upper case with '-' as '_'); "" for anything else (a
+  // condition, a literal).
+  static std::string EnvVarFor(std::string_view expr) {
+    std::string_view e = expr;
+    if (e.size() < 5 || e.substr(0, 3) != "${{" || e.substr(e.size() - 2) != "}}") return "";
+    e = e.substr(3, e.size() - 5);
+    while (!e.empty() && e.front() == ' ') e.remove_prefix(1);
+    while (!e.empty() && e.back() == ' ') e.remove_suffix(1);
+    const size_t dot = e.find('.');
+    if (dot == std::string_view::npos) return "";
+    const bool env = e.substr(0, dot) == "env";
+    std::string var;
+    for (char c : e.substr(dot + 1)) {
+      if (env && (std::isalnum(static_cast<unsigned char>(c)) || c == '_')) {
+        var += c;
+      } else if (std::isalnum(static_cast<unsigned char>(c))) {
+        var += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      } else if (c == '-' || c == '_' || c == '.') {
+        var += '_';
+      } else {
+        return "";
+      }
+    }
+    if (var.empty() || std::isdigit(static_cast<unsigned char>(var[0]))) return "";
+    return var;
+  }
+
   // What the kinds of one step and of its guards check through.
   class StepCheck final : public KindCheck {
    public:
     StepCheck(Validator& v, const Step& step, StepPos pos) : v_(v), step_(step), pos_(pos) {}
+    using KindCheck::Statement;
     using KindCheck::Template;
     const Runbook& runbook() const override { return v_.rb_; }
     const Step& step() const override { return step_; }
     void Template(const Text& text) override { v_.CheckText(text, &step_, pos_, Field::kPlain); }
-    void CommandLine(const Command& command, std::string_view where) override {
+    void CommandLine(const Command& command, std::string_view what) override {
+      if (command.shell) {
+        v_.RefuseShellTemplates(command.words.at(0), what);
+        return;
+      }
+      // Each word is one argument: values are data there, but visible in the process list.
+      const std::string where = std::string(what) + " line";
       for (const Text& word : command.words) {
         v_.CheckText(word, &step_, pos_, Field::kCommandLine, where);
       }
@@ -336,6 +416,10 @@ class Validator {
     }
     void Error(const Location& loc, std::string message) override {
       v_.diags_->Error(loc, std::move(message));
+    }
+
+    void Statement(const Text& text, std::string_view where) override {
+      v_.CheckText(text, &step_, pos_, Field::kStatement, where);
     }
 
    private:

@@ -1,32 +1,21 @@
 #include "steps/backup_fresh.h"
 
-#include <cctype>
+#include <fnmatch.h>
+#include <glob.h>
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cstdint>
-#include <cstring>
-#include <sstream>
+#include <cstdlib>
+#include <ctime>
 
 #include "engine/reader.h"
-#include "engine/shell_quote.h"
+#include "engine/template.h"
 #include "engine/units.h"
 #include "steps/collect_sink.h"
 #include "steps/command_line.h"
 
 namespace runbook {
-
-std::string GlobWord(const std::string& path) {
-  std::string out;
-  for (char c : path) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || std::strchr("/._-+,=@%:*?[]", c)) {
-      out += c;
-    } else if (c == '\n') {
-      out += "'\n'";
-    } else {
-      out += '\\';
-      out += c;
-    }
-  }
-  return out;
-}
 
 namespace {
 
@@ -36,7 +25,8 @@ struct FileInfo {
   std::string path;
 };
 
-// Collects "now SECONDS" and "MTIME SIZE PATH" lines printed by the listing script.
+// Reads what kListScript prints: the host's clock, then one "MTIME SIZE NAME\0" record per line.
+// A name may hold newlines (the line then continues on the next ones): only the NUL ends it.
 class ListingSink : public OutputSink {
  public:
   void Line(Stream stream, std::string_view line) override {
@@ -44,24 +34,43 @@ class ListingSink : public OutputSink {
       errors.emplace_back(line);
       return;
     }
-    std::istringstream in{std::string(line)};
-    std::string first;
-    in >> first;
-    if (first == "now") {
-      in >> now;
+    if (!have_now) {
+      have_now = true;
+      now = std::strtoll(std::string(line).c_str(), nullptr, 10);
       return;
     }
+    record.append(line);
+    if (record.empty() || record.back() != '\0') {
+      record += '\n';  // the name goes on
+      return;
+    }
+    record.pop_back();
     FileInfo f;
-    f.mtime = std::strtoll(first.c_str(), nullptr, 10);
-    in >> f.size;
-    in.get();
-    std::getline(in, f.path);
-    if (!f.path.empty()) files.push_back(f);
+    const size_t sp1 = record.find(' ');
+    const size_t sp2 = sp1 == std::string::npos ? sp1 : record.find(' ', sp1 + 1);
+    if (sp2 != std::string::npos) {
+      f.mtime = std::strtoll(record.substr(0, sp1).c_str(), nullptr, 10);
+      f.size = std::strtoull(record.substr(sp1 + 1, sp2 - sp1 - 1).c_str(), nullptr, 10);
+      f.path = record.substr(sp2 + 1);
+      files.push_back(std::move(f));
+    }
+    record.clear();
   }
+  bool have_now = false;
   int64_t now = 0;
   std::vector<FileInfo> files;
   std::vector<std::string> errors;
+
+ private:
+  std::string record;
 };
+
+// Lists the files matching the pattern $1 on a host reached through a shell: the script is fixed
+// and the pattern is data (an unquoted expansion with IFS empty undergoes pathname expansion
+// only, never parsing), so no name or pattern is ever read as code. Names are NUL-terminated.
+constexpr const char* kListScript =
+    "IFS=; date +%s || exit 1; for f in $1; do [ -f \"$f\" ] || continue; "
+    "printf '%s %s' \"$(stat -L -c '%Y %s' -- \"$f\")\" \"$f\"; printf '\\0\\n'; done; exit 0";
 
 std::string Age(int64_t seconds) {
   if (seconds < 0) seconds = 0;
@@ -87,31 +96,31 @@ std::string Bytes(uint64_t n) {
   return buf;
 }
 
-// The verify command with the backup's path in it.
-Command WithPath(const Command& verify, const std::string& path) {
-  Command c = verify;
-  if (c.shell) {
-    std::string& raw = c.words[0].raw;
-    const std::string quoted = ShellQuote(path);
-    size_t pos = raw.find("{}");
-    if (pos == std::string::npos) {
-      raw += " " + quoted;
-    } else {
-      for (; pos != std::string::npos; pos = raw.find("{}", pos + quoted.size())) {
-        raw.replace(pos, 2, quoted);
-      }
-    }
-    return c;
+// True when `name` holds a control character: no backup is named so, and a newline in a name is
+// how a listing could be made to show a forged file, so such names never count.
+bool HasControl(const std::string& name) {
+  return std::any_of(name.begin(), name.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+// The files matching `pattern` on this machine, listed here: glob(3) and stat(2), no shell.
+bool ListHere(const std::string& pattern, ListingSink* files, std::string* error) {
+  glob_t g{};
+  const int rc = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g);
+  if (rc != 0 && rc != GLOB_NOMATCH) {
+    globfree(&g);
+    *error = rc == GLOB_NOSPACE ? "out of memory" : "a directory could not be read";
+    return false;
   }
-  bool replaced = false;
-  for (Text& w : c.words) {
-    if (w.raw == "{}") {
-      w.raw = path;
-      replaced = true;
-    }
+  files->now = static_cast<int64_t>(std::time(nullptr));
+  for (size_t i = 0; rc == 0 && i < g.gl_pathc; ++i) {
+    struct stat st {};
+    if (::stat(g.gl_pathv[i], &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    files->files.push_back(
+        {static_cast<int64_t>(st.st_mtime), static_cast<uint64_t>(st.st_size), g.gl_pathv[i]});
   }
-  if (!replaced) c.words.push_back(Text{path, verify.words.back().loc});
-  return c;
+  globfree(&g);
+  return true;
 }
 
 }  // namespace
@@ -143,7 +152,18 @@ void BackupFreshGuard::Check(KindCheck& check) const {
   check.Template(path);
   check.Template(max_age);
   check.Template(min_size);
-  if (verify) check.CommandLine(*verify, "a backup_fresh verify command line");
+  if (verify) {
+    check.CommandLine(*verify, "a backup_fresh verify command");
+    // `{}` once stood for the backup's path, spliced into the command: the path is data now.
+    for (const Text& word : verify->words) {
+      const size_t at = word.raw.find("{}");
+      if (at == std::string::npos || (!verify->shell && word.raw != "{}")) continue;
+      check.Error(LocationIn(word, at),
+                  "{} in a backup_fresh verify command: the backup's path is never put into the "
+                  "command's text; it is in $BACKUP_FILE and the last argument: write "
+                  "\"$BACKUP_FILE\" instead");
+    }
+  }
   if (host) check.Host(*host);
 }
 
@@ -180,18 +200,39 @@ GuardResult BackupFreshGuard::Evaluate(StepEnv& env) const {
     }
   }
 
-  // One listing script for local and ssh hosts alike; the host's own clock dates the files.
-  const std::string script = "date +'now %s'; for f in " + GlobWord(*pattern) +
-                             "; do [ -f \"$f\" ] && stat -c '%Y %s %n' -- \"$f\"; done; exit 0";
-  Command listing;
-  listing.shell = true;
-  listing.words.push_back(Text{script, guard.path.loc});
+  // Listed here when the guard's host is this machine as this user; elsewhere by a fixed script
+  // that gets the pattern as an argument, with the host's own clock. Either way every name is
+  // checked against the pattern again and names with control characters never count.
   ListingSink files;
-  ProcessResult r = env.RunCommand(listing, guard.host, &files);
-  if (!r.ok()) {
-    result.summary = "backup_fresh: could not list " + *pattern + ": " + r.Describe();
-    result.evidence = files.errors;
-    return result;
+  if (env.RunsHere(guard.host)) {
+    std::string error;
+    if (!ListHere(*pattern, &files, &error)) {
+      result.summary = "backup_fresh: could not list " + *pattern + ": " + error;
+      return result;
+    }
+  } else {
+    Command listing;
+    listing.words.push_back(Text{kListScript, guard.path.loc});
+    ProcessResult r = env.RunCommand(listing, guard.host, &files, CommandInputs{{}, {*pattern}});
+    if (!r.ok() || !files.have_now) {
+      result.summary = "backup_fresh: could not list " + *pattern + ": " + r.Describe();
+      result.evidence = files.errors;
+      return result;
+    }
+  }
+  size_t refused = 0;
+  files.files.erase(std::remove_if(files.files.begin(), files.files.end(),
+                                   [&](const FileInfo& f) {
+                                     const bool bad = HasControl(f.path) ||
+                                                      ::fnmatch(pattern->c_str(), f.path.c_str(),
+                                                                FNM_PATHNAME) != 0;
+                                     refused += bad;
+                                     return bad;
+                                   }),
+                    files.files.end());
+  if (refused > 0) {
+    result.evidence.push_back(std::to_string(refused) + " name" + (refused == 1 ? "" : "s") +
+                              " with control characters (or not matching) ignored");
   }
   if (files.files.empty()) {
     result.summary = "no backup matches " + *pattern;
@@ -217,7 +258,10 @@ GuardResult BackupFreshGuard::Evaluate(StepEnv& env) const {
   }
   if (held && guard.verify) {
     CollectSink output(10);
-    ProcessResult v = env.RunCommand(WithPath(*guard.verify, newest->path), guard.host, &output);
+    // The path is data: in BACKUP_FILE and as the last argument (a script's $1), never text.
+    ProcessResult v =
+        env.RunCommand(*guard.verify, guard.host, &output,
+                       CommandInputs{{{"BACKUP_FILE", newest->path}}, {newest->path}});
     result.evidence.push_back("verify: " + v.Describe());
     if (!v.ok()) {
       held = false;

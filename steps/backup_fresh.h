@@ -1,6 +1,7 @@
 // `backup_fresh` guard: the newest file matching `path` (a glob, on the guard's host) is younger
-// than `max_age`, at least `min_size`, and passes `verify` (a command run with the file: `{}` in
-// the command is replaced by the quoted path, otherwise the path is appended as the last word).
+// than `max_age`, at least `min_size`, and passes `verify` (a command that gets the file's path
+// as data: in $BACKUP_FILE and as its last argument). Names are listed without a shell on this
+// machine, by a fixed script elsewhere; a name with a control character never counts.
 #pragma once
 
 #include <cstdint>
@@ -24,15 +25,12 @@ struct BackupFreshGuard final : GuardKind {
   Text path;                      // a glob
   std::optional<Text> max_age;    // duration
   std::optional<Text> min_size;   // size, e.g. "1MB"
-  std::optional<Command> verify;  // e.g. pg_restore --list {}
+  std::optional<Command> verify;  // e.g. pg_restore --list "$BACKUP_FILE"
   std::optional<NameRef> host;    // default: the step's host
 
   const char* Name() const override { return kKey; }
   void Check(KindCheck& check) const override;
   GuardResult Evaluate(StepEnv& env) const override;
 };
-
-// `path` as a shell word that still expands as a glob: * ? [ ] stay active, all else is literal.
-std::string GlobWord(const std::string& path);
 
 }  // namespace runbook

@@ -129,7 +129,10 @@ StepDescription CancelQueriesStep::Describe(StepEnv& env) const {
   if (!sel.ok()) return {{"<" + sel.message() + ">"}, std::nullopt};
   std::string line = "cancel active queries on " + step.db.name;
   if (sel->older_than > 0) line += " running longer than " + FormatSeconds(sel->older_than);
-  if (sel->application) line += " of application '" + *sel->application + "'";
+  if (step.application_name) {
+    Result<std::string> shown = env.RenderShown(*step.application_name);  // secrets as ***
+    line += " of application '" + (shown.ok() ? *shown : "<" + shown.message() + ">") + "'";
+  }
   line += step.read_only ? ", only sessions that have written nothing" : ", writers included";
   return {{line}, std::nullopt};
 }

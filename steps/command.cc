@@ -29,7 +29,7 @@ std::unique_ptr<GuardKind> CommandGuard::Parse(const MapReader& guard, const Doc
 }
 
 void CommandGuard::Check(KindCheck& check) const {
-  check.CommandLine(command, "a command guard's command line");
+  check.CommandLine(command, "a command guard's command");
   if (host) check.Host(*host);
 }
 

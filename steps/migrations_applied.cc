@@ -1,7 +1,5 @@
 #include "steps/migrations_applied.h"
 
-#include "engine/shell_quote.h"
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -79,15 +77,17 @@ GuardResult EvalDjango(const MigrationsAppliedGuard& guard, StepEnv& env) {
   // Django answers where the application lives: on the step's host, as its user, with its env
   // (e.g. PYTHONUSERBASE), from manage.py's directory. A guard changes nothing, plans and dry
   // runs evaluate it: no __pycache__ written into the application's tree.
+  // A fixed script; the paths are its arguments, data whatever they hold.
   Command check;
-  check.shell = true;
-  check.words.push_back(Text{"cd " + ShellQuote(fs::path(*manage).parent_path().string()) +
-                                 " && exec env PYTHONDONTWRITEBYTECODE=1 " + ShellQuote(python) +
-                                 " " + ShellQuote(fs::path(*manage).filename().string()) +
-                                 " showmigrations --plan",
-                             guard.django->manage.loc});
+  check.words.push_back(
+      Text{"cd \"$1\" && exec env PYTHONDONTWRITEBYTECODE=1 \"$2\" \"$3\" showmigrations --plan",
+           guard.django->manage.loc});
   CollectingSink sink;
-  const ProcessResult pr = env.RunCommand(check, std::nullopt, &sink);
+  const ProcessResult pr =
+      env.RunCommand(check, std::nullopt, &sink,
+                     CommandInputs{{},
+                                   {fs::path(*manage).parent_path().string(), python,
+                                    fs::path(*manage).filename().string()}});
   if (!pr.ok()) {
     out.summary = "migrations_applied cannot be evaluated: " + python + " " + *manage +
                   " showmigrations --plan: " +

@@ -18,7 +18,7 @@ std::unique_ptr<StepKind> RunStep::Parse(const DocNode& value, const std::string
 }
 
 void RunStep::Check(KindCheck& check) const {
-  check.CommandLine(command, "a run command line");
+  check.CommandLine(command, "a run command");
 }
 
 void RunStep::Define(DefinitionBuilder& def) const {

@@ -165,7 +165,7 @@ StepDescription SqlStep::Describe(StepEnv& env) const {
   const SqlStep& step = *this;
   std::vector<std::string> out;
   if (step.file) {
-    Result<std::string> path = env.Render(*step.file);
+    Result<std::string> path = env.RenderShown(*step.file);
     out.push_back("on " + step.db.name + ": run SQL file " +
                   (path.ok() ? *path : "<" + path.message() + ">"));
   } else if (step.query) {
@@ -179,7 +179,7 @@ StepDescription SqlStep::Describe(StepEnv& env) const {
     }
   }
   if (step.expect) {
-    Result<std::string> e = env.Render(*step.expect);
+    Result<std::string> e = env.RenderShown(*step.expect);
     out.push_back("expect: " + (e.ok() ? *e : "<" + e.message() + ">"));
   }
   return {out, std::nullopt};

@@ -15,7 +15,7 @@ steps:
     run: |
       echo "stdout has $TOKEN"
       echo "stderr has $TOKEN" >&2
-      echo "label is ${{ params.label }}"
+      echo "label is $LABEL"
   - id: source-not-inherited
     needs: [use]
     run: echo "inherited ${RB_TEST_TOKEN-none}"

@@ -152,6 +152,18 @@ class FakeStepEnv : public StepEnv {
     return out;
   }
 
+  Result<std::string> RenderShown(const Text& text) override {
+    std::string out;
+    Status s = Walk(
+        text.raw,
+        [&](const std::string& name, const std::string& value) {
+          out += secrets.count(name) ? "***" : value;
+        },
+        [&](std::string_view lit) { out += lit; });
+    if (!s.ok()) return Result<std::string>::Error(s.message());
+    return out;
+  }
+
   Result<SqlText> RenderSql(const Text& text) override {
     SqlText sql;
     Status s = Walk(
@@ -180,16 +192,24 @@ class FakeStepEnv : public StepEnv {
     return run_on(host, spec, sink);
   }
 
-  // A command runs as /bin/sh -c (or its argv) on "local" through RunOn, words taken as written.
+  // A command runs as /bin/sh -c (or its argv) on "local" through RunOn, words taken as written;
+  // the inputs' env is recorded in the spec, its args follow the words ($1... of a script).
+  using StepEnv::RunCommand;
   ProcessResult RunCommand(const Command& command, const std::optional<NameRef>& host,
-                           OutputSink* sink) override {
+                           OutputSink* sink, const CommandInputs& inputs) override {
     ProcessSpec spec;
     if (command.shell) {
       spec.argv = {"/bin/sh", "-c", command.words.at(0).raw};
+      if (!inputs.args.empty()) spec.argv.push_back("sh");
     } else {
       for (const Text& w : command.words) spec.argv.push_back(w.raw);
     }
+    spec.argv.insert(spec.argv.end(), inputs.args.begin(), inputs.args.end());
+    spec.env = inputs.env;
     return RunOn(host ? host->name : "local", spec, sink);
+  }
+  bool RunsHere(const std::optional<NameRef>& host) const override {
+    return !host || host->name == "local";
   }
 
   Result<bool> AskOperator(const std::string& text) override {

@@ -177,5 +177,19 @@ TEST_F(LockTest, GarbageInTheFileIsAnUnknownStaleHolder) {
   EXPECT_FALSE(acquired->process_gone);
 }
 
+TEST_F(LockTest, APlantedSymlinkIsNotFollowed) {
+  ASSERT_TRUE(fs::create_directory(dir_ + "/clone-prod"));
+  const std::string target = dir_ + "/precious";
+  std::ofstream(target) << "precious\n";
+  fs::create_symlink(target, path_);
+  auto attempt = AcquireRunLock(path_, Me("r1"));
+  ASSERT_FALSE(attempt.ok());
+  EXPECT_NE(attempt.message().find("is a symbolic link"), std::string::npos) << attempt.message();
+  EXPECT_EQ(Slurp(target), "precious\n");
+  fs::remove(path_);
+  fs::create_symlink("/dev/zero", path_);
+  EXPECT_FALSE(AcquireRunLock(path_, Me("r2")).ok());
+}
+
 }  // namespace
 }  // namespace runbook

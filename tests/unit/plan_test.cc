@@ -82,7 +82,7 @@ steps:
   - id: two
     needs: [one]
     description: second
-    run: echo "${{ params.who }}"
+    run: [echo, "${{ params.who }}"]
     env: {B: "2", A: "${{ secrets.token }}"}
     confirm: Sure, ${{ params.who }}?
     guards:
@@ -123,7 +123,7 @@ TEST_F(PlanTest, OfflineJson) {
   EXPECT_EQ(order, (std::vector<std::string>{"one", "two", "three", "four", "five", "last"}));
   const auto& two = plan["steps"][1];
   EXPECT_EQ(two["level"], 1);
-  EXPECT_EQ(two["definition"]["command"], "echo \"wor\tld\"");
+  EXPECT_EQ(two["definition"]["command"], "echo 'wor\tld'");
   EXPECT_EQ(two["definition"]["env"], (nlohmann::json{{"A", "***"}, {"B", "2"}}));
   EXPECT_EQ(two["confirm"], "Sure, wor\tld?");
   EXPECT_EQ(two["guards"].size(), 2u);

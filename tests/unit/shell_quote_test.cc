@@ -64,19 +64,6 @@ const std::vector<std::string>& NastyValues() {
   return values;
 }
 
-// Builds `prefix VALUE suffix` with ShellSplicer, runs it, and compares with the expectation.
-void ExpectRoundTrip(const std::string& prefix, const std::string& suffix,
-                     const std::string& expect_before, const std::string& expect_after) {
-  for (const std::string& value : NastyValues()) {
-    ShellSplicer s;
-    s.AppendLiteral(prefix);
-    Result<std::string> quoted = s.AppendValue(value);
-    ASSERT_TRUE(quoted.ok()) << quoted.message() << " for " << value;
-    s.AppendLiteral(suffix);
-    EXPECT_EQ(RunSh(s.script()), expect_before + value + expect_after) << "script: " << s.script();
-  }
-}
-
 TEST(ShellQuoteTest, SafeWordsStayBare) {
   EXPECT_EQ(ShellQuote("pg_dump"), "pg_dump");
   EXPECT_EQ(ShellQuote("/var/backups/jane-1.dump"), "/var/backups/jane-1.dump");
@@ -94,79 +81,6 @@ TEST(ShellQuoteTest, WholeWordsSurviveTheShell) {
   for (const std::string& value : NastyValues()) {
     EXPECT_EQ(RunSh("printf '%s\\n' " + ShellQuote(value)), value + "\n") << value;
   }
-}
-
-TEST(ShellSplicerTest, OutsideQuotes) {
-  ExpectRoundTrip("printf '%s\\n' ", "", "", "\n");
-}
-
-TEST(ShellSplicerTest, InsideAWord) {
-  ExpectRoundTrip("printf '%s\\n' pre", "post", "pre", "post\n");
-}
-
-TEST(ShellSplicerTest, InsideDoubleQuotes) {
-  ExpectRoundTrip("WORKDIR=/w; printf '%s\\n' \"$WORKDIR/", ".sql\"", "/w/", ".sql\n");
-}
-
-TEST(ShellSplicerTest, InsideSingleQuotes) {
-  ExpectRoundTrip("printf '%s\\n' 'x ", " y'", "x ", " y\n");
-}
-
-TEST(ShellSplicerTest, InsideCommandSubstitutionInDoubleQuotes) {
-  ExpectRoundTrip("printf '%s\\n' \"$(printf '%s' ", ")\"", "", "\n");
-}
-
-TEST(ShellSplicerTest, InsideBackticks) {
-  ExpectRoundTrip("printf '%s\\n' \"`printf '%s' ", "`\"", "", "\n");
-  ExpectRoundTrip("printf '%s\\n' \"`printf '%s' \\\"", "\\\"`\"", "", "\n");
-}
-
-TEST(ShellSplicerTest, AfterQuotesAndParensClose) {
-  ExpectRoundTrip("(printf '%s' \"a'b\" 'c\"d' $(echo \")\")); printf '%s\\n' ", "", "a'bc\"d)",
-                  "\n");
-}
-
-TEST(ShellSplicerTest, InsideHereDocuments) {
-  ExpectRoundTrip("cat <<EOF\nhead $((1+1)) ", " tail\nEOF\n", "head 2 ", " tail\n");
-  ExpectRoundTrip("cat <<'EOF'\n$x ", "\nEOF\n", "$x ", "\n");
-  ExpectRoundTrip("cat <<-\"END\"\n\t", "\n\tEND\necho done", "", "\ndone\n");
-  // Two here-documents on one line: the value lands in the second.
-  ExpectRoundTrip("cat <<A; cat <<B\na\nA\n", "\nB\n", "a\n", "\n");
-}
-
-TEST(ShellSplicerTest, HereDocumentDelimiterInValueIsRefused) {
-  ShellSplicer s;
-  s.AppendLiteral("cat <<EOF\n");
-  EXPECT_FALSE(s.Quote("EOF").ok());
-  EXPECT_FALSE(s.Quote("x\nEOF\nrm -rf /").ok());
-  EXPECT_TRUE(s.Quote("EOFX").ok());
-  s.AppendLiteral("EOF\necho ");  // the body ended: back to code
-  EXPECT_EQ(*s.Quote("a b"), "'a b'");
-}
-
-TEST(ShellSplicerTest, CommentsTakeValuesWithoutNewlines) {
-  ShellSplicer s;
-  s.AppendLiteral("echo ok # note: ");
-  EXPECT_EQ(*s.Quote("a 'b"), "a 'b");
-  Result<std::string> r = s.Quote("x\nrm -rf /");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(),
-            "a value with a newline cannot go inside a shell comment (it would end the comment)");
-  ShellSplicer hash_in_word;
-  hash_in_word.AppendLiteral("echo a#");  // not a comment: '#' inside a word
-  EXPECT_EQ(*hash_in_word.Quote("x y"), "'x y'");
-}
-
-TEST(ShellSplicerTest, ValueAfterDollarOrBackslashIsRefused) {
-  ShellSplicer dollar;
-  dollar.AppendLiteral("echo \"$");
-  EXPECT_FALSE(dollar.Quote("(reboot)").ok());
-  ShellSplicer backslash;
-  backslash.AppendLiteral("echo \\");
-  EXPECT_FALSE(backslash.Quote("x").ok());
-  ShellSplicer escaped_dollar;
-  escaped_dollar.AppendLiteral("echo \\$");
-  EXPECT_EQ(*escaped_dollar.Quote("a b"), "'a b'");
 }
 
 }  // namespace

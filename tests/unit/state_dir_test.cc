@@ -209,5 +209,35 @@ TEST_F(StateDirTest, RunsAreOrderedByStartTimeToTheMillisecond) {
   EXPECT_EQ(LatestRun(dir_, "clone-prod")->run_id, "20261125T054302Z-0000");
 }
 
+TEST_F(StateDirTest, DirectoriesOthersCanWriteAreRefusedWithTheirPath) {
+  const std::string runbook = dir_ + "/clone-prod";
+  ASSERT_EQ(mkdir(runbook.c_str(), 0700), 0);
+  EXPECT_TRUE(CheckStateDir(runbook, 1).ok());
+  EXPECT_TRUE(CheckStateDir(runbook + "/runs/missing", 2).ok()) << "missing ones are created 0700";
+  ASSERT_EQ(chmod(runbook.c_str(), 0777), 0);
+  Status st = CheckStateDir(runbook, 1);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("state directory " + runbook + " is writable by others (mode 0777)"),
+            std::string::npos)
+      << st.message();
+  EXPECT_FALSE(CreateRunDir(dir_, "clone-prod").ok());
+  ASSERT_EQ(chmod(runbook.c_str(), 0720), 0);
+  EXPECT_NE(CheckStateDir(runbook, 1).message().find("writable by its group"), std::string::npos);
+  ASSERT_EQ(chmod(runbook.c_str(), 0700), 0);
+  // A symlink in place of a directory below the root is not followed.
+  fs::create_directory_symlink(runbook, dir_ + "/other");
+  EXPECT_NE(CheckStateDir(dir_ + "/other", 1).message().find("is not a directory"),
+            std::string::npos);
+}
+
+TEST(StateDirPathTest, StepIds) {
+  EXPECT_TRUE(IsStepId("dump-prod_2"));
+  EXPECT_FALSE(IsStepId(""));
+  EXPECT_FALSE(IsStepId("../../../../var/log/dpkg"));
+  EXPECT_FALSE(IsStepId("-x"));
+  EXPECT_FALSE(IsStepId("a/b"));
+  EXPECT_FALSE(IsStepId("Upper"));
+}
+
 }  // namespace
 }  // namespace runbook

@@ -41,8 +41,8 @@ struct Fixture {
     };
   }
 
-  std::string Render(const std::string& raw, Quote q = Quote::kNone) {
-    Result<Rendered> r = RenderText(Plain(raw), scope, q);
+  std::string Render(const std::string& raw) {
+    Result<Rendered> r = RenderText(Plain(raw), scope);
     return r.ok() ? r->value : "ERROR: " + r.message();
   }
   std::string Cond(const std::string& raw) {
@@ -177,33 +177,14 @@ TEST(TemplateTest, OutcomePlaceholdersStandForEveryStepsOutcome) {
 
 TEST(TemplateTest, SecretsAreMaskedInDisplay) {
   Fixture f;
-  Result<Rendered> r =
-      RenderText(Plain("PGPASSWORD=${{ secrets.dev_password }} ${{ params.sample_every }}"),
-                 f.scope, Quote::kNone);
+  Result<Rendered> r = RenderText(
+      Plain("PGPASSWORD=${{ secrets.dev_password }} ${{ params.sample_every }}"), f.scope);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->value, "PGPASSWORD=s3cr'et 500");
   EXPECT_EQ(r->display, "PGPASSWORD=*** 500");
   EXPECT_TRUE(r->used_secret);
-  Result<Rendered> shell =
-      RenderText(Plain("echo ${{ secrets.dev_password }}"), f.scope, Quote::kShell);
-  ASSERT_TRUE(shell.ok());
-  EXPECT_EQ(shell->value, "echo 's3cr'\\''et'");
-  EXPECT_EQ(shell->display, "echo ***");
-  Result<Rendered> none = RenderText(Plain("echo hi"), f.scope, Quote::kNone);
+  Result<Rendered> none = RenderText(Plain("echo hi"), f.scope);
   EXPECT_FALSE(none->used_secret);
-}
-
-TEST(TemplateTest, ShellQuotingFollowsTheContext) {
-  Fixture f;
-  EXPECT_EQ(f.Render("pg_dump --file \"$WORKDIR/${{ params.name }}.sql\"", Quote::kShell),
-            "pg_dump --file \"$WORKDIR/a b\\\"c.sql\"");
-  EXPECT_EQ(f.Render("cd ${{ params.workdir }} && ls", Quote::kShell),
-            "cd '/tmp/jane clone' && ls");
-  EXPECT_EQ(f.Render("echo '${{ params.name }}'", Quote::kShell), "echo 'a b\"c'");
-  EXPECT_EQ(f.Render("every ${{ params.sample_every }}", Quote::kShell), "every 500");
-  EXPECT_EQ(f.Render("echo \"$${{ params.sample_every }}\"", Quote::kShell),
-            "ERROR: a value right after '$' would be read as a shell expansion: "
-            "${{ params.sample_every }}");
 }
 
 TEST(TemplateTest, SqlValuesBecomeBindParameters) {

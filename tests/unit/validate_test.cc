@@ -55,7 +55,7 @@ TEST(ValidateTest, AValidRunbookHasNoErrors) {
                    "    needs: [sizes]\n"                                               // 10
                    "    host: prod\n"                                                   // 11
                    "    if: ${{ steps.sizes.outcome == 'success' }}\n"                  // 12
-                   "    run: pg_dump --file \"${{ params.workdir }}/x.sql\"\n"          // 13
+                   "    run: [pg_dump, --file, '${{ params.workdir }}/x.sql']\n"        // 13
                    "    env: {PGPASSWORD: '${{ secrets.dev_password }}'}\n"             // 14
                    "  - id: files\n"                                                    // 15
                    "    needs: [dump]\n"                                                // 16
@@ -65,11 +65,11 @@ TEST(ValidateTest, AValidRunbookHasNoErrors) {
                    "    copy_rows: {from: prod, to: dev, table: t, match: {column: file_id, "
                    "step: files, parent_column: id}}\n"
                    "    guards:\n"
-                   "      - command: {run: 'test -d ${{ run.dir }}', host: prod}\n"
+                   "      - command: {run: [test, -d, '${{ run.dir }}'], host: prod}\n"
                    "finally:\n"
                    "  - id: notify\n"
                    "    if: steps.traces.outcome != 'success'\n"
-                   "    run: echo failed ${{ run.id }} ${{ databases.prod.conninfo }}\n"),
+                   "    run: [echo, failed, '${{ run.id }}', '${{ databases.prod.conninfo }}']\n"),
             Lines{});
 }
 
@@ -132,7 +132,7 @@ TEST(ValidateTest, CyclesAreReportedOnce) {
 TEST(ValidateTest, UnknownNamesInTemplatesWithSuggestions) {
   // Each error points at the reference inside the string.
   EXPECT_EQ(Errors("  - id: a\n"
-                   "    run: echo ${{ params.sampel_every }} ${{ secrets.dev_pasword }}\n"
+                   "    manual: echo ${{ params.sampel_every }} ${{ secrets.dev_pasword }}\n"
                    "    env: {X: '${{ databases.prd.conninfo }}', Y: '${{ steps.b.outcome }}'}\n"
                    "    cwd: ${{ params.nothing_like_it }}\n"),
             (Lines{"8:19: unknown param 'sampel_every' in ${{ params.sampel_every }} (did you "
@@ -149,7 +149,7 @@ TEST(ValidateTest, TemplateSyntaxErrorsAndConditions) {
   EXPECT_EQ(
       Errors("  - id: a\n"
              "    if: ${{ params.workdir }} == '/tmp'\n"
-             "    run: echo ${{ params.workdir\n"
+             "    manual: echo ${{ params.workdir\n"
              "  - id: b\n"
              "    if: params.sample_every >\n"
              "    manual: Check ${{ param.x }}\n"),
@@ -172,7 +172,7 @@ TEST(ValidateTest, StepOutcomeNeedsADependency) {
                    "    run: 'true'\n"                              // 15
                    "  - id: d\n"                                    // 16
                    "    if: ${{ steps.c.outcome == 'success' }}\n"  // 17: not needed
-                   "    run: echo ${{ steps.d.outcome }}\n"         // 18: itself
+                   "    manual: echo ${{ steps.d.outcome }}\n"      // 18: itself
                    "finally:\n"                                     // 19
                    "  - id: f1\n"                                   // 20
                    "    if: ${{ steps.d.outcome == 'failure' || steps.f2.outcome }}\n"  // 21
@@ -196,15 +196,66 @@ TEST(ValidateTest, SecretsNeverOnACommandLine) {
                    "    run: [psql, '${{ secrets.dev_password }}']\n"
                    "    env: {PGPASSWORD: '${{ secrets.dev_password }}'}\n"
                    "    confirm: 'uses ${{ secrets.dev_password }}'\n"),
-            (Lines{"8:26: secret 'dev_password' in a run command line: pass it through env, "
-                   "e.g. env: {PGPASSWORD: ...}",
+            (Lines{"8:22: ${{ secrets.dev_password }} in the shell text of a run command: a value "
+                   "never becomes shell code. Pass it through the step's env (env: "
+                   "{DEV_PASSWORD: \"${{ secrets.dev_password }}\"}) and write \"$DEV_PASSWORD\" "
+                   "in the command, or use the argv form ([PROGRAM, ARG, ...]: each element is "
+                   "one argument, no shell)",
                    "9:15: secret 'dev_password' in user: it would show in the process list",
                    "11:31: secret 'dev_password' in a command guard's command line: pass it "
                    "through env, e.g. env: {PGPASSWORD: ...}",
-                   "12:50: secret 'dev_password' in a backup_fresh verify command line: pass it "
-                   "through env, e.g. env: {PGPASSWORD: ...}",
+                   "12:46: ${{ secrets.dev_password }} in the shell text of a backup_fresh verify "
+                   "command: a value never becomes shell code. Pass it through the step's env (env: "
+                   "{DEV_PASSWORD: \"${{ secrets.dev_password }}\"}) and write \"$DEV_PASSWORD\" "
+                   "in the command, or use the argv form ([PROGRAM, ARG, ...]: each element is "
+                   "one argument, no shell)",
                    "14:22: secret 'dev_password' in a run command line: pass it through env, "
                    "e.g. env: {PGPASSWORD: ...}"}));
+}
+
+TEST(ValidateTest, NoTemplateInShellText) {
+  // Every ${{ }} in shell text is refused, with the env variable to pass it through; an argv
+  // keeps its templates (each element one argument).
+  EXPECT_EQ(Errors("  - id: a\n"                                                            // 7
+                   "    run: cd ${{ params.workdir }} && echo ${{ env.HOME }}\n"            // 8
+                   "    guards:\n"                                                          // 9
+                   "      - command: 'test -d ${{ run.dir }}'\n"                            // 10
+                   "      - backup_fresh: {path: /b/*.dump, verify: 'pg_restore -l {}'}\n"  // 11
+                   "      - backup_fresh: {path: /b/*.dump, verify: [pg_restore, -l, '{}']}\n"
+                   "  - id: b\n"                                                    // 13
+                   "    run: [ls, '${{ params.workdir }}', '${{ env.HOME }}']\n"),  // 14
+            (Lines{"8:12: ${{ params.workdir }} in the shell text of a run command: a value never "
+                   "becomes shell code. Pass it through the step's env (env: {WORKDIR: "
+                   "\"${{ params.workdir }}\"}) and write \"$WORKDIR\" in the command, or use "
+                   "the argv form ([PROGRAM, ARG, ...]: each element is one argument, no shell)",
+                   "8:42: ${{ env.HOME }} in the shell text of a run command: a value never becomes "
+                   "shell code. Pass it through the step's env (env: {HOME: \"${{ env.HOME }}\"}) "
+                   "and write \"$HOME\" in the command, or use the argv form ([PROGRAM, ARG, "
+                   "...]: each element is one argument, no shell)",
+                   "10:27: ${{ run.dir }} in the shell text of a command guard's command: a value never becomes "
+                   "shell code. Pass it through the step's env (env: {DIR: \"${{ run.dir }}\"}) "
+                   "and write \"$DIR\" in the command, or use the argv form ([PROGRAM, ARG, "
+                   "...]: each element is one argument, no shell)",
+                   "11:63: {} in a backup_fresh verify command: the backup's path is never put "
+                   "into the command's text; it is in $BACKUP_FILE and the last argument: write "
+                   "\"$BACKUP_FILE\" instead",
+                   "12:68: {} in a backup_fresh verify command: the backup's path is never put "
+                   "into the command's text; it is in $BACKUP_FILE and the last argument: write "
+                   "\"$BACKUP_FILE\" instead"}));
+}
+
+TEST(ValidateTest, SecretsSourceVariablesAreSecretsAndCopyRowsTakesNone) {
+  EXPECT_EQ(Errors("  - id: a\n"                                              // 7
+                   "    run: [psql, '${{ env.JANE_DEV_PASSWORD }}']\n"        // 8
+                   "    env: {PGPASSWORD: '${{ env.JANE_DEV_PASSWORD }}'}\n"  // 9
+                   "  - id: b\n"                                              // 10
+                   "    copy_rows: {from: prod, to: dev, table: t, where: 'pw = ${{ "
+                   "secrets.dev_password }}'}\n"),
+            (Lines{"8:22: environment variable 'JANE_DEV_PASSWORD' (a secret's source) in a run "
+                   "command line: pass it through env, e.g. env: {PGPASSWORD: ...}",
+                   "11:71: secret 'dev_password' in copy_rows: its fields become the statement's "
+                   "text (seen in pg_stat_activity and the server's log); filter on a value the "
+                   "servers can see without it"}));
 }
 
 TEST(ValidateTest, UnknownHostsAndDatabases) {
@@ -312,7 +363,7 @@ TEST(ValidateTest, ColumnsInsideScalarsOnlyWhenWrittenVerbatim) {
   // Plain and quoted one-line scalars map column by column; an escape, a block scalar or a
   // folded line do not, and the error then points at the scalar.
   EXPECT_EQ(Errors("  - id: a\n"
-                   "    run: echo ${{ params.x1 }}\n"
+                   "    manual: echo ${{ params.x1 }}\n"
                    "    env:\n"
                    "      A: '${{ params.x2 }}'\n"
                    "      B: \"${{ params.x3 }}\"\n"
@@ -411,7 +462,7 @@ TEST(ValidateTest, LargeRunbookIsFast) {
       steps += "    needs: [s" + std::to_string(i - 1) + "]\n";
       steps += "    if: ${{ steps.s" + std::to_string(i - 1) + ".outcome == 'success' }}\n";
     }
-    steps += "    run: echo ${{ params.sample_every }}\n";
+    steps += "    run: [echo, '${{ params.sample_every }}']\n";
   }
   EXPECT_EQ(Errors(steps), Lines{});
 }

@@ -1,5 +1,10 @@
 // postgres_idle and cancel_queries against real sessions on a real server.
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -121,6 +126,31 @@ TEST_F(ActivityTest, ConnectionsOfOurRunDoNotCount) {
   EXPECT_TRUE(Idle(0, {}).Evaluate(env_).held);
   env_.run_id_value = "run-2";  // another run's connection counts
   EXPECT_FALSE(Idle(0, {}).Evaluate(env_).held);
+}
+
+// Another session's query text reaches the operator's terminal through the guard's evidence:
+// the real binary shows its escape sequences escaped, so it cannot clear the screen.
+TEST_F(ActivityTest, AQueryTextsEscapeSequenceIsShownEscaped) {
+  BusySession busy(db_, "psql", "", "SELECT pg_sleep(30) /* \x1b[2J\x1b]0;pwned\x07 */");
+  WaitForSleepers(db_, 1);
+  const std::string dir = ::testing::TempDir() + "/escape-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream rb(dir + "/rb.yaml");
+    rb << "name: escapes\ndatabases:\n  db: {conninfo: \"" << Pg().Target(db_).conninfo
+       << "\"}\nsteps:\n  - id: a\n    guards: [{postgres_idle: {db: db}}]\n    run: 'true'\n";
+  }
+  const std::string cmd = "RUNBOOK_STATE_DIR='" + dir + "/state' '" + RUNBOOK_BINARY + "' plan '" +
+                          dir + "/rb.yaml' 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  pclose(p);
+  std::filesystem::remove_all(dir);
+  EXPECT_THAT(out, HasSubstr("/* \\x1b[2J\\x1b]0;pwned\\x07 */"));
+  EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
 }
 
 TEST_F(ActivityTest, UnreachableDatabaseFailsTheGuard) {

@@ -135,9 +135,9 @@ TEST(ValidateTest, UnknownNamesInTemplatesWithSuggestions) {
                    "    manual: echo ${{ params.sampel_every }} ${{ secrets.dev_pasword }}\n"
                    "    env: {X: '${{ databases.prd.conninfo }}', Y: '${{ steps.b.outcome }}'}\n"
                    "    cwd: ${{ params.nothing_like_it }}\n"),
-            (Lines{"8:19: unknown param 'sampel_every' in ${{ params.sampel_every }} (did you "
+            (Lines{"8:22: unknown param 'sampel_every' in ${{ params.sampel_every }} (did you "
                    "mean 'sample_every'?)",
-                   "8:46: unknown secret 'dev_pasword' in ${{ secrets.dev_pasword }} (did you "
+                   "8:49: unknown secret 'dev_pasword' in ${{ secrets.dev_pasword }} (did you "
                    "mean 'dev_password'?)",
                    "9:19: unknown database 'prd' in ${{ databases.prd.conninfo }} (did you mean "
                    "'prod'?)",
@@ -155,7 +155,7 @@ TEST(ValidateTest, TemplateSyntaxErrorsAndConditions) {
              "    manual: Check ${{ param.x }}\n"),
       (Lines{"8:9: a condition is one ${{ }} expression or a bare expression, not text "
              "mixed with ${{ }} (that would be a string, always true)",
-             "9:15: '${{' without a closing '}}'", "11:29: unexpected '>' in params.sample_every >",
+             "9:18: '${{' without a closing '}}'", "11:29: unexpected '>' in params.sample_every >",
              "12:23: unknown name 'param' (did you mean 'params'?) (expected params, "
              "secrets, env, run, steps or databases) in ${{ param.x }}"}));
 }
@@ -181,7 +181,7 @@ TEST(ValidateTest, StepOutcomeNeedsADependency) {
                    "    if: ${{ steps.f1.outcome == 'success' }}\n"
                    "    run: 'true'\n"),
             (Lines{"17:13: step 'd' uses steps.c.outcome but does not need c",
-                   "18:19: step 'd' uses steps.d.outcome but does not need d",
+                   "18:22: step 'd' uses steps.d.outcome but does not need d",
                    "21:45: step 'f1' uses steps.f2.outcome but does not need f2"}));
 }
 
@@ -224,11 +224,11 @@ TEST(ValidateTest, NoTemplateInShellText) {
                    "      - backup_fresh: {path: /b/*.dump, verify: [pg_restore, -l, '{}']}\n"
                    "  - id: b\n"                                                    // 13
                    "    run: [ls, '${{ params.workdir }}', '${{ env.HOME }}']\n"),  // 14
-            (Lines{"8:12: ${{ params.workdir }} in the shell text of a run command: a value never "
+            (Lines{"8:13: ${{ params.workdir }} in the shell text of a run command: a value never "
                    "becomes shell code. Pass it through the step's env (env: {WORKDIR: "
                    "\"${{ params.workdir }}\"}) and write \"$WORKDIR\" in the command, or use "
                    "the argv form ([PROGRAM, ARG, ...]: each element is one argument, no shell)",
-                   "8:42: ${{ env.HOME }} in the shell text of a run command: a value never becomes "
+                   "8:43: ${{ env.HOME }} in the shell text of a run command: a value never becomes "
                    "shell code. Pass it through the step's env (env: {HOME: \"${{ env.HOME }}\"}) "
                    "and write \"$HOME\" in the command, or use the argv form ([PROGRAM, ARG, "
                    "...]: each element is one argument, no shell)",
@@ -236,10 +236,10 @@ TEST(ValidateTest, NoTemplateInShellText) {
                    "shell code. Pass it through the step's env (env: {DIR: \"${{ run.dir }}\"}) "
                    "and write \"$DIR\" in the command, or use the argv form ([PROGRAM, ARG, "
                    "...]: each element is one argument, no shell)",
-                   "11:63: {} in a backup_fresh verify command: the backup's path is never put "
+                   "11:64: {} in a backup_fresh verify command: the backup's path is never put "
                    "into the command's text; it is in $BACKUP_FILE and the last argument: write "
                    "\"$BACKUP_FILE\" instead",
-                   "12:68: {} in a backup_fresh verify command: the backup's path is never put "
+                   "12:67: {} in a backup_fresh verify command: the backup's path is never put "
                    "into the command's text; it is in $BACKUP_FILE and the last argument: write "
                    "\"$BACKUP_FILE\" instead"}));
 }
@@ -253,7 +253,7 @@ TEST(ValidateTest, SecretsSourceVariablesAreSecretsAndCopyRowsTakesNone) {
                    "secrets.dev_password }}'}\n"),
             (Lines{"8:22: environment variable 'JANE_DEV_PASSWORD' (a secret's source) in a run "
                    "command line: pass it through env, e.g. env: {PGPASSWORD: ...}",
-                   "11:71: secret 'dev_password' in copy_rows: its fields become the statement's "
+                   "11:65: secret 'dev_password' in copy_rows: its fields become the statement's "
                    "text (seen in pg_stat_activity and the server's log); filter on a value the "
                    "servers can see without it"}));
 }
@@ -373,7 +373,7 @@ TEST(ValidateTest, ColumnsInsideScalarsOnlyWhenWrittenVerbatim) {
                    "        ${{ params.x6 }}\n"
                    "      F: folded\n"
                    "        ${{ params.x7 }}\n"),
-            (Lines{"8:19: unknown param 'x1' in ${{ params.x1 }}",
+            (Lines{"8:22: unknown param 'x1' in ${{ params.x1 }}",
                    "10:15: unknown param 'x2' in ${{ params.x2 }}",
                    "11:15: unknown param 'x3' in ${{ params.x3 }}",
                    "12:10: unknown param 'x4' in ${{ params.x4 }}",
@@ -389,11 +389,11 @@ TEST(ValidateTest, ExactColumnsWhenTheLoaderKnowsThem) {
   Step s;
   s.id = "a";
   Text cmd;
-  cmd.raw = "echo ${{ params.nope }}";
+  cmd.raw = "echo ${{ params.nope }}";  // one word of an argv
   cmd.loc = {"c.yaml", 3, 10};
   cmd.raw_col = 10;
   auto run = std::make_shared<RunStep>();
-  run->command = Command{true, {cmd}};
+  run->command = Command{false, {cmd}};
   s.kind = run;
   rb.steps.push_back(s);
   Diagnostics diags;

@@ -39,7 +39,6 @@ tests/invalid/inventories/bad-param.yaml | value 'lots' does not fit | an invent
 # The text inside values: ${{ }} expressions, conditions, SQL.
 * | ^(unknown name|unknown field|unexpected) .* in |'\$\{\{' without a closing|^a condition is one|is inside an SQL string | expressions and conditions are parsed by the validator
 * | ^(secret|environment variable) '.*' in (a (run|command guard's) command line|copy_rows) | where a secret goes is judged on the parsed expression
-* | in a (run command|command guard|backup_fresh verify command)'s shell text: a value never becomes shell code | a string holding ${{ could be any text to the schema; the validator refuses it in shell text
 # YAML 1.2 reads these spellings as numbers or booleans: the schema sees the value, not how it
 # was written, and the validator refuses the spelling.
 probe:*=1.0 | .* | 1.0 is the number 1 to the schema

@@ -119,7 +119,7 @@ Result<DbTarget> ResolveDatabase(const RunServices& services, const TemplateScop
   const runbook::Database* db = rb.FindDatabase(ref.name);
   if (!db) return Result<DbTarget>::Error("unknown database '" + ref.name + "'");
   auto render = [&](const Text& text) -> Result<std::string> {
-    auto r = RenderText(text, scope, Quote::kNone);
+    auto r = RenderText(text, scope);
     if (!r.ok()) return Result<std::string>::Error(r.message());
     return r->value;
   };

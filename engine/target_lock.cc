@@ -23,6 +23,7 @@ class DatabaseCollector final : public KindCheck {
   DatabaseCollector(const Runbook& rb, std::set<std::string>* used) : rb_(rb), used_(used) {}
   void SetStep(const Step* step) { step_ = step; }
 
+  using KindCheck::Statement;
   using KindCheck::Template;
   const Runbook& runbook() const override { return rb_; }
   const Step& step() const override { return *step_; }
@@ -36,6 +37,7 @@ class DatabaseCollector final : public KindCheck {
   void CommandLine(const Command& command, std::string_view) override {
     for (const Text& word : command.words) Template(word);
   }
+  void Statement(const Text& text, std::string_view) override { Template(text); }
   void Sql(const Text& query) override { Template(query); }
   void Database(const NameRef& db) override { used_->insert(db.name); }
   void Host(const NameRef&) override {}

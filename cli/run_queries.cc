@@ -17,6 +17,7 @@
 #include "engine/loader.h"
 #include "engine/pg_store.h"
 #include "engine/printable.h"
+#include "engine/process_table.h"
 #include "engine/run_state.h"
 #include "engine/state_dir.h"
 #include "steps/registry.h"
@@ -55,12 +56,26 @@ std::vector<std::pair<std::string, bool>> StepsInOrder(const RunState& rs) {
   return out;
 }
 
-const char* StatusText(StepStatus s) {
+// Whether the engine of an unfinished run still runs (RunState::pid, host and boot id).
+EngineLiveness Liveness(const RunState& rs) {
+  if (rs.finished) return EngineLiveness::kDead;
+  return EngineLivenessOf(rs.pid, rs.host, rs.boot_id);
+}
+
+const char* StatusText(StepStatus s, EngineLiveness engine) {
   switch (s) {
     case StepStatus::kPending:
       return "pending";
     case StepStatus::kRunning:
-      return "running (or engine died)";
+      switch (engine) {
+        case EngineLiveness::kAlive:
+          return "running";
+        case EngineLiveness::kDead:
+          return "engine died";
+        case EngineLiveness::kElsewhere:
+          return "running elsewhere?";
+      }
+      return "running";
     case StepStatus::kSucceeded:
       return "success";
     case StepStatus::kFailed:
@@ -77,8 +92,43 @@ const char* StatusText(StepStatus s) {
   return "unknown";
 }
 
+// For JSON: "alive", "dead" (also when the run finished) or "unknown" (another host).
+const char* EngineText(const RunState& rs) {
+  switch (Liveness(rs)) {
+    case EngineLiveness::kAlive:
+      return "alive";
+    case EngineLiveness::kDead:
+      return "dead";
+    case EngineLiveness::kElsewhere:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+// For a column: the outcome, or "running", "engine died", "unfinished" (another host's engine).
+const char* ShortOutcome(const RunState& rs) {
+  if (rs.finished) return rs.outcome.c_str();
+  switch (Liveness(rs)) {
+    case EngineLiveness::kAlive:
+      return "running";
+    case EngineLiveness::kDead:
+      return "engine died";
+    case EngineLiveness::kElsewhere:
+      return "unfinished";
+  }
+  return "unfinished";
+}
+
 std::string RunOutcomeText(const RunState& rs) {
   if (rs.finished) return rs.outcome;
+  switch (Liveness(rs)) {
+    case EngineLiveness::kAlive:
+      return "running (engine pid " + std::to_string(rs.pid) + " is alive)";
+    case EngineLiveness::kDead:
+      return "engine died (pid " + std::to_string(rs.pid) + " is gone)";
+    case EngineLiveness::kElsewhere:
+      return "unfinished (its engine runs on " + rs.host + ": cannot tell from here)";
+  }
   return "unfinished";
 }
 
@@ -208,7 +258,8 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
                         {"started", rs->started_at},
                         {"ended", rs->ended_at},
                         {"finished", rs->finished},
-                        {"outcome", RunOutcomeText(*rs)},
+                        {"outcome", rs->finished ? rs->outcome : "unfinished"},
+                        {"engine", EngineText(*rs)},
                         {"pid", rs->pid},
                         {"host", rs->host},
                         {"dir", dir}};
@@ -217,7 +268,7 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
       auto it = rs->steps.find(id);
       nlohmann::json s = {{"id", id}, {"status", "pending"}, {"finally", in_finally}};
       if (it != rs->steps.end()) {
-        s["status"] = StatusText(it->second.status);
+        s["status"] = StatusText(it->second.status, Liveness(*rs));
         s["attempts"] = it->second.attempts;
         s["duration_ms"] = it->second.duration_ms;
         s["message"] = it->second.message;
@@ -243,8 +294,9 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
       continue;
     }
     std::printf("  %-30s %-24s %6.1fs  %d attempt%s  %s\n", id.c_str(),
-                StatusText(it->second.status), it->second.duration_ms / 1000.0, it->second.attempts,
-                it->second.attempts == 1 ? "" : "s", it->second.message.c_str());
+                StatusText(it->second.status, Liveness(*rs)), it->second.duration_ms / 1000.0,
+                it->second.attempts, it->second.attempts == 1 ? "" : "s",
+                it->second.message.c_str());
   }
   if (!rs->finished || rs->outcome != "success") {
     std::printf("resume with: runbook resume %s\n", rs->run_id.c_str());
@@ -376,14 +428,15 @@ int CmdHistory(const std::string& file, bool json, const std::string& store_url)
                      {"runbook", rs->runbook},
                      {"started", rs->started_at},
                      {"ended", rs->ended_at},
-                     {"outcome", RunOutcomeText(*rs)},
+                     {"outcome", rs->finished ? rs->outcome : "unfinished"},
+                     {"engine", EngineText(*rs)},
                      {"steps_done", done},
                      {"steps", rs->step_ids.size()},
                      {"finally_done", finally_done},
                      {"finally", rs->finally_ids.size()}});
     } else {
       std::printf("%-26s %-20s %-25s %-12s %d/%zu steps%s\n", rs->run_id.c_str(),
-                  rs->runbook.c_str(), rs->started_at.c_str(), RunOutcomeText(*rs).c_str(), done,
+                  rs->runbook.c_str(), rs->started_at.c_str(), ShortOutcome(*rs), done,
                   rs->step_ids.size(), finally_text.c_str());
     }
   }

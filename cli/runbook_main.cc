@@ -1,11 +1,13 @@
 #include "cli/runbook_main.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -19,6 +21,7 @@
 #include "engine/executor.h"
 #include "engine/graph.h"
 #include "engine/graph_export.h"
+#include "engine/group_watchdog.h"
 #include "engine/journal.h"
 #include "engine/loader.h"
 #include "engine/pg_store.h"
@@ -37,9 +40,28 @@ namespace runbook {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_interrupted_again{false};
 
+// The first Ctrl-C stops the steps; a second one also the finally steps that restore service.
 void OnSignal(int) {
-  g_interrupted.store(true);
+  if (g_interrupted.exchange(true)) g_interrupted_again.store(true);
+}
+
+// The terminal is gone (a dropped ssh session, a closed window): the run goes on detached. Its
+// standard streams are pointed at /dev/null, so output goes only to the run's logs, a question
+// finds no terminal (a `confirm:` stops the run resumably, exit 4), and the engine keeps its lock
+// and its steps, so no second copy can start (docs/DECISIONS.md, Issue 15). Only
+// async-signal-safe calls here.
+void OnHangup(int) {
+  const int saved = errno;
+  int fd = open("/dev/null", O_RDWR);
+  if (fd >= 0) {
+    dup2(fd, STDIN_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    if (fd > STDERR_FILENO) close(fd);
+  }
+  errno = saved;
 }
 
 void InstallSignalHandlers() {
@@ -48,6 +70,10 @@ void InstallSignalHandlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction hup {};
+  hup.sa_handler = OnHangup;
+  sigemptyset(&hup.sa_mask);
+  sigaction(SIGHUP, &hup, nullptr);
   // A closed terminal or pipe must not kill the engine mid-journal.
   signal(SIGPIPE, SIG_IGN);
 }
@@ -163,6 +189,12 @@ int Execute(const LoadedRunbook& loaded, ExecOptions exec, const std::string& he
   }
   terminal.heartbeat = *every;
   exec.interrupt = &g_interrupted;
+  exec.interrupt_again = &g_interrupted_again;
+  // Before any step runs: a step must not outlive a killed engine.
+  if (Status st = StartGroupWatchdog(); !st.ok()) {
+    std::fprintf(stderr, "runbook: %s\n", st.message().c_str());
+    return kExitRefused;
+  }
   auto processes = MakeSystemProcessRunner();
   TerminalReporter reporter(terminal);
   TerminalPrompter prompter(&reporter);

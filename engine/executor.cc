@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <queue>
@@ -13,6 +14,7 @@
 #include "engine/journal.h"
 #include "engine/lock.h"
 #include "engine/pg.h"
+#include "engine/process_table.h"
 #include "engine/remote_hosts.h"
 #include "engine/resolve.h"
 #include "engine/run_state.h"
@@ -59,10 +61,11 @@ class Run {
   int Prepare();  // lock, run directory, journal, resume state
   int Lock(const LockHolder& me);
   int OpenJournal();  // of a new run, or of the run being resumed
-  void StartServices();
+  void StartServices(const LockHolder& me);
   int LockTargets(const LockHolder& me);
   int JournalStart(const LockHolder& me);
   int ConfirmReruns();
+  int RefuseLiveSteps(const LockHolder& me);
   // What a resume does with the step (kRun when this is no resume).
   ResumeDecision Resumed(const Step& step) const;
   StepSummary RunStep(const Step& step, int index, int total);
@@ -98,6 +101,7 @@ class Run {
   std::vector<StepSummary> summaries_;
   std::mutex summaries_mu_;
   bool refused_ = false;
+  bool interrupted_ = false;  // Ctrl-C stopped the steps (finally may still run some)
 };
 
 int Run::Prepare() {
@@ -111,9 +115,10 @@ int Run::Prepare() {
   me.started = FormatTimestamp(std::chrono::system_clock::now());
   if (int rc = Lock(me); rc >= 0) return rc;
   if (int rc = OpenJournal(); rc >= 0) return rc;
+  if (int rc = RefuseLiveSteps(me); rc >= 0) return rc;
   me.run_id = run_id_;
   if (Status st = lock_->SetHolder(me); !st.ok()) c_.reporter->Notice(st.message());
-  StartServices();
+  StartServices(me);
   if (int rc = LockTargets(me); rc >= 0) {
     // A new run refused here has written nothing: its directory goes, so that it is no run.
     if (!resuming_) {
@@ -268,7 +273,7 @@ int Run::OpenJournal() {
   return -1;
 }
 
-void Run::StartServices() {
+void Run::StartServices(const LockHolder& me) {
   scope_ = std::make_unique<RunScope>(&rb_, &loaded_.params, &secrets_, run_id_, run_dir_);
   remote_ = MakeSshHosts(run_dir_, c_.processes);
   services_.scope = scope_.get();
@@ -286,6 +291,7 @@ void Run::StartServices() {
   services_.redact = RedactionList(secrets_);
   services_.secret_env = SecretEnvNames(rb_);
   services_.log_dir = run_dir_ + "/logs";
+  services_.boot_id = me.boot_id;
 }
 
 int Run::JournalStart(const LockHolder& me) {
@@ -320,6 +326,29 @@ ResumeDecision Run::Resumed(const Step& step) const {
   if (!resuming_) return ResumeDecision::kRun;
   auto it = prior_.steps.find(step.id);
   return DecideResume(it == prior_.steps.end() ? nullptr : &it->second, step.idempotent);
+}
+
+// A step whose engine died may still run: its processes escaped the watchdog (it was killed
+// too, or they left their group) or are in their last seconds. Rerunning it beside them would
+// make two copies, whatever --yes says.
+int Run::RefuseLiveSteps(const LockHolder& me) {
+  if (!resuming_) return -1;
+  std::string alive;
+  for (const auto& [id, state] : prior_.steps) {
+    if (state.status != StepStatus::kRunning || state.pgid <= 0) continue;
+    if (state.boot_id.empty() || state.boot_id != me.boot_id) continue;  // rebooted since
+    std::vector<ProcessEntry> processes = ProcessesInGroup(state.pgid);
+    if (processes.empty()) continue;
+    alive += "\n  step '" + id + "': process group " + std::to_string(state.pgid) + ": " +
+             DescribeProcesses(processes);
+  }
+  if (alive.empty()) return -1;
+  c_.reporter->Notice("run " + run_id_ +
+                      ": processes of steps that were running when its engine died are still "
+                      "alive; resuming now would run a second copy beside them:" +
+                      alive +
+                      "\nwait for them to end, or stop them (kill -TERM -- -PGID), then resume");
+  return kExitRefused;
 }
 
 // Steps that were running when an earlier engine died: rerun only if idempotent or confirmed.
@@ -639,18 +668,47 @@ void Run::Schedule(const Graph& graph) {
   for (auto& [i, t] : threads) t.join();
 }
 
+// In file order. After Ctrl-C only the steps marked `on_interrupt: run` (they restore service),
+// until a second Ctrl-C. A step whose `needs` did not end well is skipped.
 void Run::RunFinally() {
   const int total = static_cast<int>(rb_.steps.size() + rb_.finally.size());
   int index = static_cast<int>(rb_.steps.size());
+  std::string not_run;
   for (const Step& step : rb_.finally) {
-    StepSummary s = RunStep(step, ++index, total);
+    ++index;
+    StepSummary s{step.id, StepOutcomeKind::kNotRun, 0, 0, ""};
+    std::string unmet;
+    {
+      std::lock_guard<std::mutex> lock(summaries_mu_);
+      for (const NameRef& need : step.needs) {
+        auto it = std::find_if(summaries_.begin(), summaries_.end(),
+                               [&](const StepSummary& x) { return x.id == need.name; });
+        if (it == summaries_.end() || !Satisfies(it->outcome)) {
+          unmet += (unmet.empty() ? "" : ", ") + need.name;
+        }
+      }
+    }
+    if (interrupted_ && (!step.run_on_interrupt || services_.cancel.requested())) {
+      s.message = "interrupted";
+      not_run += (not_run.empty() ? "" : ", ") + step.id;
+    } else if (!unmet.empty()) {
+      s.outcome = StepOutcomeKind::kSkipped;
+      s.message = "needs " + unmet + ", which did not succeed";
+      s = Finish(step, s, 0);
+    } else {
+      s = RunStep(step, index, total);
+    }
     std::lock_guard<std::mutex> lock(summaries_mu_);
     summaries_.push_back(s);
+  }
+  if (!not_run.empty()) {
+    c_.reporter->Notice("interrupted: finally step(s) " + not_run + " not run; `runbook resume " +
+                        run_id_ + "` continues the run and runs them");
   }
 }
 
 int Run::ExitCode() const {
-  if (services_.cancel.requested()) return kExitInterrupted;
+  if (interrupted_) return kExitInterrupted;
   bool failed = false, blocked = false;
   for (const StepSummary& s : summaries_) {
     switch (s.outcome) {
@@ -697,15 +755,11 @@ ExecResult Run::Execute() {
     summaries_[i] = {rb_.steps[i].id, StepOutcomeKind::kNotRun, 0, 0, ""};
   }
   Schedule(*graph);
-  if (services_.cancel.requested()) {
-    // Ctrl-C stops now: `finally` runs when the run is resumed and finishes.
-    if (!rb_.finally.empty()) {
-      c_.reporter->Notice("interrupted: finally steps not run; `runbook resume " + run_id_ +
-                          "` continues the run and runs them");
-    }
-  } else {
-    RunFinally();
-  }
+  interrupted_ = services_.cancel.requested();
+  // Every step thread has ended: from here a second Ctrl-C is what stops the finally steps that
+  // still run after the first.
+  if (interrupted_) services_.cancel = CancelToken(options_.interrupt_again);
+  RunFinally();
   pg_pool_.reset();  // before the tunnels the kept connections may go through
   services_.pg_pool = nullptr;
   target_locks_.reset();

@@ -44,6 +44,8 @@ struct ExecOptions {
   std::vector<std::string> inventories;
   std::vector<std::pair<std::string, std::string>> sets;
   const std::atomic<bool>* interrupt = nullptr;  // set by the CLI's SIGINT/SIGTERM handler
+  // Set by a second SIGINT/SIGTERM: it stops the finally steps marked `on_interrupt: run`.
+  const std::atomic<bool>* interrupt_again = nullptr;
 };
 
 struct Collaborators {

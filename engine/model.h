@@ -125,6 +125,10 @@ struct Step {
   std::vector<Guard> done_when;
   std::vector<Guard> verify;
   bool in_finally = false;
+  // `on_interrupt: run` on a finally step: it still runs after a first Ctrl-C (it restores
+  // service); a second Ctrl-C stops it. `on_interrupt_loc` is set when the key was written.
+  bool run_on_interrupt = false;
+  std::optional<Location> on_interrupt_loc;
 };
 
 struct Defaults {

@@ -62,8 +62,9 @@ const std::vector<std::string> kHostKeys = {"ssh",     "port",  "identity_file",
 const std::vector<std::string> kDatabaseKeys = {"conninfo", "password", "tunnel"};
 const std::vector<std::string> kDefaultsKeys = {"host", "timeout", "retries"};
 const std::vector<std::string> kStepFields = {
-    "id",      "description", "needs",      "if",      "host",   "user",      "cwd",   "env",
-    "timeout", "retries",     "idempotent", "confirm", "guards", "done_when", "verify"};
+    "id",     "description", "needs",   "if",          "host",       "user",
+    "cwd",    "env",         "timeout", "retries",     "idempotent", "confirm",
+    "guards", "done_when",   "verify",  "on_interrupt"};
 // `host` beside the kind key is accepted for the guards that run a command somewhere
 // (`- command: test -f /x` + `host: prod` reads naturally); it may also sit inside their mapping.
 const std::vector<std::string> kGuardOptions = {"wait", "on_fail", "host"};
@@ -301,6 +302,10 @@ bool ParseStep(const DocNode& n, const std::string& list_name, size_t index,
   if (auto retries = r.Int("retries", 0, kMaxRetries)) s.retries = static_cast<int>(*retries);
   if (auto idem = r.Bool("idempotent")) s.idempotent = *idem;
   s.confirm = r.GetText("confirm");
+  if (auto when = r.Choice("on_interrupt", {"skip", "run"})) {
+    s.run_on_interrupt = *when == 1;
+    s.on_interrupt_loc = r.Get("on_interrupt")->loc;
+  }
   if (const DocNode* g = r.Get("guards")) s.guards = ParseGuards(*g, "guards", owner, kinds, d);
   if (const DocNode* g = r.Get("done_when"))
     s.done_when = ParseGuards(*g, "done_when", owner, kinds, d);

@@ -36,6 +36,7 @@
 #include <boost/process/v2.hpp>
 
 #include "engine/fd.h"
+#include "engine/group_watchdog.h"
 #include "engine/line_splitter.h"
 
 extern char** environ;  // NOLINT: POSIX
@@ -184,6 +185,9 @@ class Execution {
 
   ~Execution() {
     if (pgid_ > 0 && !(leader_done_ && !out_open_ && !err_open_)) Signal(SIGKILL);
+    // What the group still holds now (a daemon that redirected its output) was started to outlive
+    // the step, so it outlives the engine too.
+    UnwatchGroup(pgid_);
   }
 
   // Spawns and runs to completion; fills `result`.
@@ -207,6 +211,8 @@ class Execution {
     if (stdin_pipe) in_pipe_.assign(in.write.release());
     result->started = true;
     pgid_ = *spawned;  // the spawn made the child the leader of a new group before exec
+    WatchGroup(pgid_);
+    if (spec_.on_group) spec_.on_group(pgid_);
     bp::basic_process<asio::io_context::executor_type> proc(ctx_.get_executor(), *spawned);
     if (spec_.before_input) {
       if (Status st = spec_.before_input(); !st.ok()) {

@@ -7,6 +7,9 @@
 // to the whole group, then SIGKILL after `kill_grace`: SIGTERM rather than SIGINT because a
 // non-interactive shell starts its background jobs with SIGINT ignored.
 //
+// While a child's group runs it is registered with the watchdog (engine/group_watchdog.h), which
+// kills it if the engine dies.
+//
 // Once the child exits, processes of its group still holding its stdout/stderr get 0.5 s, then
 // the group is killed, so Run returns (boostorg/process#468). Processes that redirected their
 // output (daemons) are left running. A process that calls setsid() leaves the group and escapes
@@ -48,6 +51,9 @@ struct ProcessSpec {
   // and becomes the result's error. The ssh wrapper waits for its input before it starts the
   // command, so this is where a remote step's start is made durable while ssh connects.
   std::function<Status()> before_input;
+  // Called once the child runs, with its process group, so that the caller can record it (the
+  // journal does: a resume finds a step's processes still alive by it).
+  std::function<void(int pgid)> on_group;
   Duration timeout{0};  // 0: no timeout
   Duration kill_grace = std::chrono::seconds(5);
   std::vector<std::string> redact;  // values replaced by "***" in every output line

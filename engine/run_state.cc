@@ -158,11 +158,12 @@ json RunResumedRecord(int pid, const std::string& host, const std::string& boot_
   return json{{"type", "run_resumed"}, {"pid", pid}, {"host", host}, {"boot_id", boot_id}};
 }
 
-json StepStartedRecord(const std::string& step, int attempt, const std::string& hash,
-                       std::optional<int> pgid) {
-  json r{{"type", "step_started"}, {"step", step}, {"attempt", attempt}, {"hash", hash}};
-  if (pgid) r["pgid"] = *pgid;
-  return r;
+json StepStartedRecord(const std::string& step, int attempt, const std::string& hash) {
+  return json{{"type", "step_started"}, {"step", step}, {"attempt", attempt}, {"hash", hash}};
+}
+
+json StepProcessRecord(const std::string& step, int pgid, const std::string& boot_id) {
+  return json{{"type", "step_process"}, {"step", step}, {"pgid", pgid}, {"boot_id", boot_id}};
 }
 
 json StepFinishedRecord(const StepFinishedInfo& info) {
@@ -249,11 +250,16 @@ RunState ReplayJournal(const std::vector<json>& records) {
       s.status = StepStatus::kRunning;
       s.hash = Str(r, "hash");
       s.attempts = std::max(s.attempts, static_cast<int>(Int(r, "attempt").value_or(1)));
-      s.pgid = static_cast<int>(Int(r, "pgid").value_or(0));
+      s.pgid = 0;
+      s.boot_id.clear();
       s.started_at = ts;
       s.message.clear();
       s.exit_code.reset();
       s.signal.reset();
+    } else if (type == "step_process") {
+      StepState& s = run.steps[Str(r, "step")];
+      s.pgid = static_cast<int>(Int(r, "pgid").value_or(0));
+      s.boot_id = Str(r, "boot_id");
     } else if (type == "step_finished") {
       const std::string id = Str(r, "step");
       StepState& s = run.steps[id];

@@ -6,6 +6,7 @@
 //   run_resumed   a new process continues the run (runbook resume / run --resume)
 //   step_started  written before a step is spawned; with no step_finished after it, the step's
 //                 outcome is unknown (the engine died while it ran)
+//   step_process  a local process the step started: its process group and boot id
 //   step_finished the step's outcome, exit code or signal, duration
 //   guard         one evaluated guard / done_when / verify check, with its evidence
 //   step_data     a value a step keeps with the run (StepEnv::SaveData)
@@ -74,10 +75,11 @@ struct RunStartedInfo {
 nlohmann::json RunStartedRecord(const RunStartedInfo& info);
 nlohmann::json RunResumedRecord(int pid, const std::string& host, const std::string& boot_id);
 
-// `hash` is the hash of the rendered step definition (what resume compares); `pgid` the process
-// group the step's children run in, when known before spawning.
-nlohmann::json StepStartedRecord(const std::string& step, int attempt, const std::string& hash,
-                                 std::optional<int> pgid = std::nullopt);
+// `hash` is the hash of the rendered step definition (what resume compares).
+nlohmann::json StepStartedRecord(const std::string& step, int attempt, const std::string& hash);
+// A local process the step started: its process group, and the boot it runs in (a group of an
+// earlier boot cannot be alive). A resume looks for live processes of an unfinished step by it.
+nlohmann::json StepProcessRecord(const std::string& step, int pgid, const std::string& boot_id);
 
 struct StepFinishedInfo {
   std::string step;
@@ -124,9 +126,10 @@ struct GuardObservation {
 
 struct StepState {
   StepStatus status = StepStatus::kPending;
-  std::string hash;  // definition hash of the last step_started
-  int attempts = 0;  // the highest attempt number started
-  int pgid = 0;      // process group of the last attempt, 0 when not recorded
+  std::string hash;     // definition hash of the last step_started
+  int attempts = 0;     // the highest attempt number started
+  int pgid = 0;         // process group of the attempt's last local process, 0 when none
+  std::string boot_id;  // the boot that process group belongs to
   int64_t duration_ms = 0;
   std::string message;
   std::string outcome;  // the last step_finished outcome as written ("timed_out", ...)

@@ -174,6 +174,13 @@ ProcessResult StepContext::RunOn(const std::string& host, const ProcessSpec& spe
     r.error = st.message();
     return r;
   }
+  if (services_->journal) {
+    // Written, not synced: it must survive the engine being killed, and after a power loss no
+    // process of the group is left to find.
+    s.on_group = [this](int pgid) {
+      (void)services_->journal->Write(StepProcessRecord(step_.id, pgid, services_->boot_id));
+    };
+  }
   return services_->processes->Run(s, out, services_->cancel);
 }
 

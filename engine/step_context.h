@@ -47,6 +47,7 @@ struct RunServices {
   std::vector<std::string> redact;      // secret values
   std::vector<std::string> secret_env;  // variables secrets come from: not passed to children
   std::string log_dir;                  // empty: no log files (dry run)
+  std::string boot_id;                  // this boot's id, journaled with each step's processes
 };
 
 // The database `ref` names, its conninfo and password rendered in `scope`, reached through its

@@ -440,6 +440,12 @@ class Validator {
     CheckOptText(s.cwd, &s, pos, Field::kCwd);
     for (const auto& [name, value] : s.env) CheckText(value, &s, pos, Field::kPlain);
     CheckOptText(s.confirm, &s, pos);
+    if (s.on_interrupt_loc && !pos.in_finally) {
+      diags_->Error(*s.on_interrupt_loc,
+                    "'on_interrupt' is for finally steps: Ctrl-C stops the steps of 'steps' "
+                    "(step '" +
+                        s.id + "')");
+    }
     StepCheck check(*this, s, pos);
     s.kind->Check(check);
     for (const auto* guards : {&s.guards, &s.done_when, &s.verify}) {

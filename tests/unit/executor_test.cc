@@ -6,7 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <set>
 
@@ -25,6 +27,7 @@ class FakeRunner : public ProcessRunner {
     std::lock_guard<std::mutex> lock(mu_);
     const std::string script = spec.argv.size() == 3 ? spec.argv[2] : spec.argv.front();
     ran.push_back(script);
+    if (on_run) on_run(script);
     if (spec.before_input) {
       hooked.push_back(script);
       // The step's record was written before its process started; the hook makes it durable.
@@ -38,6 +41,7 @@ class FakeRunner : public ProcessRunner {
     return r;
   }
   std::vector<std::string> ran, hooked;
+  std::function<void(const std::string&)> on_run;  // e.g. a Ctrl-C while a command runs
   std::set<std::string> fail, fail_once;
   bool hook_failed = false;
 
@@ -82,10 +86,13 @@ class ExecutorTest : public ::testing::Test {
     options.start = start;
     options.jobs = jobs;
     options.retry_backoff = Duration(1);
+    options.interrupt = &interrupt_;
+    options.interrupt_again = &interrupt_again_;
     return ExecuteRun(*loaded, options, {&runner_, &reporter_, nullptr});
   }
 
   std::filesystem::path state_;
+  std::atomic<bool> interrupt_{false}, interrupt_again_{false};
   FakeRunner runner_;
   NullReporter reporter_;
 };
@@ -113,6 +120,54 @@ finally:
   EXPECT_EQ(r.exit_code, kExitStepFailed);
   EXPECT_EQ(runner_.ran, (std::vector<std::string>{"echo a", "echo z"}));
   EXPECT_EQ(r.steps[1].outcome, StepOutcomeKind::kNotRun);
+}
+
+TEST_F(ExecutorTest, FinallyStepWhoseNeedFailedIsSkipped) {
+  runner_.fail.insert("echo a");
+  ExecResult r = Run(R"(name: t
+steps:
+  - {id: a, run: "echo a"}
+finally:
+  - {id: y, needs: [a], run: "echo y"}
+  - {id: z, run: "echo z"}
+)");
+  EXPECT_EQ(r.exit_code, kExitStepFailed);
+  EXPECT_EQ(runner_.ran, (std::vector<std::string>{"echo a", "echo z"}));
+  EXPECT_EQ(r.steps[1].outcome, StepOutcomeKind::kSkipped);
+  EXPECT_EQ(r.steps[1].message, "needs a, which did not succeed");
+}
+
+constexpr const char* kWindow = R"(name: t
+steps:
+  - {id: stop, run: "echo stop"}
+  - {id: migrate, needs: [stop], run: "echo migrate"}
+finally:
+  - {id: start, run: "echo start", on_interrupt: run}
+  - {id: check, run: "echo check"}
+  - {id: start-more, run: "echo start-more", on_interrupt: run}
+)";
+
+TEST_F(ExecutorTest, AfterCtrlCOnlyFinallyStepsMarkedOnInterruptRun) {
+  runner_.on_run = [this](const std::string& script) {
+    if (script == "echo migrate") interrupt_ = true;
+  };
+  ExecResult r = Run(kWindow);
+  EXPECT_EQ(r.exit_code, kExitInterrupted);
+  EXPECT_EQ(runner_.ran, (std::vector<std::string>{"echo stop", "echo migrate", "echo start",
+                                                   "echo start-more"}));
+  EXPECT_EQ(r.steps[3].outcome, StepOutcomeKind::kNotRun);  // check
+}
+
+TEST_F(ExecutorTest, SecondCtrlCStopsTheFinallyStepsToo) {
+  runner_.on_run = [this](const std::string& script) {
+    if (script == "echo migrate") interrupt_ = true;
+    if (script == "echo start") interrupt_again_ = true;
+  };
+  ExecResult r = Run(kWindow);
+  EXPECT_EQ(r.exit_code, kExitInterrupted);
+  EXPECT_EQ(runner_.ran, (std::vector<std::string>{"echo stop", "echo migrate", "echo start"}));
+  EXPECT_EQ(r.steps[2].outcome, StepOutcomeKind::kInterrupted);  // start
+  EXPECT_EQ(r.steps[4].outcome, StepOutcomeKind::kNotRun);       // start-more
 }
 
 TEST_F(ExecutorTest, FalseConditionSkipsAndSatisfiesNeeds) {

@@ -46,7 +46,8 @@ std::vector<json> OneOfEach() {
   finish.message = "m";
   return {RunStartedRecord(start),
           RunResumedRecord(2, "h", "b"),
-          StepStartedRecord("a", 1, "hash", 77),
+          StepStartedRecord("a", 1, "hash"),
+          StepProcessRecord("a", 77, "b"),
           StepFinishedRecord(finish),
           GuardRecord("a", GuardPhase::kVerify, "sql", true, "s", {"e"}),
           StepDataRecord("a", "k", "v"),

@@ -33,7 +33,7 @@ class Records {
     return Add(RunStartedRecord(info));
   }
   Records& Started(const std::string& step, int attempt = 1, const std::string& hash = "h1") {
-    return Add(StepStartedRecord(step, attempt, hash, 4242));
+    return Add(StepStartedRecord(step, attempt, hash));
   }
   Records& Finished(const std::string& step, StepOutcomeKind outcome, int attempt = 1,
                     std::optional<int> exit_code = 0) {
@@ -64,7 +64,8 @@ TEST(RunStateRecordsTest, BuildersWriteTheDocumentedFields) {
             R"("outcome":"timed_out","signal":9,"step":"migrate","type":"step_finished"})");
   EXPECT_EQ(StepStartedRecord("migrate", 1, "abc").dump(),
             R"({"attempt":1,"hash":"abc","step":"migrate","type":"step_started"})");
-  EXPECT_EQ(StepStartedRecord("migrate", 1, "abc", 77)["pgid"], 77);
+  EXPECT_EQ(StepProcessRecord("migrate", 77, "b1").dump(),
+            R"({"boot_id":"b1","pgid":77,"step":"migrate","type":"step_process"})");
   EXPECT_EQ(
       GuardRecord("drop-dev-db", GuardPhase::kDoneWhen, "sql", true, "db absent", {"x"}).dump(),
       R"({"evidence":["x"],"held":true,"kind":"sql","phase":"done_when",)"
@@ -96,8 +97,8 @@ TEST(RunStateTest, SuccessfulRun) {
   RunState run = Records()
                      .Start({"a", "b"})
                      .Started("a")
+                     .Add(StepProcessRecord("a", 4242, "b1"))
                      .Finished("a", StepOutcomeKind::kSuccess)
-                     .Started("b")
                      .Finished("b", StepOutcomeKind::kDone, 1, std::nullopt)
                      .Add(RunFinishedRecord(RunOutcome::kSuccess, 0))
                      .Replay();
@@ -126,6 +127,7 @@ TEST(RunStateTest, SuccessfulRun) {
   EXPECT_EQ(a.hash, "h1");
   EXPECT_EQ(a.attempts, 1);
   EXPECT_EQ(a.pgid, 4242);
+  EXPECT_EQ(a.boot_id, "b1");
   EXPECT_EQ(a.duration_ms, 1500);
   EXPECT_EQ(a.exit_code, 0);
   EXPECT_EQ(run.steps.at("b").status, StepStatus::kDone);

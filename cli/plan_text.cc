@@ -157,8 +157,18 @@ std::string PlanToText(const Plan& plan, bool color) {
   if (plan.header.expected_seconds) {
     out += "expected duration from earlier runs: " + Seconds(*plan.header.expected_seconds) + "\n";
   }
-  out += plan.blocked ? Paint(color, "31", "a guard would block this run (exit 3)") + "\n"
-                      : Paint(color, "32", "the run would start") + "\n";
+  switch (plan.verdict) {
+    case PlanVerdict::kStart:
+      out += Paint(color, "32", "the run would start") + "\n";
+      break;
+    case PlanVerdict::kBlocked:
+      out += Paint(color, "31", "the run would be blocked (exit 3):") + "\n";
+      break;
+    case PlanVerdict::kRefused:
+      out += Paint(color, "31", "the run would be refused (exit 4):") + "\n";
+      break;
+  }
+  for (const std::string& reason : plan.reasons) out += "  " + reason + "\n";
   return out;
 }
 

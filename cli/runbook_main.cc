@@ -139,8 +139,18 @@ bool WriteFile(const std::string& path, const std::string& text) {
   return std::fclose(f) == 0 && written;
 }
 
-int CmdPlan(const std::string& file, const Common& common, const std::string& format,
-            const std::string& out_path, bool offline) {
+// What `plan` prints and saves; `resume`/`fresh` plan what `run --resume`/`--fresh` would do.
+struct PlanArgs {
+  std::string format = "text";
+  std::string out_path;
+  bool offline = false;
+  bool resume = false;
+  bool fresh = false;
+};
+
+int CmdPlan(const std::string& file, const Common& common, const PlanArgs& args) {
+  const std::string& format = args.format;
+  const std::string& out_path = args.out_path;
   bool ok = true;
   LoadOptions options;
   options.inventories = common.inventories;
@@ -150,7 +160,9 @@ int CmdPlan(const std::string& file, const Common& common, const std::string& fo
   if (!loaded) return kExitInvalid;
   PlanOptions plan_options;
   plan_options.state_dir = StateDir();
-  plan_options.offline = offline;
+  plan_options.offline = args.offline;
+  plan_options.resume = args.resume;
+  plan_options.fresh = args.fresh;
   plan_options.inventories = options.inventories;
   plan_options.sets = options.sets;
   auto processes = MakeSystemProcessRunner();
@@ -167,7 +179,15 @@ int CmdPlan(const std::string& file, const Common& common, const std::string& fo
   const std::string shown = format == "json" ? json : PlanToText(*plan, DetectTerminal(1).color);
   std::fwrite(shown.data(), 1, shown.size(), stdout);
   if (format != "json" && !out_path.empty()) std::printf("plan saved to %s\n", out_path.c_str());
-  return plan->blocked ? kExitBlocked : kExitOk;
+  switch (plan->verdict) {
+    case PlanVerdict::kStart:
+      return kExitOk;
+    case PlanVerdict::kBlocked:
+      return kExitBlocked;
+    case PlanVerdict::kRefused:
+      return kExitRefused;
+  }
+  return kExitOk;
 }
 
 struct RunArgs {
@@ -216,7 +236,12 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
     std::fprintf(stderr, "runbook: --jobs must be at least 1\n");
     return kExitInvalid;
   }
-  if (args.dry_run) return CmdPlan(file, common, "text", "", false);
+  if (args.dry_run) {
+    PlanArgs plan;
+    plan.resume = args.resume;
+    plan.fresh = args.fresh;
+    return CmdPlan(file, common, plan);
+  }
   bool ok = true;
   LoadOptions options;
   options.inventories = common.inventories;
@@ -434,15 +459,20 @@ int RunbookMain(int argc, char** argv) {
   validate->add_option("FILE", validate_files, "Runbook files")->required();
   add_common(validate);
 
-  std::string plan_file, plan_format = "text", plan_out;
-  bool offline = false;
+  std::string plan_file;
+  PlanArgs plan_args;
   auto* plan = app.add_subcommand("plan", "Preview a run exactly; changes nothing");
   plan->add_option("FILE", plan_file, "Runbook file")->required();
   add_common(plan);
   add_sets(plan);
-  plan->add_option("--format", plan_format, "text or json")->check(CLI::IsMember({"text", "json"}));
-  plan->add_option("--out", plan_out, "Save the plan for `run --plan`");
-  plan->add_flag("--offline", offline, "Evaluate no guard and check no host");
+  plan->add_option("--format", plan_args.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  plan->add_option("--out", plan_args.out_path, "Save the plan for `run --plan`");
+  plan->add_flag("--offline", plan_args.offline, "Evaluate no guard and check no host or database");
+  auto* plan_resume =
+      plan->add_flag("--resume", plan_args.resume, "Plan what `run --resume` would do");
+  plan->add_flag("--fresh", plan_args.fresh, "Plan a new run, as `run --fresh` would start")
+      ->excludes(plan_resume);
 
   std::string run_file;
   RunArgs run_args;
@@ -540,7 +570,7 @@ int RunbookMain(int argc, char** argv) {
   }
 
   if (*validate) return CmdValidate(validate_files, common);
-  if (*plan) return CmdPlan(plan_file, common, plan_format, plan_out, offline);
+  if (*plan) return CmdPlan(plan_file, common, plan_args);
   if ((*run || *resume) && !StoreUrl("").empty()) {
     // Runs are recorded in the state directory only (docs/team.md): running while a store is
     // configured would split the team's history without a word.

@@ -112,6 +112,30 @@ Status RunLock::SetHolder(const LockHolder& holder) {
   return Status::Ok();
 }
 
+Result<std::optional<LockHolder>> ProbeRunLock(const std::string& path) {
+  using R = Result<std::optional<LockHolder>>;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<LockHolder>();
+    return R::Error(Errno("cannot open lock file", path));
+  }
+  int rc;
+  do {
+    rc = flock(fd, LOCK_SH | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  std::optional<LockHolder> holder;
+  if (rc != 0) {
+    if (errno != EWOULDBLOCK) {
+      const std::string err = Errno("cannot probe lock", path);
+      close(fd);
+      return R::Error(err);
+    }
+    holder = ParseHolder(ReadFromStart(fd)).value_or(LockHolder{});
+  }
+  close(fd);  // releases the shared lock, if taken
+  return holder;
+}
+
 Result<LockAttempt> AcquireRunLock(const std::string& path, const LockHolder& me) {
   using R = Result<LockAttempt>;
   size_t slash = path.rfind('/');

@@ -70,6 +70,12 @@ struct LockBusy {
 
 using LockAttempt = std::variant<LockAcquired, LockBusy>;
 
+// Whether a run holds the lock at `path` now, without taking it: a shared flock, which fails
+// while a run holds it exclusively. The holder, or nullopt when it is free or the file does not
+// exist. (A run that starts in the instant of the probe finds the lock busy and is refused, as
+// it would be by another run: the window is a few microseconds.)
+Result<std::optional<LockHolder>> ProbeRunLock(const std::string& path);
+
 // Tries once, without waiting, to take the lock at `path` (creating the file, 0600, and its
 // directory, 0700, when missing) for `me`, whose description is written into the file.
 // Errors only on I/O failure; a lock held by another process is LockBusy, not an error.

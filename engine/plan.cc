@@ -12,6 +12,8 @@
 #include "engine/fnv.h"
 #include "engine/graph.h"
 #include "engine/journal.h"
+#include "engine/lock.h"
+#include "engine/pg.h"
 #include "engine/read_file.h"
 #include "engine/remote_hosts.h"
 #include "engine/reporter.h"
@@ -22,6 +24,7 @@
 #include "engine/state_dir.h"
 #include "engine/step_context.h"
 #include "engine/step_kind.h"
+#include "engine/target_lock.h"
 #include "engine/units.h"
 
 namespace runbook {
@@ -150,6 +153,66 @@ std::vector<PlannedHost> PlanHosts(const Runbook& rb, RemoteHosts* remote) {
     }
   }
   return hosts;
+}
+
+// Whether the server of each database the steps use answers: a connection to its maintenance
+// database, as the run's lock takes (the database itself may be created by a step).
+std::vector<PlannedDatabase> PlanDatabases(const Runbook& rb, const RunServices& services,
+                                           const RunScope& scope) {
+  std::map<std::string, std::string> outcomes;
+  const TemplateScope templates = scope.Scope(&outcomes);
+  std::vector<PlannedDatabase> out;
+  for (const std::string& name : UsedDatabases(rb)) {
+    PlannedDatabase& d = out.emplace_back();
+    d.name = name;
+    auto target = ResolveDatabase(services, templates, NameRef{name, {}});
+    if (!target.ok()) {
+      d.reachable = false;
+      d.message = target.message();
+      continue;
+    }
+    auto conn = PgConnection::Connect(*target, "runbook/plan", "postgres");
+    d.reachable = conn.ok();
+    if (!conn.ok()) d.message = Mask(conn.message(), services.redact);
+  }
+  return out;
+}
+
+// The verdict: refused when a run would be (the run lock, or locks shared through `lock:`, held;
+// an unfinished run without --resume or --fresh); else blocked when a guard would block or a host
+// or database server does not answer; else start.
+void Judge(const Runbook& rb, const PlanOptions& options, Plan* plan) {
+  for (const std::string* name : {&rb.name, &rb.lock}) {
+    if (name->empty() || (name == &rb.lock && *name == rb.name)) continue;
+    auto holder = ProbeRunLock(LockPath(options.state_dir, *name));
+    if (!holder.ok()) {
+      plan->reasons.push_back(holder.message());
+    } else if (*holder) {
+      plan->reasons.push_back("the lock '" + *name + "' is held by " + (*holder)->Describe());
+    }
+  }
+  if (!plan->header.resume_run.empty() && !options.resume) {
+    plan->reasons.push_back("run " + plan->header.resume_run +
+                            " is unfinished: `run --resume` continues it, `run --fresh` starts "
+                            "anew (plan --resume or --fresh shows either)");
+  }
+  if (!plan->reasons.empty()) {
+    plan->verdict = PlanVerdict::kRefused;
+    return;
+  }
+  for (const PlannedHost& h : plan->header.hosts) {
+    if (h.reachable && !*h.reachable) {
+      plan->reasons.push_back("host " + h.name + " is unreachable: " + h.message);
+    }
+  }
+  for (const PlannedDatabase& d : plan->header.databases) {
+    if (d.reachable && !*d.reachable) {
+      plan->reasons.push_back("the server of database " + d.name +
+                              " does not answer: " + d.message);
+    }
+  }
+  if (plan->blocked) plan->reasons.push_back("a guard would block the run");
+  if (!plan->reasons.empty()) plan->verdict = PlanVerdict::kBlocked;
 }
 
 // Plans the steps one at a time, in plan order.
@@ -365,7 +428,9 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
   RunState prior;
   Plan plan;
   PlanHeader& header = plan.header;
-  if (auto latest = LatestRun(options.state_dir, rb.name)) {
+  std::optional<RunInfo> latest;
+  if (!options.fresh) latest = LatestRun(options.state_dir, rb.name);
+  if (latest) {
     auto contents = ReadJournal(latest->journal);
     if (contents.ok()) {
       prior = ReplayJournal(contents->records);
@@ -402,6 +467,7 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
   header.sets = options.sets;
   header.params = loaded.params;
   header.hosts = PlanHosts(rb, remote.get());
+  if (!options.offline) header.databases = PlanDatabases(rb, services, scope);
   header.expected_seconds = TotalExpected(rb, graph, expected);
   header.level_sizes.assign(graph.LevelCount(), 0);
   for (int level : graph.level) ++header.level_sizes[level];
@@ -418,11 +484,24 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
   for (const Step& s : rb.finally) add(s, finally_level);
 
   if (remote) remote->CloseAll();
+  Judge(rb, options, &plan);
   if (!plan_dir.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(plan_dir, ec);
   }
   return plan;
+}
+
+const char* VerdictName(PlanVerdict verdict) {
+  switch (verdict) {
+    case PlanVerdict::kStart:
+      return "start";
+    case PlanVerdict::kBlocked:
+      return "blocked";
+    case PlanVerdict::kRefused:
+      return "refused";
+  }
+  return "start";
 }
 
 const char* WouldName(StepDecision decision) {
@@ -486,7 +565,15 @@ nlohmann::json PlanToJson(const Plan& plan) {
   for (const PlannedStep& p : plan.steps) steps.push_back(StepJson(p));
   nlohmann::json sets = nlohmann::json::array();
   for (const auto& [k, v] : h.sets) sets.push_back(nlohmann::json::array({k, v}));
+  nlohmann::json databases = nlohmann::json::array();
+  for (const PlannedDatabase& d : h.databases) {
+    nlohmann::json j = {{"name", d.name}};
+    if (d.reachable) j["reachable"] = *d.reachable;
+    if (d.reachable && !*d.reachable) j["message"] = d.message;
+    databases.push_back(std::move(j));
+  }
   return {{"blocked", plan.blocked},
+          {"databases", std::move(databases)},
           {"expected_seconds",
            h.expected_seconds ? nlohmann::json(*h.expected_seconds) : nlohmann::json()},
           {"file_hash", h.file_hash},
@@ -499,7 +586,9 @@ nlohmann::json PlanToJson(const Plan& plan) {
           {"resume_run", h.resume_run.empty() ? nlohmann::json() : nlohmann::json(h.resume_run)},
           {"runbook", h.runbook},
           {"sets", std::move(sets)},
-          {"steps", std::move(steps)}};
+          {"steps", std::move(steps)},
+          {"verdict", VerdictName(plan.verdict)},
+          {"reasons", Strings(plan.reasons)}};
 }
 
 }  // namespace runbook

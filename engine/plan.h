@@ -26,7 +26,11 @@ namespace runbook {
 
 struct PlanOptions {
   std::string state_dir;
-  bool offline = false;  // evaluate no guard, check no host
+  bool offline = false;  // evaluate no guard, check no host or database
+  // As `run --resume` / `run --fresh` would: with an unfinished run, the plan of its resume, or of
+  // a new run. Neither: an unfinished run makes the verdict "refused", as `run` would be.
+  bool resume = false;
+  bool fresh = false;
   std::vector<std::string> inventories;
   std::vector<std::pair<std::string, std::string>> sets;
 };
@@ -41,6 +45,19 @@ struct PlannedHost {
 };
 
 // Everything in a plan but its steps.
+// A database the steps use ("databases" in the JSON): whether its server answers (a connection
+// to its maintenance database, as the run's lock takes), unless offline.
+struct PlannedDatabase {
+  std::string name;
+  std::optional<bool> reachable;
+  std::string message;  // why it is unreachable
+};
+
+// What `run` would do with this plan, and the plan's exit code: start (0), stop at a guard or an
+// unreachable host or database server (blocked, 3), or refuse to start (4: the run lock is
+// held, or an unfinished run exists and neither --resume nor --fresh was given).
+enum class PlanVerdict { kStart, kBlocked, kRefused };
+
 struct PlanHeader {
   std::string runbook;
   std::string path;
@@ -50,6 +67,7 @@ struct PlanHeader {
   std::vector<std::pair<std::string, std::string>> sets;
   ParamValues params;
   std::vector<PlannedHost> hosts;
+  std::vector<PlannedDatabase> databases;
   std::string resume_run;                  // the unfinished run a resume would continue, or ""
   std::optional<double> expected_seconds;  // from earlier runs; unset when no step has one
   // The number of steps (not finally steps) at each level.
@@ -100,8 +118,13 @@ struct PlannedStep {
 struct Plan {
   PlanHeader header;
   std::vector<PlannedStep> steps;
-  bool blocked = false;
+  bool blocked = false;  // a guard would block the run
+  PlanVerdict verdict = PlanVerdict::kStart;
+  std::vector<std::string> reasons;  // why it would not start (blocked or refused), in words
 };
+
+// "start", "blocked", "refused": the verdict's name in the JSON.
+const char* VerdictName(PlanVerdict verdict);
 
 // Builds the plan. Fails only when the runbook cannot be resolved (e.g. a secret is missing): the
 // message says what. The run would be blocked when some guard with on_fail: abort and no `wait`

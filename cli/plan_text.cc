@@ -168,7 +168,7 @@ std::string PlanToText(const Plan& plan, bool color) {
       out += Paint(color, "31", "the run would be refused (exit 4):") + "\n";
       break;
   }
-  for (const std::string& reason : plan.reasons) out += "  " + reason + "\n";
+  for (const std::string& reason : plan.reasons) out += "  " + Printable(reason) + "\n";
   return out;
 }
 

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "engine/step_kind.h"
 #include "engine/printable.h"
+#include "engine/step_kind.h"
 
 namespace runbook {
 

@@ -186,62 +186,65 @@ TEST(ValidateTest, StepOutcomeNeedsADependency) {
 }
 
 TEST(ValidateTest, SecretsNeverOnACommandLine) {
-  EXPECT_EQ(Errors("  - id: a\n"
-                   "    run: psql -c 'x' ${{ secrets.dev_password }}\n"
-                   "    user: ${{ secrets.dev_password }}\n"
-                   "    guards:\n"
-                   "      - command: [check, '${{ secrets.dev_password }}']\n"
-                   "      - backup_fresh: {path: /b, verify: 'ls ${{ secrets.dev_password }}'}\n"
-                   "  - id: b\n"
-                   "    run: [psql, '${{ secrets.dev_password }}']\n"
-                   "    env: {PGPASSWORD: '${{ secrets.dev_password }}'}\n"
-                   "    confirm: 'uses ${{ secrets.dev_password }}'\n"),
-            (Lines{"8:22: ${{ secrets.dev_password }} in the shell text of a run command: a value "
-                   "never becomes shell code. Pass it through the step's env (env: "
-                   "{DEV_PASSWORD: \"${{ secrets.dev_password }}\"}) and write \"$DEV_PASSWORD\" "
-                   "in the command, or use the argv form ([PROGRAM, ARG, ...]: each element is "
-                   "one argument, no shell)",
-                   "9:15: secret 'dev_password' in user: it would show in the process list",
-                   "11:31: secret 'dev_password' in a command guard's command line: pass it "
-                   "through env, e.g. env: {PGPASSWORD: ...}",
-                   "12:46: ${{ secrets.dev_password }} in the shell text of a backup_fresh verify "
-                   "command: a value never becomes shell code. Pass it through the step's env (env: "
-                   "{DEV_PASSWORD: \"${{ secrets.dev_password }}\"}) and write \"$DEV_PASSWORD\" "
-                   "in the command, or use the argv form ([PROGRAM, ARG, ...]: each element is "
-                   "one argument, no shell)",
-                   "14:22: secret 'dev_password' in a run command line: pass it through env, "
-                   "e.g. env: {PGPASSWORD: ...}"}));
+  EXPECT_EQ(
+      Errors("  - id: a\n"
+             "    run: psql -c 'x' ${{ secrets.dev_password }}\n"
+             "    user: ${{ secrets.dev_password }}\n"
+             "    guards:\n"
+             "      - command: [check, '${{ secrets.dev_password }}']\n"
+             "      - backup_fresh: {path: /b, verify: 'ls ${{ secrets.dev_password }}'}\n"
+             "  - id: b\n"
+             "    run: [psql, '${{ secrets.dev_password }}']\n"
+             "    env: {PGPASSWORD: '${{ secrets.dev_password }}'}\n"
+             "    confirm: 'uses ${{ secrets.dev_password }}'\n"),
+      (Lines{"8:22: ${{ secrets.dev_password }} in the shell text of a run command: a value "
+             "never becomes shell code. Pass it through the step's env (env: "
+             "{DEV_PASSWORD: \"${{ secrets.dev_password }}\"}) and write \"$DEV_PASSWORD\" "
+             "in the command, or use the argv form ([PROGRAM, ARG, ...]: each element is "
+             "one argument, no shell)",
+             "9:15: secret 'dev_password' in user: it would show in the process list",
+             "11:31: secret 'dev_password' in a command guard's command line: pass it "
+             "through env, e.g. env: {PGPASSWORD: ...}",
+             "12:46: ${{ secrets.dev_password }} in the shell text of a backup_fresh verify "
+             "command: a value never becomes shell code. Pass it through the step's env (env: "
+             "{DEV_PASSWORD: \"${{ secrets.dev_password }}\"}) and write \"$DEV_PASSWORD\" "
+             "in the command, or use the argv form ([PROGRAM, ARG, ...]: each element is "
+             "one argument, no shell)",
+             "14:22: secret 'dev_password' in a run command line: pass it through env, "
+             "e.g. env: {PGPASSWORD: ...}"}));
 }
 
 TEST(ValidateTest, NoTemplateInShellText) {
   // Every ${{ }} in shell text is refused, with the env variable to pass it through; an argv
   // keeps its templates (each element one argument).
-  EXPECT_EQ(Errors("  - id: a\n"                                                            // 7
-                   "    run: cd ${{ params.workdir }} && echo ${{ env.HOME }}\n"            // 8
-                   "    guards:\n"                                                          // 9
-                   "      - command: 'test -d ${{ run.dir }}'\n"                            // 10
-                   "      - backup_fresh: {path: /b/*.dump, verify: 'pg_restore -l {}'}\n"  // 11
-                   "      - backup_fresh: {path: /b/*.dump, verify: [pg_restore, -l, '{}']}\n"
-                   "  - id: b\n"                                                    // 13
-                   "    run: [ls, '${{ params.workdir }}', '${{ env.HOME }}']\n"),  // 14
-            (Lines{"8:13: ${{ params.workdir }} in the shell text of a run command: a value never "
-                   "becomes shell code. Pass it through the step's env (env: {WORKDIR: "
-                   "\"${{ params.workdir }}\"}) and write \"$WORKDIR\" in the command, or use "
-                   "the argv form ([PROGRAM, ARG, ...]: each element is one argument, no shell)",
-                   "8:43: ${{ env.HOME }} in the shell text of a run command: a value never becomes "
-                   "shell code. Pass it through the step's env (env: {HOME: \"${{ env.HOME }}\"}) "
-                   "and write \"$HOME\" in the command, or use the argv form ([PROGRAM, ARG, "
-                   "...]: each element is one argument, no shell)",
-                   "10:27: ${{ run.dir }} in the shell text of a command guard's command: a value never becomes "
-                   "shell code. Pass it through the step's env (env: {DIR: \"${{ run.dir }}\"}) "
-                   "and write \"$DIR\" in the command, or use the argv form ([PROGRAM, ARG, "
-                   "...]: each element is one argument, no shell)",
-                   "11:64: {} in a backup_fresh verify command: the backup's path is never put "
-                   "into the command's text; it is in $BACKUP_FILE and the last argument: write "
-                   "\"$BACKUP_FILE\" instead",
-                   "12:67: {} in a backup_fresh verify command: the backup's path is never put "
-                   "into the command's text; it is in $BACKUP_FILE and the last argument: write "
-                   "\"$BACKUP_FILE\" instead"}));
+  EXPECT_EQ(
+      Errors("  - id: a\n"                                                            // 7
+             "    run: cd ${{ params.workdir }} && echo ${{ env.HOME }}\n"            // 8
+             "    guards:\n"                                                          // 9
+             "      - command: 'test -d ${{ run.dir }}'\n"                            // 10
+             "      - backup_fresh: {path: /b/*.dump, verify: 'pg_restore -l {}'}\n"  // 11
+             "      - backup_fresh: {path: /b/*.dump, verify: [pg_restore, -l, '{}']}\n"
+             "  - id: b\n"                                                    // 13
+             "    run: [ls, '${{ params.workdir }}', '${{ env.HOME }}']\n"),  // 14
+      (Lines{"8:13: ${{ params.workdir }} in the shell text of a run command: a value never "
+             "becomes shell code. Pass it through the step's env (env: {WORKDIR: "
+             "\"${{ params.workdir }}\"}) and write \"$WORKDIR\" in the command, or use "
+             "the argv form ([PROGRAM, ARG, ...]: each element is one argument, no shell)",
+             "8:43: ${{ env.HOME }} in the shell text of a run command: a value never becomes "
+             "shell code. Pass it through the step's env (env: {HOME: \"${{ env.HOME }}\"}) "
+             "and write \"$HOME\" in the command, or use the argv form ([PROGRAM, ARG, "
+             "...]: each element is one argument, no shell)",
+             "10:27: ${{ run.dir }} in the shell text of a command guard's command: a value never "
+             "becomes "
+             "shell code. Pass it through the step's env (env: {DIR: \"${{ run.dir }}\"}) "
+             "and write \"$DIR\" in the command, or use the argv form ([PROGRAM, ARG, "
+             "...]: each element is one argument, no shell)",
+             "11:64: {} in a backup_fresh verify command: the backup's path is never put "
+             "into the command's text; it is in $BACKUP_FILE and the last argument: write "
+             "\"$BACKUP_FILE\" instead",
+             "12:67: {} in a backup_fresh verify command: the backup's path is never put "
+             "into the command's text; it is in $BACKUP_FILE and the last argument: write "
+             "\"$BACKUP_FILE\" instead"}));
 }
 
 TEST(ValidateTest, SecretsSourceVariablesAreSecretsAndCopyRowsTakesNone) {

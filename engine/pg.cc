@@ -112,15 +112,20 @@ Result<std::unique_ptr<PgConnection>> ConnectForStep(StepEnv& env, const NameRef
 Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const DbTarget& db,
                                                             const std::string& application_name,
                                                             const std::string& database) {
-  // Later keywords override what the expanded conninfo (first, as dbname) sets.
-  std::vector<const char*> keys = {"dbname",          "connect_timeout",     "keepalives",
-                                   "keepalives_idle", "keepalives_interval", "keepalives_count",
-                                   "client_encoding", "application_name"};
-  std::vector<const char*> values = {db.conninfo.c_str(),     "10", "1", "30", "10", "3", "UTF8",
-                                     application_name.c_str()};
+  // The conninfo's keywords, then ours, which override them (a later keyword wins). No value is
+  // parsed again: expand_dbname is off, so a dbname holding "host=..." stays a database name.
+  std::vector<const char*> keys;
+  std::vector<const char*> values;
+  for (const auto& [keyword, value] : db.conninfo) {
+    keys.push_back(keyword.c_str());
+    values.push_back(value.c_str());
+  }
+  keys.insert(keys.end(),
+              {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+               "keepalives_count", "client_encoding", "application_name"});
+  values.insert(values.end(), {"10", "1", "30", "10", "3", "UTF8", application_name.c_str()});
   if (!database.empty()) {
-    // Only the first dbname is expanded as a conninfo; a later one is a plain database name.
-    keys.push_back("dbname");
+    keys.push_back("dbname");  // after the conninfo's own: the later one wins
     values.push_back(database.c_str());
   }
   if (!db.password.empty()) {
@@ -129,7 +134,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const DbTarget& db,
   }
   keys.push_back(nullptr);
   values.push_back(nullptr);
-  PGconn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
+  PGconn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/0);
   if (conn == nullptr) return Result<std::unique_ptr<PgConnection>>::Error("out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = ConnError(conn, "cannot connect to database " + db.name);
@@ -192,7 +197,7 @@ Status PgConnection::SetApplicationName(const std::string& name) {
 namespace {
 
 std::string PoolKey(const DbTarget& db) {
-  return db.name + '\0' + db.conninfo + '\0' + db.password;
+  return db.name + '\0' + FormatConninfo(db.conninfo, /*mask_password=*/false) + '\0' + db.password;
 }
 
 }  // namespace

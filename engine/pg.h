@@ -1,7 +1,7 @@
-// PostgreSQL connections: with engine/pg_internal.h, the only units that include libpq-fe.h.
+// PostgreSQL connections. Only engine/pg*.cc and engine/pg_internal.h include libpq-fe.h.
 //
-// A PgConnection is one libpq connection made from a DbTarget (conninfo string or URI, password
-// passed apart and never logged). Every query is sent asynchronously and waited for in 50 ms
+// A PgConnection is one libpq connection made from a DbTarget (conninfo keywords, password passed
+// apart and never logged). Every query is sent asynchronously and waited for in 50 ms
 // slices, so a set CancelToken or a passed deadline cancels it on the server (PQcancel) within
 // about 50 ms plus the server's reaction. Errors come back as values whose message reads like
 // psql's: severity, text and SQLSTATE, the statement line with a caret under the error position,
@@ -50,8 +50,8 @@ struct PgInterrupt {
 
 class PgConnection {
  public:
-  // Connects with PQconnectdbParams(expand_dbname=1): `db.conninfo` may be a keyword string or a
-  // URI. Then connect_timeout=10, TCP keepalives, client_encoding=UTF8 and `application_name`
+  // Connects with PQconnectdbParams: `db.conninfo`'s keywords as they are (expand_dbname off),
+  // then connect_timeout=10, TCP keepalives, client_encoding=UTF8 and `application_name`
   // override what conninfo says; `db.password`, when set, is passed as the password keyword.
   // Errors name `db.name` and never contain the conninfo or the password. `database`, when
   // given, is the database to connect to on db's server instead of the one conninfo names.

@@ -121,7 +121,9 @@ PgStore::~PgStore() = default;
 
 Result<std::unique_ptr<PgStore>> PgStore::Open(const std::string& url, bool create) {
   using R = Result<std::unique_ptr<PgStore>>;
-  DbTarget target{"(the state store)", url, "", ""};
+  Result<Conninfo> conninfo = ParseConninfo(url);
+  if (!conninfo.ok()) return R::Error("state store: " + conninfo.message());
+  DbTarget target{"(the state store)", std::move(conninfo).value(), "", ""};
   auto conn = PgConnection::Connect(target, "runbook/state");
   if (!conn.ok()) return R::Error(conn.message());
   PgConnection& c = **conn;

@@ -13,6 +13,7 @@
 
 #include "engine/diag.h"
 #include "engine/model.h"
+#include "engine/pg_conninfo.h"
 #include "engine/process.h"
 
 namespace runbook {
@@ -25,8 +26,8 @@ class RemoteHosts {
   virtual ProcessResult Run(const Host& host, const ProcessSpec& spec, OutputSink* out,
                             const CancelToken& cancel) = 0;
   // Opens (once per host and target) a forward to the database `conninfo` names on `host` and
-  // returns a conninfo that reaches it from here.
-  virtual Result<std::string> Tunnel(const Host& host, const std::string& conninfo) = 0;
+  // returns the conninfo that reaches it from here.
+  virtual Result<Conninfo> Tunnel(const Host& host, const Conninfo& conninfo) = 0;
   // Whether the host answers now (for `plan`).
   virtual Status CheckReachable(const Host& host) = 0;
   // Closes master connections and forwards; called at the end of the run, when no Run or Tunnel

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "engine/fnv.h"
+#include "engine/pg_conninfo.h"
 #include "engine/shell_quote.h"
 #include "engine/step_kind.h"
 
@@ -48,9 +49,11 @@ TemplateScope RunScope::MakeScope(const std::map<std::string, std::string>* outc
       if (!v) return std::nullopt;
       return std::string(v);
     };
-    auto r = RenderText(db->conninfo, inner);
+    // Resolved keyword by keyword and written back quoted: a value cannot add a keyword for
+    // the command that reads this text either.
+    auto r = ResolveConninfo(db->conninfo, inner);
     if (!r.ok()) return std::nullopt;
-    return r->value;
+    return FormatConninfo(r->keywords, /*mask_password=*/false);
   };
   return scope;
 }

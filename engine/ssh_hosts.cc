@@ -156,23 +156,6 @@ class LeftoverReaper {
   std::thread thread_;
 };
 
-std::string Unquote(std::string_view v) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] == '\\' && i + 1 < v.size()) ++i;
-    out += v[i];
-  }
-  return out;
-}
-
-const std::string* Find(const Conninfo& c, std::string_view key) {
-  const std::string* found = nullptr;
-  for (const auto& [k, v] : c) {
-    if (k == key) found = &v;  // libpq: the last occurrence wins
-  }
-  return found;
-}
-
 class SshHosts : public RemoteHosts {
  public:
   SshHosts(std::string control_dir, ProcessRunner* processes)
@@ -234,11 +217,9 @@ class SshHosts : public RemoteHosts {
     return r;
   }
 
-  Result<std::string> Tunnel(const Host& host, const std::string& conninfo) override {
-    using R = Result<std::string>;
-    auto parsed = ParseConninfo(conninfo);
-    if (!parsed.ok()) return R::Error("tunnel through " + host.name + ": " + parsed.message());
-    auto endpoint = TunnelEndpoint(*parsed);
+  Result<Conninfo> Tunnel(const Host& host, const Conninfo& conninfo) override {
+    using R = Result<Conninfo>;
+    auto endpoint = TunnelEndpoint(conninfo);
     if (!endpoint.ok()) return R::Error("tunnel through " + host.name + ": " + endpoint.message());
     if (!host.multiplex) {
       return R::Error("tunnel through " + host.name +
@@ -260,7 +241,7 @@ class SshHosts : public RemoteHosts {
       if (existing.remote == endpoint->remote && existing.port == endpoint->port) f = &existing;
     }
     if (f != nullptr && f->master == master) {
-      return RewriteConninfo(*parsed, f->socket_dir, f->port);
+      return RewriteConninfo(conninfo, f->socket_dir, f->port);
     }
     if (f == nullptr) {
       // dir_ was set before this connection existed and stays until CloseAll.
@@ -285,7 +266,7 @@ class SshHosts : public RemoteHosts {
                       (sink.last_err.empty() ? r.Describe() : sink.last_err));
     }
     f->master = master;
-    return RewriteConninfo(*parsed, f->socket_dir, f->port);
+    return RewriteConninfo(conninfo, f->socket_dir, f->port);
   }
 
   Status CheckReachable(const Host& host) override {
@@ -572,80 +553,11 @@ Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec) {
   return inv;
 }
 
-Result<Conninfo> ParseConninfo(std::string_view text) {
-  using R = Result<Conninfo>;
-  if (text.starts_with("postgresql://") || text.starts_with("postgres://")) {
-    return R::Error("a connection URI cannot be tunnelled; write it as keyword=value pairs");
-  }
-  Conninfo out;
-  size_t i = 0;
-  auto skip_space = [&] {
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-  };
-  while (true) {
-    skip_space();
-    if (i >= text.size()) break;
-    size_t key_start = i;
-    while (i < text.size() && text[i] != '=' && !std::isspace(static_cast<unsigned char>(text[i])))
-      ++i;
-    std::string key(text.substr(key_start, i - key_start));
-    skip_space();
-    if (i >= text.size() || text[i] != '=') {
-      return R::Error("missing \"=\" after \"" + key + "\" in connection info string");
-    }
-    ++i;
-    skip_space();
-    std::string value;
-    if (i < text.size() && text[i] == '\'') {
-      ++i;
-      size_t value_start = i;
-      while (i < text.size() && text[i] != '\'') {
-        if (text[i] == '\\' && i + 1 < text.size()) ++i;
-        ++i;
-      }
-      if (i >= text.size()) return R::Error("unterminated quoted string in connection info string");
-      value = Unquote(text.substr(value_start, i - value_start));
-      ++i;
-    } else {
-      size_t value_start = i;
-      while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) {
-        if (text[i] == '\\' && i + 1 < text.size()) ++i;
-        ++i;
-      }
-      value = Unquote(text.substr(value_start, i - value_start));
-    }
-    out.emplace_back(std::move(key), std::move(value));
-  }
-  return out;
-}
-
-std::string FormatConninfo(const Conninfo& conninfo) {
-  std::string out;
-  for (const auto& [k, v] : conninfo) {
-    if (!out.empty()) out += ' ';
-    out += k + "=";
-    bool plain = !v.empty() && std::none_of(v.begin(), v.end(), [](char c) {
-      return std::isspace(static_cast<unsigned char>(c)) || c == '\'' || c == '\\';
-    });
-    if (plain) {
-      out += v;
-      continue;
-    }
-    out += '\'';
-    for (char c : v) {
-      if (c == '\'' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '\'';
-  }
-  return out;
-}
-
 Result<PgEndpoint> TunnelEndpoint(const Conninfo& conninfo) {
   using R = Result<PgEndpoint>;
-  const std::string* host = Find(conninfo, "host");
-  const std::string* hostaddr = Find(conninfo, "hostaddr");
-  const std::string* port = Find(conninfo, "port");
+  const std::string* host = FindKeyword(conninfo, "host");
+  const std::string* hostaddr = FindKeyword(conninfo, "hostaddr");
+  const std::string* port = FindKeyword(conninfo, "port");
   // hostaddr, when given, is where libpq connects; host then only names the server.
   std::string where = hostaddr && !hostaddr->empty() ? *hostaddr
                       : host && !host->empty()       ? *host
@@ -669,15 +581,15 @@ Result<PgEndpoint> TunnelEndpoint(const Conninfo& conninfo) {
   return ep;
 }
 
-std::string RewriteConninfo(const Conninfo& conninfo, const std::string& socket_dir,
-                            const std::string& port) {
+Conninfo RewriteConninfo(const Conninfo& conninfo, const std::string& socket_dir,
+                         const std::string& port) {
   Conninfo out;
   for (const auto& kv : conninfo) {
     if (kv.first != "host" && kv.first != "hostaddr" && kv.first != "port") out.push_back(kv);
   }
   out.emplace_back("host", socket_dir);
   out.emplace_back("port", port);
-  return FormatConninfo(out);
+  return out;
 }
 
 std::unique_ptr<RemoteHosts> MakeSshHosts(const std::string& control_dir,

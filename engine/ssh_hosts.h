@@ -75,11 +75,6 @@ Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec);
 inline constexpr std::string_view kRemoteStartMarker = "\x1erunbook:start ";
 inline constexpr std::string_view kRemoteExitMarker = "\x1erunbook:exit ";
 
-// A libpq keyword=value connection string, parsed (values unquoted) and formatted back.
-using Conninfo = std::vector<std::pair<std::string, std::string>>;
-Result<Conninfo> ParseConninfo(std::string_view text);
-std::string FormatConninfo(const Conninfo& conninfo);
-
 // Where the database a conninfo names listens, as ssh -L's remote side: "/dir/.s.PGSQL.5432" for
 // a socket directory (the default host is /var/run/postgresql), "host:port" for TCP. `port` is
 // the port (default 5432). Errors for several hosts.
@@ -90,7 +85,7 @@ struct PgEndpoint {
 Result<PgEndpoint> TunnelEndpoint(const Conninfo& conninfo);
 
 // `conninfo` with host, hostaddr and port replaced to reach a local socket directory.
-std::string RewriteConninfo(const Conninfo& conninfo, const std::string& socket_dir,
-                            const std::string& port);
+Conninfo RewriteConninfo(const Conninfo& conninfo, const std::string& socket_dir,
+                         const std::string& port);
 
 }  // namespace runbook

@@ -125,9 +125,11 @@ Result<DbTarget> ResolveDatabase(const RunServices& services, const TemplateScop
   };
   DbTarget target;
   target.name = db->name;
-  auto conninfo = render(db->conninfo);
-  if (!conninfo.ok()) return Result<DbTarget>::Error(conninfo.message());
-  target.conninfo = *conninfo;
+  auto conninfo = ResolveConninfo(db->conninfo, scope);
+  if (!conninfo.ok()) {
+    return Result<DbTarget>::Error("database '" + ref.name + "': " + conninfo.message());
+  }
+  target.conninfo = std::move(conninfo->keywords);
   if (db->password) {
     auto password = render(*db->password);
     if (!password.ok()) return Result<DbTarget>::Error(password.message());

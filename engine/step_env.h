@@ -16,6 +16,7 @@
 #include "engine/diag.h"
 #include "engine/model.h"
 #include "engine/output.h"
+#include "engine/pg_conninfo.h"
 #include "engine/process.h"
 
 namespace runbook {
@@ -32,8 +33,8 @@ struct SqlText {
 // A database reference resolved for connecting. `password` is empty when none is configured.
 struct DbTarget {
   std::string name;
-  std::string conninfo;  // rendered; never printed when it may hold a password (password is apart)
-  std::string password;  // secret: never print, log or journal
+  Conninfo conninfo;        // resolved keyword by keyword (engine/pg_conninfo.h)
+  std::string password;     // secret: never print, log or journal
   std::string tunnel_host;  // empty: direct
 };
 

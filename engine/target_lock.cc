@@ -8,6 +8,7 @@
 
 #include "engine/fnv.h"
 #include "engine/pg.h"
+#include "engine/pg_conninfo.h"
 #include "engine/step_kind.h"
 #include "engine/template.h"
 
@@ -85,7 +86,7 @@ Result<std::optional<TargetLockHolder>> FindHolder(PgConnection& conn, int64_t k
 
 // Connections to the same server through the same conninfo are one server: no second attempt.
 std::string TargetKey(const DbTarget& t) {
-  return t.conninfo + '\0' + t.password;
+  return FormatConninfo(t.conninfo, /*mask_password=*/false) + '\0' + t.password;
 }
 
 }  // namespace

@@ -784,6 +784,27 @@ Result<SqlText> RenderSql(const Text& text, const TemplateScope& scope) {
   return out;
 }
 
+Result<std::vector<TemplatePiece>> RenderPieces(const Text& text, const TemplateScope& scope) {
+  using R = Result<std::vector<TemplatePiece>>;
+  Scratch scratch;
+  ParsedTemplate parsed(scratch.memory());
+  if (Status st = ParseForRender(text, Mode::kValue, &parsed); !st.ok()) {
+    return R::Error(st.message());
+  }
+  std::vector<TemplatePiece> out;
+  for (const Piece& piece : parsed.pieces) {
+    if (!piece.is_expr) {
+      out.push_back({false, text.raw.substr(piece.begin, piece.end - piece.begin), {}, false});
+      continue;
+    }
+    const std::string_view expr = ExprText(text.raw, piece);
+    Result<Value> v = Eval(parsed, expr, piece.root, scope);
+    if (!v.ok()) return R::Error(v.message());
+    out.push_back({true, v->text(), expr, v->secret});
+  }
+  return out;
+}
+
 void CheckSqlTemplate(const Text& text, Diagnostics* diags) {
   if (!text.HasTemplate()) return;
   Scratch scratch;

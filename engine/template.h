@@ -92,6 +92,16 @@ Result<SqlText> RenderSql(const Text& text, const TemplateScope& scope);
 // string, quoted identifier or comment (where RenderSql would fail).
 void CheckSqlTemplate(const Text& text, Diagnostics* diags);
 
+// A text split at its `${{ }}` expressions, each one rendered: the literal pieces and the values,
+// in order, for a caller that places each value itself (a conninfo's keyword values).
+struct TemplatePiece {
+  bool is_value = false;
+  std::string text;       // the literal text, or the value
+  std::string_view expr;  // a value's expression as written (a view into the text's raw)
+  bool secret = false;
+};
+Result<std::vector<TemplatePiece>> RenderPieces(const Text& text, const TemplateScope& scope);
+
 // Evaluates an `if:` condition.
 Result<bool> EvaluateCondition(const Text& text, const TemplateScope& scope);
 

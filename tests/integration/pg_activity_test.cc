@@ -137,7 +137,8 @@ TEST_F(ActivityTest, AQueryTextsEscapeSequenceIsShownEscaped) {
   std::filesystem::create_directories(dir);
   {
     std::ofstream rb(dir + "/rb.yaml");
-    rb << "name: escapes\ndatabases:\n  db: {conninfo: \"" << Pg().Target(db_).conninfo
+    rb << "name: escapes\ndatabases:\n  db: {conninfo: \""
+       << FormatConninfo(Pg().Target(db_).conninfo, false)
        << "\"}\nsteps:\n  - id: a\n    guards: [{postgres_idle: {db: db}}]\n    run: 'true'\n";
   }
   const std::string cmd = "RUNBOOK_STATE_DIR='" + dir + "/state' '" + RUNBOOK_BINARY + "' plan '" +
@@ -154,7 +155,7 @@ TEST_F(ActivityTest, AQueryTextsEscapeSequenceIsShownEscaped) {
 }
 
 TEST_F(ActivityTest, UnreachableDatabaseFailsTheGuard) {
-  env_.databases["db"] = {"db", "host=127.0.0.1 port=1 dbname=x", "", ""};
+  env_.databases["db"] = {"db", {{"host", "127.0.0.1"}, {"port", "1"}, {"dbname", "x"}}, "", ""};
   GuardResult r = Idle(0, {}).Evaluate(env_);
   EXPECT_FALSE(r.held);
   EXPECT_THAT(r.summary, HasSubstr("postgres_idle on db cannot be evaluated: cannot connect"));
@@ -223,7 +224,7 @@ TEST_F(ActivityTest, PlanObservationListsWhatWouldBeCancelledAndCancelsNothing) 
   EXPECT_THAT(lines[0], HasSubstr("would cancel now pid " + std::to_string(reader.pid()) +
                                   " user postgres application 'report' running "));
   WaitForSleepers(db_, 2);  // both still running
-  env_.databases["db"] = {"db", "host=127.0.0.1 port=1 dbname=x", "", ""};
+  env_.databases["db"] = {"db", {{"host", "127.0.0.1"}, {"port", "1"}, {"dbname", "x"}}, "", ""};
   EXPECT_THAT(step.Observe(env_)[0], HasSubstr("cannot tell now: "));
 }
 

@@ -629,7 +629,7 @@ TEST_F(CopyRowsTest, ForeignKeysAfterCopyNeedTheOwnerElseArePerRowWithAWarning) 
   CopyFiles();
   const std::string before = TracesForeignKey(dst_);
   DbTarget dev = Pg().Target(dst_, "dev");
-  dev.conninfo += " user=copier";  // the later user= wins
+  dev.conninfo.emplace_back("user", "copier");  // the later user= wins
   env_.databases["dev"] = dev;
   CopyRowsStep traces = Step("traces");
   traces.match = CopyMatch{"file_id", {"sample-files", {}}, "id", {}};

@@ -20,13 +20,17 @@ struct PgCluster {
   // Over the unix socket as the superuser postgres (trust).
   DbTarget Target(const std::string& db, const std::string& name = "db") const {
     return {name,
-            "host=" + dir + " port=" + std::to_string(port) + " dbname=" + db + " user=postgres",
-            "", ""};
+            {{"host", dir}, {"port", std::to_string(port)}, {"dbname", db}, {"user", "postgres"}},
+            "",
+            ""};
   }
   // Over TCP as `pwuser`, who needs a password (pw-secret).
   DbTarget PasswordTarget(const std::string& db, const std::string& password) const {
-    return {"pwdb", "postgresql://pwuser@127.0.0.1:" + std::to_string(port) + "/" + db, password,
-            ""};
+    return {
+        "pwdb",
+        {{"host", "127.0.0.1"}, {"port", std::to_string(port)}, {"dbname", db}, {"user", "pwuser"}},
+        password,
+        ""};
   }
 };
 

@@ -127,7 +127,11 @@ TEST_F(SqlStepTest, NoticesReachTheStepOutput) {
 }
 
 TEST_F(SqlStepTest, UnreachableDatabaseFailsTheStep) {
-  env_.databases["db"] = {"db", "host=127.0.0.1 port=1 dbname=x connect_timeout=2", "", ""};
+  env_.databases["db"] = {
+      "db",
+      {{"host", "127.0.0.1"}, {"port", "1"}, {"dbname", "x"}, {"connect_timeout", "2"}},
+      "",
+      ""};
   StepOutcome o = Step("SELECT 1").Run(env_);
   EXPECT_FALSE(o.ok);
   EXPECT_THAT(o.message, HasSubstr("cannot connect to database db"));
@@ -179,7 +183,7 @@ TEST_F(SqlGuardTest, CannotEscapeTheReadOnlyTransaction) {
 }
 
 TEST_F(SqlGuardTest, UnreachableDatabaseFailsTheGuard) {
-  env_.databases["db"] = {"db", "host=127.0.0.1 port=1 dbname=x", "", ""};
+  env_.databases["db"] = {"db", {{"host", "127.0.0.1"}, {"port", "1"}, {"dbname", "x"}}, "", ""};
   SqlGuard g = Guard(T("SELECT true"), {}, {});
   GuardResult r = g.Evaluate(env_);
   EXPECT_FALSE(r.held);

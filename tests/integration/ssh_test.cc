@@ -23,6 +23,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "engine/pg_conninfo.h"
 #include "engine/process.h"
 #include "engine/ssh_hosts.h"
 #include "tests/support/out_err_sink.h"
@@ -137,6 +138,15 @@ class SshTest : public ::testing::Test {
   ProcessResult Run(ProcessSpec spec, const CancelToken& cancel = CancelToken()) {
     if (spec.timeout.count() == 0) spec.timeout = 30s;
     return hosts_->Run(*host_, spec, &sink_, cancel);
+  }
+
+  // Tunnel() for conninfo text, the result written back as text.
+  Result<std::string> Tunnel(const Host& host, const std::string& conninfo) {
+    auto parsed = ParseConninfo(conninfo);
+    if (!parsed.ok()) return Result<std::string>::Error(parsed.message());
+    auto local = hosts_->Tunnel(host, *parsed);
+    if (!local.ok()) return Result<std::string>::Error(local.message());
+    return FormatConninfo(*local, /*mask_password=*/false);
   }
 
   static ProcessSpec Shell(const std::string& script) {
@@ -389,7 +399,7 @@ TEST_F(SshTest, WithoutMultiplexingEachCommandConnects) {
   r = hosts_->Run(closed, Shell("true"), &sink_, CancelToken());
   EXPECT_TRUE(r.connection_failed);
   EXPECT_THAT(r.error, HasSubstr("Connection refused"));
-  auto tunnel = hosts_->Tunnel(single, "host=/tmp port=5432 dbname=x");
+  auto tunnel = Tunnel(single, "host=/tmp port=5432 dbname=x");
   EXPECT_FALSE(tunnel.ok());
   EXPECT_THAT(tunnel.message(), HasSubstr("multiplex: false"));
 }
@@ -611,7 +621,7 @@ TEST_F(SshTunnelTest, QueriesThroughTheTunnel) {
   std::string remote =
       "host=" + *pg_dir_ + " port=" + std::to_string(pg_port_) +
       " dbname=postgres user=postgres application_name='runbook test' sslmode=require";
-  auto local = hosts_->Tunnel(*host_, remote);
+  auto local = Tunnel(*host_, remote);
   ASSERT_TRUE(local.ok()) << local.message();
   EXPECT_THAT(*local, HasSubstr("host=" + run_dir_ + "/pg0"));
   EXPECT_THAT(*local, HasSubstr("application_name='runbook test'"));
@@ -623,7 +633,7 @@ TEST_F(SshTunnelTest, QueriesThroughTheTunnel) {
   EXPECT_THAT(sink.out, ElementsAre("42"));
 
   // The second call reuses the forward.
-  auto again = hosts_->Tunnel(*host_, remote);
+  auto again = Tunnel(*host_, remote);
   ASSERT_TRUE(again.ok()) << again.message();
   EXPECT_EQ(*again, *local);
   OutErrSink sink2;
@@ -638,7 +648,7 @@ TEST_F(SshTunnelTest, QueriesThroughTheTunnel) {
 TEST_F(SshTunnelTest, MasterRestartedIsForwardedAgain) {
   std::string remote =
       "host=" + *pg_dir_ + " port=" + std::to_string(pg_port_) + " dbname=postgres user=postgres";
-  auto local = hosts_->Tunnel(*host_, remote);
+  auto local = Tunnel(*host_, remote);
   ASSERT_TRUE(local.ok()) << local.message();
   // The master goes away behind our back (idle timeout, network): the next Tunnel reopens it.
   std::vector<std::string> exit_argv = SshArgv(*host_, run_dir_ + "/ssh-0", {"-O", "exit"});
@@ -647,7 +657,7 @@ TEST_F(SshTunnelTest, MasterRestartedIsForwardedAgain) {
   OutErrSink ignored;
   ASSERT_TRUE(runner_->Run(exit_spec, &ignored, CancelToken()).ok());
   std::this_thread::sleep_for(200ms);
-  auto again = hosts_->Tunnel(*host_, remote);
+  auto again = Tunnel(*host_, remote);
   ASSERT_TRUE(again.ok()) << again.message();
   OutErrSink sink;
   ProcessResult r = Psql(*again, "select 7", &sink);
@@ -655,8 +665,18 @@ TEST_F(SshTunnelTest, MasterRestartedIsForwardedAgain) {
   EXPECT_THAT(sink.out, ElementsAre("7"));
 }
 
+TEST_F(SshTunnelTest, ConninfoAsAUri) {
+  auto local = Tunnel(*host_, "postgresql://postgres@/postgres?host=" + *pg_dir_ +
+                                  "&port=" + std::to_string(pg_port_));
+  ASSERT_TRUE(local.ok()) << local.message();
+  OutErrSink sink;
+  ProcessResult r = Psql(*local, "select 6 * 7", &sink);
+  ASSERT_TRUE(r.ok()) << r.Describe();
+  EXPECT_THAT(sink.out, ElementsAre("42"));
+}
+
 TEST_F(SshTunnelTest, UnknownRemoteSocketFailsOnConnect) {
-  auto local = hosts_->Tunnel(*host_, "host=/nonexistent port=5432 dbname=postgres user=postgres");
+  auto local = Tunnel(*host_, "host=/nonexistent port=5432 dbname=postgres user=postgres");
   ASSERT_TRUE(local.ok()) << local.message();  // ssh forwards lazily: the error comes on connect
   OutErrSink sink;
   EXPECT_FALSE(Psql(*local, "select 1", &sink).ok());

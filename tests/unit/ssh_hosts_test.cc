@@ -307,28 +307,7 @@ TEST_F(RemoteScriptTest, DetachedLeftoverIsLeftAlone) {
   kill(pid, SIGKILL);
 }
 
-TEST(ConninfoTest, ParsesQuotedAndEscapedValues) {
-  auto c =
-      ParseConninfo(" host = /var/run/postgresql dbname='my db' password='it\\'s' user=a\\ b ");
-  ASSERT_TRUE(c.ok()) << c.message();
-  EXPECT_THAT(*c, ElementsAre(std::pair<std::string, std::string>("host", "/var/run/postgresql"),
-                              std::pair<std::string, std::string>("dbname", "my db"),
-                              std::pair<std::string, std::string>("password", "it's"),
-                              std::pair<std::string, std::string>("user", "a b")));
-  EXPECT_EQ(FormatConninfo(*c),
-            "host=/var/run/postgresql dbname='my db' password='it\\'s' user='a b'");
-  auto again = ParseConninfo(FormatConninfo(*c));
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(*again, *c);
-}
-
-TEST(ConninfoTest, Errors) {
-  EXPECT_FALSE(ParseConninfo("host").ok());
-  EXPECT_FALSE(ParseConninfo("host='x").ok());
-  EXPECT_THAT(ParseConninfo("postgresql://u@h/db").message(), HasSubstr("URI"));
-}
-
-TEST(ConninfoTest, TunnelEndpoints) {
+TEST(TunnelTest, Endpoints) {
   auto ep = [](const std::string& text) {
     auto c = ParseConninfo(text);
     EXPECT_TRUE(c.ok());
@@ -343,11 +322,11 @@ TEST(ConninfoTest, TunnelEndpoints) {
   EXPECT_EQ(ep("host=a,b"), "error: a tunnelled database must name one host, not a list");
 }
 
-TEST(ConninfoTest, RewriteReplacesHostAndPort) {
+TEST(TunnelTest, RewriteReplacesHostAndPort) {
   auto c = ParseConninfo("host=db hostaddr=10.0.0.5 port=6432 dbname=jane user=jane");
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(RewriteConninfo(*c, "/run/r/pg0", "6432"),
-            "dbname=jane user=jane host=/run/r/pg0 port=6432");
+  EXPECT_EQ(FormatConninfo(RewriteConninfo(*c, "/run/r/pg0", "6432"), false),
+            "user=jane dbname=jane host=/run/r/pg0 port=6432");
 }
 
 }  // namespace

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Issue 16: `history` and `status` against the team's state store (PostgreSQL 15, throwaway
-# cluster through tests/harness/pg_cluster.sh) holding N recorded runs (default 10,000), each of
-# 20 steps with 42 journal records, put there by `state import` of one real run and SQL copies of
-# it. Median wall time of RUNS (default 11) calls each; floor 200 ms each.
+# Issue 16, the team's state store (PostgreSQL 15, throwaway cluster through
+# tests/harness/pg_cluster.sh):
+#  - per-step cost of `runbook run` on a chain of STEPS (default 1000) `true` steps with the file
+#    journal alone and with the store (each record also committed there);
+#  - `history` and `status` with N recorded runs (default 10,000), each of 20 steps with 42
+#    journal records, put there by `state import` of one real run and SQL copies of it. Median
+#    wall time of RUNS (default 11) calls each; floor 200 ms each.
 #   bash bench/state_store.sh BUILD_DIR
 set -euo pipefail
 BUILD=${1:?usage: state_store.sh BUILD_DIR}
 RUNBOOK=$(cd "$BUILD" && pwd)/runbook
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 N=${N:-10000}
+STEPS=${STEPS:-1000}
 RUNS=${RUNS:-11}
 source "$SRC/bench/lib.sh"
 TMP=$(mktemp -d /tmp/runbook-bench-store.XXXXXX)
@@ -18,6 +22,19 @@ bash "$SRC/tests/harness/pg_cluster.sh" start "$TMP/pg" "$port" $$
 trap 'bash "$SRC/tests/harness/pg_cluster.sh" stop "$TMP/pg"; rm -rf "$TMP"' EXIT
 psql -X -q -h "$TMP/pg" -p "$port" -U postgres -d postgres -c "CREATE DATABASE ops"
 export RUNBOOK_STATE_URL="postgresql://postgres@127.0.0.1:$port/ops"
+
+chain_runbook chain "$STEPS" >"$TMP/chain.yaml"
+per_step() {  # LABEL STATE_URL: ms per step of one run of the chain
+  local t0 t1
+  t0=$(date +%s%N)
+  RUNBOOK_STATE_DIR="$TMP/chain-state-$1" RUNBOOK_STATE_URL=$2 "$RUNBOOK" run "$TMP/chain.yaml" >/dev/null
+  t1=$(date +%s%N)
+  echo "scale=2; ($t1 - $t0) / 1000000 / $STEPS" | bc
+}
+file_ms=$(per_step file '')
+store_ms=$(per_step store "$RUNBOOK_STATE_URL")
+echo "per step, $STEPS chained 'true' steps: file journal $file_ms ms, file journal + store $store_ms ms"
+psql -X -q -h "$TMP/pg" -p "$port" -U postgres -d ops -c "SET client_min_messages = warning" -c "TRUNCATE runbook.runs CASCADE"
 
 chain_runbook bench 20 >"$TMP/bench.yaml"
 RUNBOOK_STATE_DIR="$TMP/state" RUNBOOK_STATE_URL='' "$RUNBOOK" run "$TMP/bench.yaml" >/dev/null

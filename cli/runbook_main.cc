@@ -198,6 +198,7 @@ struct RunArgs {
   bool resume = false;
   bool fresh = false;
   std::string heartbeat = "30s";
+  std::string state_url;  // --state
 };
 
 int Execute(const LoadedRunbook& loaded, ExecOptions exec, const std::string& heartbeat) {
@@ -292,6 +293,7 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
     }
     ExecOptions exec;
     exec.state_dir = StateDir();
+    exec.store_url = StoreUrl(args.state_url);
     exec.jobs = args.jobs;
     exec.yes = args.yes;
     exec.inventories = options.inventories;
@@ -304,6 +306,7 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
   if (!loaded) return kExitInvalid;
   ExecOptions exec;
   exec.state_dir = StateDir();
+  exec.store_url = StoreUrl(args.state_url);
   exec.jobs = args.jobs;
   exec.yes = args.yes;
   exec.inventories = options.inventories;
@@ -312,7 +315,8 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
   return Execute(*loaded, exec, args.heartbeat);
 }
 
-int CmdResume(const std::string& target, bool yes, int jobs, const std::string& heartbeat) {
+int CmdResume(const std::string& target, bool yes, int jobs, const std::string& heartbeat,
+              const std::string& store_url) {
   const std::string state = StateDir();
   std::optional<RunInfo> run;
   if (target.empty() || std::filesystem::is_regular_file(target)) {
@@ -375,6 +379,7 @@ int CmdResume(const std::string& target, bool yes, int jobs, const std::string& 
   if (!loaded) return kExitInvalid;
   ExecOptions exec;
   exec.state_dir = state;
+  exec.store_url = store_url;
   exec.start = StartMode::kResume;
   exec.resume_run_id = run->run_id;
   exec.jobs = jobs;
@@ -522,7 +527,10 @@ int RunbookMain(int argc, char** argv) {
   // The team's state store (docs/team.md): --state URL, else RUNBOOK_STATE_URL.
   std::string state_url;
   const char* state_help = "The team's state store (a PostgreSQL URL; default $RUNBOOK_STATE_URL)";
-  for (CLI::App* sub : {status, history, logs}) sub->add_option("--state", state_url, state_help);
+  for (CLI::App* sub : {status, history, logs, resume}) {
+    sub->add_option("--state", state_url, state_help);
+  }
+  run->add_option("--state", run_args.state_url, state_help);
   auto* state = app.add_subcommand("state", "Set up the team's state store in PostgreSQL");
   state->require_subcommand(1);
   bool print_sql = false;
@@ -571,17 +579,9 @@ int RunbookMain(int argc, char** argv) {
 
   if (*validate) return CmdValidate(validate_files, common);
   if (*plan) return CmdPlan(plan_file, common, plan_args);
-  if ((*run || *resume) && !StoreUrl("").empty()) {
-    // Runs are recorded in the state directory only (docs/team.md): running while a store is
-    // configured would split the team's history without a word.
-    std::fprintf(stderr,
-                 "runbook: RUNBOOK_STATE_URL is set, but runs are not recorded in a state store "
-                 "yet: unset it to run with the state directory %s\n",
-                 StateDir().c_str());
-    return kExitRefused;
-  }
   if (*run) return CmdRun(run_file, common, run_args);
-  if (*resume) return CmdResume(resume_target, resume_yes, resume_jobs, resume_heartbeat);
+  if (*resume)
+    return CmdResume(resume_target, resume_yes, resume_jobs, resume_heartbeat, StoreUrl(state_url));
   if (*status) return CmdStatus(status_target, status_format == "json", StoreUrl(state_url));
   if (*history) return CmdHistory(history_file, history_format == "json", StoreUrl(state_url));
   if (*logs) return CmdLogs(logs_run, logs_step, StoreUrl(state_url));

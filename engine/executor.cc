@@ -23,6 +23,7 @@
 #include "engine/state_dir.h"
 #include "engine/step_context.h"
 #include "engine/step_kind.h"
+#include "engine/store_mirror.h"
 #include "engine/target_lock.h"
 
 namespace runbook {
@@ -63,6 +64,9 @@ class Run {
   int OpenJournal();  // of a new run, or of the run being resumed
   void StartServices(const LockHolder& me);
   int LockTargets(const LockHolder& me);
+  int OpenStore();
+  // The store's error once it went away ("" while it holds every record).
+  std::string StoreLost() const { return mirror_ ? journal_->mirror_error() : ""; }
   int JournalStart(const LockHolder& me);
   int ConfirmReruns();
   int RefuseLiveSteps(const LockHolder& me);
@@ -89,6 +93,7 @@ class Run {
   std::unique_ptr<RunLock> lock_;
   std::unique_ptr<RunLock> shared_lock_;  // `lock: NAME` in this state directory
   std::unique_ptr<Journal> journal_;
+  std::unique_ptr<StoreMirror> mirror_;
   std::unique_ptr<RunScope> scope_;
   std::unique_ptr<RemoteHosts> remote_;
   RunData data_;
@@ -125,6 +130,10 @@ int Run::Prepare() {
       remote_->CloseAll();
       DiscardUnstartedRun(run_dir_);
     }
+    return rc;
+  }
+  if (int rc = OpenStore(); rc >= 0) {
+    if (!resuming_) DiscardUnstartedRun(run_dir_);
     return rc;
   }
   if (int rc = JournalStart(me); rc >= 0) return rc;
@@ -292,6 +301,27 @@ void Run::StartServices(const LockHolder& me) {
   services_.secret_env = SecretEnvNames(rb_);
   services_.log_dir = run_dir_ + "/logs";
   services_.boot_id = me.boot_id;
+}
+
+int Run::OpenStore() {
+  if (options_.store_url.empty()) return -1;
+  std::vector<nlohmann::json> existing;
+  if (resuming_) {
+    auto contents = ReadJournal(journal_->path());
+    if (!contents.ok()) {
+      c_.reporter->Notice("cannot read the journal of run " + run_id_ + ": " + contents.message());
+      return kExitRefused;
+    }
+    existing = std::move(contents->records);
+  }
+  auto mirror = StoreMirror::Open(options_.store_url, run_id_, run_dir_ + "/logs", existing);
+  if (!mirror.ok()) {
+    c_.reporter->Notice(mirror.message() + "; no step was run");
+    return kExitRefused;
+  }
+  mirror_ = std::move(mirror).value();
+  journal_->SetMirror(mirror_.get());
+  return -1;
 }
 
 int Run::JournalStart(const LockHolder& me) {
@@ -638,7 +668,7 @@ void Run::Schedule(const Graph& graph) {
   std::unique_lock<std::mutex> lock(mu);
   for (;;) {
     while (!stop_new && !services_.cancel.requested() && running < options_.jobs &&
-           !ready.empty()) {
+           !ready.empty() && StoreLost().empty()) {
       const int i = ready.top().second;
       ready.pop();
       if (finished[i]) continue;  // finished in an earlier attempt of this run
@@ -675,6 +705,7 @@ void Run::RunFinally() {
   int index = static_cast<int>(rb_.steps.size());
   std::string not_run;
   for (const Step& step : rb_.finally) {
+    if (!StoreLost().empty()) break;
     ++index;
     StepSummary s{step.id, StepOutcomeKind::kNotRun, 0, 0, ""};
     std::string unmet;
@@ -709,6 +740,7 @@ void Run::RunFinally() {
 
 int Run::ExitCode() const {
   if (interrupted_) return kExitInterrupted;
+  if (!StoreLost().empty()) return kExitRefused;
   bool failed = false, blocked = false;
   for (const StepSummary& s : summaries_) {
     switch (s.outcome) {
@@ -760,15 +792,23 @@ ExecResult Run::Execute() {
   // still run after the first.
   if (interrupted_) services_.cancel = CancelToken(options_.interrupt_again);
   RunFinally();
+  if (const std::string lost = StoreLost(); !lost.empty()) {
+    // What finished meanwhile is durable in the local journal, the spool a resume copies.
+    c_.reporter->Notice("the state store went away (" + lost +
+                        "): no new step was started; what ran is kept in " + journal_->path() +
+                        " and `runbook resume " + run_id_ +
+                        "` copies it to the store and continues once the store is back");
+  }
   pg_pool_.reset();  // before the tunnels the kept connections may go through
   services_.pg_pool = nullptr;
   target_locks_.reset();
   if (remote_) remote_->CloseAll();
   result.exit_code = ExitCode();
-  const RunOutcome outcome = result.exit_code == kExitOk            ? RunOutcome::kSuccess
-                             : result.exit_code == kExitInterrupted ? RunOutcome::kInterrupted
-                             : result.exit_code == kExitBlocked     ? RunOutcome::kBlocked
-                                                                    : RunOutcome::kFailure;
+  const bool stopped = result.exit_code == kExitInterrupted || !StoreLost().empty();
+  const RunOutcome outcome = result.exit_code == kExitOk        ? RunOutcome::kSuccess
+                             : stopped                          ? RunOutcome::kInterrupted
+                             : result.exit_code == kExitBlocked ? RunOutcome::kBlocked
+                                                                : RunOutcome::kFailure;
   (void)journal_->Append(RunFinishedRecord(outcome, result.exit_code));
   result.steps = summaries_;
   c_.reporter->RunFinished(summaries_, result.exit_code);

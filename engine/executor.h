@@ -34,6 +34,9 @@ enum class StartMode {
 
 struct ExecOptions {
   std::string state_dir;  // where runs, journals, logs and locks live
+  // The team's state store (engine/store_mirror.h); empty: none. The run's journal is copied
+  // there record by record; when the store goes away no new step starts and the run stops, exit 4.
+  std::string store_url;
   StartMode start = StartMode::kNew;
   std::string resume_run_id;  // kResume: this run; empty: the latest unfinished one
   int jobs = 1;               // independent steps run at most this many at once

@@ -357,7 +357,20 @@ Status Journal::WriteLocked(json record) {
     return Status::Error(poisoned_);
   }
   ++next_seq_;
+  if (mirror_ && mirror_error_.empty()) {
+    if (Status m = mirror_->Record(record); !m.ok()) mirror_error_ = m.message();
+  }
   return Status::Ok();
+}
+
+void Journal::SetMirror(JournalMirror* mirror) {
+  std::lock_guard<std::mutex> lock(mu_);
+  mirror_ = mirror;
+}
+
+std::string Journal::mirror_error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return mirror_error_;
 }
 
 Status Journal::SyncLocked() {

@@ -54,6 +54,15 @@ std::optional<int64_t> ParseTimestampMs(const std::string& ts);
 // of the bad bytes rather than failing.
 std::string EncodeJournalLine(const nlohmann::json& record);
 
+// A copy of the journal kept elsewhere (the team's state store, engine/store_mirror.h): given
+// every record once it is written here, in seq order.
+class JournalMirror {
+ public:
+  virtual ~JournalMirror() = default;
+  // Returns once the copy is committed; an error means the copy is gone for this process.
+  virtual Status Record(const nlohmann::json& record) = 0;
+};
+
 class Journal {
  public:
   // Creates a new journal at `path` (which must not exist) and makes its name durable (fsyncs the
@@ -86,6 +95,14 @@ class Journal {
   Status Sync();
 
   const std::string& path() const { return path_; }
+
+  // From now on every record written is also given to `mirror` (not owned; null: none), under
+  // the journal's lock, before Append or Write returns. The first error the mirror reports stops
+  // the copying (later records stay only here) and is kept for mirror_error(); the journal itself
+  // stays usable: the records are durable here, to be copied again when the run resumes.
+  void SetMirror(JournalMirror* mirror);
+  // "" while the mirror holds every record.
+  std::string mirror_error() const;
   // The seq the next Append will use (1 for a new journal).
   int64_t next_seq() const;
 
@@ -97,8 +114,10 @@ class Journal {
   const std::string path_;
   const int fd_;
   mutable std::mutex mu_;
-  int64_t next_seq_;      // guarded by mu_
-  std::string poisoned_;  // guarded by mu_; the first write/sync error, "" while healthy
+  int64_t next_seq_;                 // guarded by mu_
+  std::string poisoned_;             // guarded by mu_; the first write/sync error, "" while healthy
+  JournalMirror* mirror_ = nullptr;  // guarded by mu_
+  std::string mirror_error_;         // guarded by mu_
 };
 
 struct JournalContents {

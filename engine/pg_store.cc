@@ -238,6 +238,70 @@ Result<std::string> PgStore::Log(const std::string& run_id, const std::string& s
   return log;
 }
 
+Status PgStore::StartRun(const nlohmann::json& run_started) {
+  const RunState rs = ReplayJournal({run_started});
+  Result<PgResult> r = conn_->ExecOne(
+      "WITH run AS (INSERT INTO runbook.runs (run_id, runbook, started, steps) "
+      "VALUES ($1, $2, $3::timestamptz, $4::integer) RETURNING run_id) "
+      "INSERT INTO runbook.records (run_id, seq, record) SELECT run_id, $5::bigint, $6::json "
+      "FROM run",
+      {rs.run_id, rs.runbook, rs.started_at, std::to_string(rs.step_ids.size()),
+       std::to_string(run_started.value("seq", int64_t{0})),
+       run_started.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+  if (!r.ok()) return Status::Error(StoreError("cannot record run " + rs.run_id, r.message()));
+  return Status::Ok();
+}
+
+Status PgStore::AddRecord(const std::string& run_id, const nlohmann::json& record, int steps_done,
+                          const std::string& outcome, const std::string& ended) {
+  Result<PgResult> r = conn_->ExecOne(
+      "WITH rec AS (INSERT INTO runbook.records (run_id, seq, record) "
+      "VALUES ($1, $2::bigint, $3::json)) "
+      "UPDATE runbook.runs SET steps_done = $4::integer, outcome = nullif($5, ''), "
+      "ended = nullif($6, '')::timestamptz WHERE run_id = $1",
+      {run_id, std::to_string(record.value("seq", int64_t{0})),
+       record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+       std::to_string(steps_done), outcome, ended});
+  if (!r.ok()) {
+    return Status::Error(StoreError("cannot record the journal of run " + run_id, r.message()));
+  }
+  return Status::Ok();
+}
+
+Status PgStore::PutLog(const std::string& run_id, const std::string& step,
+                       const std::string& text) {
+  auto fail = [&](const std::string& message) {
+    (void)conn_->Exec("ROLLBACK");
+    return Status::Error(StoreError("cannot record the log of step " + step, message));
+  };
+  if (auto r = conn_->Exec("BEGIN"); !r.ok()) return fail(r.message());
+  if (auto r = conn_->ExecOne("DELETE FROM runbook.log_chunks WHERE run_id = $1 AND step = $2",
+                              {run_id, step});
+      !r.ok()) {
+    return fail(r.message());
+  }
+  for (size_t off = 0, chunk = 0; off < text.size(); off += kLogChunkBytes, ++chunk) {
+    Result<PgResult> r = conn_->ExecOne(
+        "INSERT INTO runbook.log_chunks (run_id, step, chunk, data) VALUES ($1, $2, "
+        "$3::integer, decode($4, 'hex'))",
+        {run_id, step, std::to_string(chunk), ToHex(text.substr(off, kLogChunkBytes))});
+    if (!r.ok()) return fail(r.message());
+  }
+  if (auto r = conn_->Exec("COMMIT"); !r.ok()) return fail(r.message());
+  return Status::Ok();
+}
+
+Result<std::optional<int64_t>> PgStore::LastSeq(const std::string& run_id) {
+  using R = Result<std::optional<int64_t>>;
+  Result<PgResult> r = conn_->ExecOne(
+      "SELECT (SELECT coalesce(max(seq), 0) FROM runbook.records WHERE run_id = $1) "
+      "FROM runbook.runs WHERE run_id = $1",
+      {run_id});
+  if (!r.ok()) return R::Error(StoreError("cannot read run " + run_id, r.message()));
+  if (r->rows.empty()) return std::optional<int64_t>();
+  return std::optional<int64_t>(std::strtoll(r->rows[0][0].value_or("0").c_str(), nullptr, 10));
+}
+
 Result<bool> PgStore::ImportRun(const std::vector<nlohmann::json>& records,
                                 const std::vector<std::pair<std::string, std::string>>& logs) {
   using R = Result<bool>;

@@ -61,6 +61,16 @@ class PgStore {
   Result<std::vector<std::string>> LogSteps(const std::string& run_id);
   Result<std::string> Log(const std::string& run_id, const std::string& step);
 
+  // Writing a run as it goes (engine/store_mirror.h). StartRun records a run from its first
+  // record (run_started); AddRecord one later record with the run's summary as it now stands;
+  // PutLog replaces one step's log. Each is one transaction, committed when it returns.
+  Status StartRun(const nlohmann::json& run_started);
+  Status AddRecord(const std::string& run_id, const nlohmann::json& record, int steps_done,
+                   const std::string& outcome, const std::string& ended);
+  Status PutLog(const std::string& run_id, const std::string& step, const std::string& text);
+  // The highest seq the store holds of the run: 0 for none, nullopt when it has no such run.
+  Result<std::optional<int64_t>> LastSeq(const std::string& run_id);
+
   // Copies a finished or stopped run (its records and logs) into the store in one transaction.
   // False when the store already has a run with that id (nothing is changed).
   Result<bool> ImportRun(const std::vector<nlohmann::json>& records,

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 16, the team's state store in PostgreSQL 15 (first piece): `state init` (and its SQL for a
 # DBA), `state import` of an operator's state directory, and `history`, `status` and `logs` of
-# another operator against the store. A secret never reaches it. run/resume refuse while
-# RUNBOOK_STATE_URL is set (runs are not recorded in a store yet).
+# another operator against the store, runs recorded there as they go, and the store stopped during
+# a step (pg_ctl stop -m fast), then back for the resume. A secret never reaches it.
 source "$(dirname "$0")/lib/common.bash"
 PG="$TEST_TMP/pg"
 chmod 711 "$TEST_TMP"  # the server may run as the user postgres: it must reach its directory
@@ -60,12 +60,67 @@ grep -q "first says \*\*\*" "$TEST_TMP/last.out" || { cat "$TEST_TMP/last.out"; 
 cmp <("$RUNBOOK" logs "$run_id" first) "$TEST_TMP/alice/state/work/runs/$run_id/logs/first.log" || fail "a log read from the store differs from the file"
 ok "another operator's history, status and logs read the run from the store (bytes kept)"
 
+# Operator B runs against the store: each record is there when the step is done.
+expect_exit 1 "$RUNBOOK" run "$TEST_TMP/work.yaml" --fresh
+b_run=$(basename "$(ls -d "$TEST_TMP/bob/state/work/runs/"*)")
+expect_exit 0 "$RUNBOOK" history --format json
+python3 - "$TEST_TMP/last.out" "$b_run" <<'PY' || fail "history from the store does not list the run recorded there"
+import json, sys
+runs = json.load(open(sys.argv[1]))
+assert (sys.argv[2], "failure", 1, 2) in [(r["run_id"], r["outcome"], r["steps_done"], r["steps"]) for r in runs], runs
+PY
+[ "$(psql_store -c "SELECT count(*) FROM runbook.records WHERE run_id = '$b_run'")" = "$(wc -l <"$TEST_TMP/bob/state/work/runs/$b_run/journal.jsonl")" ] ||
+  fail "the store does not hold every record of the local journal"
+cmp <(HOME="$TEST_TMP/alice" RUNBOOK_STATE_DIR="$TEST_TMP/alice/state" "$RUNBOOK" logs "$b_run" first) "$TEST_TMP/bob/state/work/runs/$b_run/logs/first.log" ||
+  fail "operator A cannot read operator B's log from the store"
+ok "a run with the store records its journal and logs there; another operator lists and reads it"
+
+# The store stops (pg_ctl stop -m fast) while a step runs: the step finishes, no new step starts,
+# exit 4; once the store is back a resume copies what it missed and completes, repeating nothing.
+cat >"$TEST_TMP/long.yaml" <<YAML
+name: long
+steps:
+  - id: one
+    run: 'true'
+  - id: two
+    needs: [one]
+    run: touch "$TEST_TMP/holding"; while [ ! -f "$TEST_TMP/release" ]; do sleep 0.05; done
+  - id: three
+    needs: [two]
+    run: echo three
+YAML
+pg_ctl_as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+"$RUNBOOK" run "$TEST_TMP/long.yaml" >"$TEST_TMP/long.out" 2>&1 &
+runner=$!
+for _ in $(seq 200); do [ -f "$TEST_TMP/holding" ] && break; sleep 0.05; done
+[ -f "$TEST_TMP/holding" ] || { cat "$TEST_TMP/long.out"; fail "the long run did not start"; }
+pg_ctl_as_owner /usr/lib/postgresql/15/bin/pg_ctl -D "$PG/data" -m fast -w stop >/dev/null
+touch "$TEST_TMP/release"
+set +e; wait $runner; rc=$?; set -e
+[ "$rc" = 4 ] || { cat "$TEST_TMP/long.out"; fail "the run did not stop with exit 4 when the store went away (exit $rc)"; }
+grep -q "state store went away" "$TEST_TMP/long.out" || { cat "$TEST_TMP/long.out"; fail "no clear message about the store"; }
+grep -q "> three" "$TEST_TMP/long.out" && { cat "$TEST_TMP/long.out"; fail "a new step started after the store went away"; }
+grep -q "= two success" "$TEST_TMP/long.out" || { cat "$TEST_TMP/long.out"; fail "the running step did not finish"; }
+ok "store stopped during a step: the step finishes, no new step starts, exit 4"
+pg_ctl_as_owner /usr/lib/postgresql/15/bin/pg_ctl -D "$PG/data" -l "$PG/server.log" -w \
+  -o "-p $port -k $PG -c listen_addresses=127.0.0.1" start >/dev/null
+long_run=$(basename "$(ls -d "$TEST_TMP/bob/state/long/runs/"*)")
+expect_exit 0 "$RUNBOOK" resume "$long_run"
+journal="$TEST_TMP/bob/state/long/runs/$long_run/journal.jsonl"
+python3 - "$journal" <<'PY' || fail "a finished step was repeated"
+import collections, json, sys
+c = collections.Counter(json.loads(l.split(" ", 1)[1])["step"] for l in open(sys.argv[1]) if '"step_started"' in l)
+assert c == {"one": 1, "two": 1, "three": 1}, c
+PY
+[ "$(psql_store -c "SELECT count(*) FROM runbook.records WHERE run_id = '$long_run'")" = "$(wc -l <"$journal")" ] ||
+  fail "after the resume the store does not hold every record"
+[ "$(psql_store -c "SELECT outcome || ' ' || steps_done FROM runbook.runs WHERE run_id = '$long_run'")" = "success 3" ] ||
+  fail "the store's summary of the resumed run is not success 3/3"
+ok "once the store is back the resume copies what it missed and completes without repeating a step"
 if psql_store -c "SELECT * FROM runbook.records" -c "SELECT encode(data, 'escape') FROM runbook.log_chunks" | grep -q "$RB_TEST_TOKEN"; then
   fail "the secret reached the store"
 fi
-ok "no secret in the store"
-
-expect_exit 4 "$RUNBOOK" run "$TEST_TMP/work.yaml"
-grep -q "not recorded in a state store" "$TEST_TMP/last.err" || { cat "$TEST_TMP/last.err"; fail "run did not refuse with a store configured"; }
-ok "run refuses while RUNBOOK_STATE_URL is set"
+ok "no secret in the store (imported and recorded runs)"
 echo "$pass_count passed, 0 failed"

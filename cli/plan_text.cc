@@ -5,6 +5,7 @@
 
 #include "engine/printable.h"
 #include "engine/step_kind.h"
+#include "engine/units.h"
 
 namespace runbook {
 
@@ -13,16 +14,6 @@ namespace {
 std::string Paint(bool color, const char* code, const std::string& text) {
   if (!color) return text;
   return std::string("\033[") + code + "m" + text + "\033[0m";
-}
-
-std::string Seconds(double s) {
-  char buf[32];
-  if (s < 60) {
-    std::snprintf(buf, sizeof buf, "%.1fs", s);
-  } else {
-    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
-  }
-  return buf;
 }
 
 // Indents every line of a multi-line text.
@@ -53,6 +44,16 @@ void Header(const PlanHeader& h, bool color, std::string& out) {
       out += Paint(color, "31", "UNREACHABLE: " + Printable(host.message)) + "\n";
     }
   }
+  if (h.downtime) {
+    const PlannedWindow& w = *h.downtime;
+    out += "downtime: from the start of " + w.from + " to the end of " + w.to + ", " +
+           std::to_string(w.steps.size()) + " steps inside (marked |); expected " +
+           (w.expected.seconds ? FormatElapsed(*w.expected.seconds) + " (median of " +
+                                     std::to_string(w.expected.runs) + " earlier run" +
+                                     (w.expected.runs == 1 ? ")" : "s)")
+                               : std::string("unknown (no earlier run measured it)")) +
+           "\n";
+  }
   if (!h.resume_run.empty()) {
     out += Paint(color, "33",
                  "an unfinished run " + h.resume_run +
@@ -82,7 +83,7 @@ void StepText(const PlannedStep& p, const PlanHeader& h, bool color, int* last_l
   const char* code = p.decision == StepDecision::kRun       ? "1"
                      : p.decision == StepDecision::kBlocked ? "31"
                                                             : "2";
-  std::string head = "  " + s.id + " [" + s.kind->Name() + "]";
+  std::string head = (p.in_window ? "| " : "  ") + s.id + " [" + s.kind->Name() + "]";
   if (*p.host != "local") head += " on " + *p.host;
   if (p.decision != StepDecision::kRun) head += "  -> would " + would;
   out += Paint(color, code, head) + "\n";
@@ -135,7 +136,7 @@ void StepText(const PlannedStep& p, const PlanHeader& h, bool color, int* last_l
   }
   if (p.resume) out += Paint(color, "33", "      [resume] " + ResumeText(p)) + "\n";
   if (p.expected_seconds) {
-    out += Paint(color, "2", "      expected " + Seconds(*p.expected_seconds)) + "\n";
+    out += Paint(color, "2", "      expected " + FormatElapsed(*p.expected_seconds)) + "\n";
   }
 }
 
@@ -155,7 +156,12 @@ std::string PlanToText(const Plan& plan, bool color) {
     for (const std::string& c : confirmations) out += "  " + c + "\n";
   }
   if (plan.header.expected_seconds) {
-    out += "expected duration from earlier runs: " + Seconds(*plan.header.expected_seconds) + "\n";
+    out += "expected duration from earlier runs: " + FormatElapsed(*plan.header.expected_seconds) +
+           "\n";
+  }
+  if (plan.header.downtime && plan.header.downtime->expected.seconds) {
+    out += "expected downtime from earlier runs: " +
+           FormatElapsed(*plan.header.downtime->expected.seconds) + "\n";
   }
   switch (plan.verdict) {
     case PlanVerdict::kStart:

@@ -12,6 +12,7 @@
 #include <map>
 #include <tuple>
 
+#include "engine/downtime.h"
 #include "engine/executor.h"
 #include "engine/journal.h"
 #include "engine/loader.h"
@@ -20,6 +21,7 @@
 #include "engine/process_table.h"
 #include "engine/run_state.h"
 #include "engine/state_dir.h"
+#include "engine/units.h"
 #include "steps/registry.h"
 
 namespace runbook {
@@ -117,6 +119,22 @@ const char* ShortOutcome(const RunState& rs) {
       return "unfinished";
   }
   return "unfinished";
+}
+
+nlohmann::json DowntimeJson(const WindowState& w) {
+  nlohmann::json j = {
+      {"from", w.from},
+      {"to", w.to},
+      {"opened", w.opened_at.empty() ? nlohmann::json() : nlohmann::json(w.opened_at)},
+      {"closed", w.closed_at.empty() ? nlohmann::json() : nlohmann::json(w.closed_at)},
+      {"duration_ms", w.duration_ms ? nlohmann::json(*w.duration_ms) : nlohmann::json()}};
+  return j;
+}
+
+// The window in a history line: its length, "open" or "-" when it never opened.
+std::string HistoryDowntime(const WindowState& w) {
+  if (w.duration_ms) return "downtime " + FormatElapsed(*w.duration_ms / 1000.0);
+  return w.opened_at.empty() ? "downtime -" : "downtime open";
 }
 
 std::string RunOutcomeText(const RunState& rs) {
@@ -276,6 +294,7 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
       steps.push_back(s);
     }
     j["steps"] = steps;
+    if (rs->downtime) j["downtime"] = DowntimeJson(*rs->downtime);
     std::printf("%s\n", j.dump(2).c_str());
     return kExitOk;
   }
@@ -298,6 +317,7 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
                 it->second.attempts, it->second.attempts == 1 ? "" : "s",
                 it->second.message.c_str());
   }
+  if (rs->downtime) std::printf("downtime: %s\n", DowntimeText(*rs->downtime).c_str());
   if (!rs->finished || rs->outcome != "success") {
     std::printf("resume with: runbook resume %s\n", rs->run_id.c_str());
   }
@@ -434,10 +454,12 @@ int CmdHistory(const std::string& file, bool json, const std::string& store_url)
                      {"steps", rs->step_ids.size()},
                      {"finally_done", finally_done},
                      {"finally", rs->finally_ids.size()}});
+      if (rs->downtime) out.back()["downtime"] = DowntimeJson(*rs->downtime);
     } else {
-      std::printf("%-26s %-20s %-25s %-12s %d/%zu steps%s\n", rs->run_id.c_str(),
+      std::printf("%-26s %-20s %-25s %-12s %d/%zu steps%s%s\n", rs->run_id.c_str(),
                   rs->runbook.c_str(), rs->started_at.c_str(), ShortOutcome(*rs), done,
-                  rs->step_ids.size(), finally_text.c_str());
+                  rs->step_ids.size(), finally_text.c_str(),
+                  rs->downtime ? ("  " + HistoryDowntime(*rs->downtime)).c_str() : "");
     }
   }
   if (json) std::printf("%s\n", out.dump(2).c_str());

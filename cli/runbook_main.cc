@@ -18,6 +18,7 @@
 #include "cli/run_queries.h"
 #include "cli/state_store.h"
 #include "cli/terminal_reporter.h"
+#include "engine/downtime.h"
 #include "engine/executor.h"
 #include "engine/graph.h"
 #include "engine/graph_export.h"
@@ -221,6 +222,7 @@ int Execute(const LoadedRunbook& loaded, ExecOptions exec, const std::string& he
   TerminalPrompter prompter(&reporter);
   InstallSignalHandlers();
   ExecResult r = ExecuteRun(loaded, exec, {processes.get(), &reporter, &prompter});
+  if (r.downtime) std::printf("downtime: %s\n", DowntimeText(*r.downtime).c_str());
   if (!r.run_id.empty() && r.exit_code != kExitOk) {
     std::fprintf(stderr, "run %s: logs in %s/logs; `runbook resume %s` continues it\n",
                  r.run_id.c_str(), r.run_dir.c_str(), r.run_id.c_str());

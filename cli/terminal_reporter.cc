@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "engine/printable.h"
+#include "engine/units.h"
 
 namespace runbook {
 
@@ -18,16 +19,6 @@ const char* kRed = "31";
 const char* kYellow = "33";
 const char* kDim = "2";
 const char* kBold = "1";
-
-std::string Seconds(double s) {
-  char buf[32];
-  if (s < 60) {
-    std::snprintf(buf, sizeof buf, "%.1fs", s);
-  } else {
-    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
-  }
-  return buf;
-}
 
 const char* OutcomeColor(StepOutcomeKind k) {
   switch (k) {
@@ -97,8 +88,8 @@ void TerminalReporter::Heartbeat() {
     const double silent = std::chrono::duration<double>(now - last).count();
     const double running = std::chrono::duration<double>(now - step_start_[id]).count();
     last = now;
-    Print("  " + id + " still running after " + Seconds(running) + ", no output for " +
-          Seconds(silent));
+    Print("  " + id + " still running after " + FormatElapsed(running) + ", no output for " +
+          FormatElapsed(silent));
   }
 }
 
@@ -140,7 +131,7 @@ void TerminalReporter::DrawProgress() {
     }
   }
   if (!waiting_.empty()) line += " (waiting: " + waiting_ + ")";
-  line += "  " + Seconds(elapsed);
+  line += "  " + FormatElapsed(elapsed);
   if (line.size() > 150) line = line.substr(0, 147) + "...";
   std::fputs("\r\033[K", out_);
   std::fputs(Paint(kDim, line).c_str(), out_);
@@ -239,7 +230,7 @@ void TerminalReporter::GuardEvaluated(const std::string& step_id, GuardPhase pha
 void TerminalReporter::Waiting(const std::string& step_id, const std::string& what,
                                double seconds_left) {
   std::lock_guard<std::mutex> lock(mu_);
-  const std::string text = step_id + ": " + what + ", " + Seconds(seconds_left) + " left";
+  const std::string text = step_id + ": " + what + ", " + FormatElapsed(seconds_left) + " left";
   if (options_.progress) {
     waiting_ = text;
     DrawProgress();
@@ -258,7 +249,7 @@ void TerminalReporter::StepFinished(const StepSummary& s) {
   waiting_.clear();
   std::string line =
       Paint(OutcomeColor(s.outcome), std::string("= ") + s.id + " " + StepOutcomeName(s.outcome));
-  if (s.seconds > 0) line += Paint(kDim, " " + Seconds(s.seconds));
+  if (s.seconds > 0) line += Paint(kDim, " " + FormatElapsed(s.seconds));
   if (!s.message.empty()) line += Paint(kDim, " (" + Printable(s.message) + ")");
   Print(line);
 }
@@ -282,13 +273,13 @@ void TerminalReporter::RunFinished(const std::vector<StepSummary>& steps, int ex
   for (const StepSummary& s : steps) {
     char row[512];
     std::snprintf(row, sizeof row, "%-*s  %-12s  %9s  %d", static_cast<int>(width), s.id.c_str(),
-                  StepOutcomeName(s.outcome), s.seconds > 0 ? Seconds(s.seconds).c_str() : "-",
-                  s.attempts);
+                  StepOutcomeName(s.outcome),
+                  s.seconds > 0 ? FormatElapsed(s.seconds).c_str() : "-", s.attempts);
     Print(Paint(OutcomeColor(s.outcome), row));
   }
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  Print("exit " + std::to_string(exit_code) + " after " + Seconds(elapsed));
+  Print("exit " + std::to_string(exit_code) + " after " + FormatElapsed(elapsed));
 }
 
 bool TerminalPrompter::interactive() const {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "engine/decide.h"
+#include "engine/downtime.h"
 #include "engine/graph.h"
 #include "engine/guards.h"
 #include "engine/journal.h"
@@ -79,6 +80,10 @@ class Run {
                                                const TemplateScope& scope,
                                                const GuardPolicy& policy, std::string* why);
   StepSummary Finish(const Step& step, StepSummary s, int attempt);
+  // The downtime window: opened by the first start of `from`, closed (and journaled) when `to`
+  // succeeds or is done.
+  void OpenWindow(const Step& step);
+  void CloseWindow(const Step& step, StepOutcomeKind outcome);
   void Schedule(const Graph& graph);
   void RunFinally();
   int ExitCode() const;
@@ -107,6 +112,8 @@ class Run {
   std::mutex summaries_mu_;
   bool refused_ = false;
   bool interrupted_ = false;  // Ctrl-C stopped the steps (finally may still run some)
+  std::optional<WindowState> window_;  // when the runbook has `downtime:`
+  std::mutex window_mu_;
 };
 
 int Run::Prepare() {
@@ -138,6 +145,12 @@ int Run::Prepare() {
   }
   if (int rc = JournalStart(me); rc >= 0) return rc;
   if (int rc = ConfirmReruns(); rc >= 0) return rc;
+  if (rb_.downtime) {
+    window_ = WindowState{rb_.downtime->from.name, rb_.downtime->to.name, "", "", std::nullopt};
+    // A window the earlier attempts of this run opened (or closed) stays theirs.
+    const std::optional<WindowState>& before = prior_.downtime;
+    if (before && before->from == window_->from && before->to == window_->to) window_ = before;
+  }
   // What the steps of the resumed run kept is there for the steps still to run.
   for (const auto& [step, state] : prior_.steps) {
     for (const auto& [key, value] : state.data) data_.Put(step, key, value);
@@ -341,6 +354,7 @@ int Run::JournalStart(const LockHolder& me) {
     info.pid = me.pid;
     info.host = me.host;
     info.boot_id = me.boot_id;
+    if (rb_.downtime) info.downtime = {{rb_.downtime->from.name, rb_.downtime->to.name}};
     start = RunStartedRecord(info);
   }
   Status st = journal_->Append(start);
@@ -425,6 +439,28 @@ void Run::Sleep(Duration d) const {
   }
 }
 
+void Run::OpenWindow(const Step& step) {
+  std::lock_guard<std::mutex> lock(window_mu_);
+  if (!window_ || window_->from != step.id || !window_->opened_at.empty()) return;
+  window_->opened_at = FormatTimestamp(std::chrono::system_clock::now());
+}
+
+void Run::CloseWindow(const Step& step, StepOutcomeKind outcome) {
+  std::lock_guard<std::mutex> lock(window_mu_);
+  if (!window_ || window_->to != step.id || window_->opened_at.empty() || window_->duration_ms) {
+    return;
+  }
+  if (outcome != StepOutcomeKind::kSuccess && outcome != StepOutcomeKind::kDone) return;
+  const std::string closed = FormatTimestamp(std::chrono::system_clock::now());
+  const int64_t ms = std::max<int64_t>(
+      0, ParseTimestampMs(closed).value_or(0) - ParseTimestampMs(window_->opened_at).value_or(0));
+  window_->closed_at = closed;
+  window_->duration_ms = ms;
+  Status st =
+      journal_->Append(DowntimeRecord(window_->from, window_->to, window_->opened_at, closed, ms));
+  if (!st.ok()) c_.reporter->Notice("cannot write the journal: " + st.message());
+}
+
 StepSummary Run::Finish(const Step& step, StepSummary s, int attempt) {
   // Server messages and command output can quote values: secrets never reach the operator.
   s.message = Mask(s.message, services_.redact);
@@ -442,6 +478,7 @@ StepSummary Run::Finish(const Step& step, StepSummary s, int attempt) {
     s.outcome = StepOutcomeKind::kFailure;
     s.message = "journal write failed: " + st.message();
   }
+  CloseWindow(step, s.outcome);
   c_.reporter->StepFinished(s);
   return s;
 }
@@ -542,6 +579,7 @@ StepSummary Run::RunStep(const Step& step, int index, int total) {
                                  : journal_->Append(StepStartedRecord(step.id, attempt, hash));
     if (!st.ok()) return fail(StepOutcomeKind::kFailure, "journal write failed: " + st.message());
     if (defer_start_sync) ctx.DeferStartSync();
+    OpenWindow(step);
     ctx.StartClock();
     ctx.LogNote("attempt " + std::to_string(attempt) + " of " + std::to_string(retries + 1) +
                 " started");
@@ -811,6 +849,7 @@ ExecResult Run::Execute() {
                                                                 : RunOutcome::kFailure;
   (void)journal_->Append(RunFinishedRecord(outcome, result.exit_code));
   result.steps = summaries_;
+  result.downtime = window_;
   c_.reporter->RunFinished(summaries_, result.exit_code);
   return result;
 }

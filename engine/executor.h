@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,7 @@ struct ExecResult {
   std::string run_id;
   std::string run_dir;
   std::vector<StepSummary> steps;
+  std::optional<WindowState> downtime;  // the runbook's `downtime:` window in this run
 };
 
 // Runs `loaded` (already validated). Returns the contract's exit code; never throws.

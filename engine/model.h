@@ -131,6 +131,13 @@ struct Step {
   std::optional<Location> on_interrupt_loc;
 };
 
+// `downtime:`: the service the runbook maintains is down from the start of step `from` to the
+// end of step `to` (engine/downtime.h).
+struct DowntimeWindow {
+  NameRef from, to;
+  Location loc;  // of the `downtime` key's value
+};
+
 struct Defaults {
   NameRef host{"local", {}};
   Duration timeout = std::chrono::minutes(30);
@@ -150,6 +157,7 @@ struct Runbook {
   std::vector<Host> hosts;  // always contains "local" after loading
   std::vector<Database> databases;
   Defaults defaults;
+  std::optional<DowntimeWindow> downtime;
   std::vector<Step> steps;
   std::vector<Step> finally;
 

@@ -52,8 +52,10 @@ bool IsResourceName(std::string_view s) {
   return true;
 }
 
-const std::vector<std::string> kTopKeys = {"name",  "description", "lock",     "params", "secrets",
-                                           "hosts", "databases",   "defaults", "steps",  "finally"};
+const std::vector<std::string> kTopKeys = {"name",     "description", "lock",      "params",
+                                           "secrets",  "hosts",       "databases", "defaults",
+                                           "downtime", "steps",       "finally"};
+const std::vector<std::string> kDowntimeKeys = {"from", "to"};
 const std::vector<std::string> kInventoryKeys = {"hosts", "databases", "params"};
 const std::vector<std::string> kParamKeys = {"type", "default", "description"};
 const std::vector<std::string> kSecretKeys = {"env", "file"};
@@ -529,6 +531,15 @@ void ParseDefaults(const DocNode& node, Defaults* defaults, Diagnostics* d) {
   }
 }
 
+std::optional<DowntimeWindow> ParseDowntime(const DocNode& node, Diagnostics* d) {
+  MapReader r(node, "'downtime'", kDowntimeKeys, d);
+  if (!r.ok()) return std::nullopt;
+  auto from = r.RequireName("from");
+  auto to = r.RequireName("to");
+  if (!from || !to) return std::nullopt;
+  return DowntimeWindow{std::move(*from), std::move(*to), node.loc};
+}
+
 // Decodes the top level into a Runbook; its problems are added to `d`.
 Runbook DecodeRunbook(const std::string& path, const DocNode& root, const KindRegistry& kinds,
                       Diagnostics* d) {
@@ -575,6 +586,7 @@ Runbook DecodeRunbook(const std::string& path, const DocNode& root, const KindRe
   }
   ParseDatabases(r.Get("databases"), &rb.databases, d);
   if (const DocNode* defaults = r.Get("defaults")) ParseDefaults(*defaults, &rb.defaults, d);
+  if (const DocNode* downtime = r.Get("downtime")) rb.downtime = ParseDowntime(*downtime, d);
   if (const DocNode* steps = r.Require("steps")) {
     if (steps->IsNull() || (steps->IsSeq() && steps->children.empty())) {
       d->Error(steps->loc, "'steps' is empty: a runbook needs at least one step");

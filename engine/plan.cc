@@ -112,6 +112,7 @@ nlohmann::json StepJson(const PlannedStep& p) {
     j["error"] = p.error;
   }
   if (p.expected_seconds) j["expected_seconds"] = *p.expected_seconds;
+  if (p.in_window) j["in_window"] = true;
   for (const PlannedGuard& g : p.guards) j["guards"].push_back(GuardJson(g));
   if (p.manual) j["manual"] = *p.manual;
   for (const NameRef& n : s.needs) j["needs"].push_back(n.name);
@@ -471,12 +472,24 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
   header.expected_seconds = TotalExpected(rb, graph, expected);
   header.level_sizes.assign(graph.LevelCount(), 0);
   for (int level : graph.level) ++header.level_sizes[level];
+  std::set<const Step*> in_window;
+  if (rb.downtime) {
+    PlannedWindow& w = header.downtime.emplace();
+    w.from = rb.downtime->from.name;
+    w.to = rb.downtime->to.name;
+    for (const Step* s : WindowSteps(rb, graph)) {
+      w.steps.push_back(s->id);
+      in_window.insert(s);
+    }
+    w.expected = ExpectDowntime(options.state_dir, rb);
+  }
 
   Planner planner(loaded, options, scope, &services, prior, !header.resume_run.empty());
   auto add = [&](const Step& step, int level) {
     PlannedStep& p = plan.steps.emplace_back(planner.Plan(step, level));
     auto e = expected.find(step.id);
     if (e != expected.end()) p.expected_seconds = e->second;
+    p.in_window = in_window.count(&step) > 0;
     plan.blocked = plan.blocked || p.decision == StepDecision::kBlocked;
   };
   for (int i : graph.order) add(rb.steps[i], graph.level[i]);
@@ -572,8 +585,19 @@ nlohmann::json PlanToJson(const Plan& plan) {
     if (d.reachable && !*d.reachable) j["message"] = d.message;
     databases.push_back(std::move(j));
   }
+  nlohmann::json downtime;  // null without a window
+  if (h.downtime) {
+    const PlannedWindow& w = *h.downtime;
+    downtime = {{"from", w.from},
+                {"to", w.to},
+                {"steps", Strings(w.steps)},
+                {"expected_seconds",
+                 w.expected.seconds ? nlohmann::json(*w.expected.seconds) : nlohmann::json()},
+                {"measured_runs", w.expected.runs}};
+  }
   return {{"blocked", plan.blocked},
           {"databases", std::move(databases)},
+          {"downtime", std::move(downtime)},
           {"expected_seconds",
            h.expected_seconds ? nlohmann::json(*h.expected_seconds) : nlohmann::json()},
           {"file_hash", h.file_hash},

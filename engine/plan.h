@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/decide.h"
+#include "engine/downtime.h"
 #include "engine/loader.h"
 #include "engine/process.h"
 #include "engine/resolve.h"
@@ -42,6 +43,13 @@ struct PlannedHost {
   std::string ssh;                // ssh hosts only
   std::optional<bool> reachable;  // ssh hosts, unless offline
   std::string message;            // why it is unreachable
+};
+
+// The runbook's `downtime:` window as a plan shows it.
+struct PlannedWindow {
+  std::string from, to;
+  std::vector<std::string> steps;  // inside the window, in plan order (engine/downtime.h)
+  ExpectedDowntime expected;       // from earlier runs
 };
 
 // Everything in a plan but its steps.
@@ -72,6 +80,7 @@ struct PlanHeader {
   std::optional<double> expected_seconds;  // from earlier runs; unset when no step has one
   // The number of steps (not finally steps) at each level.
   std::vector<int> level_sizes;
+  std::optional<PlannedWindow> downtime;
 };
 
 struct PlannedGuard {
@@ -111,6 +120,7 @@ struct PlannedStep {
   std::optional<std::string> earlier_outcome;
   bool definition_changed = false;
   std::optional<double> expected_seconds;
+  bool in_window = false;  // inside the downtime window
 };
 
 // A whole plan: the header, the steps in plan order (the topological order of the steps, then

@@ -140,18 +140,21 @@ const char* StepStatusName(StepStatus status) {
 json RunStartedRecord(const RunStartedInfo& info) {
   json sets = json::array();
   for (const auto& [k, v] : info.sets) sets.push_back(json::array({k, v}));
-  return json{{"type", "run_started"},
-              {"run_id", info.run_id},
-              {"runbook", info.runbook},
-              {"path", info.path},
-              {"inventories", info.inventories},
-              {"sets", std::move(sets)},
-              {"params", info.params},
-              {"step_ids", info.step_ids},
-              {"pid", info.pid},
-              {"host", info.host},
-              {"boot_id", info.boot_id},
-              {"finally_ids", info.finally_ids}};
+  json r{{"type", "run_started"},
+         {"run_id", info.run_id},
+         {"runbook", info.runbook},
+         {"path", info.path},
+         {"inventories", info.inventories},
+         {"sets", std::move(sets)},
+         {"params", info.params},
+         {"step_ids", info.step_ids},
+         {"pid", info.pid},
+         {"host", info.host},
+         {"boot_id", info.boot_id},
+         {"finally_ids", info.finally_ids}};
+  if (info.downtime)
+    r["downtime"] = {{"from", info.downtime->first}, {"to", info.downtime->second}};
+  return r;
 }
 
 json RunResumedRecord(int pid, const std::string& host, const std::string& boot_id) {
@@ -194,6 +197,17 @@ json RunFinishedRecord(RunOutcome outcome, int exit_code) {
       {"type", "run_finished"}, {"outcome", RunOutcomeName(outcome)}, {"exit_code", exit_code}};
 }
 
+json ConfirmationRecord(const std::string& step, bool confirmed, int64_t waited_ms) {
+  return json{
+      {"type", "confirmation"}, {"step", step}, {"confirmed", confirmed}, {"waited_ms", waited_ms}};
+}
+
+json DowntimeRecord(const std::string& from, const std::string& to, const std::string& opened,
+                    const std::string& closed, int64_t duration_ms) {
+  return json{{"type", "downtime"}, {"from", from},     {"to", to},
+              {"opened", opened},   {"closed", closed}, {"duration_ms", duration_ms}};
+}
+
 RunState ReplayJournal(const std::vector<json>& records) {
   RunState run;
   // Steps whose last record was step_finished: their next guard or step_started record begins a
@@ -234,6 +248,9 @@ RunState ReplayJournal(const std::vector<json>& records) {
       run.pid = static_cast<int>(Int(r, "pid").value_or(0));
       run.host = Str(r, "host");
       run.boot_id = Str(r, "boot_id");
+      if (auto it = r.find("downtime"); it != r.end() && it->is_object()) {
+        run.downtime = WindowState{Str(*it, "from"), Str(*it, "to"), "", "", std::nullopt};
+      }
     } else if (type == "run_resumed") {
       run.pid = static_cast<int>(Int(r, "pid").value_or(0));
       run.host = Str(r, "host");
@@ -256,6 +273,9 @@ RunState ReplayJournal(const std::vector<json>& records) {
       s.message.clear();
       s.exit_code.reset();
       s.signal.reset();
+      if (run.downtime && run.downtime->from == id && run.downtime->opened_at.empty()) {
+        run.downtime->opened_at = ts;
+      }
     } else if (type == "step_process") {
       StepState& s = run.steps[Str(r, "step")];
       s.pgid = static_cast<int>(Int(r, "pgid").value_or(0));
@@ -282,6 +302,13 @@ RunState ReplayJournal(const std::vector<json>& records) {
                           StrList(r, "evidence"), ts});
     } else if (type == "step_data") {
       run.steps[Str(r, "step")].data[Str(r, "key")] = Str(r, "value");
+    } else if (type == "downtime") {
+      if (!run.downtime) run.downtime.emplace();
+      run.downtime->from = Str(r, "from");
+      run.downtime->to = Str(r, "to");
+      run.downtime->opened_at = Str(r, "opened");
+      run.downtime->closed_at = Str(r, "closed");
+      run.downtime->duration_ms = Int(r, "duration_ms");
     } else if (type == "run_finished") {
       run.finished = true;
       run.outcome = Str(r, "outcome");

@@ -10,6 +10,8 @@
 //   step_finished the step's outcome, exit code or signal, duration
 //   guard         one evaluated guard / done_when / verify check, with its evidence
 //   step_data     a value a step keeps with the run (StepEnv::SaveData)
+//   confirmation  the operator answered a step's `confirm:` question (how long it waited)
+//   downtime      the runbook's downtime window closed: when it opened and closed, how long
 //   run_finished  the run's outcome and exit code
 // The journal (engine/journal.h) adds "seq", "ts" and, on the first record, "format".
 //
@@ -71,6 +73,8 @@ struct RunStartedInfo {
   int pid = 0;
   std::string host;     // hostname
   std::string boot_id;  // /proc/sys/kernel/random/boot_id: tells a reboot from a live process
+  // The runbook's `downtime:` window (from, to), when it has one.
+  std::optional<std::pair<std::string, std::string>> downtime;
 };
 nlohmann::json RunStartedRecord(const RunStartedInfo& info);
 nlohmann::json RunResumedRecord(int pid, const std::string& host, const std::string& boot_id);
@@ -99,6 +103,13 @@ nlohmann::json GuardRecord(const std::string& step, GuardPhase phase, const std:
 nlohmann::json StepDataRecord(const std::string& step, const std::string& key,
                               const std::string& value);
 nlohmann::json RunFinishedRecord(RunOutcome outcome, int exit_code);
+// `waited_ms`: from the question to the answer; `confirmed`: the answer was yes.
+nlohmann::json ConfirmationRecord(const std::string& step, bool confirmed, int64_t waited_ms);
+// The window of `downtime: {from, to}` closed: `opened` and `closed` are timestamps
+// (FormatTimestamp), `duration_ms` the time between them.
+nlohmann::json DowntimeRecord(const std::string& from, const std::string& to,
+                              const std::string& opened, const std::string& closed,
+                              int64_t duration_ms);
 
 // ---- replay ------------------------------------------------------------------------------------
 
@@ -142,6 +153,15 @@ struct StepState {
                                             // starts a new list)
 };
 
+// The downtime window of a run: opened by the first step_started of `from`, closed by the
+// downtime record written when `to` finished.
+struct WindowState {
+  std::string from, to;
+  std::string opened_at;               // "" while `from` never started
+  std::string closed_at;               // "" while open (or never opened)
+  std::optional<int64_t> duration_ms;  // closed windows
+};
+
 struct RunState {
   std::string run_id, runbook, path;
   std::vector<std::string> inventories;
@@ -161,7 +181,8 @@ struct RunState {
   int pid = 0;             // the process that last ran it (run_started or run_resumed)
   std::string host;
   std::string boot_id;
-  int resumes = 0;  // run_resumed records seen
+  int resumes = 0;                      // run_resumed records seen
+  std::optional<WindowState> downtime;  // runs of a runbook with `downtime:`
 };
 
 // Replays journal records in order. Pure and total: never throws; fields of unexpected types

@@ -268,7 +268,16 @@ Result<bool> StepContext::AskOperator(const std::string& text) {
                                "' needs the operator's confirmation and there is no terminal: "
                                "run on a terminal, or pass --yes");
   }
-  return services_->prompter->Confirm(text);
+  // How long the run waited for the answer is part of its story (the report's timeline).
+  const auto asked = std::chrono::steady_clock::now();
+  const bool confirmed = services_->prompter->Confirm(text);
+  if (services_->journal) {
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - asked);
+    Status st = services_->journal->Append(ConfirmationRecord(step_.id, confirmed, waited.count()));
+    if (!st.ok()) return Result<bool>::Error("cannot write the journal: " + st.message());
+  }
+  return confirmed;
 }
 
 std::vector<std::string> StepContext::MatchedColumns() const {

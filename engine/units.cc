@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <cstdio>
 #include <limits>
 
 namespace runbook {
@@ -76,6 +77,16 @@ Result<Duration> ParseDuration(std::string_view text) {
     pos = end;
   }
   return Duration(total);
+}
+
+std::string FormatElapsed(double s) {
+  char buf[32];
+  if (s < 60) {
+    std::snprintf(buf, sizeof buf, "%.1fs", s);
+  } else {
+    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  }
+  return buf;
 }
 
 std::string FormatDuration(Duration d) {

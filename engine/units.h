@@ -26,6 +26,9 @@ Result<Duration> ParseDuration(std::string_view text);
 // 1500ms -> "1s500ms", 36h -> "1d12h". REQUIRES: d >= 0.
 std::string FormatDuration(Duration d);
 
+// A measured time as the operator reads it: "0.4s", "23.3s" under a minute, else "2m05s".
+std::string FormatElapsed(double seconds);
+
 // Parses a size to bytes; on error the message says what is wrong.
 Result<uint64_t> ParseSize(std::string_view text);
 

@@ -67,6 +67,7 @@ class Validator {
     for (int i = 0; i < static_cast<int>(rb_.finally.size()); ++i) {
       CheckStep(rb_.finally[i], {true, i});
     }
+    if (rb_.downtime) CheckDowntime(*rb_.downtime);
     Result<Graph> graph = BuildGraph(rb_, deps_, diags_);  // reports cycles
     if (graph_out_ && graph.ok()) *graph_out_ = std::move(graph.value());
   }
@@ -185,6 +186,24 @@ class Validator {
       }
       // A step needing itself among `steps` is a cycle: BuildGraph reports it.
     }
+  }
+
+  // `from` and `to` name steps, and `to` surely ends after `from` starts, whatever --jobs runs
+  // together: it is `from`, or needs it (directly or not), or is a later finally step.
+  void CheckDowntime(const DowntimeWindow& w) {
+    const StepPos* from = FindStep(w.from.name);
+    const StepPos* to = FindStep(w.to.name);
+    for (const NameRef* ref : {&w.from, &w.to}) {
+      if (FindStep(ref->name) == nullptr) {
+        diags_->Error(ref->loc, "downtime names unknown step '" + ref->name + "'" +
+                                    DidYouMean(ref->name, StepIds()));
+      }
+    }
+    if (!from || !to || w.from.name == w.to.name) return;
+    RequireRunsAfter(*to, *from, w.to.loc,
+                     "downtime ends with '" + w.to.name + "', which may run before '" +
+                         w.from.name + "' starts it: 'to' must be 'from', a step that needs it " +
+                         "(directly or not), or a finally step after it");
   }
 
   // ---- hosts and databases ------------------------------------------------------------------

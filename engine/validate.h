@@ -18,7 +18,9 @@
 //    `defaults.host` exist;
 //  - `copy_rows.match.step` is an earlier copy_rows step the step (transitively) needs;
 //  - `sql` has exactly one of `query` and `file`; no `${{ }}` inside an SQL string or comment;
-//  - an `if:` is a well-formed condition.
+//  - an `if:` is a well-formed condition;
+//  - `downtime` names steps, and its `to` ends after its `from` starts whatever runs in parallel
+//    (the same step, one that needs it directly or not, or a later finally step).
 #pragma once
 
 #include "engine/diag.h"

@@ -33,6 +33,7 @@ cat >"$rules" <<'EOF'
 * | needs unknown step|needs itself|^dependency cycle|a finally step|which comes after it | the step graph
 * | ^match (step|names) | a copy_rows match names an earlier copy_rows step of the graph
 * | uses steps\..*\.outcome but does not need | the step graph
+* | ^downtime names unknown step|^downtime ends with | the step graph
 * | ^duplicate step id | ids are unique across two lists
 * | ^'wait' needs a duration, and param | the param named must be a duration param
 tests/invalid/inventories/bad-param.yaml | value 'lots' does not fit | an inventory's value fits the runbook's param type

@@ -37,6 +37,7 @@ std::vector<json> OneOfEach() {
   start.pid = 1;
   start.host = "h";
   start.boot_id = "b";
+  start.downtime = {{"a", "a"}};
   StepFinishedInfo finish;
   finish.step = "a";
   finish.outcome = StepOutcomeKind::kTimedOut;
@@ -51,6 +52,8 @@ std::vector<json> OneOfEach() {
           StepFinishedRecord(finish),
           GuardRecord("a", GuardPhase::kVerify, "sql", true, "s", {"e"}),
           StepDataRecord("a", "k", "v"),
+          ConfirmationRecord("a", true, 1500),
+          DowntimeRecord("a", "a", "2026-11-25T05:43:02.123Z", "2026-11-25T05:43:25.456Z", 23333),
           RunFinishedRecord(RunOutcome::kFailure, 1)};
 }
 

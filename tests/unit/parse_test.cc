@@ -438,7 +438,7 @@ TEST(ParseRunbookTest, ErrorsFromAllStepsInOnePass) {
             "rb.yaml:6:5: step 'c' has no kind: add one of run, sql, copy_rows, cancel_queries or "
             "manual\n"
             "rb.yaml:7:1: unknown key 'extra' in the runbook; valid keys: name, description, lock, "
-            "params, secrets, hosts, databases, defaults, steps, finally\n");
+            "params, secrets, hosts, databases, defaults, downtime, steps, finally\n");
 }
 
 TEST(ParseRunbookTest, DuplicateKeysDoNotHideOtherErrors) {

@@ -111,7 +111,7 @@ class Run {
   std::vector<StepSummary> summaries_;
   std::mutex summaries_mu_;
   bool refused_ = false;
-  bool interrupted_ = false;  // Ctrl-C stopped the steps (finally may still run some)
+  bool interrupted_ = false;           // Ctrl-C stopped the steps (finally may still run some)
   std::optional<WindowState> window_;  // when the runbook has `downtime:`
   std::mutex window_mu_;
 };

@@ -13,7 +13,7 @@
 #include "engine/graph.h"
 #include "engine/journal.h"
 #include "engine/lock.h"
-#include "engine/pg.h"
+#include "engine/pg_ping.h"
 #include "engine/read_file.h"
 #include "engine/remote_hosts.h"
 #include "engine/reporter.h"
@@ -156,8 +156,8 @@ std::vector<PlannedHost> PlanHosts(const Runbook& rb, RemoteHosts* remote) {
   return hosts;
 }
 
-// Whether the server of each database the steps use answers: a connection to its maintenance
-// database, as the run's lock takes (the database itself may be created by a step).
+// Whether the server of each database the steps use answers (a ping: the role or the database
+// may be created by a step before anything connects with them).
 std::vector<PlannedDatabase> PlanDatabases(const Runbook& rb, const RunServices& services,
                                            const RunScope& scope) {
   std::map<std::string, std::string> outcomes;
@@ -172,9 +172,9 @@ std::vector<PlannedDatabase> PlanDatabases(const Runbook& rb, const RunServices&
       d.message = target.message();
       continue;
     }
-    auto conn = PgConnection::Connect(*target, "runbook/plan", "postgres");
-    d.reachable = conn.ok();
-    if (!conn.ok()) d.message = Mask(conn.message(), services.redact);
+    const Status ping = PingServer(*target);
+    d.reachable = ping.ok();
+    if (!ping.ok()) d.message = ping.message();
   }
   return out;
 }
@@ -208,8 +208,7 @@ void Judge(const Runbook& rb, const PlanOptions& options, Plan* plan) {
   }
   for (const PlannedDatabase& d : plan->header.databases) {
     if (d.reachable && !*d.reachable) {
-      plan->reasons.push_back("the server of database " + d.name +
-                              " does not answer: " + d.message);
+      plan->reasons.push_back("database " + d.name + ": " + d.message);
     }
   }
   if (plan->blocked) plan->reasons.push_back("a guard would block the run");

@@ -52,7 +52,7 @@ steps:
     sql: {db: gone, query: "select 1"}
 YAML
 expect_exit 3 "$RUNBOOK" plan db.yaml
-grep -q 'the server of database gone does not answer' last.out || fail "db reason: $(tail -3 last.out)"
+grep -q 'database gone: its server does not answer' last.out || fail "db reason: $(tail -3 last.out)"
 expect_exit 0 "$RUNBOOK" plan db.yaml --offline
 ok "a database server that does not answer: blocked (3); offline checks nothing"
 

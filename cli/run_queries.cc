@@ -194,9 +194,6 @@ Result<std::vector<ResumableRun>> UnfinishedRuns(const std::string& state,
   return out;
 }
 
-namespace {
-
-// The runbook name a FILE argument names; nullopt (errors printed) when it does not load.
 std::optional<std::string> RunbookNameOf(const std::string& file) {
   Diagnostics diags;
   LoadOptions probe;
@@ -209,6 +206,8 @@ std::optional<std::string> RunbookNameOf(const std::string& file) {
   }
   return loaded->runbook.name;
 }
+
+namespace {
 
 int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json);
 

@@ -27,6 +27,9 @@ Result<std::vector<ResumableRun>> UnfinishedRuns(const std::string& state,
 
 // With `store_url` (StoreUrl: --state or RUNBOOK_STATE_URL) they read the team's state store
 // (engine/pg_store.h) instead of the state directory.
+// The runbook name a FILE argument names; nullopt (errors printed) when it does not load.
+std::optional<std::string> RunbookNameOf(const std::string& file);
+
 int CmdStatus(const std::string& target, bool json, const std::string& store_url);
 int CmdHistory(const std::string& file, bool json, const std::string& store_url);
 int CmdLogs(const std::string& run_id, const std::string& step, const std::string& store_url);

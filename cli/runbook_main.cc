@@ -324,18 +324,9 @@ int CmdResume(const std::string& target, bool yes, int jobs, const std::string& 
   if (target.empty() || std::filesystem::is_regular_file(target)) {
     std::string name;  // every runbook's runs when no file is named
     if (!target.empty()) {
-      Diagnostics diags;
-      LoadOptions probe;
-      probe.kinds = &BuiltinKinds();
-      probe.require_params = RequireParams::kNo;
-      auto loaded = LoadRunbook(target, probe, &diags);
-      if (!loaded) {
-        for (const Diagnostic& d : diags.errors()) {
-          std::fprintf(stderr, "%s\n", d.ToString().c_str());
-        }
-        return kExitInvalid;
-      }
-      name = loaded->runbook.name;
+      std::optional<std::string> named = RunbookNameOf(target);
+      if (!named) return kExitInvalid;
+      name = *named;
     }
     auto unfinished = UnfinishedRuns(state, name);
     if (!unfinished.ok()) {

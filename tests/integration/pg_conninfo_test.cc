@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -141,8 +142,13 @@ class ConninfoTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     db_ = testing::CreateTestDb();
+    // Each test its own runbook name: ctest runs the two at once against one server, and runs of
+    // one name share a lock on it (docs/team.md).
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     // pwuser must give its password over TCP (tests/harness/pg_cluster.sh).
-    std::ofstream(dir_ + "/rb.yaml") << "name: conninfo\n"
+    std::ofstream(dir_ + "/rb.yaml") << "name: conninfo-" << name
+                                     << "\n"
                                         "secrets:\n"
                                         "  pw: {env: RB_TEST_PG_PASSWORD}\n"
                                         "params:\n"

@@ -71,6 +71,7 @@ class Run {
   int JournalStart(const LockHolder& me);
   int ConfirmReruns();
   int RefuseLiveSteps(const LockHolder& me);
+  int EndLeftoverSessions();
   // What a resume does with the step (kRun when this is no resume).
   ResumeDecision Resumed(const Step& step) const;
   StepSummary RunStep(const Step& step, int index, int total);
@@ -104,6 +105,7 @@ class Run {
   RunData data_;
   std::unique_ptr<PgPool> pg_pool_;
   std::unique_ptr<TargetLocks> target_locks_;
+  std::string leftover_run_;  // the unfinished run resumed or started over, whose sessions end
   RunServices services_;
   std::string run_id_, run_dir_;
   RunState prior_;  // the journal so far when resuming
@@ -139,6 +141,7 @@ int Run::Prepare() {
     }
     return rc;
   }
+  if (int rc = EndLeftoverSessions(); rc >= 0) return rc;
   if (int rc = OpenStore(); rc >= 0) {
     if (!resuming_) DiscardUnstartedRun(run_dir_);
     return rc;
@@ -248,6 +251,9 @@ int Run::OpenJournal() {
     if (previous_state.run_id.empty() && options_.resume_run_id.empty()) previous.reset();
   }
   const bool unfinished = previous && Unfinished(previous_state);
+  // Statements of an unfinished run may outlive its engine on the servers; resumed or started
+  // over, its sessions end before a step runs (EndLeftoverSessions).
+  if (unfinished && options_.start != StartMode::kNew) leftover_run_ = previous->run_id;
 
   if (options_.start == StartMode::kNew && unfinished) {
     c_.reporter->Notice(
@@ -392,6 +398,35 @@ int Run::RefuseLiveSteps(const LockHolder& me) {
                       "alive; resuming now would run a second copy beside them:" +
                       alive +
                       "\nwait for them to end, or stop them (kill -TERM -- -PGID), then resume");
+  return kExitRefused;
+}
+
+// A statement of a dead engine runs on until the server next writes to its client; rerunning its
+// step beside it would run it twice (two DELETEs, two CREATE INDEXes fighting over locks).
+int Run::EndLeftoverSessions() {
+  if (leftover_run_.empty() || !target_locks_) return -1;
+  auto sessions = target_locks_->EndSessionsOfRun(leftover_run_, std::chrono::seconds(5));
+  if (!sessions.ok()) {
+    c_.reporter->Notice(sessions.message() + "; no step was run");
+    return kExitRefused;
+  }
+  std::string left;
+  for (const LeftoverSession& s : *sessions) {
+    const std::string what = "step '" + s.step + "' of run " + leftover_run_ + " (backend pid " +
+                             std::to_string(s.backend_pid) + ", " +
+                             (s.state.empty() ? "state unknown" : s.state) +
+                             ") on the server of database " + s.database;
+    if (s.ended) {
+      c_.reporter->Notice("ended the session of " + what + ", left by an engine that died");
+    } else {
+      left += "\n  " + what;
+    }
+  }
+  if (left.empty()) return -1;
+  c_.reporter->Notice("sessions of run " + leftover_run_ +
+                      " did not end when cancelled and terminated; running their steps now would "
+                      "run them twice:" +
+                      left + "\nend them on the server (pg_terminate_backend), then try again");
   return kExitRefused;
 }
 

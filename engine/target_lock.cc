@@ -5,6 +5,7 @@
 
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "engine/fnv.h"
 #include "engine/pg.h"
@@ -152,10 +153,86 @@ std::string TargetLockHolder::Describe() const {
   return out + " (" + details + ")";
 }
 
-TargetLocks::TargetLocks(std::vector<std::unique_ptr<PgConnection>> conns)
-    : conns_(std::move(conns)) {}
+TargetLocks::TargetLocks(std::vector<std::unique_ptr<PgConnection>> conns,
+                         std::vector<std::string> databases)
+    : conns_(std::move(conns)), databases_(std::move(databases)) {}
 
 TargetLocks::~TargetLocks() = default;
+
+namespace {
+
+// The pids of `pids` still present on the server.
+Result<std::set<int>> StillThere(PgConnection& conn, const std::set<int>& pids) {
+  std::string list;
+  for (int pid : pids) list += (list.empty() ? "" : ",") + std::to_string(pid);
+  Result<PgResult> r = conn.ExecOne(
+      "SELECT pid FROM pg_stat_activity WHERE pid = ANY(string_to_array($1, ',')::int[])", {list});
+  if (!r.ok()) return Result<std::set<int>>::Error(r.message());
+  std::set<int> there;
+  for (const PgRow& row : r->rows) there.insert(std::stoi(row[0].value_or("0")));
+  return there;
+}
+
+constexpr const char* kCancel = "SELECT pg_cancel_backend($1::int)";
+constexpr const char* kTerminate = "SELECT pg_terminate_backend($1::int)";
+
+// Runs `signal` (kCancel or kTerminate) for each of `pids`, then waits up to `grace` for them to
+// go; returns those still there.
+Result<std::set<int>> Signal(PgConnection& conn, const char* signal, std::set<int> pids,
+                             std::chrono::milliseconds grace) {
+  for (int pid : pids) {
+    Result<PgResult> r = conn.ExecOne(signal, {std::to_string(pid)});
+    if (!r.ok()) return Result<std::set<int>>::Error(r.message());
+  }
+  const auto until = std::chrono::steady_clock::now() + grace;
+  for (;;) {
+    Result<std::set<int>> there = StillThere(conn, pids);
+    if (!there.ok() || there->empty() || std::chrono::steady_clock::now() >= until) return there;
+    pids = std::move(there).value();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace
+
+Result<std::vector<LeftoverSession>> TargetLocks::EndSessionsOfRun(
+    const std::string& run_id, std::chrono::milliseconds grace) {
+  using R = Result<std::vector<LeftoverSession>>;
+  const std::string prefix = RunApplicationPrefix(run_id) + "/";
+  std::vector<LeftoverSession> found;
+  for (size_t i = 0; i < conns_.size(); ++i) {
+    PgConnection& conn = *conns_[i];
+    Result<PgResult> r = conn.ExecOne(
+        "SELECT pid, application_name, coalesce(state, '') FROM pg_stat_activity "
+        "WHERE pid <> pg_backend_pid() AND starts_with(application_name, $1)",
+        {prefix});
+    if (!r.ok()) {
+      return R::Error("cannot look for sessions of run " + run_id + " on the server of database " +
+                      databases_[i] + ": " + r.message());
+    }
+    if (r->rows.empty()) continue;
+    std::set<int> pids;
+    const size_t first = found.size();
+    for (const PgRow& row : r->rows) {
+      LeftoverSession s;
+      s.database = databases_[i];
+      s.backend_pid = std::stoi(row[0].value_or("0"));
+      s.step = row[1].value_or("").substr(prefix.size());
+      s.state = row[2].value_or("");
+      pids.insert(s.backend_pid);
+      found.push_back(std::move(s));
+    }
+    Result<std::set<int>> left = Signal(conn, kCancel, pids, grace);
+    if (left.ok() && !left->empty()) left = Signal(conn, kTerminate, *left, grace);
+    if (!left.ok()) {
+      return R::Error("cannot end the sessions of run " + run_id + " on the server of database " +
+                      databases_[i] + ": " + left.message());
+    }
+    for (size_t k = first; k < found.size(); ++k)
+      found[k].ended = !left->count(found[k].backend_pid);
+  }
+  return found;
+}
 
 Result<TargetLockAttempt> AcquireTargetLocks(const std::string& lock_name,
                                              const std::vector<DbTarget>& targets,
@@ -163,6 +240,7 @@ Result<TargetLockAttempt> AcquireTargetLocks(const std::string& lock_name,
   using R = Result<TargetLockAttempt>;
   const int64_t key = AdvisoryLockKey(lock_name);
   std::vector<std::unique_ptr<PgConnection>> held;
+  std::vector<std::string> held_through;  // the database each of `held` reached its server by
   std::vector<std::string> unreachable;
   std::set<std::string> done;
   for (const DbTarget& target : targets) {
@@ -181,6 +259,7 @@ Result<TargetLockAttempt> AcquireTargetLocks(const std::string& lock_name,
       }
       if (!r->rows.empty() && r->rows[0][0] == std::optional<std::string>("t")) {
         held.push_back(std::move(conn).value());
+        held_through.push_back(target.name);
         break;
       }
       auto holder = FindHolder(**conn, key);
@@ -198,7 +277,7 @@ Result<TargetLockAttempt> AcquireTargetLocks(const std::string& lock_name,
       }
     }
   }
-  auto locks = std::make_unique<TargetLocks>(std::move(held));
+  auto locks = std::make_unique<TargetLocks>(std::move(held), std::move(held_through));
   locks->unreachable = std::move(unreachable);
   return TargetLockAttempt(std::move(locks));
 }

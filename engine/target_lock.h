@@ -15,6 +15,7 @@
 // run's own postgres_idle and cancel_queries never count it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -58,14 +59,33 @@ struct TargetLockHolder {
   std::string Describe() const;
 };
 
+// A session an earlier engine of the run left on a server, and what ending it took.
+struct LeftoverSession {
+  std::string database;  // our name of the database whose server it was on
+  std::string step;      // the step its application_name names
+  int backend_pid = 0;
+  std::string state;   // pg_stat_activity.state when found ("active", "idle in transaction")
+  bool ended = false;  // false: still there after cancel and terminate
+};
+
 // Held locks; destroying this closes the connections, which releases them.
 class TargetLocks {
  public:
-  explicit TargetLocks(std::vector<std::unique_ptr<PgConnection>> conns);
+  // `databases[i]` names the database through which `conns[i]` reached its server.
+  TargetLocks(std::vector<std::unique_ptr<PgConnection>> conns, std::vector<std::string> databases);
   ~TargetLocks();
   TargetLocks(const TargetLocks&) = delete;
   TargetLocks& operator=(const TargetLocks&) = delete;
   size_t servers() const { return conns_.size(); }
+
+  // Ends the sessions of run `run_id`'s steps (application_name StepApplicationName) on the locked
+  // servers. Called while resuming, before any step of this engine connects: such a session
+  // belongs to an engine that died, and the server may not notice for as long as its statement
+  // runs (a dead client is found only when the server writes to it), so rerunning the step would
+  // run the statement twice at once. Each is cancelled (pg_cancel_backend), then terminated
+  // (pg_terminate_backend) if it has not ended within `grace`; the result lists them all.
+  Result<std::vector<LeftoverSession>> EndSessionsOfRun(const std::string& run_id,
+                                                        std::chrono::milliseconds grace);
 
   // Why the servers of some databases could not be locked: connecting failed ("cannot connect to
   // database NAME: ..."). A run may create the role or start the server such a database needs,
@@ -74,6 +94,7 @@ class TargetLocks {
 
  private:
   std::vector<std::unique_ptr<PgConnection>> conns_;
+  std::vector<std::string> databases_;
 };
 
 struct TargetLocksBusy {

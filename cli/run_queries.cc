@@ -12,6 +12,7 @@
 #include <map>
 #include <tuple>
 
+#include "cli/follow.h"
 #include "engine/downtime.h"
 #include "engine/executor.h"
 #include "engine/journal.h"
@@ -211,8 +212,17 @@ namespace {
 
 int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json);
 
+// The step STEP of `logs RUN STEP --follow` must be one of the run's, started or not.
+bool KnownStep(const RunState& rs, const std::string& step) {
+  for (const auto& [id, in_finally] : StepsInOrder(rs)) {
+    if (id == step) return true;
+  }
+  std::fprintf(stderr, "runbook: run %s has no step '%s'\n", rs.run_id.c_str(), step.c_str());
+  return false;
+}
+
 // `status` against the state store: the run TARGET names (as with a state directory).
-int StoreStatus(const std::string& url, const std::string& target, bool json) {
+int StoreStatus(const std::string& url, const std::string& target, bool json, bool follow) {
   auto store = PgStore::Open(url, /*create=*/false);
   if (!store.ok()) {
     std::fprintf(stderr, "runbook: %s\n", store.message().c_str());
@@ -239,13 +249,17 @@ int StoreStatus(const std::string& url, const std::string& target, bool json) {
   }
   auto records = (*store)->Records((*run)->run_id);
   if (!records.ok()) return PrintStatus(Result<RunState>::Error(records.message()), "", json);
-  return PrintStatus(ReplayJournal(*records), "", json);
+  const int rc = PrintStatus(ReplayJournal(*records), "", json);
+  if (rc != kExitOk || !follow) return rc;
+  std::fflush(stdout);
+  auto source = StoreFollowSource(store->get(), (*run)->run_id);
+  return FollowRun(*source, {});
 }
 
 }  // namespace
 
-int CmdStatus(const std::string& target, bool json, const std::string& store_url) {
-  if (!store_url.empty()) return StoreStatus(store_url, target, json);
+int CmdStatus(const std::string& target, bool json, const std::string& store_url, bool follow) {
+  if (!store_url.empty()) return StoreStatus(store_url, target, json, follow);
   const std::string state = StateDir();
   auto run = Target(state, target);
   if (!run) {
@@ -256,9 +270,12 @@ int CmdStatus(const std::string& target, bool json, const std::string& store_url
   if (auto rs = ReadState(*run); !rs.ok()) {
     std::fprintf(stderr, "runbook: run %s: %s\n", run->run_id.c_str(), rs.message().c_str());
     return kExitRefused;
-  } else {
-    return PrintStatus(rs, run->dir, json);
+  } else if (const int rc = PrintStatus(rs, run->dir, json); rc != kExitOk || !follow) {
+    return rc;
   }
+  std::fflush(stdout);
+  auto source = FileFollowSource(*run);
+  return FollowRun(*source, {});
 }
 
 namespace {
@@ -356,7 +373,8 @@ int StoreHistory(const std::string& url, const std::string& name, bool json) {
 }
 
 // `logs` against the state store.
-int StoreLogs(const std::string& url, const std::string& run_id, const std::string& step) {
+int StoreLogs(const std::string& url, const std::string& run_id, const std::string& step,
+              bool follow) {
   auto store = PgStore::Open(url, /*create=*/false);
   if (!store.ok()) {
     std::fprintf(stderr, "runbook: %s\n", store.message().c_str());
@@ -368,6 +386,16 @@ int StoreLogs(const std::string& url, const std::string& run_id, const std::stri
         stderr, "runbook: %s\n",
         run.ok() ? ("no run " + run_id + " in the state store").c_str() : run.message().c_str());
     return kExitRefused;
+  }
+  if (follow) {
+    auto records = (*store)->Records(run_id);
+    if (!records.ok()) {
+      std::fprintf(stderr, "runbook: %s\n", records.message().c_str());
+      return kExitRefused;
+    }
+    if (!step.empty() && !KnownStep(ReplayJournal(*records), step)) return kExitRefused;
+    auto source = StoreFollowSource(store->get(), run_id);
+    return FollowRun(*source, {step, /*from_start=*/true});
   }
   auto has_log = (*store)->LogSteps(run_id);
   auto records = (*store)->Records(run_id);
@@ -465,7 +493,8 @@ int CmdHistory(const std::string& file, bool json, const std::string& store_url)
   return kExitOk;
 }
 
-int CmdLogs(const std::string& run_id, const std::string& step, const std::string& store_url) {
+int CmdLogs(const std::string& run_id, const std::string& step, const std::string& store_url,
+            bool follow) {
   // Only names of the patterns: an id is never a path.
   if (!IsRunId(run_id)) {
     std::fprintf(stderr, "runbook: '%s' is not a run id (YYYYMMDDTHHMMSSZ-xxxx)\n",
@@ -477,7 +506,7 @@ int CmdLogs(const std::string& run_id, const std::string& step, const std::strin
                  Printable(step).c_str());
     return kExitRefused;
   }
-  if (!store_url.empty()) return StoreLogs(store_url, run_id, step);
+  if (!store_url.empty()) return StoreLogs(store_url, run_id, step, follow);
   auto run = FindRun(StateDir(), run_id);
   if (!run) {
     std::fprintf(stderr, "runbook: no run %s\n", run_id.c_str());
@@ -506,6 +535,16 @@ int CmdLogs(const std::string& run_id, const std::string& step, const std::strin
     ::close(fd);
     return true;
   };
+  if (follow) {
+    auto rs = ReadState(*run);
+    if (!rs.ok()) {
+      std::fprintf(stderr, "runbook: run %s: %s\n", run_id.c_str(), rs.message().c_str());
+      return kExitRefused;
+    }
+    if (!step.empty() && !KnownStep(*rs, step)) return kExitRefused;
+    auto source = FileFollowSource(*run);
+    return FollowRun(*source, {step, /*from_start=*/true});
+  }
   const std::string logs = run->dir + "/logs";
   if (!step.empty()) {
     const std::string path = logs + "/" + step + ".log";

@@ -30,9 +30,12 @@ Result<std::vector<ResumableRun>> UnfinishedRuns(const std::string& state,
 // The runbook name a FILE argument names; nullopt (errors printed) when it does not load.
 std::optional<std::string> RunbookNameOf(const std::string& file);
 
-int CmdStatus(const std::string& target, bool json, const std::string& store_url);
+// With `follow`, status and logs then follow the run until it ends (cli/follow.h) and exit with
+// its exit code.
+int CmdStatus(const std::string& target, bool json, const std::string& store_url, bool follow);
 int CmdHistory(const std::string& file, bool json, const std::string& store_url);
-int CmdLogs(const std::string& run_id, const std::string& step, const std::string& store_url);
+int CmdLogs(const std::string& run_id, const std::string& step, const std::string& store_url,
+            bool follow);
 
 // Prints each guard's observation in the saved plan and now.
 void PrintGuardObservations(const nlohmann::json& saved, const nlohmann::json& now);

@@ -503,8 +503,13 @@ int RunbookMain(int argc, char** argv) {
   std::string status_target, status_format = "text";
   auto* status = app.add_subcommand("status", "Show a run's steps and outcomes");
   status->add_option("TARGET", status_target, "RUN_ID or runbook FILE (default: the latest run)");
-  status->add_option("--format", status_format, "text or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  auto* status_json = status->add_option("--format", status_format, "text or json")
+                          ->check(CLI::IsMember({"text", "json"}));
+  bool status_follow = false, logs_follow = false;
+  const char* follow_help =
+      "Then follow the run until it ends (its log lines and steps) and exit with its exit code; "
+      "Ctrl-C stops following, not the run";
+  status->add_flag("--follow,-f", status_follow, follow_help)->excludes(status_json);
 
   std::string history_file, history_format = "text";
   auto* history = app.add_subcommand("history", "List runs");
@@ -516,6 +521,9 @@ int RunbookMain(int argc, char** argv) {
   auto* logs = app.add_subcommand("logs", "Print a run's step logs");
   logs->add_option("RUN_ID", logs_run, "Run id")->required();
   logs->add_option("STEP", logs_step, "Only this step");
+  logs->add_flag("--follow,-f", logs_follow,
+                 "Print the logs, then new lines as they come until the run ends; exit with its "
+                 "exit code (Ctrl-C stops following, not the run)");
 
   // The team's state store (docs/team.md): --state URL, else RUNBOOK_STATE_URL.
   std::string state_url;
@@ -575,9 +583,11 @@ int RunbookMain(int argc, char** argv) {
   if (*run) return CmdRun(run_file, common, run_args);
   if (*resume)
     return CmdResume(resume_target, resume_yes, resume_jobs, resume_heartbeat, StoreUrl(state_url));
-  if (*status) return CmdStatus(status_target, status_format == "json", StoreUrl(state_url));
+  if (*status) {
+    return CmdStatus(status_target, status_format == "json", StoreUrl(state_url), status_follow);
+  }
   if (*history) return CmdHistory(history_file, history_format == "json", StoreUrl(state_url));
-  if (*logs) return CmdLogs(logs_run, logs_step, StoreUrl(state_url));
+  if (*logs) return CmdLogs(logs_run, logs_step, StoreUrl(state_url), logs_follow);
   if (*state_init) return CmdStateInit(StoreUrl(state_url), print_sql);
   if (*state_import) return CmdStateImport(StoreUrl(state_url), import_dir);
   if (*graph) return CmdGraph(graph_file, graph_format);

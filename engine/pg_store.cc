@@ -200,18 +200,7 @@ Result<std::optional<StoredRun>> PgStore::LatestRun(const std::string& runbook) 
 }
 
 Result<std::vector<nlohmann::json>> PgStore::Records(const std::string& run_id) {
-  using R = Result<std::vector<nlohmann::json>>;
-  Result<PgResult> r =
-      conn_->ExecOne("SELECT record FROM runbook.records WHERE run_id = $1 ORDER BY seq", {run_id});
-  if (!r.ok()) return R::Error(StoreError("cannot read run " + run_id, r.message()));
-  std::vector<nlohmann::json> records;
-  records.reserve(r->rows.size());
-  for (const PgRow& row : r->rows) {
-    nlohmann::json j = nlohmann::json::parse(row[0].value_or(""), nullptr, false);
-    if (!j.is_object()) return R::Error("state store: run " + run_id + " has a damaged record");
-    records.push_back(std::move(j));
-  }
-  return records;
+  return RecordsAfter(run_id, 0);
 }
 
 Result<std::vector<std::string>> PgStore::LogSteps(const std::string& run_id) {
@@ -268,27 +257,86 @@ Status PgStore::AddRecord(const std::string& run_id, const nlohmann::json& recor
   return Status::Ok();
 }
 
-Status PgStore::PutLog(const std::string& run_id, const std::string& step,
-                       const std::string& text) {
+Status PgStore::AppendLog(const std::string& run_id, const std::string& step, std::string_view text,
+                          LogExtent* at) {
   auto fail = [&](const std::string& message) {
     (void)conn_->Exec("ROLLBACK");
     return Status::Error(StoreError("cannot record the log of step " + step, message));
   };
-  if (auto r = conn_->Exec("BEGIN"); !r.ok()) return fail(r.message());
-  if (auto r = conn_->ExecOne("DELETE FROM runbook.log_chunks WHERE run_id = $1 AND step = $2",
-                              {run_id, step});
-      !r.ok()) {
-    return fail(r.message());
+  // A piece written while the step runs is one chunk: one statement, its own transaction.
+  const bool several = text.size() > kLogChunkBytes;
+  if (several) {
+    if (auto r = conn_->Exec("BEGIN"); !r.ok()) return fail(r.message());
   }
-  for (size_t off = 0, chunk = 0; off < text.size(); off += kLogChunkBytes, ++chunk) {
+  int chunk = at->chunks;
+  for (size_t off = 0; off < text.size(); off += kLogChunkBytes, ++chunk) {
     Result<PgResult> r = conn_->ExecOne(
         "INSERT INTO runbook.log_chunks (run_id, step, chunk, data) VALUES ($1, $2, "
         "$3::integer, decode($4, 'hex'))",
         {run_id, step, std::to_string(chunk), ToHex(text.substr(off, kLogChunkBytes))});
     if (!r.ok()) return fail(r.message());
   }
-  if (auto r = conn_->Exec("COMMIT"); !r.ok()) return fail(r.message());
+  if (several) {
+    if (auto r = conn_->Exec("COMMIT"); !r.ok()) return fail(r.message());
+  }
+  at->bytes += static_cast<int64_t>(text.size());
+  at->chunks = chunk;
   return Status::Ok();
+}
+
+Result<PgStore::LogExtent> PgStore::StoredLog(const std::string& run_id, const std::string& step) {
+  Result<PgResult> r = conn_->ExecOne(
+      "SELECT coalesce(sum(octet_length(data)), 0), coalesce(max(chunk) + 1, 0) "
+      "FROM runbook.log_chunks WHERE run_id = $1 AND step = $2",
+      {run_id, step});
+  if (!r.ok() || r->rows.empty()) {
+    return Result<LogExtent>::Error(
+        StoreError("cannot read the log of step " + step + " of run " + run_id,
+                   r.ok() ? "no answer" : r.message()));
+  }
+  LogExtent e;
+  e.bytes = std::strtoll(r->rows[0][0].value_or("0").c_str(), nullptr, 10);
+  e.chunks = std::atoi(r->rows[0][1].value_or("0").c_str());
+  return e;
+}
+
+Result<std::vector<nlohmann::json>> PgStore::RecordsAfter(const std::string& run_id,
+                                                          int64_t after_seq) {
+  using R = Result<std::vector<nlohmann::json>>;
+  Result<PgResult> r = conn_->ExecOne(
+      "SELECT record FROM runbook.records WHERE run_id = $1 AND seq > $2::bigint ORDER BY seq",
+      {run_id, std::to_string(after_seq)});
+  if (!r.ok()) return R::Error(StoreError("cannot read run " + run_id, r.message()));
+  std::vector<nlohmann::json> records;
+  records.reserve(r->rows.size());
+  for (const PgRow& row : r->rows) {
+    nlohmann::json j = nlohmann::json::parse(row[0].value_or(""), nullptr, false);
+    if (!j.is_object()) return R::Error("state store: run " + run_id + " has a damaged record");
+    records.push_back(std::move(j));
+  }
+  return records;
+}
+
+Result<std::vector<PgStore::LogPiece>> PgStore::LogPiecesAfter(
+    const std::string& run_id, const std::map<std::string, int>& seen) {
+  using R = Result<std::vector<LogPiece>>;
+  // What was seen travels as one JSON bind value: {"step": last chunk seen, ...}.
+  nlohmann::json last = nlohmann::json::object();
+  for (const auto& [step, chunk] : seen) last[step] = chunk;
+  Result<PgResult> r = conn_->ExecOne(
+      "SELECT step, chunk, encode(data, 'hex') FROM runbook.log_chunks WHERE run_id = $1 "
+      "AND chunk > coalesce(($2::jsonb ->> step)::integer, -1) ORDER BY step, chunk",
+      {run_id, last.dump()});
+  if (!r.ok()) return R::Error(StoreError("cannot read the logs of run " + run_id, r.message()));
+  std::vector<LogPiece> pieces;
+  pieces.reserve(r->rows.size());
+  for (const PgRow& row : r->rows) {
+    LogPiece& p = pieces.emplace_back();
+    p.step = row[0].value_or("");
+    p.chunk = std::atoi(row[1].value_or("0").c_str());
+    p.data = FromHex(row[2].value_or(""));
+  }
+  return pieces;
 }
 
 Result<std::optional<int64_t>> PgStore::LastSeq(const std::string& run_id) {

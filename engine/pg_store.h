@@ -12,10 +12,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/diag.h"
@@ -60,14 +62,33 @@ class PgStore {
   // The steps that have a log, and one step's log.
   Result<std::vector<std::string>> LogSteps(const std::string& run_id);
   Result<std::string> Log(const std::string& run_id, const std::string& step);
+  // What a follower has not seen yet (`runbook logs --follow`): the records after `after_seq`,
+  // and the log pieces of each step after the chunk `seen` holds for it (-1 when it holds none),
+  // in step and chunk order.
+  Result<std::vector<nlohmann::json>> RecordsAfter(const std::string& run_id, int64_t after_seq);
+  struct LogPiece {
+    std::string step;
+    int chunk = 0;
+    std::string data;
+  };
+  Result<std::vector<LogPiece>> LogPiecesAfter(const std::string& run_id,
+                                               const std::map<std::string, int>& seen);
 
   // Writing a run as it goes (engine/store_mirror.h). StartRun records a run from its first
   // record (run_started); AddRecord one later record with the run's summary as it now stands;
-  // PutLog replaces one step's log. Each is one transaction, committed when it returns.
+  // AppendLog adds a piece of one step's log after what the store holds of it (`*at`, which it
+  // advances). Each is one transaction, committed when it returns.
   Status StartRun(const nlohmann::json& run_started);
   Status AddRecord(const std::string& run_id, const nlohmann::json& record, int steps_done,
                    const std::string& outcome, const std::string& ended);
-  Status PutLog(const std::string& run_id, const std::string& step, const std::string& text);
+  // How much of a step's log the store holds: its bytes and chunks.
+  struct LogExtent {
+    int64_t bytes = 0;
+    int chunks = 0;
+  };
+  Status AppendLog(const std::string& run_id, const std::string& step, std::string_view text,
+                   LogExtent* at);
+  Result<LogExtent> StoredLog(const std::string& run_id, const std::string& step);
   // The highest seq the store holds of the run: 0 for none, nullopt when it has no such run.
   Result<std::optional<int64_t>> LastSeq(const std::string& run_id);
 

@@ -1,6 +1,7 @@
 #include "engine/params.h"
 
 #include <charconv>
+#include <cmath>
 
 #include "engine/suggest.h"
 #include "engine/units.h"
@@ -119,6 +120,35 @@ std::optional<std::string> CanonicalParamValue(ParamType type, std::string_view 
       return std::string(value);
   }
   return std::nullopt;
+}
+
+nlohmann::json ParamJson(ParamType type, const std::string& canonical) {
+  switch (type) {
+    case ParamType::kInteger:
+    case ParamType::kNumber: {
+      // JSON's own reading keeps an integer an integer; spellings JSON lacks ("+1", ".5", "1.")
+      // are read as a double.
+      nlohmann::json number = nlohmann::json::parse(canonical, nullptr, /*allow_exceptions=*/false);
+      if (number.is_number()) return number;
+      std::string_view text = canonical;
+      if (!text.empty() && text[0] == '+') text.remove_prefix(1);
+      double d = 0;
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+      if (ec == std::errc() && ptr == text.data() + text.size() && std::isfinite(d)) return d;
+      return canonical;
+    }
+    case ParamType::kBoolean:
+      return canonical == "true";
+    case ParamType::kString:
+    case ParamType::kPath:
+    case ParamType::kDuration:
+      break;
+  }
+  return canonical;
+}
+
+std::string ParamText(const nlohmann::json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
 ParamValues ResolveParams(const Runbook& runbook, const std::vector<Inventory>& inventories,

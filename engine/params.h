@@ -2,6 +2,7 @@
 // value of every param from its default, the inventories and --set.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,14 @@ std::string DescribeMisfit(ParamType type, std::string_view value);
 //  duration: as engine/units.h ParseDuration accepts, as written;
 //  path: any non-empty text; string: any text.
 std::optional<std::string> CanonicalParamValue(ParamType type, std::string_view value);
+
+// A canonical value as JSON keeps its type: an integer or a number as a JSON number, a boolean as
+// true or false, anything else (and a number too large for a double, "1e999") as its text.
+nlohmann::json ParamJson(ParamType type, const std::string& canonical);
+
+// The text of a param value read back from JSON: a string as it is, a number or boolean as its
+// JSON text (a plan saved by a version that wrote every value as text compares equal).
+std::string ParamText(const nlohmann::json& value);
 
 // Final param values: each param's default, overridden by the inventories in order, then by the
 // --set values in order (later wins). Every value is checked against the param's type:

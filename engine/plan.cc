@@ -13,6 +13,7 @@
 #include "engine/graph.h"
 #include "engine/journal.h"
 #include "engine/lock.h"
+#include "engine/params.h"
 #include "engine/pg_ping.h"
 #include "engine/read_file.h"
 #include "engine/remote_hosts.h"
@@ -466,6 +467,7 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
   header.inventories = options.inventories;
   header.sets = options.sets;
   header.params = loaded.params;
+  header.declared = &rb;
   header.hosts = PlanHosts(rb, remote.get());
   if (!options.offline) header.databases = PlanDatabases(rb, services, scope);
   header.expected_seconds = TotalExpected(rb, graph, expected);
@@ -584,6 +586,11 @@ nlohmann::json PlanToJson(const Plan& plan) {
     if (d.reachable && !*d.reachable) j["message"] = d.message;
     databases.push_back(std::move(j));
   }
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [name, value] : h.params) {
+    const Param* declared = h.declared ? h.declared->FindParam(name) : nullptr;
+    params[name] = declared ? ParamJson(declared->type, value) : nlohmann::json(value);
+  }
   nlohmann::json downtime;  // null without a window
   if (h.downtime) {
     const PlannedWindow& w = *h.downtime;
@@ -604,7 +611,7 @@ nlohmann::json PlanToJson(const Plan& plan) {
           {"hosts", std::move(hosts)},
           {"inventories", Strings(h.inventories)},
           {"offline", h.offline},
-          {"params", h.params},
+          {"params", std::move(params)},
           {"path", h.path},
           {"resume_run", h.resume_run.empty() ? nlohmann::json() : nlohmann::json(h.resume_run)},
           {"runbook", h.runbook},

@@ -74,6 +74,7 @@ struct PlanHeader {
   std::vector<std::string> inventories;
   std::vector<std::pair<std::string, std::string>> sets;
   ParamValues params;
+  const Runbook* declared = nullptr;  // the runbook planned, for its params' types
   std::vector<PlannedHost> hosts;
   std::vector<PlannedDatabase> databases;
   std::string resume_run;                  // the unfinished run a resume would continue, or ""

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "engine/params.h"
+
 namespace runbook {
 
 namespace {
@@ -115,7 +117,7 @@ std::vector<std::string> ComparePlans(const nlohmann::json& saved, const nlohman
   for (const auto& [k, v] : sp.items()) {
     if (!np.contains(k)) {
       diffs.push_back("param '" + k + "' is gone");
-    } else if (np[k] != v) {
+    } else if (ParamText(np[k]) != ParamText(v)) {
       diffs.push_back("param '" + k + "': " + v.dump() + " in the plan, " + np[k].dump() + " now");
     }
   }

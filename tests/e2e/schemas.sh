@@ -14,6 +14,9 @@
 # validator refuses passes when each of its errors is one of the RULES below: what a schema
 # cannot know, listed by name; never a corpus file whose header says "# schema: reject" (a
 # mistake an editor flags while typing).
+# Plans: `runbook plan --format json` of the shipped runbooks (offline) and of a runbook whose
+# guards are evaluated validate against schemas/plan.schema.json (tests/e2e/lib/plan_schema.mjs),
+# and typed params stay typed (an integer a number, a boolean true or false).
 # Env: RUNBOOK (the binary), SOURCE_DIR (the repository root).
 set -u
 : "${RUNBOOK:?set RUNBOOK to the runbook binary}"
@@ -24,7 +27,8 @@ source tests/e2e/lib/node_deps.bash
 node_deps_or_fail || exit 1
 
 rules=$(mktemp)
-trap 'rm -f "$rules"' EXIT
+plans=$(mktemp -d)
+trap 'rm -rf "$rules" "$plans"' EXIT
 # CASE_GLOB | MESSAGE_REGEX | WHY. CASE_GLOB matches the case's name (a path, "FILE#yamlN" for a
 # doc block, "probe:FIELD=SPELLING"); MESSAGE_REGEX one error line of `runbook validate`.
 cat >"$rules" <<'EOF'
@@ -53,4 +57,50 @@ probe:*=TRUE | ^invalid (runbook name|lock name|step id) | TRUE is the boolean t
 probe:*=False | ^invalid (runbook name|lock name|step id) | False is the boolean false to the schema, capitals unseen
 EOF
 
-node tests/e2e/lib/schema_agree.mjs "$rules"
+# --- plans -----------------------------------------------------------------------------------
+plan_failed=0
+export RUNBOOK_STATE_DIR="$plans/state" JANE_PROD_DB_PASSWORD=pw-prod JANE_DEV_DB_PASSWORD=pw-dev
+for rb in runbooks/*.yaml; do
+  "$RUNBOOK" plan "$rb" --offline --format json >"$plans/$(basename "$rb" .yaml).json" ||
+    { echo "FAIL plan of $rb"; plan_failed=1; }
+done
+cat >"$plans/typed.yaml" <<'EOF'
+name: schemas-typed-plan
+params:
+  count: {type: integer, default: 3}
+  ratio: {type: number, default: 1.5}
+  go: {type: boolean, default: true}
+  pause: {type: duration, default: 5m}
+  who: {type: string, default: "42"}
+downtime: {from: a, to: b}
+steps:
+  - id: a
+    run: echo "$COUNT"
+    env: {COUNT: "${{ params.count }}"}
+    confirm: Go on?
+    guards:
+      - command: "true"
+    done_when:
+      - command: "false"
+  - id: b
+    needs: [a]
+    if: ${{ params.go }}
+    run: [echo, "${{ params.who }}"]
+    guards:
+      - command: "false"
+        wait: ${{ params.pause }}
+finally:
+  - {id: c, manual: Look.}
+EOF
+"$RUNBOOK" plan "$plans/typed.yaml" --format json >"$plans/typed.json" ||
+  { echo "FAIL plan of typed.yaml"; plan_failed=1; }
+if jq -e '.params == {count: 3, ratio: 1.5, go: true, pause: "5m", who: "42"}' \
+  "$plans/typed.json" >/dev/null; then
+  echo "ok: plan params keep their types"
+else
+  echo "FAIL plan params: $(jq -c .params "$plans/typed.json")"
+  plan_failed=1
+fi
+node tests/e2e/lib/plan_schema.mjs "$plans"/*.json || plan_failed=1
+
+node tests/e2e/lib/schema_agree.mjs "$rules" && [ "$plan_failed" = 0 ]

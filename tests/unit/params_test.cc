@@ -165,6 +165,24 @@ steps:
             "rb.yaml:14:27: unknown param 'idle_wiat' (did you mean 'idle_wait'?)\n");
 }
 
+TEST(ParamJsonTest, KeepsTheDeclaredType) {
+  EXPECT_EQ(ParamJson(ParamType::kInteger, "-42"), nlohmann::json(-42));
+  EXPECT_TRUE(ParamJson(ParamType::kInteger, "9223372036854775807").is_number_integer());
+  EXPECT_EQ(ParamJson(ParamType::kNumber, "1.5"), nlohmann::json(1.5));
+  EXPECT_EQ(ParamJson(ParamType::kNumber, "-2e3"), nlohmann::json(-2000.0));
+  EXPECT_EQ(ParamJson(ParamType::kNumber, "+.5"), nlohmann::json(0.5));  // no JSON spelling
+  EXPECT_EQ(ParamJson(ParamType::kNumber, "1."), nlohmann::json(1.0));
+  EXPECT_EQ(ParamJson(ParamType::kNumber, "1e999"), nlohmann::json("1e999"));  // no double holds it
+  EXPECT_EQ(ParamJson(ParamType::kBoolean, "true"), nlohmann::json(true));
+  EXPECT_EQ(ParamJson(ParamType::kBoolean, "false"), nlohmann::json(false));
+  EXPECT_EQ(ParamJson(ParamType::kString, "12"), nlohmann::json("12"));
+  EXPECT_EQ(ParamJson(ParamType::kPath, "/tmp"), nlohmann::json("/tmp"));
+  EXPECT_EQ(ParamJson(ParamType::kDuration, "5m"), nlohmann::json("5m"));
+  EXPECT_EQ(ParamText(nlohmann::json(-42)), "-42");
+  EXPECT_EQ(ParamText(nlohmann::json(false)), "false");
+  EXPECT_EQ(ParamText(nlohmann::json("a b")), "a b");
+}
+
 TEST(ApplyParamDurationsTest, OnlyAParamReference) {
   Diagnostics d;
   EXPECT_FALSE(ParseRunbook("rb.yaml",

@@ -71,6 +71,9 @@ description: "A \"demo\" with é"
 params:
   who: {type: string, default: "wor\tld"}
   again: {type: boolean, default: false}
+  count: {type: integer, default: 7}
+  ratio: {type: number, default: 1.5}
+  pause: {type: duration, default: 90s}
 secrets:
   token: {env: PLAN_TEST_TOKEN}
 databases:
@@ -118,6 +121,12 @@ TEST_F(PlanTest, OfflineJson) {
   EXPECT_EQ(plan["runbook"], "demo");
   EXPECT_EQ(plan["file_hash"], FileHash(loaded.runbook.path));
   EXPECT_TRUE(plan["expected_seconds"].is_null());
+  // Params keep their types: numbers and booleans are not strings.
+  EXPECT_EQ(
+      plan["params"],
+      (nlohmann::json{
+          {"again", false}, {"count", 7}, {"pause", "90s"}, {"ratio", 1.5}, {"who", "wor\tld"}}));
+  EXPECT_TRUE(plan["params"]["count"].is_number_integer());
   std::vector<std::string> order;
   for (const auto& s : plan["steps"]) order.push_back(s["id"]);
   EXPECT_EQ(order, (std::vector<std::string>{"one", "two", "three", "four", "five", "last"}));
@@ -202,10 +211,19 @@ TEST_F(PlanTest, BuildPlanComparesEqualToItselfAndNamesChanges) {
   auto a = BuildPlan(loaded, options, &runner_);
   ASSERT_TRUE(a.ok());
   EXPECT_TRUE(ComparePlans(PlanToJson(*a), PlanToJson(*a)).empty());
+  // A plan saved when every param value was text compares equal to its typed form.
+  nlohmann::json as_text = PlanToJson(*a);
+  as_text["params"]["count"] = "7";
+  as_text["params"]["again"] = "false";
+  EXPECT_TRUE(ComparePlans(as_text, PlanToJson(*a)).empty());
   loaded.params["who"] = "else";
+  loaded.params["count"] = "8";
   auto b = BuildPlan(loaded, options, &runner_);
   ASSERT_TRUE(b.ok());
-  EXPECT_FALSE(ComparePlans(PlanToJson(*a), PlanToJson(*b)).empty());
+  const std::vector<std::string> diffs = ComparePlans(PlanToJson(*a), PlanToJson(*b));
+  ASSERT_EQ(diffs.size(), 5u);  // the two params, then the three steps that use `who`
+  EXPECT_EQ(diffs[0], "param 'count': 7 in the plan, 8 now");
+  EXPECT_EQ(diffs[1], "param 'who': \"wor\\tld\" in the plan, \"else\" now");
 }
 
 // A saved plan is read back only when every field `run --plan` reads has its type; the error

@@ -21,7 +21,7 @@
 namespace runbook {
 
 class DefinitionBuilder;  // engine/resolve.h
-class DocNode;            // engine/doc.h
+struct DocNode;           // engine/doc.h
 class MapReader;          // engine/reader.h
 
 // What running one step reports to the executor.

@@ -9,6 +9,9 @@
 # two answers 200. Each run gets a fresh sandbox; the rounds interleave the two ways (runbook,
 # wiki, runbook, wiki, ...); the table gives each run, the medians and their ratio. Floor: the
 # runbook's median at most 0.5x the wiki order's (exit 1 otherwise).
+# Then, as `make demo` does, the clone onto the maintenance server two ways on one fresh sandbox:
+# `runbook run clone-prod.yaml` and the seed page's commands (examples/jane-sandbox/seed-way.sh),
+# with the runbook's steps for the phases the seed way does (the database part) added up.
 #
 #   bench/downtime.sh [BUILD_DIR]
 #   env: ROUNDS (3), SIZE (default: the sandbox's default size, ~750 MB; small for a quick try),
@@ -160,6 +163,28 @@ for round in $(seq 1 "$ROUNDS"); do
   one wiki "$round"
 done
 
+# The clone: runbook (whole run, and its database phases) against the seed way.
+"$SANDBOX" up --size "$SIZE" --dir "$DIR" --port-base "$PORT_BASE" >"$W/up.log" 2>&1 ||
+  { tail -20 "$W/up.log" >&2; echo "downtime: sandbox up failed" >&2; exit 1; }
+# shellcheck disable=SC1091
+. "$DIR/sandbox.env"
+rm -rf "$W/state"
+t0=$(now)
+RUNBOOK_STATE_DIR=$W/state "$RUNBOOK" run "$root/runbooks/clone-prod.yaml" -i "$DIR/inventory.yaml" \
+  -i "$DIR/params/clone-prod.yaml" --jobs "$JOBS" --yes >"$OUT/clone-runbook.log" 2>&1 ||
+  { tail -30 "$OUT/clone-runbook.log" >&2; echo "downtime: clone-prod failed" >&2; exit 1; }
+clone_rb=$(awk -v a="$(now)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
+db_steps="dump-small-tables create-owner-role drop-dev-db create-dev-db restore-dump sample-files sample-traces"
+clone_phases=$(RUNBOOK_STATE_DIR=$W/state "$RUNBOOK" status --format json | python3 -c '
+import json, sys
+took = {s["id"]: s.get("duration_ms", 0) for s in json.load(sys.stdin)["steps"]}
+print("%.1f" % (sum(took.get(w, 0) for w in sys.argv[1].split()) / 1000))' "$db_steps")
+t0=$(now)
+"$root/examples/jane-sandbox/seed-way.sh" --dir "$DIR" >"$OUT/clone-seed.log" 2>&1 ||
+  { tail -30 "$OUT/clone-seed.log" >&2; echo "downtime: seed-way.sh failed" >&2; exit 1; }
+clone_seed=$(awk -v a="$(now)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
+"$SANDBOX" down --dir "$DIR" >/dev/null 2>&1
+
 rb=$(median <<<"${DOWN[runbook]}")
 wiki=$(median <<<"${DOWN[wiki]}")
 ratio=$(awk -v a="$rb" -v b="$wiki" 'BEGIN { printf "%.2f", a / b }')
@@ -172,6 +197,12 @@ echo "| how | median downtime (s) | ratio to the wiki order |"
 echo "|---|---|---|"
 echo "| runbook run upgrade-prod.yaml --jobs $JOBS | $rb | ${ratio}x |"
 echo "| the wiki's steps in the wiki's order | $wiki | 1.00x |"
+echo
+echo "| clone onto the maintenance server (sandbox $SIZE) | time (s) | ratio to the seed way |"
+echo "|---|---|---|"
+echo "| runbook run clone-prod.yaml --jobs $JOBS, whole run | $clone_rb | $(awk -v a="$clone_rb" -v b="$clone_seed" 'BEGIN { printf "%.2f", a / b }')x |"
+echo "| the same run, the seed way's phases ($db_steps) | $clone_phases | $(awk -v a="$clone_phases" -v b="$clone_seed" 'BEGIN { printf "%.2f", a / b }')x |"
+echo "| the seed page's commands (seed-way.sh) | $clone_seed | 1.00x |"
 echo
 if awk -v r="$ratio" 'BEGIN { exit !(r <= 0.5) }'; then
   echo "floor: runbook downtime <= 0.5x the wiki order's: ${ratio}x, met (load $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "engine/graph_export.h"
+#include "engine/parse.h"
 #include "steps/manual.h"
+#include "steps/registry.h"
 #include "steps/run.h"
 
 namespace runbook {
@@ -185,6 +187,83 @@ TEST(GraphExportTest, WithoutFinally) {
   EXPECT_EQ(GraphToDot(rb, *g),
             "digraph \"x\" {\n  rankdir=TB;\n  node [shape=box, style=rounded];\n"
             "  \"a\" [label=\"a\\nrun\"];\n}\n");
+}
+
+// What may hold a step back or skip it is on its node: `if:` as written, then its guards,
+// done_when and verify checks, with waits and an on_fail other than abort.
+const char kGuarded[] = R"(name: guarded
+params:
+  go: {type: boolean, default: true}
+  idle: {type: duration}
+databases:
+  db: {conninfo: "dbname=x"}
+steps:
+  - id: a
+    run: echo a
+  - id: b
+    needs: [a]
+    if: ${{ params.go && steps.a.outcome == "success" }}
+    run: echo b
+    guards:
+      - postgres_idle: {db: db}
+        wait: ${{ params.idle }}
+      - command: "test -e /tmp/x"
+        wait: 5m
+        on_fail: warn
+    done_when:
+      - command: "true"
+    verify:
+      - sql: {db: db, query: SELECT 1 < 2}
+finally:
+  - id: f
+    if: ${{ params.go }}
+    run: echo f
+)";
+
+TEST(GraphExportTest, NodesShowIfAndGuards) {
+  Diagnostics d;
+  std::optional<Runbook> rb = ParseRunbook("g.yaml", kGuarded, BuiltinKinds(), &d);
+  ASSERT_TRUE(rb.has_value());
+  Result<Graph> g = BuildGraph(*rb, nullptr);
+  ASSERT_TRUE(g.ok());
+  const std::string dot = GraphToDot(*rb, *g);
+  EXPECT_NE(dot.find("  \"a\" [label=\"a\\nrun\"];\n"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("  \"b\" [label=\"b\\nrun"
+                     "\\nif: ${{ params.go && steps.a.outcome == \\\"success\\\" }}"
+                     "\\nguards: postgres_idle (wait ${{ params.idle }}), command (wait 5m, "
+                     "on_fail: warn)"
+                     "\\ndone when: command"
+                     "\\nverify: sql\"];\n"),
+            std::string::npos)
+      << dot;
+  EXPECT_NE(dot.find("\"f\" [label=\"f\\nrun\\nif: ${{ params.go }}\", style="), std::string::npos)
+      << dot;
+  const std::string mermaid = GraphToMermaid(*rb, *g);
+  EXPECT_NE(mermaid.find("  s1[\"b (run)"
+                         "<br>if: ${{ params.go && steps.a.outcome == #quot;success#quot; }}"
+                         "<br>guards: postgres_idle (wait ${{ params.idle }}), command (wait 5m, "
+                         "on_fail: warn)"
+                         "<br>done when: command"
+                         "<br>verify: sql\"]\n"),
+            std::string::npos)
+      << mermaid;
+  EXPECT_NE(mermaid.find("    f0[\"f (run)<br>if: ${{ params.go }}\"]\n"), std::string::npos)
+      << mermaid;
+}
+
+TEST(GraphExportTest, MermaidLabelsKeepTextAsText) {
+  Diagnostics d;
+  std::optional<Runbook> rb = ParseRunbook(
+      "g.yaml",
+      "name: t\nparams: {n: {type: integer, default: 1}}\nsteps:\n"
+      "  - id: a\n    if: \"${{ params.n > 0 && '#x;' != '<br>' }}\"\n    run: echo a\n",
+      BuiltinKinds(), &d);
+  ASSERT_TRUE(rb.has_value());
+  Result<Graph> g = BuildGraph(*rb, nullptr);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(GraphToMermaid(*rb, *g),
+            "flowchart TD\n  s0[\"a (run)<br>if: ${{ params.n #gt; 0 && '#35;x;' != "
+            "'#lt;br#gt;' }}\"]\n");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "engine/journal.h"
 #include "engine/lock.h"
 #include "engine/params.h"
+#include "engine/pg_conninfo.h"
 #include "engine/pg_ping.h"
 #include "engine/read_file.h"
 #include "engine/remote_hosts.h"
@@ -157,16 +158,28 @@ std::vector<PlannedHost> PlanHosts(const Runbook& rb, RemoteHosts* remote) {
   return hosts;
 }
 
-// Whether the server of each database the steps use answers (a ping: the role or the database
-// may be created by a step before anything connects with them).
+// Each database the steps use: its conninfo as resolved, and unless offline whether its server
+// answers (a ping: the role or the database may be created by a step before anything connects
+// with them).
 std::vector<PlannedDatabase> PlanDatabases(const Runbook& rb, const RunServices& services,
-                                           const RunScope& scope) {
+                                           const RunScope& scope, bool offline) {
   std::map<std::string, std::string> outcomes;
   const TemplateScope templates = scope.Scope(&outcomes);
   std::vector<PlannedDatabase> out;
   for (const std::string& name : UsedDatabases(rb)) {
     PlannedDatabase& d = out.emplace_back();
     d.name = name;
+    if (const Database* db = rb.FindDatabase(name)) {
+      auto conninfo = ResolveConninfo(db->conninfo, templates);
+      if (conninfo.ok()) {
+        d.conninfo = conninfo->display;
+      } else {
+        d.message = conninfo.message();
+      }
+      d.password = db->password.has_value();
+      if (db->tunnel) d.tunnel = db->tunnel->name;
+    }
+    if (offline) continue;
     auto target = ResolveDatabase(services, templates, NameRef{name, {}});
     if (!target.ok()) {
       d.reachable = false;
@@ -469,7 +482,7 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
   header.params = loaded.params;
   header.declared = &rb;
   header.hosts = PlanHosts(rb, remote.get());
-  if (!options.offline) header.databases = PlanDatabases(rb, services, scope);
+  header.databases = PlanDatabases(rb, services, scope, options.offline);
   header.expected_seconds = TotalExpected(rb, graph, expected);
   header.level_sizes.assign(graph.LevelCount(), 0);
   for (int level : graph.level) ++header.level_sizes[level];
@@ -581,9 +594,11 @@ nlohmann::json PlanToJson(const Plan& plan) {
   for (const auto& [k, v] : h.sets) sets.push_back(nlohmann::json::array({k, v}));
   nlohmann::json databases = nlohmann::json::array();
   for (const PlannedDatabase& d : h.databases) {
-    nlohmann::json j = {{"name", d.name}};
+    nlohmann::json j = {{"name", d.name}, {"password", d.password}};
+    if (!d.conninfo.empty()) j["conninfo"] = d.conninfo;
+    if (!d.tunnel.empty()) j["tunnel"] = d.tunnel;
     if (d.reachable) j["reachable"] = *d.reachable;
-    if (d.reachable && !*d.reachable) j["message"] = d.message;
+    if (!d.message.empty()) j["message"] = d.message;
     databases.push_back(std::move(j));
   }
   nlohmann::json params = nlohmann::json::object();

@@ -52,13 +52,17 @@ struct PlannedWindow {
   ExpectedDowntime expected;       // from earlier runs
 };
 
-// Everything in a plan but its steps.
-// A database the steps use ("databases" in the JSON): whether its server answers (a connection
-// to its maintenance database, as the run's lock takes), unless offline.
+// A database the steps use ("databases" in the JSON): its resolved conninfo, and whether its
+// server answers (a ping, which needs no login), unless offline.
 struct PlannedDatabase {
   std::string name;
+  // keyword=value text, the password and any secret value as *** (engine/pg_conninfo.h); empty
+  // when it does not resolve (then `message` says why).
+  std::string conninfo;
+  bool password = false;  // a `password:` is configured (it is not part of the conninfo)
+  std::string tunnel;     // the ssh host it is reached through, or ""
   std::optional<bool> reachable;
-  std::string message;  // why it is unreachable
+  std::string message;  // why it is unreachable or does not resolve
 };
 
 // What `run` would do with this plan, and the plan's exit code: start (0), stop at a guard or an

@@ -275,7 +275,7 @@ snapshot before-upgrade-prod
 rb 0 dry-run-upgrade-prod run "$RB/upgrade-prod.yaml" $(inv upgrade-prod) --set long_query_age=1s --set idle_wait=5s --dry-run --yes
 unchanged_since before-upgrade-prod "the dry run of upgrade-prod (web, indexers and the long query left alone)"
 # No backup yet: migrate's backup_fresh guard does not hold now, but the backup step runs first.
-shows dry-run-upgrade-prod "does not hold now (would be evaluated again after" "the backup guard as undecided"
+shows dry-run-upgrade-prod "does not hold now; it would be evaluated again after" "the backup guard as undecided"
 shows dry-run-upgrade-prod "the run would start" "the verdict"
 shows dry-run-upgrade-prod "would cancel now pid $long_pid " "the query cancel-long-queries would cancel"
 eq "long query still active" "$(q prod postgres "SELECT state FROM pg_stat_activity WHERE pid = $long_pid")" active

@@ -122,9 +122,9 @@ void Verdict(const Plan& plan, bool color, std::vector<std::string>& out) {
 // What an earlier run's outcome of a step says, completing "STEP ... in run X".
 std::string OutcomeWords(const std::string& outcome) {
   static const std::map<std::string, std::string> words = {
-      {"success", "succeeded"},           {"done", "was found done"}, {"already_done", "was done"},
-      {"skipped", "was skipped"},         {"failure", "failed"},      {"timed_out", "timed out"},
-      {"interrupted", "was interrupted"}, {"blocked", "was blocked"}, {"not_run", "did not run"}};
+      {"success", "succeeded"},   {"done", "was found done"}, {"already_done", "was done"},
+      {"failure", "failed"},      {"timed_out", "timed out"}, {"interrupted", "was interrupted"},
+      {"blocked", "was blocked"}, {"not_run", "did not run"}};
   auto it = words.find(outcome);
   return it == words.end() ? outcome : it->second;
 }
@@ -135,6 +135,7 @@ std::string StepFate(const PlannedStep& p, const std::string& resume_run) {
     const std::string in_run = " in run " + resume_run;
     switch (*p.resume) {
       case ResumeDecision::kFinishedEarlier:
+        if (p.earlier_outcome == "skipped") return "skipped, as in run " + resume_run;
         return "already done (" + OutcomeWords(p.earlier_outcome.value_or("")) + in_run +
                "), skipped" + (p.definition_changed ? "; its definition changed since" : "");
       case ResumeDecision::kRunAgain:
@@ -200,11 +201,11 @@ std::string GuardTitle(const PlannedGuard& g) {
 
 void SummarySteps(const Plan& plan, std::vector<std::string>& out) {
   int steps = 0, finally = 0, runs = 0;
-  std::vector<std::string> skipped, skipped_by_guard, done, earlier, blocked;
+  std::vector<std::string> skipped, skipped_by_guard, done, earlier, skipped_earlier, blocked;
   for (const PlannedStep& p : plan.steps) {
     ++(p.step->in_finally ? finally : steps);
     if (p.resume == ResumeDecision::kFinishedEarlier) {
-      earlier.push_back(p.step->id);
+      (p.earlier_outcome == "skipped" ? skipped_earlier : earlier).push_back(p.step->id);
     } else if (p.decision == StepDecision::kRun) {
       ++runs;
     } else if (p.decision == StepDecision::kDone) {
@@ -227,6 +228,7 @@ void SummarySteps(const Plan& plan, std::vector<std::string>& out) {
     for (const std::string& l : Wrap(what + ": " + List(ids), "  ", "    ")) out.push_back(l);
   };
   add(earlier, "already done in run " + run + ", skipped");
+  add(skipped_earlier, "skipped, as in run " + run);
   add(done, "already done (done_when holds now), skipped");
   add(skipped, "skipped (its if: is false)");
   add(skipped_by_guard, "skipped (a guard with on_fail: skip)");

@@ -7,7 +7,8 @@
 #    multi-line script is one indented block;
 #  - params as an aligned list; the database's conninfo resolved with the password masked;
 #  - "already done" in words: a resume plan says "already done (succeeded in run ID), skipped",
-#    a step whose done_when holds "already done (its done_when holds now), skipped"; no
+#    a step whose done_when holds "already done (its done_when holds now), skipped", one skipped
+#    by its if: "skipped, as in run ID"; no
 #    "-> would" left.
 source "$(dirname "$0")/lib/common.bash"
 command -v tmux >/dev/null || fail "tmux is not installed (make deps installs it)"
@@ -93,7 +94,11 @@ ok "each step once, SQL once, a script as a block, params aligned, conninfo mask
 # "Already done" in words: a done_when that holds, and a resume of a failed run.
 cat >"$TEST_TMP/done.yaml" <<'YAML'
 name: plan-screen-done
+params: {go: {type: boolean, default: false}}
 steps:
+  - id: maybe
+    if: ${{ params.go }}
+    run: echo maybe
   - id: first
     run: echo first
     done_when:
@@ -112,7 +117,9 @@ run_id=$(basename "$(run_dir_of plan-screen-done)")
 expect_exit 0 "$RUNBOOK" plan "$TEST_TMP/done.yaml" --resume
 grep -q "^  second \[run\]: already done (succeeded in run $run_id), skipped$" "$TEST_TMP/last.out" &&
   grep -q "^  third \[run\]: runs again (failed in run $run_id)$" "$TEST_TMP/last.out" &&
-  grep -q "^  already done in run $run_id, skipped: first and second$" "$TEST_TMP/last.out" ||
+  grep -q "^  already done in run $run_id, skipped: first and second$" "$TEST_TMP/last.out" &&
+  grep -q "^  maybe \[run\]: skipped, as in run $run_id$" "$TEST_TMP/last.out" &&
+  grep -q "^  skipped, as in run $run_id: maybe$" "$TEST_TMP/last.out" ||
   { cat "$TEST_TMP/last.out"; fail "the resume plan does not say in words what it would skip"; }
 ok "already done is said in words, with the run it was done in"
 echo "plan_screen: $pass_count checks passed"

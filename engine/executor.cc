@@ -71,6 +71,7 @@ class Run {
   int JournalStart(const LockHolder& me);
   int ConfirmReruns();
   int RefuseLiveSteps(const LockHolder& me);
+  int RefuseLiveRemoteSteps();
   int EndLeftoverSessions();
   // What a resume does with the step (kRun when this is no resume).
   ResumeDecision Resumed(const Step& step) const;
@@ -133,6 +134,7 @@ int Run::Prepare() {
   me.run_id = run_id_;
   if (Status st = lock_->SetHolder(me); !st.ok()) c_.reporter->Notice(st.message());
   StartServices(me);
+  if (int rc = RefuseLiveRemoteSteps(); rc >= 0) return rc;
   if (int rc = LockTargets(me); rc >= 0) {
     // A new run refused here has written nothing: its directory goes, so that it is no run.
     if (!resuming_) {
@@ -386,6 +388,7 @@ int Run::RefuseLiveSteps(const LockHolder& me) {
   std::string alive;
   for (const auto& [id, state] : prior_.steps) {
     if (state.status != StepStatus::kRunning || state.pgid <= 0) continue;
+    if (!state.pgid_host.empty()) continue;  // on an ssh host: RefuseLiveRemoteSteps
     if (state.boot_id.empty() || state.boot_id != me.boot_id) continue;  // rebooted since
     std::vector<ProcessEntry> processes = ProcessesInGroup(state.pgid);
     if (processes.empty()) continue;
@@ -398,6 +401,70 @@ int Run::RefuseLiveSteps(const LockHolder& me) {
                       "alive; resuming now would run a second copy beside them:" +
                       alive +
                       "\nwait for them to end, or stop them (kill -TERM -- -PGID), then resume");
+  return kExitRefused;
+}
+
+// The same on ssh hosts: a remote command outlives its engine while its session does (a lost
+// network: sshd notices only when TCP gives up) or while it ignores SIGTERM. Asked on the host,
+// by a fixed script with the group and boot as arguments. A host that cannot be asked refuses
+// too: resuming blind could start the second copy.
+int Run::RefuseLiveRemoteSteps() {
+  if (!resuming_) return -1;
+  struct Lines : OutputSink {
+    std::vector<std::string> out;
+    std::string err;
+    void Line(Stream stream, std::string_view line) override {
+      if (stream == Stream::kStdout)
+        out.emplace_back(line);
+      else
+        err = std::string(line);
+    }
+  };
+  // Prints "PID COMMAND" for each process of group $2 while the host is still in boot $1.
+  static constexpr const char* kLiveGroup =
+      "b=-; IFS= read -r b </proc/sys/kernel/random/boot_id 2>/dev/null; "
+      "[ \"$1\" = - ] || [ \"$b\" = \"$1\" ] || exit 0; "
+      "ps -e -o pgid=,pid=,comm= | awk -v g=\"$2\" '$1 == g { print $2 \" (\" $3 \")\" }'";
+  std::string alive, unknown;
+  for (const auto& [id, state] : prior_.steps) {
+    if (state.status != StepStatus::kRunning || state.pgid <= 1 || state.pgid_host.empty()) {
+      continue;
+    }
+    const Host* host = rb_.FindHost(state.pgid_host);
+    const std::string where = "step '" + id + "': process group " + std::to_string(state.pgid) +
+                              " on host " + state.pgid_host;
+    if (host == nullptr || host->local) {
+      unknown += "\n  " + where + ": the runbook no longer names that ssh host";
+      continue;
+    }
+    ProcessSpec spec;
+    spec.argv = {"/bin/sh", "-c", kLiveGroup, "sh", state.boot_id, std::to_string(state.pgid)};
+    spec.timeout = std::chrono::seconds(30);
+    Lines lines;
+    ProcessResult r = remote_->Run(*host, spec, &lines, services_.cancel);
+    if (!r.ok()) {
+      unknown += "\n  " + where + ": cannot ask it: " + (r.error.empty() ? lines.err : r.error);
+    } else if (!lines.out.empty()) {
+      std::string pids;
+      for (const std::string& p : lines.out) pids += (pids.empty() ? "pid " : ", pid ") + p;
+      alive += "\n  " + where + ": " + pids;
+    }
+  }
+  if (alive.empty() && unknown.empty()) return -1;
+  c_.reporter->Notice(
+      "run " + run_id_ + ": " +
+      (alive.empty() ? std::string()
+                     : "processes of steps that were running when its engine died are still "
+                       "alive on their hosts; resuming now would run a second copy beside them:" +
+                           alive +
+                           "\nwait for them to end, or stop them (kill -TERM -- -PGID "
+                           "on the host), then resume") +
+      (alive.empty() || unknown.empty() ? "" : "\n") +
+      (unknown.empty() ? std::string()
+                       : "cannot tell whether steps that were running when its engine died still "
+                         "run on their hosts:" +
+                             unknown + "\nresume once the host answers"));
+  remote_->CloseAll();
   return kExitRefused;
 }
 

@@ -54,6 +54,9 @@ struct ProcessSpec {
   // Called once the child runs, with its process group, so that the caller can record it (the
   // journal does: a resume finds a step's processes still alive by it).
   std::function<void(int pgid)> on_group;
+  // The same for a command run on an ssh host (engine/ssh_hosts.h): the remote process group and
+  // that host's boot id ("-" when it does not say), once the remote command runs.
+  std::function<void(int pgid, const std::string& boot_id)> on_remote_group;
   Duration timeout{0};  // 0: no timeout
   Duration kill_grace = std::chrono::seconds(5);
   std::vector<std::string> redact;  // values replaced by "***" in every output line

@@ -165,8 +165,11 @@ json StepStartedRecord(const std::string& step, int attempt, const std::string& 
   return json{{"type", "step_started"}, {"step", step}, {"attempt", attempt}, {"hash", hash}};
 }
 
-json StepProcessRecord(const std::string& step, int pgid, const std::string& boot_id) {
-  return json{{"type", "step_process"}, {"step", step}, {"pgid", pgid}, {"boot_id", boot_id}};
+json StepProcessRecord(const std::string& step, int pgid, const std::string& boot_id,
+                       const std::string& host) {
+  json r{{"type", "step_process"}, {"step", step}, {"pgid", pgid}, {"boot_id", boot_id}};
+  if (!host.empty()) r["host"] = host;
+  return r;
 }
 
 json StepFinishedRecord(const StepFinishedInfo& info) {
@@ -269,6 +272,7 @@ RunState ReplayJournal(const std::vector<json>& records) {
       s.attempts = std::max(s.attempts, static_cast<int>(Int(r, "attempt").value_or(1)));
       s.pgid = 0;
       s.boot_id.clear();
+      s.pgid_host.clear();
       s.started_at = ts;
       s.message.clear();
       s.exit_code.reset();
@@ -280,6 +284,7 @@ RunState ReplayJournal(const std::vector<json>& records) {
       StepState& s = run.steps[Str(r, "step")];
       s.pgid = static_cast<int>(Int(r, "pgid").value_or(0));
       s.boot_id = Str(r, "boot_id");
+      s.pgid_host = Str(r, "host");
     } else if (type == "step_finished") {
       const std::string id = Str(r, "step");
       StepState& s = run.steps[id];

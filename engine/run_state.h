@@ -81,9 +81,11 @@ nlohmann::json RunResumedRecord(int pid, const std::string& host, const std::str
 
 // `hash` is the hash of the rendered step definition (what resume compares).
 nlohmann::json StepStartedRecord(const std::string& step, int attempt, const std::string& hash);
-// A local process the step started: its process group, and the boot it runs in (a group of an
-// earlier boot cannot be alive). A resume looks for live processes of an unfinished step by it.
-nlohmann::json StepProcessRecord(const std::string& step, int pgid, const std::string& boot_id);
+// A process group the step started: locally (`host` empty) or on that ssh host, and the boot of
+// the machine it runs on (a group of an earlier boot cannot be alive). A resume looks for live
+// processes of an unfinished step by it.
+nlohmann::json StepProcessRecord(const std::string& step, int pgid, const std::string& boot_id,
+                                 const std::string& host = "");
 
 struct StepFinishedInfo {
   std::string step;
@@ -137,10 +139,11 @@ struct GuardObservation {
 
 struct StepState {
   StepStatus status = StepStatus::kPending;
-  std::string hash;     // definition hash of the last step_started
-  int attempts = 0;     // the highest attempt number started
-  int pgid = 0;         // process group of the attempt's last local process, 0 when none
-  std::string boot_id;  // the boot that process group belongs to
+  std::string hash;       // definition hash of the last step_started
+  int attempts = 0;       // the highest attempt number started
+  int pgid = 0;           // process group of the attempt's last process, 0 when none
+  std::string boot_id;    // the boot that process group belongs to
+  std::string pgid_host;  // the ssh host of that group; "" for a local one
   int64_t duration_ms = 0;
   std::string message;
   std::string outcome;  // the last step_finished outcome as written ("timed_out", ...)

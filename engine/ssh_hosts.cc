@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <sstream>
 #include <system_error>
 #include <thread>
 
@@ -88,13 +89,18 @@ class CollectSink : public OutputSink {
 // marker arrives.
 class MarkerSink : public OutputSink {
  public:
-  MarkerSink(OutputSink* out, std::string* started, std::function<void()> on_exit)
-      : out_(out), started_(started), on_exit_(std::move(on_exit)) {}
+  MarkerSink(OutputSink* out, std::string* started, std::function<void()> on_start,
+             std::function<void()> on_exit)
+      : out_(out),
+        started_(started),
+        on_start_(std::move(on_start)),
+        on_exit_(std::move(on_exit)) {}
   void Line(Stream stream, std::string_view line) override {
     if (stream == Stream::kStderr) {
       if (line.starts_with(kRemoteStartMarker)) {
         started = true;
         *started_ = line.substr(kRemoteStartMarker.size());
+        on_start_();
         return;
       }
       if (line.starts_with(kRemoteExitMarker)) {
@@ -113,6 +119,7 @@ class MarkerSink : public OutputSink {
  private:
   OutputSink* out_;
   std::string* started_;
+  std::function<void()> on_start_;
   std::function<void()> on_exit_;
 };
 
@@ -193,7 +200,16 @@ class SshHosts : public RemoteHosts {
     LeftoverReaper reaper([&] {
       KillLeftovers(host, control_path, invocation->kill_leftovers, started, spec.unset_env);
     });
-    MarkerSink sink(out, &started, [&reaper] { reaper.Arm(); });
+    // The start marker's group and boot id, for the caller's journal.
+    auto report_group = [&] {
+      if (!spec.on_remote_group) return;
+      std::istringstream words(started);
+      std::string group, out_pipe, err_pipe, boot = "-";
+      words >> group >> out_pipe >> err_pipe >> boot;
+      const int pgid = std::atoi(group.c_str());
+      if (pgid > 1) spec.on_remote_group(pgid, boot);
+    };
+    MarkerSink sink(out, &started, report_group, [&reaper] { reaper.Arm(); });
     // The ssh client, on the master's control socket when the host has one (ControlMaster=auto:
     // it opens a new master if the old one is gone).
     ProcessSpec s;
@@ -514,7 +530,9 @@ Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec) {
        "done 2>/dev/null </proc/self/fdinfo/$__rb_f; "
        "[ -n \"$__rb_m\" ] && [ -n \"$__rb_n\" ] && __rb_i=\"$__rb_i $__rb_m:$__rb_n\" || "
        "__rb_i=\"$__rb_i -\"; done; "
-       "printf '\\036runbook:start %s%s\\n' \"$__rb_g\" \"$__rb_i\" >&2; exec 3<&0; ( ";
+       "__rb_b=-; IFS= read -r __rb_b 2>/dev/null </proc/sys/kernel/random/boot_id; "
+       "printf '\\036runbook:start %s%s %s\\n' \"$__rb_g\" \"$__rb_i\" \"$__rb_b\" >&2; exec 3<&0; "
+       "( ";
   if (!exports.empty()) s += exports + "; ";
   if (argv.size() == 3 && argv[0] == "/bin/sh" && argv[1] == "-c") {
     // A shell command runs in this /bin/sh's subshell rather than in a /bin/sh of its own: one

@@ -69,9 +69,9 @@ struct RemoteInvocation {
 Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec);
 
 // Stderr lines the remote script prints around the command; Run() removes them from the output.
-// The start marker is followed by "GROUP STDOUT STDERR": the process group the command runs in and
-// its output pipes as "MOUNT_ID:INODE" (from /proc/self/fdinfo; "-" when unknown). The exit
-// marker is followed by the command's exit status.
+// The start marker is followed by "GROUP STDOUT STDERR BOOT": the process group the command runs
+// in, its output pipes as "MOUNT_ID:INODE" (from /proc/self/fdinfo; "-" when unknown) and the
+// host's boot id ("-" when unknown). The exit marker is followed by the command's exit status.
 inline constexpr std::string_view kRemoteStartMarker = "\x1erunbook:start ";
 inline constexpr std::string_view kRemoteExitMarker = "\x1erunbook:exit ";
 

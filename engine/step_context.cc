@@ -169,6 +169,11 @@ ProcessResult StepContext::RunOn(const std::string& host, const ProcessSpec& spe
       return r;
     }
     if (start_sync_pending_) s.before_input = [this] { return SyncStart(); };
+    if (services_->journal) {
+      s.on_remote_group = [this, host](int pgid, const std::string& boot_id) {
+        (void)services_->journal->Write(StepProcessRecord(step_.id, pgid, boot_id, host));
+      };
+    }
     return services_->remote->Run(*h, s, out, services_->cancel);
   }
   if (Status st = SyncStart(); !st.ok()) {

@@ -12,6 +12,8 @@ DEB_PACKAGES := cmake ninja-build g++ clang clang-format libclang-rt-14-dev liby
   rsync sudo procps hyperfine time tmux zsh
 # make package: CPack's DEB generator finds the package's dependencies with dpkg-shlibdeps and file.
 DEB_PACKAGES += dpkg-dev file
+# e2e.report renders run reports in headless Chromium.
+DEB_PACKAGES += chromium
 
 .PHONY: deps build test unit demo bench package format format-check clean
 

@@ -16,6 +16,7 @@
 #include "cli/plan_text.h"
 #include "cli/prune.h"
 #include "cli/run_queries.h"
+#include "cli/run_report.h"
 #include "cli/state_store.h"
 #include "cli/terminal_reporter.h"
 #include "engine/downtime.h"
@@ -200,9 +201,13 @@ struct RunArgs {
   bool fresh = false;
   std::string heartbeat = "30s";
   std::string state_url;  // --state
+  std::string report;     // --report FILE
 };
 
-int Execute(const LoadedRunbook& loaded, ExecOptions exec, const std::string& heartbeat) {
+// Runs; then, when `report` names a file, writes the run's HTML report there (also after a
+// failure: that is when it is read).
+int Execute(const LoadedRunbook& loaded, ExecOptions exec, const std::string& heartbeat,
+            const std::string& report = "") {
   TerminalOptions terminal = DetectTerminal(exec.jobs);
   auto every = ParseDuration(heartbeat);
   if (!every.ok()) {
@@ -223,6 +228,11 @@ int Execute(const LoadedRunbook& loaded, ExecOptions exec, const std::string& he
   InstallSignalHandlers();
   ExecResult r = ExecuteRun(loaded, exec, {processes.get(), &reporter, &prompter});
   if (r.downtime) std::printf("downtime: %s\n", DowntimeText(*r.downtime).c_str());
+  if (!report.empty() && !r.run_id.empty()) {
+    if (WriteRunReport(exec.state_dir, r.run_id, report)) {
+      std::printf("report written to %s\n", report.c_str());
+    }
+  }
   if (!r.run_id.empty() && r.exit_code != kExitOk) {
     std::fprintf(stderr, "run %s: logs in %s/logs; `runbook resume %s` continues it\n",
                  r.run_id.c_str(), r.run_dir.c_str(), r.run_id.c_str());
@@ -301,7 +311,7 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
     exec.inventories = options.inventories;
     exec.sets = options.sets;
     exec.start = args.fresh ? StartMode::kFresh : StartMode::kNew;
-    return Execute(*loaded, exec, args.heartbeat);
+    return Execute(*loaded, exec, args.heartbeat, args.report);
   }
 
   auto loaded = Load(file, options);
@@ -314,11 +324,11 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
   exec.inventories = options.inventories;
   exec.sets = options.sets;
   exec.start = args.resume ? StartMode::kResume : args.fresh ? StartMode::kFresh : StartMode::kNew;
-  return Execute(*loaded, exec, args.heartbeat);
+  return Execute(*loaded, exec, args.heartbeat, args.report);
 }
 
 int CmdResume(const std::string& target, bool yes, int jobs, const std::string& heartbeat,
-              const std::string& store_url) {
+              const std::string& store_url, const std::string& report) {
   const std::string state = StateDir();
   std::optional<RunInfo> run;
   if (target.empty() || std::filesystem::is_regular_file(target)) {
@@ -379,7 +389,7 @@ int CmdResume(const std::string& target, bool yes, int jobs, const std::string& 
   exec.yes = yes;
   exec.inventories = rs.inventories;
   exec.sets = rs.sets;
-  return Execute(*loaded, exec, heartbeat);
+  return Execute(*loaded, exec, heartbeat, report);
 }
 
 int CmdGraph(const std::string& file, const std::string& format) {
@@ -487,6 +497,9 @@ int RunbookMain(int argc, char** argv) {
   const char* heartbeat_help =
       "Output not to a terminal: a line for a step silent this long (default 30s, 0s: never)";
   run->add_option("--heartbeat", run_args.heartbeat, heartbeat_help);
+  const char* report_help =
+      "At the end, also after a failure, write the run's HTML report (runbook report) to FILE";
+  run->add_option("--report", run_args.report, report_help);
 
   std::string resume_target;
   bool resume_yes = false;
@@ -499,6 +512,8 @@ int RunbookMain(int argc, char** argv) {
   resume->add_flag("--yes", resume_yes, "Confirm confirmations, manual steps and reruns");
   resume->add_option("--jobs", resume_jobs, "Independent steps run at most N at once");
   resume->add_option("--heartbeat", resume_heartbeat, heartbeat_help);
+  std::string resume_report;
+  resume->add_option("--report", resume_report, report_help);
 
   std::string status_target, status_format = "text";
   auto* status = app.add_subcommand("status", "Show a run's steps and outcomes");
@@ -525,10 +540,16 @@ int RunbookMain(int argc, char** argv) {
                  "Print the logs, then new lines as they come until the run ends; exit with its "
                  "exit code (Ctrl-C stops following, not the run)");
 
+  std::string report_run, report_out;
+  auto* report = app.add_subcommand("report", "Write a run's report: one self-contained HTML file");
+  report->add_option("RUN_ID", report_run, "Run id")->required();
+  report->add_option("-o,--output", report_out,
+                     "The file to write (default RUN_ID.html; -: stdout)");
+
   // The team's state store (docs/team.md): --state URL, else RUNBOOK_STATE_URL.
   std::string state_url;
   const char* state_help = "The team's state store (a PostgreSQL URL; default $RUNBOOK_STATE_URL)";
-  for (CLI::App* sub : {status, history, logs, resume}) {
+  for (CLI::App* sub : {status, history, logs, resume, report}) {
     sub->add_option("--state", state_url, state_help);
   }
   run->add_option("--state", run_args.state_url, state_help);
@@ -582,7 +603,8 @@ int RunbookMain(int argc, char** argv) {
   if (*plan) return CmdPlan(plan_file, common, plan_args);
   if (*run) return CmdRun(run_file, common, run_args);
   if (*resume)
-    return CmdResume(resume_target, resume_yes, resume_jobs, resume_heartbeat, StoreUrl(state_url));
+    return CmdResume(resume_target, resume_yes, resume_jobs, resume_heartbeat, StoreUrl(state_url),
+                     resume_report);
   if (*status) {
     return CmdStatus(status_target, status_format == "json", StoreUrl(state_url), status_follow);
   }
@@ -590,6 +612,7 @@ int RunbookMain(int argc, char** argv) {
   if (*logs) return CmdLogs(logs_run, logs_step, StoreUrl(state_url), logs_follow);
   if (*state_init) return CmdStateInit(StoreUrl(state_url), print_sql);
   if (*state_import) return CmdStateImport(StoreUrl(state_url), import_dir);
+  if (*report) return CmdReport(report_run, report_out, StoreUrl(state_url));
   if (*graph) return CmdGraph(graph_file, graph_format);
   if (*prune) {
     Result<Duration> older = ParseDuration(prune_older);

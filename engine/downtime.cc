@@ -3,15 +3,12 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "engine/journal.h"
-#include "engine/state_dir.h"
+#include "engine/expectations.h"
 #include "engine/units.h"
 
 namespace runbook {
 
 namespace {
-
-constexpr size_t kMeasurements = 10;
 
 // "15:02:01" of "2026-12-07T15:02:01.123Z".
 std::string ClockTime(const std::string& ts) {
@@ -41,27 +38,9 @@ std::vector<const Step*> WindowSteps(const Runbook& rb, const Graph& graph) {
 }
 
 ExpectedDowntime ExpectDowntime(const std::string& state_dir, const Runbook& rb) {
-  ExpectedDowntime out;
-  if (!rb.downtime) return out;
-  std::vector<double> seconds;
-  std::vector<RunInfo> runs = ListRuns(state_dir, rb.name);  // oldest first
-  for (auto run = runs.rbegin(); run != runs.rend() && seconds.size() < kMeasurements; ++run) {
-    auto contents = ReadJournal(run->journal);
-    if (!contents.ok()) continue;
-    const RunState state = ReplayJournal(contents->records);
-    const std::optional<WindowState>& w = state.downtime;
-    if (!w || !w->duration_ms || w->from != rb.downtime->from.name ||
-        w->to != rb.downtime->to.name) {
-      continue;
-    }
-    seconds.push_back(*w->duration_ms / 1000.0);
-  }
-  if (seconds.empty()) return out;
-  std::sort(seconds.begin(), seconds.end());
-  const size_t n = seconds.size();
-  out.seconds = n % 2 == 1 ? seconds[n / 2] : (seconds[n / 2 - 1] + seconds[n / 2]) / 2;
-  out.runs = static_cast<int>(n);
-  return out;
+  if (!rb.downtime) return {};
+  return ExpectWindow(EarlierRunsIn(state_dir, rb.name), rb.downtime->from.name,
+                      rb.downtime->to.name);
 }
 
 std::string DowntimeText(const WindowState& w) {

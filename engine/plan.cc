@@ -9,6 +9,7 @@
 #include <set>
 
 #include "engine/decide.h"
+#include "engine/expectations.h"
 #include "engine/fnv.h"
 #include "engine/graph.h"
 #include "engine/journal.h"
@@ -47,27 +48,6 @@ const char* OnFailName(OnFail f) {
 
 bool UsesStepOutcome(const Text& text) {
   return text.raw.find("steps.") != std::string::npos;
-}
-
-// Average duration of each step's successful runs over the latest runs of this runbook.
-std::map<std::string, double> ExpectedSeconds(const std::string& state_dir,
-                                              const std::string& name) {
-  std::map<std::string, std::pair<double, int>> sums;
-  std::vector<RunInfo> runs = ListRuns(state_dir, name);
-  const size_t first = runs.size() > 10 ? runs.size() - 10 : 0;
-  for (size_t i = first; i < runs.size(); ++i) {
-    auto contents = ReadJournal(runs[i].journal);
-    if (!contents.ok()) continue;
-    for (const nlohmann::json& r : contents->records) {
-      if (r.value("type", "") != "step_finished" || r.value("outcome", "") != "success") continue;
-      auto& [sum, count] = sums[r.value("step", "")];
-      sum += r.value("duration_ms", 0) / 1000.0;
-      ++count;
-    }
-  }
-  std::map<std::string, double> out;
-  for (const auto& [step, sc] : sums) out[step] = sc.first / sc.second;
-  return out;
 }
 
 nlohmann::json Strings(const std::vector<std::string>& items) {
@@ -451,7 +431,7 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
       if (Unfinished(prior)) header.resume_run = latest->run_id;
     }
   }
-  const auto expected = ExpectedSeconds(options.state_dir, rb.name);
+  const auto expected = ExpectStepSeconds(EarlierRunsIn(options.state_dir, rb.name));
 
   // Ssh control sockets and tunnels of the plan live in a private temp dir, removed at the end.
   std::string tmp_template =

@@ -18,7 +18,8 @@
 #        JOBS (4), PORT_BASE (29430: above the ports the e2e tests pick), OUT (a directory for each run's log and poll timeline;
 #        default: a temporary one, removed at the end)
 # The Jane sandboxes share this machine's CPUs and the demo's fixed ports: run it as
-# `flock /tmp/jane_sandbox.lock bench/downtime.sh` (bench/run.sh does).
+# `flock -o /tmp/jane_sandbox.lock bench/downtime.sh` (bench/run.sh does; -o, or the sandbox's
+# servers inherit the lock and hold it after the script).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

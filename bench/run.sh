@@ -50,6 +50,6 @@ if [ -f "$root/bench/ssh_bench.sh" ]; then
 fi
 if [ -f "$root/bench/downtime.sh" ]; then
   # The Jane sandbox's ports are fixed: one sandbox user at a time on this machine.
-  bench downtime flock /tmp/jane_sandbox.lock bash "$root/bench/downtime.sh" "$build"
+  bench downtime flock -o /tmp/jane_sandbox.lock bash "$root/bench/downtime.sh" "$build"
 fi
 exit $status

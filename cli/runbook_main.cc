@@ -26,8 +26,11 @@
 #include "engine/group_watchdog.h"
 #include "engine/journal.h"
 #include "engine/loader.h"
+#include "engine/parse.h"
 #include "engine/pg_store.h"
 #include "engine/plan.h"
+#include "engine/printable.h"
+#include "engine/process_table.h"
 #include "engine/read_file.h"
 #include "engine/run_state.h"
 #include "engine/saved_plan.h"
@@ -106,6 +109,27 @@ std::optional<LoadedRunbook> Load(const std::string& file, LoadOptions options) 
                  diags.errors().size() == 1 ? "" : "s", file.c_str());
   }
   return loaded;
+}
+
+// The store the last of `inventories` that has `state: {url:}` names ("" when none does), for
+// the commands that load no runbook; nullopt (errors printed) when an inventory does not read.
+std::optional<std::string> InventoryStateUrl(const std::vector<std::string>& inventories) {
+  std::string url;
+  for (const std::string& path : inventories) {
+    Result<std::string> text = ReadFile(path);
+    if (!text.ok()) {
+      std::fprintf(stderr, "runbook: %s: %s\n", path.c_str(), text.message().c_str());
+      return std::nullopt;
+    }
+    Diagnostics diags;
+    std::optional<Inventory> inv = ParseInventory(path, *text, &diags);
+    if (!inv) {
+      for (const Diagnostic& d : diags.errors()) std::fprintf(stderr, "%s\n", d.ToString().c_str());
+      return std::nullopt;
+    }
+    if (!inv->state_url.empty()) url = inv->state_url;
+  }
+  return url;
 }
 
 struct Common {
@@ -305,7 +329,7 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
     }
     ExecOptions exec;
     exec.state_dir = StateDir();
-    exec.store_url = StoreUrl(args.state_url);
+    exec.store_url = StoreUrl(args.state_url, loaded->runbook.state_url);
     exec.jobs = args.jobs;
     exec.yes = args.yes;
     exec.inventories = options.inventories;
@@ -318,7 +342,7 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
   if (!loaded) return kExitInvalid;
   ExecOptions exec;
   exec.state_dir = StateDir();
-  exec.store_url = StoreUrl(args.state_url);
+  exec.store_url = StoreUrl(args.state_url, loaded->runbook.state_url);
   exec.jobs = args.jobs;
   exec.yes = args.yes;
   exec.inventories = options.inventories;
@@ -327,11 +351,82 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
   return Execute(*loaded, exec, args.heartbeat, args.report);
 }
 
+// A run another operator started on another machine, found in the state store: the newest run
+// of the runbook `name` when it did not succeed, or the run `run_id`, when this state directory
+// lacks it. It is copied here (journal and logs) to be resumed. nullopt: nothing to take from the
+// store (`*rc` stays -1), or an error (printed, `*rc` set).
+std::optional<RunInfo> RunOfStore(const std::string& url, const std::string& state,
+                                  const std::string& name, const std::string& run_id, bool yes,
+                                  int* rc) {
+  *rc = -1;
+  auto store = PgStore::Open(url, /*create=*/false);
+  if (!store.ok()) {
+    std::fprintf(stderr, "runbook: %s\n", store.message().c_str());
+    *rc = kExitRefused;
+    return std::nullopt;
+  }
+  auto found = name.empty() ? (*store)->FindRun(run_id) : (*store)->LatestRun(name);
+  if (!found.ok()) {
+    std::fprintf(stderr, "runbook: %s\n", found.message().c_str());
+    *rc = kExitRefused;
+    return std::nullopt;
+  }
+  if (!*found || (*found)->outcome == "success" || FindRun(state, (*found)->run_id)) {
+    return std::nullopt;
+  }
+  const std::string id = (*found)->run_id;
+  auto records = (*store)->Records(id);
+  if (!records.ok()) {
+    std::fprintf(stderr, "runbook: %s\n", records.message().c_str());
+    *rc = kExitRefused;
+    return std::nullopt;
+  }
+  const RunState rs = ReplayJournal(*records);
+  // Without its last word the run may still be going on elsewhere: this machine cannot see that
+  // engine. The target locks refuse a takeover while it holds them; the operator says it is gone.
+  if (!rs.finished && EngineLivenessOf(rs.pid, rs.host, rs.boot_id) == EngineLiveness::kElsewhere &&
+      !yes) {
+    std::fprintf(stderr,
+                 "runbook: run %s has not ended; its engine ran on %s (pid %d), which this machine "
+                 "cannot check. If that engine is gone, `runbook resume %s --yes` takes the run "
+                 "over\n",
+                 id.c_str(), Printable(rs.host).c_str(), rs.pid, id.c_str());
+    *rc = kExitRefused;
+    return std::nullopt;
+  }
+  auto fetched = FetchRun(**store, state, id);
+  if (!fetched.ok()) {
+    std::fprintf(stderr, "runbook: %s\n", fetched.message().c_str());
+    *rc = kExitRefused;
+    return std::nullopt;
+  }
+  std::printf("run %s of %s, started by pid %d on %s, copied from the state store\n", id.c_str(),
+              Printable(rs.runbook).c_str(), rs.pid, Printable(rs.host).c_str());
+  return *fetched;
+}
+
 int CmdResume(const std::string& target, bool yes, int jobs, const std::string& heartbeat,
-              const std::string& store_url, const std::string& report) {
+              const std::string& state_flag, const std::string& report) {
   const std::string state = StateDir();
+  // Runs of other machines are looked for in the store named by --state or RUNBOOK_STATE_URL
+  // (an inventory's store is known only once the run's journal is read).
+  const std::string store_url = StoreUrl(state_flag);
+  const bool file_target = !target.empty() && std::filesystem::is_regular_file(target);
   std::optional<RunInfo> run;
-  if (target.empty() || std::filesystem::is_regular_file(target)) {
+  if (!store_url.empty() && !target.empty()) {
+    std::string name;
+    if (file_target) {
+      std::optional<std::string> named = RunbookNameOf(target);
+      if (!named) return kExitInvalid;
+      name = *named;
+    }
+    int rc = -1;
+    run = RunOfStore(store_url, state, name, file_target ? "" : target, yes, &rc);
+    if (rc != -1) return rc;
+  }
+  if (run) {
+    // Taken from the store: resumed below with the runbook file on this machine.
+  } else if (target.empty() || file_target) {
     std::string name;  // every runbook's runs when no file is named
     if (!target.empty()) {
       std::optional<std::string> named = RunbookNameOf(target);
@@ -375,14 +470,24 @@ int CmdResume(const std::string& target, bool yes, int jobs, const std::string& 
     return kExitRefused;
   }
   RunState rs = ReplayJournal(contents->records);
+  // A FILE named is the runbook as it is on this machine (the run may have started on another,
+  // where the file had another path); definition changes are reported as for any resume.
+  const std::string file = file_target ? std::filesystem::absolute(target).string() : rs.path;
+  if (!std::filesystem::is_regular_file(file)) {
+    std::fprintf(stderr,
+                 "runbook: run %s: its runbook %s is not on this machine; `runbook resume FILE` "
+                 "with the runbook here resumes it\n",
+                 run->run_id.c_str(), Printable(file).c_str());
+    return kExitInvalid;
+  }
   LoadOptions options;
   options.inventories = rs.inventories;
   options.sets = rs.sets;
-  auto loaded = Load(rs.path, options);
+  auto loaded = Load(file, options);
   if (!loaded) return kExitInvalid;
   ExecOptions exec;
   exec.state_dir = state;
-  exec.store_url = store_url;
+  exec.store_url = StoreUrl(state_flag, loaded->runbook.state_url);
   exec.start = StartMode::kResume;
   exec.resume_run_id = run->run_id;
   exec.jobs = jobs;
@@ -546,11 +651,18 @@ int RunbookMain(int argc, char** argv) {
   report->add_option("-o,--output", report_out,
                      "The file to write (default RUN_ID.html; -: stdout)");
 
-  // The team's state store (docs/team.md): --state URL, else RUNBOOK_STATE_URL.
+  // The team's state store (docs/team.md): --state URL, else RUNBOOK_STATE_URL, else the
+  // `state: {url:}` of an inventory.
   std::string state_url;
-  const char* state_help = "The team's state store (a PostgreSQL URL; default $RUNBOOK_STATE_URL)";
+  const char* state_help =
+      "The team's state store (a PostgreSQL URL; default $RUNBOOK_STATE_URL, then an "
+      "inventory's state: {url:})";
   for (CLI::App* sub : {status, history, logs, resume, report}) {
     sub->add_option("--state", state_url, state_help);
+  }
+  for (CLI::App* sub : {status, history, logs, report}) {
+    sub->add_option("-i,--inventory", common.inventories,
+                    "Inventory file whose state: {url:} names the store (repeatable, later wins)");
   }
   run->add_option("--state", run_args.state_url, state_help);
   auto* state = app.add_subcommand("state", "Set up the team's state store in PostgreSQL");
@@ -558,6 +670,7 @@ int RunbookMain(int argc, char** argv) {
   bool print_sql = false;
   auto* state_init = state->add_subcommand("init", "Create the store's schema 'runbook'");
   state_init->add_option("--state", state_url, state_help);
+  add_common(state_init);
   state_init->add_flag("--print-sql", print_sql, "Only print the SQL (for a DBA to run)");
   std::string import_dir;
   auto* state_import =
@@ -565,6 +678,7 @@ int RunbookMain(int argc, char** argv) {
   state_import->add_option("DIR", import_dir, "State directory (e.g. ~/.local/state/runbook)")
       ->required();
   state_import->add_option("--state", state_url, state_help);
+  add_common(state_import);
 
   std::string prune_older;
   bool prune_dry_run = false;
@@ -603,16 +717,20 @@ int RunbookMain(int argc, char** argv) {
   if (*plan) return CmdPlan(plan_file, common, plan_args);
   if (*run) return CmdRun(run_file, common, run_args);
   if (*resume)
-    return CmdResume(resume_target, resume_yes, resume_jobs, resume_heartbeat, StoreUrl(state_url),
+    return CmdResume(resume_target, resume_yes, resume_jobs, resume_heartbeat, state_url,
                      resume_report);
-  if (*status) {
-    return CmdStatus(status_target, status_format == "json", StoreUrl(state_url), status_follow);
+  if (*status || *history || *logs || *state_init || *state_import || *report) {
+    // These load no runbook: an inventory given names only the store.
+    std::optional<std::string> inventory_url = InventoryStateUrl(common.inventories);
+    if (!inventory_url) return kExitInvalid;
+    const std::string url = StoreUrl(state_url, *inventory_url);
+    if (*status) return CmdStatus(status_target, status_format == "json", url, status_follow);
+    if (*history) return CmdHistory(history_file, history_format == "json", url);
+    if (*logs) return CmdLogs(logs_run, logs_step, url, logs_follow);
+    if (*state_init) return CmdStateInit(url, print_sql);
+    if (*report) return CmdReport(report_run, report_out, url);
+    return CmdStateImport(url, import_dir);
   }
-  if (*history) return CmdHistory(history_file, history_format == "json", StoreUrl(state_url));
-  if (*logs) return CmdLogs(logs_run, logs_step, StoreUrl(state_url), logs_follow);
-  if (*state_init) return CmdStateInit(StoreUrl(state_url), print_sql);
-  if (*state_import) return CmdStateImport(StoreUrl(state_url), import_dir);
-  if (*report) return CmdReport(report_run, report_out, StoreUrl(state_url));
   if (*graph) return CmdGraph(graph_file, graph_format);
   if (*prune) {
     Result<Duration> older = ParseDuration(prune_older);

@@ -160,6 +160,9 @@ struct Runbook {
   std::optional<DowntimeWindow> downtime;
   std::vector<Step> steps;
   std::vector<Step> finally;
+  // The team's state store an inventory names (`state: {url:}`, the last inventory's wins); ""
+  // when none does. --state and RUNBOOK_STATE_URL go before it (StoreUrl).
+  std::string state_url;
 
   const std::string& LockName() const { return lock.empty() ? name : lock; }
   const Param* FindParam(std::string_view name) const;
@@ -175,6 +178,7 @@ struct Inventory {
   std::vector<Host> hosts;
   std::vector<Database> databases;
   std::vector<std::pair<NameRef, std::string>> params;  // name, value as written
+  std::string state_url;                                // `state: {url:}`; "" when absent
 };
 
 }  // namespace runbook

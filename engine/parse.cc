@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "engine/params.h"
+#include "engine/pg_conninfo.h"
 #include "engine/reader.h"
 #include "engine/step_kind.h"
 #include "engine/suggest.h"
@@ -56,7 +57,7 @@ const std::vector<std::string> kTopKeys = {"name",     "description", "lock",   
                                            "secrets",  "hosts",       "databases", "defaults",
                                            "downtime", "steps",       "finally"};
 const std::vector<std::string> kDowntimeKeys = {"from", "to"};
-const std::vector<std::string> kInventoryKeys = {"hosts", "databases", "params"};
+const std::vector<std::string> kInventoryKeys = {"hosts", "databases", "params", "state"};
 const std::vector<std::string> kParamKeys = {"type", "default", "description"};
 const std::vector<std::string> kSecretKeys = {"env", "file"};
 const std::vector<std::string> kHostKeys = {"ssh",     "port",  "identity_file",
@@ -615,6 +616,34 @@ std::optional<Runbook> ParseRunbook(const std::string& path, const std::string& 
   return rb;
 }
 
+namespace {
+
+// `state: {url: URL}`: the team's state store (docs/team.md). The URL sits in a file that is
+// shared and committed, so it may not hold a password (~/.pgpass or PGPASSWORD give it).
+void ParseStateUrl(const DocNode& state, Inventory* inv, Diagnostics* d) {
+  MapReader r(state, "'state' of the inventory", {"url"}, d);
+  const DocNode* url = r.Require("url");
+  if (!url) return;
+  std::optional<std::string> text = ReadString(*url, "'state.url'", d);
+  if (!text) return;
+  Result<Conninfo> keywords = ParseConninfo(*text);
+  if (!keywords.ok()) {
+    d->Error(url->loc, "'state.url' is not a PostgreSQL URL or conninfo: " + keywords.message());
+    return;
+  }
+  for (const auto& [keyword, value] : *keywords) {
+    if (keyword == "password") {
+      d->Error(url->loc,
+               "'state.url' holds a password, which would be kept in the inventory file: give "
+               "it in ~/.pgpass or PGPASSWORD instead");
+      return;
+    }
+  }
+  inv->state_url = std::move(*text);
+}
+
+}  // namespace
+
 std::optional<Inventory> ParseInventory(const std::string& path, const std::string& text,
                                         Diagnostics* diags) {
   std::optional<DocNode> root = ParseYaml(path, text, diags);
@@ -631,6 +660,7 @@ std::optional<Inventory> ParseInventory(const std::string& path, const std::stri
       inv.params.emplace_back(NameRef{k.scalar, k.loc}, std::move(*value));
     }
   });
+  if (const DocNode* state = r.Get("state")) ParseStateUrl(*state, &inv, &d);
   d.SortByLocation();
   diags->Append(d);
   if (!d.ok()) return std::nullopt;
@@ -657,6 +687,7 @@ void MergeByName(const std::vector<T>& from, std::vector<T>* into) {
 void ApplyInventory(const Inventory& inventory, Runbook* runbook) {
   MergeByName(inventory.hosts, &runbook->hosts);
   MergeByName(inventory.databases, &runbook->databases);
+  if (!inventory.state_url.empty()) runbook->state_url = inventory.state_url;
 }
 
 }  // namespace runbook

@@ -110,10 +110,10 @@ INSERT INTO runbook.meta (key, value) VALUES ('schema_version', ')" +
 )";
 }
 
-std::string StoreUrl(const std::string& flag) {
+std::string StoreUrl(const std::string& flag, const std::string& inventory) {
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("RUNBOOK_STATE_URL"); env && *env) return env;
-  return "";
+  return inventory;
 }
 
 PgStore::PgStore(std::unique_ptr<PgConnection> conn) : conn_(std::move(conn)) {}

@@ -32,8 +32,9 @@ inline constexpr int kStoreSchemaVersion = 1;
 // The SQL that creates the schema (idempotent), for `runbook state init --print-sql`.
 std::string StoreSchemaSql();
 
-// $RUNBOOK_STATE_URL, when `flag` (--state) is empty; "" when neither is set.
-std::string StoreUrl(const std::string& flag);
+// The store to use: `flag` (--state), else $RUNBOOK_STATE_URL, else `inventory` (an inventory's
+// `state: {url:}`); "" when none is set: the state directory alone.
+std::string StoreUrl(const std::string& flag, const std::string& inventory = "");
 
 // A run as `history` lists it.
 struct StoredRun {

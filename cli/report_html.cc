@@ -124,7 +124,7 @@ class Page {
     Fact("outcome", "<b class=\"" + E(outcome) + "\" id=\"outcome\">" + E(outcome) + "</b>" +
                         (rs.finished ? " (exit " + std::to_string(rs.exit_code) + ")" : ""));
     Fact("runbook", E(rs.runbook) + " <code>" + E(rs.path) + "</code>");
-    Fact("host", E(rs.host));
+    Fact("operator", E(rs.user.empty() ? "(not recorded)" : rs.user) + " on " + E(rs.host));
     Fact("started", E(rs.started_at) + (rs.ended_at.empty() ? "" : ", ended " + E(rs.ended_at)) +
                         " (" + Seconds(in_.timeline.end_ms - in_.timeline.start_ms) + ")");
     if (rs.resumes > 0) Fact("resumed", std::to_string(rs.resumes) + " time(s)");

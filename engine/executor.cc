@@ -362,6 +362,7 @@ int Run::JournalStart(const LockHolder& me) {
     info.pid = me.pid;
     info.host = me.host;
     info.boot_id = me.boot_id;
+    info.user = OsUserName();
     if (rb_.downtime) info.downtime = {{rb_.downtime->from.name, rb_.downtime->to.name}};
     start = RunStartedRecord(info);
   }

@@ -152,6 +152,7 @@ json RunStartedRecord(const RunStartedInfo& info) {
          {"host", info.host},
          {"boot_id", info.boot_id},
          {"finally_ids", info.finally_ids}};
+  if (!info.user.empty()) r["user"] = info.user;
   if (info.downtime)
     r["downtime"] = {{"from", info.downtime->first}, {"to", info.downtime->second}};
   return r;
@@ -251,6 +252,7 @@ RunState ReplayJournal(const std::vector<json>& records) {
       run.pid = static_cast<int>(Int(r, "pid").value_or(0));
       run.host = Str(r, "host");
       run.boot_id = Str(r, "boot_id");
+      run.user = Str(r, "user");
       if (auto it = r.find("downtime"); it != r.end() && it->is_object()) {
         run.downtime = WindowState{Str(*it, "from"), Str(*it, "to"), "", "", std::nullopt};
       }

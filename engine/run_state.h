@@ -73,6 +73,7 @@ struct RunStartedInfo {
   int pid = 0;
   std::string host;     // hostname
   std::string boot_id;  // /proc/sys/kernel/random/boot_id: tells a reboot from a live process
+  std::string user;     // the OS user the engine runs as: the operator
   // The runbook's `downtime:` window (from, to), when it has one.
   std::optional<std::pair<std::string, std::string>> downtime;
 };
@@ -184,7 +185,8 @@ struct RunState {
   int pid = 0;             // the process that last ran it (run_started or run_resumed)
   std::string host;
   std::string boot_id;
-  int resumes = 0;                      // run_resumed records seen
+  std::string user;  // the OS user that started the run (run_started "user"); "" when not recorded
+  int resumes = 0;   // run_resumed records seen
   std::optional<WindowState> downtime;  // runs of a runbook with `downtime:`
 };
 

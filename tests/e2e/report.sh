@@ -72,7 +72,7 @@ echo "$dom" >"$TEST_TMP/dom.html"
 grep -qF '&lt;img src=x onerror=alert(1)&gt;' "$TEST_TMP/dom.html" || fail "the param's value is not shown as text"
 grep -qF '&lt;/pre&gt;&lt;script&gt;document.title=1&lt;/script&gt;' "$TEST_TMP/dom.html" || fail "a log's markup is not shown as text"
 grep -qF '<title>run '"$run_id"' of report-e2e</title>' "$TEST_TMP/dom.html" || fail "a log's script ran (title changed)"
-python3 - "$TEST_TMP/dom.html" "$run_id" "$(hostname)" <<'PY' || fail "the rendered page is not what a reader needs"
+python3 - "$TEST_TMP/dom.html" "$run_id" "$(id -un) on $(hostname)" <<'PY' || fail "the rendered page is not what a reader needs"
 import re
 import sys
 from html.parser import HTMLParser

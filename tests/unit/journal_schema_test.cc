@@ -37,6 +37,7 @@ std::vector<json> OneOfEach() {
   start.pid = 1;
   start.host = "h";
   start.boot_id = "b";
+  start.user = "jane";
   start.downtime = {{"a", "a"}};
   StepFinishedInfo finish;
   finish.step = "a";

@@ -11,8 +11,8 @@ namespace runbook {
 
 namespace {
 
-constexpr int kLabelWidth = 230;
-constexpr int kBarsWidth = 820;
+constexpr int kLabelWidth = 330;
+constexpr int kBarsWidth = 720;
 constexpr int kRowHeight = 24;
 constexpr int kTop = 34;
 

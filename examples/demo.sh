@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: build the Jane sandbox, preview and run clone-prod, then upgrade-dev and upgrade-prod,
-# compare with the wiki's manual clone, print a summary. Exits non-zero when anything fails.
+# compare with the wiki's manual clone, print a summary with upgrade-prod's expected and actual
+# downtime and where each run's HTML report is. Exits non-zero when anything fails.
 #
 #   examples/demo.sh [RUNBOOK_BINARY]        (make demo passes build/runbook)
 #
@@ -10,14 +11,17 @@
 #
 # Environment: DEMO_SIZE=small|default (default: default), DEMO_DIR (default: $RUNBOOK_SANDBOX_DIR
 # or /tmp/jane-sandbox), DEMO_PORT_BASE (default: the sandbox's), DEMO_SSH=auto|1|0 (default auto:
-# ssh hosts when root). The sandbox stays up afterwards; examples/jane-sandbox/sandbox.sh down
-# --dir DIR removes it.
+# ssh hosts when root), DEMO_STATE (default: DIR-state). The sandbox stays up afterwards;
+# examples/jane-sandbox/sandbox.sh down --dir DIR removes it. The runs are kept in DEMO_STATE,
+# beside the sandbox, so that a later demo expects the downtime earlier demos measured; the
+# reports go to DIR/reports.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUNBOOK=${1:-${RUNBOOK:-$ROOT/build/runbook}}
 SIZE=${DEMO_SIZE:-default}
 DIR=${DEMO_DIR:-${RUNBOOK_SANDBOX_DIR:-/tmp/jane-sandbox}}
+STATE=${DEMO_STATE:-$DIR-state}
 SANDBOX=$ROOT/examples/jane-sandbox/sandbox.sh
 [ -x "$RUNBOOK" ] || { echo "demo: no runbook binary at $RUNBOOK (make build)" >&2; exit 2; }
 RUNBOOK=$(cd "$(dirname "$RUNBOOK")" && pwd)/$(basename "$RUNBOOK")
@@ -31,6 +35,12 @@ finish() {
   local rc=$?
   banner "summary"
   printf '%s\n' "${SUMMARY[@]}"
+  [ -z "${expected_downtime:-}" ] ||
+    echo "upgrade-prod downtime: expected $expected_downtime, actual ${actual_downtime:-unknown (it did not run to the end)}"
+  # Written also for a run that failed: that is when they are read.
+  if [ -n "${REPORTS:-}" ] && compgen -G "$REPORTS/*.html" >/dev/null; then
+    echo "run reports (open in a browser):" "$REPORTS"/*.html
+  fi
   if [ "$rc" = 0 ]; then
     echo "demo: all done. The sandbox is still up in $DIR ($SANDBOX down --dir $DIR removes it)."
   else
@@ -75,7 +85,9 @@ timed "sandbox up ($SIZE, $HOSTS)" "$SANDBOX" "${up_args[@]}"
 # Ports, and the passwords the runbooks read as secrets (exported).
 # shellcheck disable=SC1091
 . "$DIR/sandbox.env"
-export RUNBOOK_STATE_DIR=$DIR/state
+export RUNBOOK_STATE_DIR=$STATE
+REPORTS=$DIR/reports
+mkdir -p "$REPORTS"
 
 inv() { echo -i "$DIR/inventory.yaml" -i "$DIR/params/$1.yaml"; }
 
@@ -83,12 +95,29 @@ banner "runbook plan clone-prod"
 # shellcheck disable=SC2046
 timed "plan clone-prod" "$RUNBOOK" plan "$ROOT/runbooks/clone-prod.yaml" $(inv clone-prod)
 
+# The downtime upgrade-prod's plan expects: the median of what earlier demos measured.
+# shellcheck disable=SC2046
+expected_downtime=$("$RUNBOOK" plan "$ROOT/runbooks/upgrade-prod.yaml" $(inv upgrade-prod) --offline --fresh \
+  --format json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["downtime"]
+print("%.1f s (median of %d earlier run%s)" % (d["expected_seconds"], d["measured_runs"], "" if d["measured_runs"] == 1 else "s")
+      if d["expected_seconds"] is not None else "unknown (no earlier run measured it)")') ||
+  expected_downtime="unknown (the plan failed)"
+
 # --jobs 4: the runbooks declare which steps are independent (upgrade-prod's window is shortest so).
+# --fresh: the sandbox is new, so a run an earlier demo left unfinished is not one to continue.
 for rb in clone-prod upgrade-dev upgrade-prod; do
   banner "runbook run $rb --jobs 4 --yes"
   # shellcheck disable=SC2046
-  timed "run $rb" "$RUNBOOK" run "$ROOT/runbooks/$rb.yaml" $(inv "$rb") --jobs 4 --yes
+  timed "run $rb" "$RUNBOOK" run "$ROOT/runbooks/$rb.yaml" $(inv "$rb") --jobs 4 --yes --fresh \
+    --report "$REPORTS/$rb.html"
 done
+actual_downtime=$("$RUNBOOK" status "$ROOT/runbooks/upgrade-prod.yaml" --format json | python3 -c '
+import json, sys
+d = json.load(sys.stdin).get("downtime") or {}
+print("%.1f s (%s .. %s)" % (d["duration_ms"] / 1000, d["from"], d["to"]) if d.get("duration_ms") is not None
+      else "none measured (the window did not close)")')
 
 banner "the same clone the wiki's way (seed-way.sh)"
 timed "seed way (by hand) clone" "$ROOT/examples/jane-sandbox/seed-way.sh" --dir "$DIR"

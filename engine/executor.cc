@@ -421,11 +421,13 @@ int Run::RefuseLiveRemoteSteps() {
         err = std::string(line);
     }
   };
-  // Prints "PID COMMAND" for each process of group $2 while the host is still in boot $1.
+  // Prints "PID (COMMAND)" for each live process (zombies are dead) of group $2 while the host is
+  // still in boot $1.
   static constexpr const char* kLiveGroup =
       "b=-; IFS= read -r b </proc/sys/kernel/random/boot_id 2>/dev/null; "
       "[ \"$1\" = - ] || [ \"$b\" = \"$1\" ] || exit 0; "
-      "ps -e -o pgid=,pid=,comm= | awk -v g=\"$2\" '$1 == g { print $2 \" (\" $3 \")\" }'";
+      "ps -e -o pgid=,pid=,stat=,comm= | "
+      "awk -v g=\"$2\" '$1 == g && $3 !~ /^Z/ { print $2 \" (\" $4 \")\" }'";
   std::string alive, unknown;
   for (const auto& [id, state] : prior_.steps) {
     if (state.status != StepStatus::kRunning || state.pgid <= 1 || state.pgid_host.empty()) {

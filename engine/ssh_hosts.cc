@@ -398,7 +398,7 @@ class SshHosts : public RemoteHosts {
     return r;
   }
 
-  // Kills the remote process group the start marker named (`started`: "GROUP PIPE PIPE"), as
+  // Kills the remote process group the start marker named (`started`: "GROUP PIPE PIPE BOOT"), as
   // the command's user, with a second ssh command, if its processes hold the output pipes.
   void KillLeftovers(const Host& host, const std::string& control_path,
                      const std::string& kill_command, const std::string& started,
@@ -419,14 +419,15 @@ class SshHosts : public RemoteHosts {
                           digits(w.substr(colon + 1)));
     };
     // Never group 0 or 1: `kill -KILL -1` would be every process the user may signal.
-    if (words.size() != 3 || !digits(words[0]) || std::stoll(words[0]) < 2 || !pipe_id(words[1]) ||
+    // The words become arguments of a command line: only these checked shapes get there.
+    if (words.size() != 4 || !digits(words[0]) || std::stoll(words[0]) < 2 || !pipe_id(words[1]) ||
         !pipe_id(words[2])) {
       return;
     }
     CollectSink ignored;
     ProcessSpec s;
     s.argv = SshArgv(host, control_path, {"-T"});
-    s.argv.push_back(kill_command + " " + started);
+    s.argv.push_back(kill_command + " " + words[0] + " " + words[1] + " " + words[2]);
     s.timeout = kControlTimeout;
     s.unset_env = unset_env;
     processes_->Run(s, &ignored, CancelToken());

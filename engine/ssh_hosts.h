@@ -62,8 +62,8 @@ struct RemoteInvocation {
   std::string command;
   std::string stdin_data;
   // The command word that kills the process group the start marker named if its processes hold
-  // the output pipes it named, once a space and the marker's words are appended; run (as the
-  // same user) when the session outlives the command.
+  // the output pipes it named, once a space and the marker's group and pipes are appended; run (as
+  // the same user) when the session outlives the command.
   std::string kill_leftovers;
 };
 Result<RemoteInvocation> BuildRemoteInvocation(const ProcessSpec& spec);

@@ -58,7 +58,9 @@ grep -q "step 'slow': process group $pgid on host remote: pid [0-9]* (s" "$TEST_
 ok "a resume while the step's processes live on the ssh host refuses and names them"
 
 kill -KILL -- "-$pgid"
-for _ in $(seq 50); do no_process_with "$marker" 2>/dev/null && break; sleep 0.1; done
+group_alive() { ps -e -o pgid=,stat= | awk -v g="$pgid" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'; }
+for _ in $(seq 50); do group_alive || break; sleep 0.1; done
+! group_alive || fail "the remote group did not end on SIGKILL"
 expect_exit 0 "$RUNBOOK" resume --yes "$TEST_TMP/remote.yaml"
 grep -q "rerun" "$TEST_TMP/last.out" || { cat "$TEST_TMP/last.out"; fail "the resume did not rerun the step"; }
 ok "once they are gone, the resume reruns the step"

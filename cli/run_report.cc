@@ -107,17 +107,9 @@ Result<RunSource> FromStore(const std::string& url, const std::string& run_id) {
     if (!text.ok()) return R::Error(text.message());
     src.logs[id] = KeepEnd(std::move(text).value());
   }
-  auto all = store->ListRuns((*run)->runbook);  // oldest first
-  if (!all.ok()) return R::Error(all.message());
-  auto earlier = std::make_shared<std::vector<std::string>>();
-  for (auto r = all->rbegin(); r != all->rend(); ++r) {
-    if (r->started < (*run)->started) earlier->push_back(r->run_id);
-  }
-  src.earlier = [store, earlier](size_t i) -> std::optional<std::vector<nlohmann::json>> {
-    if (i >= earlier->size()) return std::nullopt;
-    auto rec = store->Records((*earlier)[i]);
-    return rec.ok() ? std::move(rec).value() : std::vector<nlohmann::json>();
-  };
+  auto earlier = EarlierRunsInStore(store, (*run)->runbook, (*run)->started);
+  if (!earlier.ok()) return R::Error(earlier.message());
+  src.earlier = std::move(earlier).value();
   return src;
 }
 

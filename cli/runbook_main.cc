@@ -172,6 +172,7 @@ struct PlanArgs {
   bool offline = false;
   bool resume = false;
   bool fresh = false;
+  std::string state_url;  // --state
 };
 
 int CmdPlan(const std::string& file, const Common& common, const PlanArgs& args) {
@@ -191,6 +192,19 @@ int CmdPlan(const std::string& file, const Common& common, const PlanArgs& args)
   plan_options.fresh = args.fresh;
   plan_options.inventories = options.inventories;
   plan_options.sets = options.sets;
+  // Expected durations from the team's history when there is a store; a store that cannot be
+  // read leaves them to this machine's runs, said on stderr: a preview must not fail for it.
+  if (const std::string url = StoreUrl(args.state_url, loaded->runbook.state_url); !url.empty()) {
+    auto store = PgStore::Open(url, /*create=*/false);
+    auto earlier = store.ok() ? EarlierRunsInStore(std::move(store).value(), loaded->runbook.name)
+                              : Result<EarlierRuns>::Error(store.message());
+    if (earlier.ok()) {
+      plan_options.earlier = std::move(earlier).value();
+    } else {
+      std::fprintf(stderr, "runbook: %s; expected durations from the state directory\n",
+                   earlier.message().c_str());
+    }
+  }
   auto processes = MakeSystemProcessRunner();
   auto plan = BuildPlan(*loaded, plan_options, processes.get());
   if (!plan.ok()) {
@@ -660,6 +674,7 @@ int RunbookMain(int argc, char** argv) {
   for (CLI::App* sub : {status, history, logs, resume, report}) {
     sub->add_option("--state", state_url, state_help);
   }
+  plan->add_option("--state", plan_args.state_url, state_help);
   for (CLI::App* sub : {status, history, logs, report}) {
     sub->add_option("-i,--inventory", common.inventories,
                     "Inventory file whose state: {url:} names the store (repeatable, later wins)");

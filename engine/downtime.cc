@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "engine/expectations.h"
 #include "engine/units.h"
 
 namespace runbook {
@@ -35,12 +34,6 @@ std::vector<const Step*> WindowSteps(const Runbook& rb, const Graph& graph) {
     if (inside && s.id == to) return out;
   }
   return out;
-}
-
-ExpectedDowntime ExpectDowntime(const std::string& state_dir, const Runbook& rb) {
-  if (!rb.downtime) return {};
-  return ExpectWindow(EarlierRunsIn(state_dir, rb.name), rb.downtime->from.name,
-                      rb.downtime->to.name);
 }
 
 std::string DowntimeText(const WindowState& w) {

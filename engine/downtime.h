@@ -25,10 +25,6 @@ struct ExpectedDowntime {
   int runs = 0;                   // how many measurements the median is of
 };
 
-// The median of the downtime records of the same window (same `from` and `to`) in the latest
-// runs of the runbook under `state_dir` (at most the 10 latest measurements).
-ExpectedDowntime ExpectDowntime(const std::string& state_dir, const Runbook& rb);
-
 // The window of a run in words: "23.3s (stop-web 15:02:01 .. start-web 15:02:24 UTC)",
 // "open since 15:02:01 UTC: stop-web started, start-web has not succeeded", or
 // "none: stop-web did not start".

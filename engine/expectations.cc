@@ -1,5 +1,7 @@
 #include "engine/expectations.h"
 
+#include "engine/pg_store.h"
+
 #include <algorithm>
 #include <memory>
 
@@ -29,6 +31,21 @@ EarlierRuns EarlierRunsIn(const std::string& state_dir, const std::string& runbo
     if (!contents.ok()) return std::vector<nlohmann::json>();
     return std::move(contents->records);
   };
+}
+
+Result<EarlierRuns> EarlierRunsInStore(std::shared_ptr<PgStore> store, const std::string& runbook,
+                                       const std::string& before) {
+  auto all = store->ListRuns(runbook);  // oldest first
+  if (!all.ok()) return Result<EarlierRuns>::Error(all.message());
+  auto ids = std::make_shared<std::vector<std::string>>();
+  for (auto r = all->rbegin(); r != all->rend(); ++r) {
+    if (before.empty() || r->started < before) ids->push_back(r->run_id);
+  }
+  return EarlierRuns([store, ids](size_t i) -> std::optional<std::vector<nlohmann::json>> {
+    if (i >= ids->size()) return std::nullopt;
+    auto records = store->Records((*ids)[i]);
+    return records.ok() ? std::move(records).value() : std::vector<nlohmann::json>();
+  });
 }
 
 std::map<std::string, double> ExpectStepSeconds(const EarlierRuns& runs) {

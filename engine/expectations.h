@@ -9,11 +9,13 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/diag.h"
 #include "engine/downtime.h"
 
 namespace runbook {
@@ -25,6 +27,13 @@ using EarlierRuns = std::function<std::optional<std::vector<nlohmann::json>>(siz
 // The runs of `runbook` under the state directory `state_dir` that started before `before_ms`.
 EarlierRuns EarlierRunsIn(const std::string& state_dir, const std::string& runbook,
                           int64_t before_ms = std::numeric_limits<int64_t>::max());
+
+class PgStore;
+// The runs of `runbook` in the team's state store (engine/pg_store.h) that started before
+// `before` (a FormatTimestamp time; "" for every run). An error reading the list is an error;
+// a run whose records cannot be read has none.
+Result<EarlierRuns> EarlierRunsInStore(std::shared_ptr<PgStore> store, const std::string& runbook,
+                                       const std::string& before = "");
 
 // Step id -> the average of its successful attempts in the latest 10 runs, in seconds.
 std::map<std::string, double> ExpectStepSeconds(const EarlierRuns& runs);

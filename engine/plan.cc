@@ -431,7 +431,9 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
       if (Unfinished(prior)) header.resume_run = latest->run_id;
     }
   }
-  const auto expected = ExpectStepSeconds(EarlierRunsIn(options.state_dir, rb.name));
+  const EarlierRuns earlier =
+      options.earlier ? options.earlier : EarlierRunsIn(options.state_dir, rb.name);
+  const auto expected = ExpectStepSeconds(earlier);
 
   // Ssh control sockets and tunnels of the plan live in a private temp dir, removed at the end.
   std::string tmp_template =
@@ -475,7 +477,7 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
       w.steps.push_back(s->id);
       in_window.insert(s);
     }
-    w.expected = ExpectDowntime(options.state_dir, rb);
+    w.expected = ExpectWindow(earlier, rb.downtime->from.name, rb.downtime->to.name);
   }
 
   Planner planner(loaded, options, scope, &services, prior, !header.resume_run.empty());

@@ -18,6 +18,7 @@
 
 #include "engine/decide.h"
 #include "engine/downtime.h"
+#include "engine/expectations.h"
 #include "engine/loader.h"
 #include "engine/process.h"
 #include "engine/resolve.h"
@@ -34,6 +35,9 @@ struct PlanOptions {
   bool fresh = false;
   std::vector<std::string> inventories;
   std::vector<std::pair<std::string, std::string>> sets;
+  // The runbook's earlier runs, for expected durations: the team's store's when it has one
+  // (EarlierRunsInStore); unset: those of `state_dir`.
+  EarlierRuns earlier;
 };
 
 // A host that steps use ("hosts" in the JSON).

@@ -96,6 +96,24 @@ grep -q "third" "$TEST_TMP/last.out" || fail "A cannot read B's log of the resum
 ok "A sees B's resume: success 3/3, both operators' logs in the store"
 expect_exit 4 env HOME="$TEST_TMP/carol" RUNBOOK_STATE_DIR="$TEST_TMP/carol/state" "$RUNBOOK" resume "$run_id"
 ok "a run that succeeded is not taken from the store to be resumed"
+# The plan's expected durations come from the team's history in the store: B never ran the
+# runbook here, A's run (resumed by B) is in the store.
+as carol expect_exit 0 "$RUNBOOK" plan "$TEST_TMP/bob/work.yaml" --format json
+python3 - "$TEST_TMP/last.out" <<'PY' || fail "a plan with the store has no expected durations from the team's history"
+import json, sys
+plan = json.load(open(sys.argv[1]))
+steps = {s["id"]: s for s in plan["steps"]}
+assert all("expected_seconds" in steps[i] for i in ("first", "second", "third")), steps
+PY
+unset RUNBOOK_STATE_URL
+as carol expect_exit 0 "$RUNBOOK" plan "$TEST_TMP/bob/work.yaml" --format json
+python3 - "$TEST_TMP/last.out" <<'PY' || fail "a plan without a store shows expected durations from elsewhere"
+import json, sys
+plan = json.load(open(sys.argv[1]))
+assert not any("expected_seconds" in s for s in plan["steps"]), plan["steps"]
+PY
+ok "plan takes expected durations from the team's history in the store"
+export RUNBOOK_STATE_URL="$URL"
 if psql_store -c "SELECT * FROM runbook.records" -c "SELECT encode(data, 'escape') FROM runbook.log_chunks" | grep -q "$RB_TEST_TOKEN"; then
   fail "the secret reached the store"
 fi

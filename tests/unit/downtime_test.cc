@@ -2,6 +2,7 @@
 // measures and journals it (across a resume too), the median a plan expects, and its wording.
 // The real binary with real processes: tests/e2e/downtime.sh.
 #include "engine/downtime.h"
+#include "engine/expectations.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -254,7 +255,8 @@ TEST_F(DowntimeRunTest, APlanExpectsTheMedianOfEarlierRunsOfTheSameWindow) {
   journal_run("stop", "start", 40000);
   journal_run("stop", "migrate", 1000);
   journal_run("stop", "start", 20000);
-  ExpectedDowntime e = ExpectDowntime(state_.string(), loaded->runbook);
+  ExpectedDowntime e =
+      ExpectWindow(EarlierRunsIn(state_.string(), loaded->runbook.name), "stop", "start");
   ASSERT_TRUE(e.seconds);
   EXPECT_DOUBLE_EQ(*e.seconds, 20.0);
   EXPECT_EQ(e.runs, 3);

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "engine/executor.h"
+#include "engine/journal.h"
 #include "engine/loader.h"
+#include "engine/run_state.h"
 #include "engine/state_dir.h"
 #include "steps/registry.h"
 
@@ -67,7 +70,7 @@ std::string CompletionScript(const CLI::App& app, const std::string& shell) {
     return
   fi
   for w in "${COMP_WORDS[@]:2}"; do
-    case $w in *.yaml|*.yml) [ -z "$file" ] && file=$w ;; esac
+    case $w in *.yaml|*.yml|[0-9]*T*Z-*) [ -z "$file" ] && file=$w ;; esac
   done
   case $prev in
     @STEP_OPTIONS@)
@@ -116,6 +119,16 @@ int CmdCompleteIds(const std::string& what, const std::string& file) {
     return kExitOk;
   }
   if (what != "steps" || file.empty()) return kExitOk;
+  if (IsRunId(file)) {  // `resume RUN_ID --only`: the steps of that run's runbook, as it last ran
+    std::optional<RunInfo> run = FindRun(StateDir(), file);
+    if (!run) return kExitOk;
+    auto contents = ReadJournal(run->journal);
+    if (!contents.ok()) return kExitOk;
+    for (const std::string& id : ReplayJournal(contents->records).step_ids) {
+      std::printf("%s\n", id.c_str());
+    }
+    return kExitOk;
+  }
   LoadOptions options;
   options.kinds = &BuiltinKinds();
   options.require_params = RequireParams::kNo;

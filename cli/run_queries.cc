@@ -151,6 +151,18 @@ std::string RunOutcomeText(const RunState& rs) {
   return "unfinished";
 }
 
+// "alice@ops1"; "?@ops1" in journals written before the user was recorded.
+std::string Operator(const std::string& user, const std::string& host) {
+  return (user.empty() ? "?" : user) + "@" + host;
+}
+
+// How a question was answered, for `status`.
+std::string AnswerText(const Answer& a) {
+  if (a.by == "yes") return "by --yes, nobody was asked";
+  if (a.by == "terminal") return "on the terminal after " + FormatElapsed(a.waited_ms / 1000.0);
+  return "after " + FormatElapsed(a.waited_ms / 1000.0);
+}
+
 // Resolves "RUN_ID | FILE | nothing" to a run.
 std::optional<RunInfo> Target(const std::string& state, const std::string& target) {
   if (target.empty()) {
@@ -295,8 +307,29 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
                         {"outcome", rs->finished ? rs->outcome : "unfinished"},
                         {"engine", EngineText(*rs)},
                         {"pid", rs->pid},
+                        {"user", rs->user},
                         {"host", rs->host},
                         {"dir", dir}};
+    nlohmann::json sessions = nlohmann::json::array();
+    for (const Session& s : rs->sessions) {
+      nlohmann::json session = {{"ts", s.ts}, {"user", s.user}, {"host", s.host}, {"pid", s.pid}};
+      if (!s.selection.only.empty()) session["only"] = s.selection.only;
+      if (!s.selection.from.empty()) session["from"] = s.selection.from;
+      if (!s.selection.rerun.empty()) session["rerun"] = s.selection.rerun;
+      if (!s.changed_options.empty()) session["options"] = s.changed_options;
+      for (const auto& [old_id, new_id] : s.renamed) session["renamed"][old_id] = new_id;
+      sessions.push_back(session);
+    }
+    j["sessions"] = sessions;
+    nlohmann::json answers = nlohmann::json::array();
+    for (const Answer& a : rs->answers) {
+      answers.push_back({{"step", a.step},
+                         {"ts", a.ts},
+                         {"confirmed", a.confirmed},
+                         {"by", a.by},
+                         {"waited_ms", a.waited_ms}});
+    }
+    j["confirmations"] = answers;
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& [id, in_finally] : StepsInOrder(*rs)) {
       auto it = rs->steps.find(id);
@@ -314,9 +347,19 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
     std::printf("%s\n", j.dump(2).c_str());
     return kExitOk;
   }
-  std::printf("run %s of %s (%s)\nstarted %s by pid %d on %s; %s\n", rs->run_id.c_str(),
-              rs->runbook.c_str(), rs->path.c_str(), rs->started_at.c_str(), rs->pid,
-              rs->host.c_str(), RunOutcomeText(*rs).c_str());
+  std::printf("run %s of %s (%s)\n", rs->run_id.c_str(), rs->runbook.c_str(), rs->path.c_str());
+  for (size_t i = 0; i < rs->sessions.size(); ++i) {
+    const Session& s = rs->sessions[i];
+    std::string given = s.selection.Describe();
+    if (!s.changed_options.empty()) given += (given.empty() ? "" : " ") + s.changed_options;
+    for (const auto& [old_id, new_id] : s.renamed) {
+      given += (given.empty() ? "" : "; ") + ("renamed " + old_id + " -> " + new_id);
+    }
+    std::printf("%s %s by %s pid %d%s\n", i == 0 ? "started" : "resumed", s.ts.c_str(),
+                Operator(s.user, s.host).c_str(), s.pid,
+                given.empty() ? "" : (": " + given).c_str());
+  }
+  std::printf("outcome: %s\n", RunOutcomeText(*rs).c_str());
   bool finally_shown = false;
   for (const auto& [id, in_finally] : StepsInOrder(*rs)) {
     if (in_finally && !finally_shown) {
@@ -332,6 +375,11 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
                 StatusText(it->second.status, Liveness(*rs)), it->second.duration_ms / 1000.0,
                 it->second.attempts, it->second.attempts == 1 ? "" : "s",
                 it->second.message.c_str());
+  }
+  if (!rs->answers.empty()) std::printf("confirmations:\n");
+  for (const Answer& a : rs->answers) {
+    std::printf("  %-30s %-3s %s (%s)\n", a.step.c_str(), a.confirmed ? "yes" : "no",
+                AnswerText(a).c_str(), a.ts.c_str());
   }
   if (rs->downtime) std::printf("downtime: %s\n", DowntimeText(*rs->downtime).c_str());
   if (!rs->finished || rs->outcome != "success") {

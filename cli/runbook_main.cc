@@ -36,6 +36,7 @@
 #include "engine/saved_plan.h"
 #include "engine/secrets.h"
 #include "engine/state_dir.h"
+#include "engine/step_selection.h"
 #include "engine/suggest.h"
 #include "engine/units.h"
 #include "steps/registry.h"
@@ -132,10 +133,55 @@ std::optional<std::string> InventoryStateUrl(const std::vector<std::string>& inv
   return url;
 }
 
+// The journal keeps paths absolute: a resume from another directory must find the same files.
+std::vector<std::string> AbsolutePaths(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    const std::filesystem::path abs = std::filesystem::absolute(p, ec);
+    out.push_back(ec ? p : abs.lexically_normal().string());
+  }
+  return out;
+}
+
 struct Common {
   std::vector<std::string> inventories;
   std::vector<std::string> sets;
 };
+
+// --only A,B (repeatable), --from STEP, --rerun A,B (repeatable), as given.
+struct SelectionArgs {
+  std::vector<std::string> only, rerun;
+  std::string from;
+  StepSelection Selection() const {
+    StepSelection s;
+    for (const std::string& list : only) {
+      for (std::string& id : SplitStepIds(list)) s.only.push_back(std::move(id));
+    }
+    s.from = from;
+    for (const std::string& list : rerun) {
+      for (std::string& id : SplitStepIds(list)) s.rerun.push_back(std::move(id));
+    }
+    return s;
+  }
+};
+
+// The steps it names must be steps of the runbook: else exit 2 with the nearest id suggested.
+bool SelectionValid(const LoadedRunbook& loaded, const StepSelection& selection) {
+  Status st = CheckSelection(loaded.runbook, selection);
+  if (!st.ok()) std::fprintf(stderr, "runbook: %s\n", st.message().c_str());
+  return st.ok();
+}
+
+// What a resume runs with: the run's inventories unless -i is given (then those, absolute), the
+// run's --set values followed by those given (later wins).
+void ResumeInputs(const RunState& run, const std::vector<std::string>& inventories,
+                  const std::vector<std::pair<std::string, std::string>>& sets,
+                  LoadOptions* options) {
+  options->inventories = inventories.empty() ? run.inventories : AbsolutePaths(inventories);
+  options->sets = run.sets;
+  options->sets.insert(options->sets.end(), sets.begin(), sets.end());
+}
 
 int CmdValidate(const std::vector<std::string>& files, const Common& common) {
   int rc = kExitOk;
@@ -231,6 +277,7 @@ int CmdPlan(const std::string& file, const Common& common, const PlanArgs& args)
 }
 
 struct RunArgs {
+  SelectionArgs selection;
   bool dry_run = false;
   bool yes = false;
   int jobs = 1;
@@ -287,6 +334,14 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
     std::fprintf(stderr, "runbook: --jobs must be at least 1\n");
     return kExitInvalid;
   }
+  const StepSelection selection = args.selection.Selection();
+  if (!selection.rerun.empty() && !args.resume) {
+    std::fprintf(stderr,
+                 "runbook: --rerun runs again a step that finished in the run being continued: "
+                 "use it with `resume` or `run --resume` (a new run runs every step; --only "
+                 "chooses some)\n");
+    return kExitInvalid;
+  }
   if (args.dry_run) {
     PlanArgs plan;
     plan.resume = args.resume;
@@ -322,6 +377,7 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
     }
     auto loaded = Load(file, options);
     if (!loaded) return kExitInvalid;
+    if (!SelectionValid(*loaded, selection)) return kExitInvalid;
     PlanOptions plan_options;
     plan_options.state_dir = StateDir();
     plan_options.inventories = options.inventories;
@@ -346,22 +402,40 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
     exec.store_url = StoreUrl(args.state_url, loaded->runbook.state_url);
     exec.jobs = args.jobs;
     exec.yes = args.yes;
-    exec.inventories = options.inventories;
+    exec.inventories = AbsolutePaths(options.inventories);
     exec.sets = options.sets;
     exec.start = args.fresh ? StartMode::kFresh : StartMode::kNew;
+    exec.selection = selection;
     return Execute(*loaded, exec, args.heartbeat, args.report);
   }
 
+  if (args.resume) {
+    // The run it continues keeps its inventories and --set values, as with `resume`.
+    std::optional<std::string> name = RunbookNameOf(file);
+    if (!name) return kExitInvalid;
+    if (std::optional<RunInfo> latest = LatestRun(StateDir(), *name)) {
+      auto contents = ReadJournal(latest->journal);
+      if (!contents.ok()) {
+        std::fprintf(stderr, "runbook: run %s: %s\n", latest->run_id.c_str(),
+                     contents.message().c_str());
+        return kExitRefused;
+      }
+      const auto given_sets = options.sets;
+      ResumeInputs(ReplayJournal(contents->records), common.inventories, given_sets, &options);
+    }
+  }
   auto loaded = Load(file, options);
   if (!loaded) return kExitInvalid;
+  if (!SelectionValid(*loaded, selection)) return kExitInvalid;
   ExecOptions exec;
   exec.state_dir = StateDir();
   exec.store_url = StoreUrl(args.state_url, loaded->runbook.state_url);
   exec.jobs = args.jobs;
   exec.yes = args.yes;
-  exec.inventories = options.inventories;
+  exec.inventories = AbsolutePaths(options.inventories);
   exec.sets = options.sets;
   exec.start = args.resume ? StartMode::kResume : args.fresh ? StartMode::kFresh : StartMode::kNew;
+  exec.selection = selection;
   return Execute(*loaded, exec, args.heartbeat, args.report);
 }
 
@@ -419,8 +493,16 @@ std::optional<RunInfo> RunOfStore(const std::string& url, const std::string& sta
   return *fetched;
 }
 
-int CmdResume(const std::string& target, bool yes, int jobs, const std::string& heartbeat,
-              const std::string& state_flag, const std::string& report) {
+struct ResumeArgs {
+  bool yes = false;
+  int jobs = 1;
+  std::string heartbeat = "30s";
+  std::string report;
+  SelectionArgs selection;
+};
+
+int CmdResume(const std::string& target, const Common& common, const ResumeArgs& args,
+              const std::string& state_flag) {
   const std::string state = StateDir();
   // Runs of other machines are looked for in the store named by --state or RUNBOOK_STATE_URL
   // (an inventory's store is known only once the run's journal is read).
@@ -435,7 +517,7 @@ int CmdResume(const std::string& target, bool yes, int jobs, const std::string& 
       name = *named;
     }
     int rc = -1;
-    run = RunOfStore(store_url, state, name, file_target ? "" : target, yes, &rc);
+    run = RunOfStore(store_url, state, name, file_target ? "" : target, args.yes, &rc);
     if (rc != -1) return rc;
   }
   if (run) {
@@ -494,21 +576,26 @@ int CmdResume(const std::string& target, bool yes, int jobs, const std::string& 
                  run->run_id.c_str(), Printable(file).c_str());
     return kExitInvalid;
   }
+  bool ok = true;
+  const auto sets = ParseSets(common.sets, &ok);
+  if (!ok) return kExitInvalid;
   LoadOptions options;
-  options.inventories = rs.inventories;
-  options.sets = rs.sets;
+  ResumeInputs(rs, common.inventories, sets, &options);
   auto loaded = Load(file, options);
   if (!loaded) return kExitInvalid;
+  const StepSelection selection = args.selection.Selection();
+  if (!SelectionValid(*loaded, selection)) return kExitInvalid;
   ExecOptions exec;
   exec.state_dir = state;
   exec.store_url = StoreUrl(state_flag, loaded->runbook.state_url);
   exec.start = StartMode::kResume;
   exec.resume_run_id = run->run_id;
-  exec.jobs = jobs;
-  exec.yes = yes;
-  exec.inventories = rs.inventories;
-  exec.sets = rs.sets;
-  return Execute(*loaded, exec, heartbeat, report);
+  exec.jobs = args.jobs;
+  exec.yes = args.yes;
+  exec.inventories = options.inventories;
+  exec.sets = options.sets;
+  exec.selection = selection;
+  return Execute(*loaded, exec, args.heartbeat, args.report);
 }
 
 int CmdGraph(const std::string& file, const std::string& format) {
@@ -619,20 +706,32 @@ int RunbookMain(int argc, char** argv) {
   const char* report_help =
       "At the end, also after a failure, write the run's HTML report (runbook report) to FILE";
   run->add_option("--report", run_args.report, report_help);
+  auto add_selection = [](CLI::App* sub, SelectionArgs* selection) {
+    auto* only = sub->add_option("--only", selection->only,
+                                 "Run only these steps: STEP[,STEP...] (guards still apply)");
+    sub->add_option("--from", selection->from,
+                    "Run from this step on, in the plan's order; the steps before it do not run")
+        ->excludes(only);
+    sub->add_option("--rerun", selection->rerun,
+                    "Run these finished steps again: STEP[,STEP...] (resume only)");
+  };
+  add_selection(run, &run_args.selection);
 
   std::string resume_target;
-  bool resume_yes = false;
-  int resume_jobs = 1;
-  std::string resume_heartbeat = "30s";
+  ResumeArgs resume_args;
   auto* resume = app.add_subcommand("resume", "Continue an unfinished run");
   resume->add_option(
       "TARGET", resume_target,
       "RUN_ID or runbook FILE (default: the one unfinished run; several are listed, not resumed)");
-  resume->add_flag("--yes", resume_yes, "Confirm confirmations, manual steps and reruns");
-  resume->add_option("--jobs", resume_jobs, "Independent steps run at most N at once");
-  resume->add_option("--heartbeat", resume_heartbeat, heartbeat_help);
-  std::string resume_report;
-  resume->add_option("--report", resume_report, report_help);
+  resume->add_option("-i,--inventory", common.inventories,
+                     "Inventory file instead of the run's (repeatable, later wins)");
+  resume->add_option("--set", common.sets,
+                     "Set a param: NAME=VALUE, after the run's own --set (repeatable)");
+  resume->add_flag("--yes", resume_args.yes, "Confirm confirmations, manual steps and reruns");
+  resume->add_option("--jobs", resume_args.jobs, "Independent steps run at most N at once");
+  resume->add_option("--heartbeat", resume_args.heartbeat, heartbeat_help);
+  resume->add_option("--report", resume_args.report, report_help);
+  add_selection(resume, &resume_args.selection);
 
   std::string status_target, status_format = "text";
   auto* status = app.add_subcommand("status", "Show a run's steps and outcomes");
@@ -731,9 +830,7 @@ int RunbookMain(int argc, char** argv) {
   if (*validate) return CmdValidate(validate_files, common);
   if (*plan) return CmdPlan(plan_file, common, plan_args);
   if (*run) return CmdRun(run_file, common, run_args);
-  if (*resume)
-    return CmdResume(resume_target, resume_yes, resume_jobs, resume_heartbeat, state_url,
-                     resume_report);
+  if (*resume) return CmdResume(resume_target, common, resume_args, state_url);
   if (*status || *history || *logs || *state_init || *state_import || *report) {
     // These load no runbook: an inventory given names only the store.
     std::optional<std::string> inventory_url = InventoryStateUrl(common.inventories);

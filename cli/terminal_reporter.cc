@@ -28,6 +28,7 @@ const char* OutcomeColor(StepOutcomeKind k) {
       return kGreen;
     case StepOutcomeKind::kSkipped:
     case StepOutcomeKind::kNotRun:
+    case StepOutcomeKind::kNotSelected:
       return kDim;
     case StepOutcomeKind::kBlocked:
     case StepOutcomeKind::kInterrupted:

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <queue>
+#include <set>
 #include <thread>
 
 #include "engine/decide.h"
@@ -18,6 +19,7 @@
 #include "engine/process_table.h"
 #include "engine/remote_hosts.h"
 #include "engine/resolve.h"
+#include "engine/resume_changes.h"
 #include "engine/run_state.h"
 #include "engine/secrets.h"
 #include "engine/ssh_hosts.h"
@@ -33,9 +35,22 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Whether the steps that need a step may run after it. A step left out by --only / --from lets
+// them run: the operator chose them (docs/DECISIONS.md, issue 15).
 bool Satisfies(StepOutcomeKind k) {
   return k == StepOutcomeKind::kSuccess || k == StepOutcomeKind::kDone ||
-         k == StepOutcomeKind::kSkipped || k == StepOutcomeKind::kAlreadyDone;
+         k == StepOutcomeKind::kSkipped || k == StepOutcomeKind::kAlreadyDone ||
+         k == StepOutcomeKind::kNotSelected;
+}
+
+bool Contains(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+std::string ListText(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const std::string& i : items) out += (out.size() > 1 ? ", " : "") + i;
+  return out + "]";
 }
 
 // By database name, how many connections the run's steps ask for through the pool: the run
@@ -68,6 +83,12 @@ class Run {
   int OpenStore();
   // The store's error once it went away ("" while it holds every record).
   std::string StoreLost() const { return mirror_ ? journal_->mirror_error() : ""; }
+  // A resume: what changed in the runbook and in the options since the run last ran, reported
+  // before anything runs; the renamed finished steps take their state along.
+  void ReportChanges();
+  void ReportOptionChanges();
+  // --only / --from / --rerun: what they leave out and what they run anyway, before anything runs.
+  void ReportSelection(const Graph& graph);
   int JournalStart(const LockHolder& me);
   int ConfirmReruns();
   int RefuseLiveSteps(const LockHolder& me);
@@ -89,6 +110,7 @@ class Run {
   void Schedule(const Graph& graph);
   void RunFinally();
   int ExitCode() const;
+  std::map<std::string, std::vector<std::string>> StepNeeds() const;
   void Sleep(Duration d) const;
 
   const LoadedRunbook& loaded_;
@@ -111,6 +133,8 @@ class Run {
   std::string run_id_, run_dir_;
   RunState prior_;  // the journal so far when resuming
   bool resuming_ = false;
+  std::vector<std::pair<std::string, std::string>> renamed_;  // (old id, new id), this resume
+  std::vector<bool> selected_;  // per step: --only / --from let it run
   std::vector<StepSummary> summaries_;
   std::mutex summaries_mu_;
   bool refused_ = false;
@@ -135,6 +159,10 @@ int Run::Prepare() {
   if (Status st = lock_->SetHolder(me); !st.ok()) c_.reporter->Notice(st.message());
   StartServices(me);
   if (int rc = RefuseLiveRemoteSteps(); rc >= 0) return rc;
+  if (resuming_) {
+    ReportChanges();
+    ReportOptionChanges();
+  }
   if (int rc = LockTargets(me); rc >= 0) {
     // A new run refused here has written nothing: its directory goes, so that it is no run.
     if (!resuming_) {
@@ -348,7 +376,20 @@ int Run::OpenStore() {
 int Run::JournalStart(const LockHolder& me) {
   nlohmann::json start;
   if (resuming_) {
-    start = RunResumedRecord(me.pid, me.host, me.boot_id);
+    RunResumedInfo info;
+    info.pid = me.pid;
+    info.user = OsUserName();
+    info.host = me.host;
+    info.boot_id = me.boot_id;
+    info.selection = options_.selection;
+    if (options_.inventories != prior_.inventories) info.inventories = options_.inventories;
+    if (options_.sets != prior_.sets) info.sets = options_.sets;
+    if (loaded_.params != prior_.params) info.params = loaded_.params;
+    for (const Step& s : rb_.steps) info.step_ids.push_back(s.id);
+    for (const Step& s : rb_.finally) info.finally_ids.push_back(s.id);
+    info.step_needs = StepNeeds();
+    info.renamed = renamed_;
+    start = RunResumedRecord(info);
   } else {
     RunStartedInfo info;
     info.run_id = run_id_;
@@ -359,10 +400,12 @@ int Run::JournalStart(const LockHolder& me) {
     info.params = loaded_.params;
     for (const Step& s : rb_.steps) info.step_ids.push_back(s.id);
     for (const Step& s : rb_.finally) info.finally_ids.push_back(s.id);
+    info.step_needs = StepNeeds();
+    info.selection = options_.selection;
     info.pid = me.pid;
+    info.user = OsUserName();
     info.host = me.host;
     info.boot_id = me.boot_id;
-    info.user = OsUserName();
     if (rb_.downtime) info.downtime = {{rb_.downtime->from.name, rb_.downtime->to.name}};
     start = RunStartedRecord(info);
   }
@@ -378,7 +421,106 @@ int Run::JournalStart(const LockHolder& me) {
 ResumeDecision Run::Resumed(const Step& step) const {
   if (!resuming_) return ResumeDecision::kRun;
   auto it = prior_.steps.find(step.id);
-  return DecideResume(it == prior_.steps.end() ? nullptr : &it->second, step.idempotent);
+  const ResumeDecision d =
+      DecideResume(it == prior_.steps.end() ? nullptr : &it->second, step.idempotent);
+  // --rerun: the operator runs a finished step again on purpose.
+  if (d == ResumeDecision::kFinishedEarlier && Contains(options_.selection.rerun, step.id)) {
+    return ResumeDecision::kRun;
+  }
+  return d;
+}
+
+std::map<std::string, std::vector<std::string>> Run::StepNeeds() const {
+  std::map<std::string, std::vector<std::string>> needs;
+  for (const auto* steps : {&rb_.steps, &rb_.finally}) {
+    for (const Step& s : *steps) {
+      std::vector<std::string>& names = needs[s.id];
+      for (const NameRef& n : s.needs) names.push_back(n.name);
+    }
+  }
+  return needs;
+}
+
+void Run::ReportChanges() {
+  std::vector<StepShape> now;
+  for (const auto* steps : {&rb_.steps, &rb_.finally}) {
+    for (const Step& s : *steps) {
+      auto def = ResolveDefinition(s, rb_, scope_->StableScope());
+      StepShape& shape = now.emplace_back();
+      shape.id = s.id;
+      shape.hash = def.ok() ? def->Hash() : "";
+      for (const NameRef& n : s.needs) shape.needs.push_back(n.name);
+      shape.in_finally = s.in_finally;
+    }
+  }
+  const ResumeChanges changes = CompareWithRun(prior_, now);
+  if (changes.empty()) return;
+  std::string text = "runbook '" + rb_.name + "' changed since run " + run_id_ + " last ran:";
+  for (const std::string& line : DescribeChanges(changes, prior_, now)) text += "\n  " + line;
+  c_.reporter->Notice(text);
+  for (const auto& [old_id, new_id] : changes.renamed) {
+    prior_.steps[new_id] = prior_.steps[old_id];
+    prior_.steps.erase(old_id);
+  }
+  renamed_ = changes.renamed;
+}
+
+void Run::ReportOptionChanges() {
+  std::vector<std::string> lines;
+  if (options_.inventories != prior_.inventories) {
+    lines.push_back("inventories: " + ListText(prior_.inventories) + " -> " +
+                    ListText(options_.inventories));
+  }
+  std::set<std::string> names;
+  for (const auto& [k, v] : prior_.params) names.insert(k);
+  for (const auto& [k, v] : loaded_.params) names.insert(k);
+  for (const std::string& name : names) {
+    auto before = prior_.params.find(name);
+    auto after = loaded_.params.find(name);
+    const std::string then = before == prior_.params.end() ? "(unset)" : before->second;
+    const std::string now = after == loaded_.params.end() ? "(unset)" : after->second;
+    if (then != now) lines.push_back("param " + name + ": " + then + " -> " + now);
+  }
+  if (!options_.selection.empty()) lines.push_back("steps: " + options_.selection.Describe());
+  if (lines.empty()) return;
+  std::string text = "this resume of run " + run_id_ + " differs from how the run last ran:";
+  for (const std::string& line : lines) text += "\n  " + line;
+  c_.reporter->Notice(text);
+}
+
+void Run::ReportSelection(const Graph& graph) {
+  if (options_.selection.empty()) return;
+  std::string left_out;
+  for (int i : graph.order) {
+    const Step& step = rb_.steps[i];
+    if (!selected_[i] && Resumed(step) != ResumeDecision::kFinishedEarlier) {
+      left_out += (left_out.empty() ? "" : ", ") + step.id;
+    }
+  }
+  if (!left_out.empty()) {
+    c_.reporter->Notice(options_.selection.Describe() + ": not run: " + left_out);
+  }
+  for (int i : graph.order) {
+    const Step& step = rb_.steps[i];
+    if (!selected_[i]) continue;
+    if (Resumed(step) == ResumeDecision::kFinishedEarlier) {
+      c_.reporter->Notice("step '" + step.id +
+                          "' finished earlier in this run: not run again (`--rerun " + step.id +
+                          "` runs it again)");
+      continue;
+    }
+    if (Contains(options_.selection.rerun, step.id) && resuming_) {
+      c_.reporter->Notice("step '" + step.id + "' runs again (--rerun)");
+    }
+    // A need the selection leaves out and that has not finished in this run: the step runs
+    // anyway, its guards still evaluated; the operator is told.
+    for (int d : graph.deps[i]) {
+      if (selected_[d] || Resumed(rb_.steps[d]) == ResumeDecision::kFinishedEarlier) continue;
+      c_.reporter->Notice("step '" + step.id + "' needs '" + rb_.steps[d].id +
+                          "', which is not selected and has not succeeded in this run: it runs "
+                          "anyway");
+    }
+  }
 }
 
 // A step whose engine died may still run: its processes escaped the watchdog (it was killed
@@ -503,26 +645,47 @@ int Run::EndLeftoverSessions() {
 // Steps that were running when an earlier engine died: rerun only if idempotent or confirmed.
 int Run::ConfirmReruns() {
   std::string unconfirmed;
-  for (const Step& s : rb_.steps) {
+  for (size_t i = 0; i < rb_.steps.size(); ++i) {
+    const Step& s = rb_.steps[i];
+    if (!selected_[i]) continue;  // it does not run in this resume
     switch (Resumed(s)) {
       case ResumeDecision::kRunAgain:
         c_.reporter->Notice(
             "step '" + s.id +
             "' was running when the engine stopped; it is idempotent and runs again");
         break;
-      case ResumeDecision::kNeedsAnswer:
-        if (options_.yes ||
-            (c_.prompter && c_.prompter->interactive() &&
-             c_.prompter->Confirm("step '" + s.id +
-                                  "' was running when the engine stopped and may have "
-                                  "partly happened. Run it again?"))) {
-          c_.reporter->Notice(
-              "step '" + s.id +
-              "' was running when the engine stopped; running it again (confirmed)");
+      case ResumeDecision::kNeedsAnswer: {
+        std::optional<AnsweredBy> by;
+        bool confirmed = false;
+        const auto asked = Clock::now();
+        if (options_.yes) {
+          by = AnsweredBy::kYes;
+          confirmed = true;
+        } else if (c_.prompter && c_.prompter->interactive()) {
+          by = AnsweredBy::kTerminal;
+          confirmed = c_.prompter->Confirm("step '" + s.id +
+                                           "' was running when the engine stopped and may have "
+                                           "partly happened. Run it again?");
+        }
+        if (by) {
+          const auto waited =
+              std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - asked);
+          Status st = journal_->Append(ConfirmationRecord(
+              s.id, confirmed, *by == AnsweredBy::kYes ? 0 : waited.count(), *by));
+          if (!st.ok()) {
+            c_.reporter->Notice("cannot write the journal: " + st.message());
+            return kExitRefused;
+          }
+        }
+        if (confirmed) {
+          c_.reporter->Notice("step '" + s.id +
+                              "' was running when the engine stopped; running it again (" +
+                              (*by == AnsweredBy::kYes ? "--yes" : "confirmed") + ")");
         } else {
           unconfirmed += (unconfirmed.empty() ? "" : ", ") + s.id;
         }
         break;
+      }
       case ResumeDecision::kRun:
       case ResumeDecision::kFinishedEarlier:
         break;
@@ -785,7 +948,7 @@ void Run::Schedule(const Graph& graph) {
     std::lock_guard<std::mutex> lock(mu);
     for (size_t i = 0; i < n; ++i) pending_deps[i] = static_cast<int>(graph.deps[i].size());
     for (size_t i = 0; i < n; ++i) {
-      if (Resumed(rb_.steps[i]) == ResumeDecision::kFinishedEarlier) continue;
+      if (Resumed(rb_.steps[i]) == ResumeDecision::kFinishedEarlier || !selected_[i]) continue;
       if (pending_deps[i] == 0) ready.push({position[i], static_cast<int>(i)});
     }
     // Steps finished in an earlier attempt of this run count as done without running again.
@@ -803,6 +966,15 @@ void Run::Schedule(const Graph& graph) {
                             "it is not run again");
         s.message += "; definition changed since";
       }
+      c_.reporter->StepFinished(s);
+      complete(i, s);
+    }
+    // Steps --only / --from leave out: not run, not journaled; the steps that need them may run.
+    for (int i : graph.order) {
+      const Step& step = rb_.steps[i];
+      if (selected_[i] || finished[i]) continue;
+      StepSummary s{step.id, StepOutcomeKind::kNotSelected, 0, 0,
+                    "left out by " + options_.selection.Describe()};
       c_.reporter->StepFinished(s);
       complete(i, s);
     }
@@ -857,7 +1029,9 @@ void Run::RunFinally() {
       for (const NameRef& need : step.needs) {
         auto it = std::find_if(summaries_.begin(), summaries_.end(),
                                [&](const StepSummary& x) { return x.id == need.name; });
-        if (it == summaries_.end() || !Satisfies(it->outcome)) {
+        // A need left out by --only / --from did not succeed in this run.
+        if (it == summaries_.end() || !Satisfies(it->outcome) ||
+            it->outcome == StepOutcomeKind::kNotSelected) {
           unmet += (unmet.empty() ? "" : ", ") + need.name;
         }
       }
@@ -916,6 +1090,7 @@ ExecResult Run::Execute() {
     result.exit_code = kExitInvalid;
     return result;
   }
+  selected_ = SelectedSteps(rb_, *graph, options_.selection);
   const int prepared = Prepare();
   if (prepared >= 0) {
     result.exit_code = prepared;
@@ -925,6 +1100,7 @@ ExecResult Run::Execute() {
   result.run_dir = run_dir_;
   c_.reporter->RunStarted(rb_.name, run_id_,
                           static_cast<int>(rb_.steps.size() + rb_.finally.size()), DryRun::kNo);
+  ReportSelection(*graph);
   summaries_.resize(rb_.steps.size());
   for (size_t i = 0; i < rb_.steps.size(); ++i) {
     summaries_[i] = {rb_.steps[i].id, StepOutcomeKind::kNotRun, 0, 0, ""};

@@ -14,6 +14,7 @@
 #include "engine/loader.h"
 #include "engine/process.h"
 #include "engine/reporter.h"
+#include "engine/step_selection.h"
 
 namespace runbook {
 
@@ -40,6 +41,7 @@ struct ExecOptions {
   std::string store_url;
   StartMode start = StartMode::kNew;
   std::string resume_run_id;  // kResume: this run; empty: the latest unfinished one
+  StepSelection selection;    // --only, --from, --rerun (checked: CheckSelection)
   int jobs = 1;               // independent steps run at most this many at once
   bool yes = false;           // confirms `confirm:`, manual steps and reruns of crashed steps
   Duration retry_backoff = std::chrono::seconds(1);  // first retry delay; doubles, max 60 s

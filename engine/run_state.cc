@@ -9,11 +9,16 @@ namespace {
 using nlohmann::json;
 
 constexpr std::pair<StepOutcomeKind, const char*> kStepOutcomes[] = {
-    {StepOutcomeKind::kSuccess, "success"},          {StepOutcomeKind::kFailure, "failure"},
-    {StepOutcomeKind::kSkipped, "skipped"},          {StepOutcomeKind::kDone, "done"},
-    {StepOutcomeKind::kInterrupted, "interrupted"},  {StepOutcomeKind::kTimedOut, "timed_out"},
-    {StepOutcomeKind::kBlocked, "blocked"},          {StepOutcomeKind::kNotRun, "not_run"},
+    {StepOutcomeKind::kSuccess, "success"},
+    {StepOutcomeKind::kFailure, "failure"},
+    {StepOutcomeKind::kSkipped, "skipped"},
+    {StepOutcomeKind::kDone, "done"},
+    {StepOutcomeKind::kInterrupted, "interrupted"},
+    {StepOutcomeKind::kTimedOut, "timed_out"},
+    {StepOutcomeKind::kBlocked, "blocked"},
+    {StepOutcomeKind::kNotRun, "not_run"},
     {StepOutcomeKind::kAlreadyDone, "already_done"},
+    {StepOutcomeKind::kNotSelected, "not_selected"},
 };
 constexpr std::pair<RunOutcome, const char*> kRunOutcomes[] = {
     {RunOutcome::kSuccess, "success"},
@@ -46,6 +51,54 @@ std::vector<std::string> StrList(const json& o, const char* key) {
   }
   return out;
 }
+std::vector<std::pair<std::string, std::string>> Pairs(const json& o, const char* key) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto it = o.find(key);
+  if (it == o.end() || !it->is_array()) return out;
+  for (const json& kv : *it) {
+    if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string()) {
+      out.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
+    }
+  }
+  return out;
+}
+json PairsJson(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  json out = json::array();
+  for (const auto& [k, v] : pairs) out.push_back(json::array({k, v}));
+  return out;
+}
+std::map<std::string, std::vector<std::string>> Needs(const json& o) {
+  std::map<std::string, std::vector<std::string>> out;
+  auto it = o.find("step_needs");
+  if (it == o.end() || !it->is_object()) return out;
+  for (const auto& [id, list] : it->items()) {
+    std::vector<std::string>& into = out[id];
+    if (!list.is_array()) continue;
+    for (const json& n : list) {
+      if (n.is_string()) into.push_back(n.get<std::string>());
+    }
+  }
+  return out;
+}
+std::map<std::string, std::string> Params(const json& o) {
+  std::map<std::string, std::string> out;
+  auto it = o.find("params");
+  if (it == o.end() || !it->is_object()) return out;
+  for (const auto& [name, value] : it->items()) {
+    // Params are journaled as strings; anything else is shown as its JSON text.
+    out[name] = value.is_string() ? value.get<std::string>() : value.dump();
+  }
+  return out;
+}
+// --only, --from and --rerun, written only when given.
+void PutSelection(const StepSelection& selection, json* r) {
+  if (!selection.only.empty()) (*r)["only"] = selection.only;
+  if (!selection.from.empty()) (*r)["from"] = selection.from;
+  if (!selection.rerun.empty()) (*r)["rerun"] = selection.rerun;
+}
+StepSelection SelectionOf(const json& r) {
+  return StepSelection{StrList(r, "only"), Str(r, "from"), StrList(r, "rerun")};
+}
 
 StepStatus StatusOf(const std::string& outcome) {
   std::optional<StepOutcomeKind> parsed = ParseStepOutcome(outcome);
@@ -66,6 +119,7 @@ StepStatus StatusOf(const std::string& outcome) {
     case StepOutcomeKind::kBlocked:
       return StepStatus::kBlocked;
     case StepOutcomeKind::kNotRun:
+    case StepOutcomeKind::kNotSelected:
       return StepStatus::kPending;
     case StepOutcomeKind::kAlreadyDone:
       return StepStatus::kSucceeded;
@@ -138,28 +192,45 @@ const char* StepStatusName(StepStatus status) {
 }
 
 json RunStartedRecord(const RunStartedInfo& info) {
-  json sets = json::array();
-  for (const auto& [k, v] : info.sets) sets.push_back(json::array({k, v}));
   json r{{"type", "run_started"},
          {"run_id", info.run_id},
          {"runbook", info.runbook},
          {"path", info.path},
          {"inventories", info.inventories},
-         {"sets", std::move(sets)},
+         {"sets", PairsJson(info.sets)},
          {"params", info.params},
          {"step_ids", info.step_ids},
          {"pid", info.pid},
+         {"user", info.user},
          {"host", info.host},
          {"boot_id", info.boot_id},
-         {"finally_ids", info.finally_ids}};
-  if (!info.user.empty()) r["user"] = info.user;
+         {"finally_ids", info.finally_ids},
+         {"step_needs", info.step_needs}};
+  PutSelection(info.selection, &r);
   if (info.downtime)
     r["downtime"] = {{"from", info.downtime->first}, {"to", info.downtime->second}};
   return r;
 }
 
-json RunResumedRecord(int pid, const std::string& host, const std::string& boot_id) {
-  return json{{"type", "run_resumed"}, {"pid", pid}, {"host", host}, {"boot_id", boot_id}};
+json RunResumedRecord(const RunResumedInfo& info) {
+  json r{{"type", "run_resumed"},
+         {"pid", info.pid},
+         {"user", info.user},
+         {"host", info.host},
+         {"boot_id", info.boot_id},
+         {"step_ids", info.step_ids},
+         {"finally_ids", info.finally_ids},
+         {"step_needs", info.step_needs}};
+  PutSelection(info.selection, &r);
+  if (info.inventories) r["inventories"] = *info.inventories;
+  if (info.sets) r["sets"] = PairsJson(*info.sets);
+  if (info.params) r["params"] = *info.params;
+  if (!info.renamed.empty()) {
+    json renamed = json::object();
+    for (const auto& [old_id, new_id] : info.renamed) renamed[old_id] = new_id;
+    r["renamed"] = renamed;
+  }
+  return r;
 }
 
 json StepStartedRecord(const std::string& step, int attempt, const std::string& hash) {
@@ -201,9 +272,16 @@ json RunFinishedRecord(RunOutcome outcome, int exit_code) {
       {"type", "run_finished"}, {"outcome", RunOutcomeName(outcome)}, {"exit_code", exit_code}};
 }
 
-json ConfirmationRecord(const std::string& step, bool confirmed, int64_t waited_ms) {
-  return json{
-      {"type", "confirmation"}, {"step", step}, {"confirmed", confirmed}, {"waited_ms", waited_ms}};
+const char* AnsweredByName(AnsweredBy by) {
+  return by == AnsweredBy::kYes ? "yes" : "terminal";
+}
+
+json ConfirmationRecord(const std::string& step, bool confirmed, int64_t waited_ms, AnsweredBy by) {
+  return json{{"type", "confirmation"},
+              {"step", step},
+              {"confirmed", confirmed},
+              {"waited_ms", waited_ms},
+              {"by", AnsweredByName(by)}};
 }
 
 json DowntimeRecord(const std::string& from, const std::string& to, const std::string& opened,
@@ -231,35 +309,58 @@ RunState ReplayJournal(const std::vector<json>& records) {
       run.runbook = Str(r, "runbook");
       run.path = Str(r, "path");
       run.inventories = StrList(r, "inventories");
-      if (auto it = r.find("sets"); it != r.end() && it->is_array()) {
-        for (const json& kv : *it) {
-          if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string()) {
-            run.sets.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
-          }
-        }
-      }
-      if (auto it = r.find("params"); it != r.end() && it->is_object()) {
-        for (const auto& [name, value] : it->items()) {
-          // Params are journaled as strings; anything else is shown as its JSON text.
-          run.params[name] = value.is_string() ? value.get<std::string>() : value.dump();
-        }
-      }
+      run.sets = Pairs(r, "sets");
+      run.params = Params(r);
       run.step_ids = StrList(r, "step_ids");
       run.finally_ids = StrList(r, "finally_ids");
+      run.step_needs = Needs(r);
       for (const std::string& id : run.step_ids) run.steps[id];
       for (const std::string& id : run.finally_ids) run.steps[id];
       run.started_at = ts;
       run.pid = static_cast<int>(Int(r, "pid").value_or(0));
+      run.user = Str(r, "user");
       run.host = Str(r, "host");
       run.boot_id = Str(r, "boot_id");
-      run.user = Str(r, "user");
+      run.sessions.push_back({ts, run.user, run.host, run.pid, SelectionOf(r), "", {}});
       if (auto it = r.find("downtime"); it != r.end() && it->is_object()) {
         run.downtime = WindowState{Str(*it, "from"), Str(*it, "to"), "", "", std::nullopt};
       }
     } else if (type == "run_resumed") {
       run.pid = static_cast<int>(Int(r, "pid").value_or(0));
+      run.user = Str(r, "user");
       run.host = Str(r, "host");
       run.boot_id = Str(r, "boot_id");
+      Session session{ts, run.user, run.host, run.pid, SelectionOf(r), "", {}};
+      // What this resume ran with, when it was given other inventories or --set values.
+      if (r.contains("inventories")) {
+        run.inventories = StrList(r, "inventories");
+        for (const std::string& i : run.inventories) session.changed_options += " -i " + i;
+      }
+      if (r.contains("sets")) {
+        run.sets = Pairs(r, "sets");
+        for (const auto& [k, v] : run.sets) session.changed_options += " --set " + k + "=" + v;
+      }
+      if (!session.changed_options.empty()) session.changed_options.erase(0, 1);
+      if (r.contains("params")) run.params = Params(r);
+      // The runbook as this resume found it: a finished step found under a new id takes its
+      // state along (resume_changes.h).
+      if (auto it = r.find("renamed"); it != r.end() && it->is_object()) {
+        for (const auto& [old_id, new_id] : it->items()) {
+          if (!new_id.is_string() || !run.steps.count(old_id)) continue;
+          run.steps[new_id.get<std::string>()] = run.steps[old_id];
+          run.steps.erase(old_id);
+          session.renamed.emplace_back(old_id, new_id.get<std::string>());
+        }
+      }
+      if (r.contains("step_ids")) {
+        run.step_ids = StrList(r, "step_ids");
+        run.finally_ids = StrList(r, "finally_ids");
+        run.step_needs = Needs(r);
+        for (const auto* ids : {&run.step_ids, &run.finally_ids}) {
+          for (const std::string& id : *ids) run.steps[id];
+        }
+      }
+      run.sessions.push_back(std::move(session));
       ++run.resumes;
       run.finished = false;
       run.outcome.clear();
@@ -309,6 +410,9 @@ RunState ReplayJournal(const std::vector<json>& records) {
                           StrList(r, "evidence"), ts});
     } else if (type == "step_data") {
       run.steps[Str(r, "step")].data[Str(r, "key")] = Str(r, "value");
+    } else if (type == "confirmation") {
+      run.answers.push_back({Str(r, "step"), ts, Bool(r, "confirmed"), Str(r, "by"),
+                             Int(r, "waited_ms").value_or(0)});
     } else if (type == "downtime") {
       if (!run.downtime) run.downtime.emplace();
       run.downtime->from = Str(r, "from");

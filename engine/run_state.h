@@ -3,14 +3,16 @@
 //
 // Record types (the "type" field; schemas/journal.schema.json documents every field):
 //   run_started   the first record of a run: what was run, with which inputs, by which process
-//   run_resumed   a new process continues the run (runbook resume / run --resume)
+//   run_resumed   a new process continues the run (runbook resume / run --resume): who, where,
+//                 with which options
 //   step_started  written before a step is spawned; with no step_finished after it, the step's
 //                 outcome is unknown (the engine died while it ran)
 //   step_process  a local process the step started: its process group and boot id
 //   step_finished the step's outcome, exit code or signal, duration
 //   guard         one evaluated guard / done_when / verify check, with its evidence
 //   step_data     a value a step keeps with the run (StepEnv::SaveData)
-//   confirmation  the operator answered a step's `confirm:` question (how long it waited)
+//   confirmation  a step's question (`confirm:`, a manual step, a rerun) was answered: on the
+//                 terminal (how long it waited) or by --yes
 //   downtime      the runbook's downtime window closed: when it opened and closed, how long
 //   run_finished  the run's outcome and exit code
 // The journal (engine/journal.h) adds "seq", "ts" and, on the first record, "format".
@@ -26,6 +28,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "engine/step_selection.h"
 
 namespace runbook {
 
@@ -44,6 +48,7 @@ enum class StepOutcomeKind {
   // Only in summaries shown to the operator, never journaled:
   kNotRun,       // "not_run": never started, an earlier failure stopped the run
   kAlreadyDone,  // "already_done": resume: finished in an earlier attempt of this run
+  kNotSelected,  // "not_selected": left out by --only / --from
 };
 // The outcome's journal spelling, e.g. "timed_out".
 const char* StepOutcomeName(StepOutcomeKind outcome);
@@ -70,15 +75,33 @@ struct RunStartedInfo {
   std::map<std::string, std::string> params;              // resolved params; never secrets
   std::vector<std::string> step_ids;                      // every step, in runbook order
   std::vector<std::string> finally_ids;                   // every finally step, in order
+  // Each step's and finally step's needs, by id: a resume reports the needs changed since.
+  std::map<std::string, std::vector<std::string>> step_needs;
+  StepSelection selection;  // --only, --from, --rerun
   int pid = 0;
+  std::string user;     // the OS user the engine runs as
   std::string host;     // hostname
   std::string boot_id;  // /proc/sys/kernel/random/boot_id: tells a reboot from a live process
-  std::string user;     // the OS user the engine runs as: the operator
   // The runbook's `downtime:` window (from, to), when it has one.
   std::optional<std::pair<std::string, std::string>> downtime;
 };
 nlohmann::json RunStartedRecord(const RunStartedInfo& info);
-nlohmann::json RunResumedRecord(int pid, const std::string& host, const std::string& boot_id);
+struct RunResumedInfo {
+  int pid = 0;
+  std::string user, host, boot_id;  // as in RunStartedInfo
+  StepSelection selection;          // given to this resume
+  // What the resume runs with, when it differs from what the run last ran with (-i or --set
+  // given to the resume): journaled only then.
+  std::optional<std::vector<std::string>> inventories;
+  std::optional<std::vector<std::pair<std::string, std::string>>> sets;
+  std::optional<std::map<std::string, std::string>> params;  // never secrets
+  // The runbook's steps as they are now, and the finished steps found under a new id (old, new):
+  // resume_changes.h.
+  std::vector<std::string> step_ids, finally_ids;
+  std::map<std::string, std::vector<std::string>> step_needs;
+  std::vector<std::pair<std::string, std::string>> renamed;
+};
+nlohmann::json RunResumedRecord(const RunResumedInfo& info);
 
 // `hash` is the hash of the rendered step definition (what resume compares).
 nlohmann::json StepStartedRecord(const std::string& step, int attempt, const std::string& hash);
@@ -106,8 +129,12 @@ nlohmann::json GuardRecord(const std::string& step, GuardPhase phase, const std:
 nlohmann::json StepDataRecord(const std::string& step, const std::string& key,
                               const std::string& value);
 nlohmann::json RunFinishedRecord(RunOutcome outcome, int exit_code);
-// `waited_ms`: from the question to the answer; `confirmed`: the answer was yes.
-nlohmann::json ConfirmationRecord(const std::string& step, bool confirmed, int64_t waited_ms);
+// How a question was answered: by the operator on the terminal, or by --yes (nobody was asked).
+enum class AnsweredBy { kTerminal, kYes };
+const char* AnsweredByName(AnsweredBy by);  // "terminal", "yes"
+// `waited_ms`: from the question to the answer (0 with --yes); `confirmed`: the answer was yes.
+nlohmann::json ConfirmationRecord(const std::string& step, bool confirmed, int64_t waited_ms,
+                                  AnsweredBy by);
 // The window of `downtime: {from, to}` closed: `opened` and `closed` are timestamps
 // (FormatTimestamp), `duration_ms` the time between them.
 nlohmann::json DowntimeRecord(const std::string& from, const std::string& to,
@@ -166,13 +193,33 @@ struct WindowState {
   std::optional<int64_t> duration_ms;  // closed windows
 };
 
+// One engine process that worked on the run: the one that started it, then one per resume.
+struct Session {
+  std::string ts;  // when it began (run_started / run_resumed)
+  std::string user, host;
+  int pid = 0;
+  StepSelection selection;
+  // A resume given other inventories or --set values: "-i /a.yaml --set k=v"; "" otherwise.
+  std::string changed_options;
+  std::vector<std::pair<std::string, std::string>> renamed;  // (old id, new id)
+};
+
+// A question of a step, answered.
+struct Answer {
+  std::string step, ts;
+  bool confirmed = false;
+  std::string by;  // "terminal", "yes"; "" in journals written before it was recorded
+  int64_t waited_ms = 0;
+};
+
 struct RunState {
   std::string run_id, runbook, path;
   std::vector<std::string> inventories;
   std::vector<std::pair<std::string, std::string>> sets;
   std::map<std::string, std::string> params;
   std::map<std::string, StepState> steps;  // every id of step_ids, plus any other id recorded
-  std::vector<std::string> step_ids;       // runbook order, from run_started
+  std::vector<std::string> step_ids;       // runbook order, from run_started (or the last resume)
+  std::map<std::string, std::vector<std::string>> step_needs;  // by id; empty in old journals
   // The finally steps, from run_started (journals written before it was recorded: every other
   // id with a record, by id).
   std::vector<std::string> finally_ids;
@@ -183,10 +230,12 @@ struct RunState {
   std::string ended_at;    // ts of run_finished; "" while not finished
   std::string last_ts;     // ts of the last record
   int pid = 0;             // the process that last ran it (run_started or run_resumed)
+  std::string user;        // its OS user ("" in journals written before it was recorded)
   std::string host;
   std::string boot_id;
-  std::string user;  // the OS user that started the run (run_started "user"); "" when not recorded
-  int resumes = 0;   // run_resumed records seen
+  int resumes = 0;                      // run_resumed records seen
+  std::vector<Session> sessions;        // run_started, then each run_resumed
+  std::vector<Answer> answers;          // confirmation records, in order
   std::optional<WindowState> downtime;  // runs of a runbook with `downtime:`
 };
 

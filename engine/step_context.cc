@@ -267,7 +267,13 @@ ProcessResult StepContext::RunCommand(const Command& command, const std::optiona
 }
 
 Result<bool> StepContext::AskOperator(const std::string& text) {
-  if (services_->yes) return true;
+  if (services_->yes) {
+    // Nobody was asked: the journal says so, never "confirmed by the operator".
+    if (!services_->journal) return true;
+    Status st = services_->journal->Append(ConfirmationRecord(step_.id, true, 0, AnsweredBy::kYes));
+    if (!st.ok()) return Result<bool>::Error("cannot write the journal: " + st.message());
+    return true;
+  }
   if (!services_->prompter || !services_->prompter->interactive()) {
     return Result<bool>::Error("step '" + step_.id +
                                "' needs the operator's confirmation and there is no terminal: "
@@ -279,10 +285,15 @@ Result<bool> StepContext::AskOperator(const std::string& text) {
   if (services_->journal) {
     const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - asked);
-    Status st = services_->journal->Append(ConfirmationRecord(step_.id, confirmed, waited.count()));
+    Status st = services_->journal->Append(
+        ConfirmationRecord(step_.id, confirmed, waited.count(), AnsweredBy::kTerminal));
     if (!st.ok()) return Result<bool>::Error("cannot write the journal: " + st.message());
   }
   return confirmed;
+}
+
+bool StepContext::AnswersWithYes() const {
+  return services_->yes;
 }
 
 std::vector<std::string> StepContext::MatchedColumns() const {

@@ -88,6 +88,7 @@ class StepContext : public StepEnv, private OutputSink {
                            OutputSink* out, const CommandInputs& inputs) override;
   bool RunsHere(const std::optional<NameRef>& host) const override;
   Result<bool> AskOperator(const std::string& text) override;
+  bool AnswersWithYes() const override;
   OutputSink& Out() override { return *this; }
   const CancelToken& Cancel() const override { return services_->cancel; }
   std::optional<std::chrono::steady_clock::time_point> Deadline() const override {

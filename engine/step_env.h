@@ -86,6 +86,8 @@ class StepEnv {
   // Asks the operator to confirm `text` (a `confirm:` or a `manual` step). True when confirmed
   // (or --yes); false when declined; an error when nobody can answer (no terminal, no --yes).
   virtual Result<bool> AskOperator(const std::string& text) = 0;
+  // True when --yes answers the questions (nobody is asked).
+  virtual bool AnswersWithYes() const = 0;
 
   virtual OutputSink& Out() = 0;
   virtual const CancelToken& Cancel() const = 0;

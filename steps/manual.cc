@@ -44,7 +44,8 @@ StepOutcome ManualStep::Run(StepEnv& env) const {
   auto answer = env.AskOperator(*rendered + "\nDone?");
   if (!answer.ok()) return {false, answer.message()};
   if (!*answer) return {false, "the operator did not confirm the manual step"};
-  return {true, "confirmed by the operator"};
+  return {true, env.AnswersWithYes() ? "confirmed by --yes (nobody was asked)"
+                                     : "confirmed by the operator on the terminal"};
 }
 
 }  // namespace runbook

@@ -56,13 +56,13 @@ run_id=$(basename "$(run_dir_of ok)")
 [ "$(complete_words 'runbook logs ')" = "$run_id" ] || fail "run ids: $(complete_words 'runbook logs ')"
 ok "bash completes run ids"
 # Step ids for options that take them (when the command has them).
-if "$RUNBOOK" run --help | grep -q -- '--only'; then
-  complete_words 'runbook run ok.yaml --only pr' | sort | tr '\n' ' ' | grep -qx 'prepare-host prune-old ' ||
-    fail "step ids: $(complete_words 'runbook run ok.yaml --only pr')"
-  [ "$(complete_words 'runbook run ok.yaml --only prepare-host,prune')" = prepare-host,prune-old ] ||
-    fail "second id of a list"
-  ok "bash completes step ids after --only"
-fi
+complete_words 'runbook run ok.yaml --only pr' | sort | tr '\n' ' ' | grep -qx 'prepare-host prune-old ' ||
+  fail "step ids: $(complete_words 'runbook run ok.yaml --only pr')"
+[ "$(complete_words 'runbook run ok.yaml --only prepare-host,prune')" = prepare-host,prune-old ] ||
+  fail "second id of a list"
+complete_words "runbook resume $run_id --rerun pr" | sort | tr '\n' ' ' | grep -qx 'prepare-host prune-old ' ||
+  fail "step ids of a run: $(complete_words "runbook resume $run_id --rerun pr")"
+ok "bash completes step ids after --only, --from, --rerun (of the runbook file or the run named)"
 [ "$("$RUNBOOK" __complete steps ok.yaml | tr '\n' ' ')" = "prepare-host prune-old " ] ||
   fail "__complete steps"
 "$RUNBOOK" __complete steps missing.yaml >out 2>&1 && [ ! -s out ] || fail "__complete prints errors"

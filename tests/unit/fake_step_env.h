@@ -218,6 +218,8 @@ class FakeStepEnv : public StepEnv {
   }
   std::vector<std::string> questions;
   bool answer = true;
+  bool AnswersWithYes() const override { return yes; }
+  bool yes = false;
 
   OutputSink& Out() override { return out; }
   const CancelToken& Cancel() const override { return token_; }

@@ -35,10 +35,26 @@ std::vector<json> OneOfEach() {
   start.params = {{"sample_every", "10"}};
   start.step_ids = {"a"};
   start.pid = 1;
+  start.user = "u";
   start.host = "h";
   start.boot_id = "b";
-  start.user = "jane";
   start.downtime = {{"a", "a"}};
+  start.finally_ids = {"f"};
+  start.step_needs = {{"a", {}}, {"f", {"a"}}};
+  start.selection = {{"a"}, "a", {"a"}};
+  RunResumedInfo resumed;
+  resumed.pid = 2;
+  resumed.user = "u";
+  resumed.host = "h";
+  resumed.boot_id = "b";
+  resumed.selection = {{"b"}, "b", {"b"}};
+  resumed.inventories = std::vector<std::string>{"/srv/other.yaml"};
+  resumed.sets = std::vector<std::pair<std::string, std::string>>{{"k", "v"}};
+  resumed.params = std::map<std::string, std::string>{{"k", "v"}};
+  resumed.step_ids = {"b"};
+  resumed.finally_ids = {"f"};
+  resumed.step_needs = {{"b", {}}, {"f", {"b"}}};
+  resumed.renamed = {{"a", "b"}};
   StepFinishedInfo finish;
   finish.step = "a";
   finish.outcome = StepOutcomeKind::kTimedOut;
@@ -47,13 +63,13 @@ std::vector<json> OneOfEach() {
   finish.duration_ms = 10;
   finish.message = "m";
   return {RunStartedRecord(start),
-          RunResumedRecord(2, "h", "b"),
+          RunResumedRecord(resumed),
           StepStartedRecord("a", 1, "hash"),
           StepProcessRecord("a", 77, "b"),
           StepFinishedRecord(finish),
           GuardRecord("a", GuardPhase::kVerify, "sql", true, "s", {"e"}),
           StepDataRecord("a", "k", "v"),
-          ConfirmationRecord("a", true, 1500),
+          ConfirmationRecord("a", true, 1500, AnsweredBy::kTerminal),
           DowntimeRecord("a", "a", "2026-11-25T05:43:02.123Z", "2026-11-25T05:43:25.456Z", 23333),
           RunFinishedRecord(RunOutcome::kFailure, 1)};
 }

@@ -9,6 +9,16 @@ namespace {
 
 using nlohmann::json;
 
+RunResumedInfo Resumed(int pid, const std::string& user, const std::string& host,
+                       const std::string& boot_id) {
+  RunResumedInfo info;
+  info.pid = pid;
+  info.user = user;
+  info.host = host;
+  info.boot_id = boot_id;
+  return info;
+}
+
 // Builds records as the journal would hold them: with "ts" (and seq, which replay ignores).
 class Records {
  public:
@@ -28,6 +38,7 @@ class Records {
     info.params = {{"sample_every", "500"}};
     info.step_ids = std::move(steps);
     info.pid = 123;
+    info.user = "alice";
     info.host = "ops1";
     info.boot_id = "b1";
     return Add(RunStartedRecord(info));
@@ -74,8 +85,11 @@ TEST(RunStateRecordsTest, BuildersWriteTheDocumentedFields) {
             R"({"key":"keys","step":"sample-files","type":"step_data","value":"1,2,3"})");
   EXPECT_EQ(RunFinishedRecord(RunOutcome::kInterrupted, 130).dump(),
             R"({"exit_code":130,"outcome":"interrupted","type":"run_finished"})");
-  EXPECT_EQ(RunResumedRecord(9, "h", "b").dump(),
-            R"({"boot_id":"b","host":"h","pid":9,"type":"run_resumed"})");
+  EXPECT_EQ(RunResumedRecord(Resumed(9, "ops", "h", "b")).dump(),
+            R"({"boot_id":"b","finally_ids":[],"host":"h","pid":9,"step_ids":[],"step_needs":{},)"
+            R"("type":"run_resumed","user":"ops"})");
+  EXPECT_EQ(ConfirmationRecord("drop", true, 0, AnsweredBy::kYes).dump(),
+            R"({"by":"yes","confirmed":true,"step":"drop","type":"confirmation","waited_ms":0})");
 }
 
 TEST(RunStateRecordsTest, OutcomeNamesRoundTrip) {
@@ -187,7 +201,7 @@ TEST(RunStateTest, ResumedRunTakesTheNewProcessAndReopens) {
       .Started("b")
       .Finished("b", StepOutcomeKind::kFailure, 1, 2)
       .Add(RunFinishedRecord(RunOutcome::kFailure, 1))
-      .Add(RunResumedRecord(456, "ops2", "b2"));
+      .Add(RunResumedRecord(Resumed(456, "bob", "ops2", "b2")));
   RunState mid = records.Replay();
   EXPECT_FALSE(mid.finished);
   EXPECT_EQ(mid.outcome, "");
@@ -196,6 +210,12 @@ TEST(RunStateTest, ResumedRunTakesTheNewProcessAndReopens) {
   EXPECT_EQ(mid.host, "ops2");
   EXPECT_EQ(mid.boot_id, "b2");
   EXPECT_EQ(mid.resumes, 1);
+  EXPECT_EQ(mid.user, "bob");
+  ASSERT_EQ(mid.sessions.size(), 2u);
+  EXPECT_EQ(mid.sessions[0].user, "alice");
+  EXPECT_EQ(mid.sessions[0].host, "ops1");
+  EXPECT_EQ(mid.sessions[1].pid, 456);
+  EXPECT_EQ(mid.sessions[1].ts, "2026-11-25T05:43:16.000Z");
   EXPECT_EQ(mid.steps.at("b").status, StepStatus::kFailed);
   EXPECT_EQ(mid.steps.at("b").exit_code, 2);
 
@@ -212,6 +232,41 @@ TEST(RunStateTest, ResumedRunTakesTheNewProcessAndReopens) {
   EXPECT_FALSE(Unfinished(done));
 }
 
+TEST(RunStateTest, AResumeCarriesRenamedStepsItsOptionsAndTheRunbooksShape) {
+  RunResumedInfo info = Resumed(7, "bob", "ops2", "b2");
+  info.selection.only = {"b-renamed"};
+  info.inventories = std::vector<std::string>{"/srv/inv/other.yaml"};
+  info.sets = std::vector<std::pair<std::string, std::string>>{{"sample_every", "7"}};
+  info.params = std::map<std::string, std::string>{{"sample_every", "7"}};
+  info.step_ids = {"a", "b-renamed"};
+  info.finally_ids = {"f"};
+  info.step_needs = {{"a", {}}, {"b-renamed", {"a"}}, {"f", {}}};
+  info.renamed = {{"b", "b-renamed"}};
+  RunState run = Records()
+                     .Start({"a", "b"})
+                     .Started("a")
+                     .Finished("a", StepOutcomeKind::kFailure)
+                     .Started("b", 1, "hb")
+                     .Finished("b", StepOutcomeKind::kSuccess)
+                     .Add(RunFinishedRecord(RunOutcome::kFailure, 1))
+                     .Add(RunResumedRecord(info))
+                     .Replay();
+  EXPECT_EQ(run.step_ids, (std::vector<std::string>{"a", "b-renamed"}));
+  EXPECT_EQ(run.finally_ids, std::vector<std::string>{"f"});
+  EXPECT_EQ(run.step_needs.at("b-renamed"), std::vector<std::string>{"a"});
+  EXPECT_EQ(run.steps.at("b-renamed").status, StepStatus::kSucceeded);
+  EXPECT_EQ(run.steps.at("b-renamed").hash, "hb");
+  EXPECT_EQ(run.steps.count("b"), 0u);
+  EXPECT_EQ(run.inventories, std::vector<std::string>{"/srv/inv/other.yaml"});
+  EXPECT_EQ(run.params.at("sample_every"), "7");
+  ASSERT_EQ(run.sessions.size(), 2u);
+  EXPECT_TRUE(run.sessions[0].selection.empty());
+  EXPECT_EQ(run.sessions[1].selection.Describe(), "--only b-renamed");
+  EXPECT_EQ(run.sessions[1].changed_options, "-i /srv/inv/other.yaml --set sample_every=7");
+  EXPECT_EQ(run.sessions[1].renamed,
+            (std::vector<std::pair<std::string, std::string>>{{"b", "b-renamed"}}));
+}
+
 TEST(RunStateTest, GuardsOfTheLastAttemptAndBlockedSteps) {
   RunState run =
       Records()
@@ -220,7 +275,7 @@ TEST(RunStateTest, GuardsOfTheLastAttemptAndBlockedSteps) {
                            {"pid 1: SELECT", "pid 2: COPY"}))
           .Finished("drop", StepOutcomeKind::kBlocked, 1, std::nullopt)
           .Add(RunFinishedRecord(RunOutcome::kBlocked, 3))
-          .Add(RunResumedRecord(2, "ops1", "b1"))
+          .Add(RunResumedRecord(Resumed(2, "alice", "ops1", "b1")))
           .Add(GuardRecord("drop", GuardPhase::kGuards, "postgres_idle", true, "idle", {}))
           .Add(GuardRecord("drop", GuardPhase::kDoneWhen, "sql", false, "db exists", {}))
           .Started("drop", 2)

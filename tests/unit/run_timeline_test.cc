@@ -123,7 +123,8 @@ TEST(RunTimelineTest, AResumeIsAnotherTurnOfTheStep) {
                   {"outcome", "success"},
                   {"duration_ms", 550}}),
   };
-  const TimelineStep& a = BuildTimeline(j).steps[0];
+  const Timeline t = BuildTimeline(j);
+  const TimelineStep& a = t.steps[0];
   ASSERT_EQ(a.segments.size(), 3u);
   EXPECT_EQ(a.segments[0].outcome, "unknown");
   EXPECT_EQ(a.segments[0].end_ms, kT0 + 60100);

@@ -4,11 +4,7 @@
 # by its application_name, and says so; `run --fresh` over the dead run does the same. Without
 # that, the resumed step would run beside the first copy.
 source "$(dirname "$0")/lib/common.bash"
-PG="$TEST_TMP/pg"
-chmod 711 "$TEST_TMP"  # the server may run as the user postgres: it must reach its directory
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-bash "$SOURCE_DIR/tests/harness/pg_cluster.sh" start "$PG" "$port" $$
-cleanup_hooks+=("bash '$SOURCE_DIR/tests/harness/pg_cluster.sh' stop '$PG'")
+start_pg  # $PG (its socket directory) and $port
 psql_app() { psql -X -A -t -q -h "$PG" -p "$port" -U postgres -d app "$@"; }
 psql -X -q -h "$PG" -p "$port" -U postgres -d postgres -c "CREATE DATABASE app"
 

@@ -151,11 +151,7 @@ grep -q "no run 20200101T000000Z-abcd" "$TEST_TMP/last.err" || fail "a missing r
 ok "resume --report; bad and unknown run ids refused"
 
 # The team's store: another operator, with an empty state directory, gets the same page.
-PG="$TEST_TMP/pg"
-chmod 711 "$TEST_TMP"  # the server may run as the user postgres: it must reach its directory
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-bash "$SOURCE_DIR/tests/harness/pg_cluster.sh" start "$PG" "$port" $$
-cleanup_hooks+=("bash '$SOURCE_DIR/tests/harness/pg_cluster.sh' stop '$PG'")
+start_pg  # $PG (its socket directory) and $port
 psql -X -q -h "$PG" -p "$port" -U postgres -d postgres -c "CREATE DATABASE ops"
 URL="postgresql://postgres@127.0.0.1:$port/ops"
 expect_exit 0 "$RUNBOOK" state import "$RUNBOOK_STATE_DIR" --state "$URL"

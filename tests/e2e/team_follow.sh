@@ -5,11 +5,7 @@
 # within seconds with `logs --follow --state URL`, and `status --follow` ends with the run's exit
 # code.
 source "$(dirname "$0")/lib/common.bash"
-PG="$TEST_TMP/pg"
-chmod 711 "$TEST_TMP"  # the server may run as the user postgres: it must reach its directory
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-bash "$SOURCE_DIR/tests/harness/pg_cluster.sh" start "$PG" "$port" $$
-cleanup_hooks+=("bash '$SOURCE_DIR/tests/harness/pg_cluster.sh' stop '$PG'")
+start_pg  # $PG (its socket directory) and $port
 psql_store() { psql -X -A -t -q -h "$PG" -p "$port" -U postgres -d ops "$@"; }
 psql -X -q -h "$PG" -p "$port" -U postgres -d postgres -c "CREATE DATABASE ops"
 export RUNBOOK_STATE_URL="postgresql://postgres@127.0.0.1:$port/ops"

@@ -5,11 +5,7 @@
 # seconds of a kill -9 of the first. postgres_idle holds on the server while the run's only
 # session there is its own lock connection, which cancel_queries leaves alone.
 source "$(dirname "$0")/lib/common.bash"
-PG="$TEST_TMP/pg"
-chmod 711 "$TEST_TMP"  # the server may run as the user postgres: it must reach its directory
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-bash "$SOURCE_DIR/tests/harness/pg_cluster.sh" start "$PG" "$port" $$
-cleanup_hooks+=("bash '$SOURCE_DIR/tests/harness/pg_cluster.sh' stop '$PG'")
+start_pg  # $PG (its socket directory) and $port
 psql_admin() { psql -X -A -t -q -h "$PG" -p "$port" -U postgres -d postgres "$@"; }
 psql_admin -c "CREATE DATABASE app"
 

@@ -5,11 +5,7 @@
 # repeating a finished step; A then sees the success. The store is named by an inventory's
 # `state: {url:}`, after --state and RUNBOOK_STATE_URL.
 source "$(dirname "$0")/lib/common.bash"
-PG="$TEST_TMP/pg"
-chmod 711 "$TEST_TMP"  # the server may run as the user postgres: it must reach its directory
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-bash "$SOURCE_DIR/tests/harness/pg_cluster.sh" start "$PG" "$port" $$
-cleanup_hooks+=("bash '$SOURCE_DIR/tests/harness/pg_cluster.sh' stop '$PG'")
+start_pg  # $PG (its socket directory) and $port
 psql_store() { psql -X -A -t -q -h "$PG" -p "$port" -U postgres -d "${DB:-ops}" "$@"; }
 psql -X -q -h "$PG" -p "$port" -U postgres -d postgres -c "CREATE DATABASE ops" -c "CREATE DATABASE other"
 URL="postgresql://postgres@127.0.0.1:$port/ops"

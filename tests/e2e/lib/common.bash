@@ -32,6 +32,16 @@ expect_exit() {
   fi
 }
 
+# start_pg: a throwaway PostgreSQL 15 cluster for this test (tests/harness/pg_cluster.sh), stopped
+# at exit: PG is its socket directory, port its TCP port on 127.0.0.1.
+start_pg() {
+  PG="$TEST_TMP/pg"
+  chmod 711 "$TEST_TMP"  # the server may run as the user postgres: it must reach its directory
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  bash "$SOURCE_DIR/tests/harness/pg_cluster.sh" start "$PG" "$port" $$
+  cleanup_hooks+=("bash '$SOURCE_DIR/tests/harness/pg_cluster.sh' stop '$PG'")
+}
+
 # The only run directory of runbook NAME (fails if not exactly one).
 run_dir_of() {
   local dirs=("$RUNBOOK_STATE_DIR/$1/runs/"*)

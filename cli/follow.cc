@@ -77,6 +77,8 @@ class FileSource : public FollowSource {
     return Status::Ok();
   }
 
+  Result<bool> EngineDisconnected() override { return false; }
+
  private:
   std::string Path(const std::string& step) const { return run_.dir + "/logs/" + step + ".log"; }
 
@@ -117,6 +119,12 @@ class StoreSource : public FollowSource {
     if (!pieces.ok()) return Status::Error(pieces.message());
     for (const PgStore::LogPiece& p : *pieces) seen_[p.step] = p.chunk;
     return Status::Ok();
+  }
+
+  Result<bool> EngineDisconnected() override {
+    auto connected = store_->EngineConnected(run_id_);
+    if (!connected.ok()) return Result<bool>::Error(connected.message());
+    return !*connected;
   }
 
  private:
@@ -246,16 +254,27 @@ int FollowRun(FollowSource& source, const FollowOptions& options) {
       return rs.exit_code;
     }
     // A dead engine writes nothing more: look once more (it may have finished as it exited).
-    if (EngineLivenessOf(rs.pid, rs.host, rs.boot_id) == EngineLiveness::kDead) {
-      if (dead_seen) {
+    const bool died_here = EngineLivenessOf(rs.pid, rs.host, rs.boot_id) == EngineLiveness::kDead;
+    auto let_go = died_here ? Result<bool>(false) : source.EngineDisconnected();
+    if (!let_go.ok()) return fail(let_go.message());
+    if (died_here || *let_go) {
+      if (!dead_seen) {
+        dead_seen = true;
+        continue;
+      }
+      if (died_here) {
         std::fprintf(stderr,
                      "runbook: the engine of run %s (pid %d) died before the run ended; "
                      "`runbook resume %s` continues it\n",
                      rs.run_id.c_str(), rs.pid, rs.run_id.c_str());
-        return kExitRefused;
+      } else {
+        std::fprintf(stderr,
+                     "runbook: the engine of run %s (pid %d on %s) is no longer connected to the "
+                     "state store: it died, or lost the store and starts no new step; `runbook "
+                     "resume %s` continues the run once that engine has stopped\n",
+                     rs.run_id.c_str(), rs.pid, Printable(rs.host).c_str(), rs.run_id.c_str());
       }
-      dead_seen = true;
-      continue;
+      return kExitRefused;
     }
     dead_seen = false;
     for (auto waited = std::chrono::milliseconds(0); waited < kPollEvery && !g_stop.load();

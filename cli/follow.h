@@ -31,6 +31,10 @@ class FollowSource {
   virtual Result<std::vector<std::pair<std::string, std::string>>> NewLog(
       const std::vector<std::string>& steps, bool all) = 0;
   virtual Status SkipToEnd(const std::vector<std::string>& steps) = 0;
+  // Whether the run's engine has let go of where the run is kept, wherever it runs: the state
+  // store sees the engine's lock connection close (engine/pg_store.h); a state directory cannot
+  // tell (false), and the engine's process is looked at instead, when it ran on this machine.
+  virtual Result<bool> EngineDisconnected() = 0;
 };
 
 // A run of the state directory (its journal and log files).
@@ -43,8 +47,8 @@ struct FollowOptions {
   bool from_start = false;  // print the logs from their beginning (logs), else only new lines
 };
 
-// Follows the run until it ends and returns its exit code; 4 when its engine died on this host
-// without finishing it, 130 on Ctrl-C (the run goes on).
+// Follows the run until it ends and returns its exit code; 4 when its engine died on this host,
+// or let go of the state store, without finishing it; 130 on Ctrl-C (the run goes on).
 int FollowRun(FollowSource& source, const FollowOptions& options);
 
 }  // namespace runbook

@@ -238,11 +238,13 @@ int CmdPlan(const std::string& file, const Common& common, const PlanArgs& args)
   plan_options.fresh = args.fresh;
   plan_options.inventories = options.inventories;
   plan_options.sets = options.sets;
-  // Expected durations from the team's history when there is a store; a store that cannot be
-  // read leaves them to this machine's runs, said on stderr: a preview must not fail for it.
+  // Expected durations from the team's history when there is a store, and its lock and unfinished
+  // runs; a store that cannot be read leaves them to this machine's runs, said on stderr: a
+  // preview must not fail for it.
   if (const std::string url = StoreUrl(args.state_url, loaded->runbook.state_url); !url.empty()) {
     auto store = PgStore::Open(url, /*create=*/false);
-    auto earlier = store.ok() ? EarlierRunsInStore(std::move(store).value(), loaded->runbook.name)
+    if (store.ok()) plan_options.store = std::move(store).value();
+    auto earlier = store.ok() ? EarlierRunsInStore(plan_options.store, loaded->runbook.name)
                               : Result<EarlierRuns>::Error(store.message());
     if (earlier.ok()) {
       plan_options.earlier = std::move(earlier).value();

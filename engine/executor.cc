@@ -16,6 +16,7 @@
 #include "engine/journal.h"
 #include "engine/lock.h"
 #include "engine/pg.h"
+#include "engine/printable.h"
 #include "engine/process_table.h"
 #include "engine/remote_hosts.h"
 #include "engine/resolve.h"
@@ -80,7 +81,12 @@ class Run {
   int OpenJournal();  // of a new run, or of the run being resumed
   void StartServices(const LockHolder& me);
   int LockTargets(const LockHolder& me);
-  int OpenStore();
+  // The team's store: its run lock, the refusal of a new run beside an unfinished one another
+  // machine left there, and the journal's mirror.
+  int OpenStore(const LockHolder& me);
+  // After the store went away: copies the local journal's records and logs the store lacks, once,
+  // under the run's lock in the store. "" when done, else why not.
+  std::string CopySpool();
   // The store's error once it went away ("" while it holds every record).
   std::string StoreLost() const { return mirror_ ? journal_->mirror_error() : ""; }
   // A resume: what changed in the runbook and in the options since the run last ran, reported
@@ -129,6 +135,9 @@ class Run {
   std::unique_ptr<PgPool> pg_pool_;
   std::unique_ptr<TargetLocks> target_locks_;
   std::string leftover_run_;  // the unfinished run resumed or started over, whose sessions end
+  // A new run with a store: the unfinished run of this state directory and the refusal it
+  // means, unless the store says another machine finished it.
+  std::pair<std::string, std::string> local_unfinished_;
   RunServices services_;
   std::string run_id_, run_dir_;
   RunState prior_;  // the journal so far when resuming
@@ -171,11 +180,11 @@ int Run::Prepare() {
     }
     return rc;
   }
-  if (int rc = EndLeftoverSessions(); rc >= 0) return rc;
-  if (int rc = OpenStore(); rc >= 0) {
+  if (int rc = OpenStore(me); rc >= 0) {
     if (!resuming_) DiscardUnstartedRun(run_dir_);
     return rc;
   }
+  if (int rc = EndLeftoverSessions(); rc >= 0) return rc;
   if (int rc = JournalStart(me); rc >= 0) return rc;
   if (int rc = ConfirmReruns(); rc >= 0) return rc;
   if (rb_.downtime) {
@@ -286,12 +295,17 @@ int Run::OpenJournal() {
   if (unfinished && options_.start != StartMode::kNew) leftover_run_ = previous->run_id;
 
   if (options_.start == StartMode::kNew && unfinished) {
-    c_.reporter->Notice(
+    const std::string refusal =
         "run " + previous->run_id + " of '" + rb_.name + "' did not finish (" +
         (previous_state.outcome.empty() ? "it was stopped" : previous_state.outcome) +
         "): `runbook resume " + previous->run_id +
-        "` continues it, `runbook run --fresh` starts over");
-    return kExitRefused;
+        "` continues it, `runbook run --fresh` starts over";
+    // With a store, another machine may have finished it: the store decides (OpenStore).
+    if (options_.store_url.empty()) {
+      c_.reporter->Notice(refusal);
+      return kExitRefused;
+    }
+    local_unfinished_ = {previous->run_id, refusal};
   }
   if (options_.start == StartMode::kResume) {
     if (!unfinished) {
@@ -352,8 +366,62 @@ void Run::StartServices(const LockHolder& me) {
   services_.boot_id = me.boot_id;
 }
 
-int Run::OpenStore() {
+int Run::OpenStore(const LockHolder& me) {
   if (options_.store_url.empty()) return -1;
+  // The run lock first: what the store says about earlier runs holds while it is held.
+  auto store = PgStore::Open(options_.store_url, /*create=*/true,
+                             LockApplicationName(run_id_, me.pid, OsUserName(), me.host));
+  if (!store.ok()) {
+    c_.reporter->Notice(store.message() + "; no step was run");
+    return kExitRefused;
+  }
+  auto holder = (*store)->TakeRunLock(rb_.LockName());
+  if (!holder.ok()) {
+    c_.reporter->Notice(holder.message() + "; no step was run");
+    return kExitRefused;
+  }
+  if (*holder) {
+    c_.reporter->Notice("lock '" + rb_.LockName() + "' is held in the state store by " +
+                        (*holder)->Describe() +
+                        ": runs sharing a lock run one at a time; no step was run");
+    return kExitRefused;
+  }
+  if (!local_unfinished_.first.empty()) {
+    auto there = (*store)->FindRun(local_unfinished_.first);
+    if (!there.ok()) {
+      c_.reporter->Notice(there.message() + "; no step was run");
+      return kExitRefused;
+    }
+    if (!*there || (*there)->outcome != "success") {
+      c_.reporter->Notice(local_unfinished_.second);
+      return kExitRefused;
+    }
+    c_.reporter->Notice("run " + local_unfinished_.first +
+                        ", unfinished here, was finished from another machine (state store)");
+  }
+  if (!resuming_) {
+    // A run that another machine left unfinished is in the store only.
+    auto other = (*store)->UnfinishedRun(rb_.name);
+    if (!other.ok()) {
+      c_.reporter->Notice(other.message() + "; no step was run");
+      return kExitRefused;
+    }
+    if (*other && (*other)->run_id != run_id_) {
+      const RunState& o = **other;
+      if (options_.start == StartMode::kNew) {
+        c_.reporter->Notice("run " + o.run_id + " of '" + rb_.name + "', started by " +
+                            Printable(o.user.empty() ? "?" : o.user) + "@" + Printable(o.host) +
+                            ", did not finish (" +
+                            (o.outcome.empty() ? "it was stopped" : o.outcome) +
+                            "): `runbook resume " + o.run_id +
+                            "` continues it, here too (it is in the state store), `runbook run "
+                            "--fresh` starts over");
+        return kExitRefused;
+      }
+      // --fresh: statements of that run's engine may still run on the servers.
+      if (leftover_run_.empty()) leftover_run_ = o.run_id;
+    }
+  }
   std::vector<nlohmann::json> existing;
   if (resuming_) {
     auto contents = ReadJournal(journal_->path());
@@ -363,7 +431,7 @@ int Run::OpenStore() {
     }
     existing = std::move(contents->records);
   }
-  auto mirror = StoreMirror::Open(options_.store_url, run_id_, run_dir_ + "/logs", existing);
+  auto mirror = StoreMirror::Open(std::move(store).value(), run_id_, run_dir_ + "/logs", existing);
   if (!mirror.ok()) {
     c_.reporter->Notice(mirror.message() + "; no step was run");
     return kExitRefused;
@@ -371,6 +439,22 @@ int Run::OpenStore() {
   mirror_ = std::move(mirror).value();
   journal_->SetMirror(mirror_.get());
   return -1;
+}
+
+std::string Run::CopySpool() {
+  const LockHolder me = ThisProcess();
+  auto store = PgStore::Open(options_.store_url, /*create=*/false,
+                             LockApplicationName(run_id_, me.pid, OsUserName(), me.host));
+  if (!store.ok()) return store.message();
+  // Someone may have resumed the run from the store meanwhile: its records come first then.
+  auto holder = (*store)->TakeRunLock(rb_.LockName());
+  if (!holder.ok()) return holder.message();
+  if (*holder) return "the lock is held in the state store by " + (*holder)->Describe();
+  auto contents = ReadJournal(journal_->path());
+  if (!contents.ok()) return contents.message();
+  auto copy =
+      StoreMirror::Open(std::move(store).value(), run_id_, run_dir_ + "/logs", contents->records);
+  return copy.ok() ? "" : copy.message();
 }
 
 int Run::JournalStart(const LockHolder& me) {
@@ -1111,13 +1195,6 @@ ExecResult Run::Execute() {
   // still run after the first.
   if (interrupted_) services_.cancel = CancelToken(options_.interrupt_again);
   RunFinally();
-  if (const std::string lost = StoreLost(); !lost.empty()) {
-    // What finished meanwhile is durable in the local journal, the spool a resume copies.
-    c_.reporter->Notice("the state store went away (" + lost +
-                        "): no new step was started; what ran is kept in " + journal_->path() +
-                        " and `runbook resume " + run_id_ +
-                        "` copies it to the store and continues once the store is back");
-  }
   pg_pool_.reset();  // before the tunnels the kept connections may go through
   services_.pg_pool = nullptr;
   target_locks_.reset();
@@ -1129,6 +1206,17 @@ ExecResult Run::Execute() {
                              : result.exit_code == kExitBlocked ? RunOutcome::kBlocked
                                                                 : RunOutcome::kFailure;
   (void)journal_->Append(RunFinishedRecord(outcome, result.exit_code));
+  if (const std::string lost = StoreLost(); !lost.empty()) {
+    // What finished meanwhile is durable in the local journal, the spool; the store may be back
+    // already (a dropped connection), and an operator on another machine reads the store only.
+    const std::string copied = CopySpool();
+    c_.reporter->Notice(
+        "the state store went away (" + lost + "): no new step was started; " +
+        (copied.empty() ? "the store is back and has the whole run now"
+                        : "what ran is kept in " + journal_->path() + " (" + copied +
+                              ") and `runbook resume " + run_id_ +
+                              "` copies it to the store and continues once the store is back"));
+  }
   result.steps = summaries_;
   result.downtime = window_;
   c_.reporter->RunFinished(summaries_, result.exit_code);

@@ -5,6 +5,7 @@
 #include "engine/journal.h"
 #include "engine/pg.h"
 #include "engine/run_state.h"
+#include "engine/target_lock.h"
 
 namespace runbook {
 namespace {
@@ -69,6 +70,12 @@ std::string FromHex(std::string_view hex) {
   return bytes;
 }
 
+// The run lock's key: apart from the target locks' (engine/target_lock.h), which a store kept in
+// a target server's maintenance database would otherwise share.
+int64_t RunLockKey(const std::string& lock_name) {
+  return AdvisoryLockKey("store/" + lock_name);
+}
+
 std::string StoreError(const std::string& what, const std::string& message) {
   return "state store: " + what + ": " + message;
 }
@@ -119,12 +126,13 @@ std::string StoreUrl(const std::string& flag, const std::string& inventory) {
 PgStore::PgStore(std::unique_ptr<PgConnection> conn) : conn_(std::move(conn)) {}
 PgStore::~PgStore() = default;
 
-Result<std::unique_ptr<PgStore>> PgStore::Open(const std::string& url, bool create) {
+Result<std::unique_ptr<PgStore>> PgStore::Open(const std::string& url, bool create,
+                                               const std::string& application_name) {
   using R = Result<std::unique_ptr<PgStore>>;
   Result<Conninfo> conninfo = ParseConninfo(url);
   if (!conninfo.ok()) return R::Error("state store: " + conninfo.message());
   DbTarget target{"(the state store)", std::move(conninfo).value(), "", ""};
-  auto conn = PgConnection::Connect(target, "runbook/state");
+  auto conn = PgConnection::Connect(target, application_name);
   if (!conn.ok()) return R::Error(conn.message());
   PgConnection& c = **conn;
   auto version = [&]() -> Result<std::optional<int>> {
@@ -199,6 +207,16 @@ Result<std::optional<StoredRun>> PgStore::LatestRun(const std::string& runbook) 
   return std::optional<StoredRun>(RunOf(r->rows[0]));
 }
 
+Result<std::optional<RunState>> PgStore::UnfinishedRun(const std::string& runbook) {
+  using R = Result<std::optional<RunState>>;
+  auto latest = LatestRun(runbook);
+  if (!latest.ok()) return R::Error(latest.message());
+  if (!*latest || (*latest)->outcome == "success") return std::optional<RunState>();
+  auto records = Records((*latest)->run_id);
+  if (!records.ok()) return R::Error(records.message());
+  return std::optional<RunState>(ReplayJournal(*records));
+}
+
 Result<std::vector<nlohmann::json>> PgStore::Records(const std::string& run_id) {
   return RecordsAfter(run_id, 0);
 }
@@ -225,6 +243,39 @@ Result<std::string> PgStore::Log(const std::string& run_id, const std::string& s
   std::string log;
   for (const PgRow& row : r->rows) log += FromHex(row[0].value_or(""));
   return log;
+}
+
+Result<std::optional<TargetLockHolder>> PgStore::TakeRunLock(const std::string& lock_name) {
+  using R = Result<std::optional<TargetLockHolder>>;
+  auto tried = TryAdvisoryLock(*conn_, RunLockKey(lock_name));
+  if (!tried.ok())
+    return R::Error(StoreError("cannot take the lock '" + lock_name + "'", tried.message()));
+  if (tried->taken || tried->holder->application_name == conn_->application_name()) {
+    return std::optional<TargetLockHolder>();
+  }
+  return tried->holder;
+}
+
+Result<std::optional<TargetLockHolder>> PgStore::RunLockHolder(const std::string& lock_name) {
+  using R = Result<std::optional<TargetLockHolder>>;
+  auto holder = FindAdvisoryLockHolder(*conn_, RunLockKey(lock_name));
+  if (!holder.ok()) {
+    return R::Error(
+        StoreError("cannot tell who holds the lock '" + lock_name + "'", holder.message()));
+  }
+  return holder;
+}
+
+Result<bool> PgStore::EngineConnected(const std::string& run_id) {
+  Result<PgResult> r = conn_->ExecOne(
+      "SELECT count(*) FROM pg_stat_activity WHERE starts_with(application_name, $1)",
+      {RunApplicationPrefix(run_id) + " lock "});
+  if (!r.ok() || r->rows.empty()) {
+    return Result<bool>::Error(
+        StoreError("cannot tell whether the engine of run " + run_id + " is connected",
+                   r.ok() ? "no answer" : r.message()));
+  }
+  return r->rows[0][0].value_or("0") != "0";
 }
 
 Status PgStore::StartRun(const nlohmann::json& run_started) {

@@ -7,6 +7,12 @@
 //               `history` lists without reading any record)
 //   records     the run's journal records in seq order, as the file journal holds them
 //   log_chunks  each step's log in pieces, in order
+// and the run lock: a session-level advisory lock in the store's database, keyed by the lock name
+// (Runbook::LockName), which a run holds on a connection of its own from before its first step to
+// its end, so that runs sharing a store run one at a time per lock name even when they touch no
+// common database server. The connection's application_name describes the holder (engine/
+// target_lock.h LockApplicationName), and tells a follower on another machine whether the run's
+// engine is still there.
 // Journal records never hold secret values (engine/run_state.h), and logs are stored as the
 // engine wrote them to files: already masked.
 #pragma once
@@ -21,6 +27,8 @@
 #include <vector>
 
 #include "engine/diag.h"
+#include "engine/run_state.h"
+#include "engine/target_lock.h"
 
 namespace runbook {
 
@@ -48,8 +56,9 @@ class PgStore {
  public:
   // Connects to `url`. With `create`, a missing schema is created (when the role may); without,
   // a missing schema is an error that says `runbook state init` creates it. A schema of a newer
-  // version than kStoreSchemaVersion is refused.
-  static Result<std::unique_ptr<PgStore>> Open(const std::string& url, bool create);
+  // version than kStoreSchemaVersion is refused. The session is named `application_name`.
+  static Result<std::unique_ptr<PgStore>> Open(
+      const std::string& url, bool create, const std::string& application_name = "runbook/state");
   ~PgStore();
 
   // Runs of `runbook` (every runbook when empty), oldest first.
@@ -58,6 +67,9 @@ class PgStore {
   Result<std::optional<StoredRun>> FindRun(const std::string& run_id);
   // The newest run of `runbook`.
   Result<std::optional<StoredRun>> LatestRun(const std::string& runbook);
+  // The newest run of `runbook` when it did not end in success, as its records tell: a new run
+  // must not start beside it.
+  Result<std::optional<RunState>> UnfinishedRun(const std::string& runbook);
   // The run's journal records, in seq order.
   Result<std::vector<nlohmann::json>> Records(const std::string& run_id);
   // The steps that have a log, and one step's log.
@@ -74,6 +86,14 @@ class PgStore {
   };
   Result<std::vector<LogPiece>> LogPiecesAfter(const std::string& run_id,
                                                const std::map<std::string, int>& seen);
+
+  // Takes the run lock `lock_name` on this connection, held until it closes: nullopt when taken
+  // (or already held by a session of the same application_name: the same run), else who holds it.
+  Result<std::optional<TargetLockHolder>> TakeRunLock(const std::string& lock_name);
+  // Who holds the run lock `lock_name` now, if anyone.
+  Result<std::optional<TargetLockHolder>> RunLockHolder(const std::string& lock_name);
+  // Whether the engine of run `run_id` has its lock connection to the store open now.
+  Result<bool> EngineConnected(const std::string& run_id);
 
   // Writing a run as it goes (engine/store_mirror.h). StartRun records a run from its first
   // record (run_started); AddRecord one later record with the run's summary as it now stands;

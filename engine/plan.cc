@@ -17,6 +17,7 @@
 #include "engine/params.h"
 #include "engine/pg_conninfo.h"
 #include "engine/pg_ping.h"
+#include "engine/printable.h"
 #include "engine/read_file.h"
 #include "engine/remote_hosts.h"
 #include "engine/reporter.h"
@@ -184,6 +185,27 @@ void Judge(const Runbook& rb, const PlanOptions& options, Plan* plan) {
       plan->reasons.push_back(holder.message());
     } else if (*holder) {
       plan->reasons.push_back("the lock '" + *name + "' is held by " + (*holder)->Describe());
+    }
+  }
+  if (options.store) {
+    auto holder = options.store->RunLockHolder(rb.LockName());
+    if (!holder.ok()) {
+      plan->reasons.push_back(holder.message());
+    } else if (*holder) {
+      plan->reasons.push_back("the lock '" + rb.LockName() + "' is held in the state store by " +
+                              (*holder)->Describe());
+    }
+    auto other = options.resume || options.fresh
+                     ? Result<std::optional<RunState>>(std::optional<RunState>())
+                     : options.store->UnfinishedRun(rb.name);
+    if (!other.ok()) {
+      plan->reasons.push_back(other.message());
+    } else if (*other && (*other)->run_id != plan->header.resume_run) {
+      const RunState& o = **other;
+      plan->reasons.push_back("run " + o.run_id + ", started by " +
+                              Printable(o.user.empty() ? "?" : o.user) + "@" + Printable(o.host) +
+                              ", is unfinished in the state store: `runbook resume " + o.run_id +
+                              "` continues it, `run --fresh` starts anew");
     }
   }
   if (!plan->header.resume_run.empty() && !options.resume) {

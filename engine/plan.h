@@ -10,6 +10,7 @@
 // text form is the terminal's (cli/plan_text.h).
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include "engine/downtime.h"
 #include "engine/expectations.h"
 #include "engine/loader.h"
+#include "engine/pg_store.h"
 #include "engine/process.h"
 #include "engine/resolve.h"
 #include "engine/run_state.h"
@@ -38,6 +40,9 @@ struct PlanOptions {
   // The runbook's earlier runs, for expected durations: the team's store's when it has one
   // (EarlierRunsInStore); unset: those of `state_dir`.
   EarlierRuns earlier;
+  // The team's store, when there is one: its run lock and a run left unfinished there refuse a
+  // run as this state directory's do.
+  std::shared_ptr<PgStore> store;
 };
 
 // A host that steps use ("hosts" in the JSON).

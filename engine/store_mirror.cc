@@ -25,15 +25,13 @@ StoreMirror::~StoreMirror() {
   if (streamer_.joinable()) streamer_.join();
 }
 
-Result<std::unique_ptr<StoreMirror>> StoreMirror::Open(const std::string& url,
+Result<std::unique_ptr<StoreMirror>> StoreMirror::Open(std::unique_ptr<PgStore> store,
                                                        const std::string& run_id,
                                                        const std::string& log_dir,
                                                        const std::vector<nlohmann::json>& existing,
                                                        std::chrono::milliseconds stream_every) {
   using R = Result<std::unique_ptr<StoreMirror>>;
-  auto store = PgStore::Open(url, /*create=*/true);
-  if (!store.ok()) return R::Error(store.message());
-  std::unique_ptr<StoreMirror> m(new StoreMirror(std::move(store).value(), run_id, log_dir));
+  std::unique_ptr<StoreMirror> m(new StoreMirror(std::move(store), run_id, log_dir));
   if (!existing.empty()) {
     auto last = m->store_->LastSeq(run_id);
     if (!last.ok()) return R::Error(last.message());

@@ -28,12 +28,12 @@ namespace runbook {
 
 class StoreMirror : public JournalMirror {
  public:
-  // Connects to the store at `url` (creating its schema when missing and allowed) for the run
-  // `run_id`, whose step logs are in `log_dir`. `existing`: the records the local journal already
-  // holds (a resume); the store gets those it lacks, and the logs with them. Running steps' logs
-  // are sent every `stream_every`.
+  // Copies the run `run_id`, whose step logs are in `log_dir`, into `store`: the connection that
+  // holds the run's lock in the store (engine/pg_store.h), so that losing one is losing the other.
+  // `existing`: the records the local journal already holds (a resume); the store gets those it
+  // lacks, and the logs with them. Running steps' logs are sent every `stream_every`.
   static Result<std::unique_ptr<StoreMirror>> Open(
-      const std::string& url, const std::string& run_id, const std::string& log_dir,
+      std::unique_ptr<PgStore> store, const std::string& run_id, const std::string& log_dir,
       const std::vector<nlohmann::json>& existing,
       std::chrono::milliseconds stream_every = std::chrono::seconds(1));
   ~StoreMirror() override;

@@ -59,32 +59,6 @@ std::vector<std::string> Split(const std::string& s) {
   return words;
 }
 
-// The holder of `key` on `conn`'s database, if any holds it now.
-Result<std::optional<TargetLockHolder>> FindHolder(PgConnection& conn, int64_t key) {
-  using R = Result<std::optional<TargetLockHolder>>;
-  const uint64_t k = static_cast<uint64_t>(key);
-  // A bigint advisory lock shows in pg_locks as classid (high half), objid (low half), objsubid 1.
-  Result<PgResult> r = conn.ExecOne(
-      "SELECT l.pid, coalesce(a.application_name, ''), coalesce(a.usename, ''), "
-      "coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-      "''), coalesce(host(a.client_addr), '') "
-      "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
-      "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-      "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
-      "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-      {std::to_string(k >> 32), std::to_string(k & 0xffffffffu)});
-  if (!r.ok()) return R::Error(r.message());
-  if (r->rows.empty()) return std::optional<TargetLockHolder>();
-  const PgRow& row = r->rows.front();
-  TargetLockHolder h;
-  h.backend_pid = std::atoi(row[0].value_or("0").c_str());
-  h.application_name = row[1].value_or("");
-  h.db_user = row[2].value_or("");
-  h.backend_start = row[3].value_or("");
-  h.client_addr = row[4].value_or("");
-  return std::optional<TargetLockHolder>(std::move(h));
-}
-
 // Connections to the same server through the same conninfo are one server: no second attempt.
 std::string TargetKey(const DbTarget& t) {
   return FormatConninfo(t.conninfo, /*mask_password=*/false) + '\0' + t.password;
@@ -234,6 +208,49 @@ Result<std::vector<LeftoverSession>> TargetLocks::EndSessionsOfRun(
   return found;
 }
 
+Result<std::optional<TargetLockHolder>> FindAdvisoryLockHolder(PgConnection& conn, int64_t key) {
+  using R = Result<std::optional<TargetLockHolder>>;
+  const uint64_t k = static_cast<uint64_t>(key);
+  // A bigint advisory lock shows in pg_locks as classid (high half), objid (low half), objsubid 1.
+  Result<PgResult> r = conn.ExecOne(
+      "SELECT l.pid, coalesce(a.application_name, ''), coalesce(a.usename, ''), "
+      "coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+      "''), coalesce(host(a.client_addr), '') "
+      "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+      "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+      "AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid "
+      "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      {std::to_string(k >> 32), std::to_string(k & 0xffffffffu)});
+  if (!r.ok()) return R::Error(r.message());
+  if (r->rows.empty()) return std::optional<TargetLockHolder>();
+  const PgRow& row = r->rows.front();
+  TargetLockHolder h;
+  h.backend_pid = std::atoi(row[0].value_or("0").c_str());
+  h.application_name = row[1].value_or("");
+  h.db_user = row[2].value_or("");
+  h.backend_start = row[3].value_or("");
+  h.client_addr = row[4].value_or("");
+  return std::optional<TargetLockHolder>(std::move(h));
+}
+
+Result<AdvisoryLockTry> TryAdvisoryLock(PgConnection& conn, int64_t key) {
+  using R = Result<AdvisoryLockTry>;
+  // A holder can end between our attempt and our look at pg_locks: then try again.
+  for (int attempt = 0;; ++attempt) {
+    Result<PgResult> r =
+        conn.ExecOne("SELECT pg_try_advisory_lock($1::bigint)", {std::to_string(key)});
+    if (!r.ok()) return R::Error(r.message());
+    if (!r->rows.empty() && r->rows[0][0] == std::optional<std::string>("t")) {
+      return AdvisoryLockTry{true, std::nullopt};
+    }
+    auto holder = FindAdvisoryLockHolder(conn, key);
+    if (!holder.ok()) return R::Error("cannot tell who holds it: " + holder.message());
+    if (*holder || attempt >= 3) {
+      return AdvisoryLockTry{false, holder->value_or(TargetLockHolder{})};
+    }
+  }
+}
+
 Result<TargetLockAttempt> AcquireTargetLocks(const std::string& lock_name,
                                              const std::vector<DbTarget>& targets,
                                              const std::string& application_name) {
@@ -250,32 +267,20 @@ Result<TargetLockAttempt> AcquireTargetLocks(const std::string& lock_name,
       unreachable.push_back(conn.message());
       continue;
     }
-    // A holder can end between our attempt and our look at pg_locks: then try again.
-    for (int attempt = 0;; ++attempt) {
-      Result<PgResult> r =
-          (*conn)->ExecOne("SELECT pg_try_advisory_lock($1::bigint)", {std::to_string(key)});
-      if (!r.ok()) {
-        return R::Error("cannot lock the server of database " + target.name + ": " + r.message());
-      }
-      if (!r->rows.empty() && r->rows[0][0] == std::optional<std::string>("t")) {
-        held.push_back(std::move(conn).value());
-        held_through.push_back(target.name);
-        break;
-      }
-      auto holder = FindHolder(**conn, key);
-      if (!holder.ok()) {
-        return R::Error("cannot tell who locks the server of database " + target.name + ": " +
-                        holder.message());
-      }
-      if (*holder && (*holder)->application_name == (*conn)->application_name()) {
-        break;  // ours: this server was locked through another database or route
-      }
-      if (*holder || attempt >= 3) {
-        TargetLockHolder h = holder->value_or(TargetLockHolder{});
-        h.database = target.name;
-        return TargetLockAttempt(TargetLocksBusy{std::move(h)});
-      }
+    auto tried = TryAdvisoryLock(**conn, key);
+    if (!tried.ok()) {
+      return R::Error("cannot lock the server of database " + target.name + ": " + tried.message());
     }
+    if (tried->taken) {
+      held.push_back(std::move(conn).value());
+      held_through.push_back(target.name);
+      continue;
+    }
+    // Ours: this server was locked through another database or route.
+    if (tried->holder->application_name == (*conn)->application_name()) continue;
+    TargetLockHolder h = *tried->holder;
+    h.database = target.name;
+    return TargetLockAttempt(TargetLocksBusy{std::move(h)});
   }
   auto locks = std::make_unique<TargetLocks>(std::move(held), std::move(held_through));
   locks->unreachable = std::move(unreachable);

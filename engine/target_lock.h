@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -58,6 +59,18 @@ struct TargetLockHolder {
   // from 10.0.0.5)", or what the application_name says when it is not the engine's format.
   std::string Describe() const;
 };
+
+// Who holds the session-level advisory lock `key` in `conn`'s database now, if anyone.
+Result<std::optional<TargetLockHolder>> FindAdvisoryLockHolder(PgConnection& conn, int64_t key);
+
+// Trying the session-level advisory lock `key` in `conn`'s database, without waiting: taken (this
+// session holds it now), or who holds it (a holder with conn's own application_name is a
+// connection of the same run).
+struct AdvisoryLockTry {
+  bool taken = false;
+  std::optional<TargetLockHolder> holder;  // when not taken; fields empty if it could not be seen
+};
+Result<AdvisoryLockTry> TryAdvisoryLock(PgConnection& conn, int64_t key);
 
 // A session an earlier engine of the run left on a server, and what ending it took.
 struct LeftoverSession {

@@ -583,6 +583,16 @@ int CmdResume(const std::string& target, const Common& common, const ResumeArgs&
   if (!ok) return kExitInvalid;
   LoadOptions options;
   ResumeInputs(rs, common.inventories, sets, &options);
+  // A run started on another machine names that machine's inventory paths.
+  for (const std::string& inventory : options.inventories) {
+    if (common.inventories.empty() && !std::filesystem::exists(inventory)) {
+      std::fprintf(stderr,
+                   "runbook: run %s was started with the inventory %s, which is not on this "
+                   "machine; `runbook resume %s -i FILE` gives the inventories here (each -i)\n",
+                   run->run_id.c_str(), Printable(inventory).c_str(), run->run_id.c_str());
+      return kExitInvalid;
+    }
+  }
   auto loaded = Load(file, options);
   if (!loaded) return kExitInvalid;
   const StepSelection selection = args.selection.Selection();

@@ -67,9 +67,14 @@ grep -q "not fixed yet" "$TEST_TMP/last.out" || { cat "$TEST_TMP/last.out"; fail
 mv "$TEST_TMP/alice/work.yaml" "$TEST_TMP/alice/work.yaml.away"  # A's file is not on B's machine
 touch "$TEST_TMP/fixed"
 export RUNBOOK_STATE_URL="$URL"
-as bob expect_exit 0 "$RUNBOOK" resume "$TEST_TMP/bob/work.yaml"
+mv "$TEST_TMP/alice/site.yaml" "$TEST_TMP/alice/site.yaml.away"  # nor A's inventory
+as bob expect_exit 2 "$RUNBOOK" resume "$TEST_TMP/bob/work.yaml"
 grep -q "run $run_id of teamwork, started by pid [0-9]* on .*, copied from the state store" "$TEST_TMP/last.out" ||
   { cat "$TEST_TMP/last.out"; fail "B's resume does not say whose run it continues"; }
+grep -qF "started with the inventory $TEST_TMP/alice/site.yaml, which is not on this machine" "$TEST_TMP/last.err" ||
+  { cat "$TEST_TMP/last.err"; fail "B's resume does not say that A's inventory is not here"; }
+[ ! -s "$TEST_TMP/third-runs" ] || fail "a step ran although the inventory was missing"
+as bob expect_exit 0 "$RUNBOOK" resume "$TEST_TMP/bob/work.yaml" -i "$TEST_TMP/bob/site.yaml"
 [ "$(wc -l <"$TEST_TMP/first-runs")" = 1 ] || fail "the finished step ran again on B's resume"
 [ "$(wc -l <"$TEST_TMP/third-runs")" = 1 ] || fail "the resume did not run the last step"
 python3 - "$TEST_TMP/bob/state/teamwork/runs/$run_id/journal.jsonl" <<'PY' || fail "B's journal of the run is not A's continued"

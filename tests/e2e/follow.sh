@@ -42,7 +42,8 @@ logs_pid=$!
 "$RUNBOOK" logs -f "$run_id" >"$TEST_TMP/stopped.out" 2>"$TEST_TMP/stopped.err" &
 stopped_pid=$!
 for _ in $(seq 100); do
-  grep -qs "printed-before-the-hangup" "$TEST_TMP/logs.out" && grep -qs "slow .*running" "$TEST_TMP/status.out" && break
+  grep -qs "printed-before-the-hangup" "$TEST_TMP/logs.out" && grep -qs "slow .*running" "$TEST_TMP/status.out" &&
+    grep -qs "printed-before-the-hangup" "$TEST_TMP/stopped.out" && break
   sleep 0.1
 done
 grep -q "printed-before-the-hangup" "$TEST_TMP/logs.out" || { cat "$TEST_TMP/logs.out" "$TEST_TMP/logs.err"; fail "logs --follow does not show the running step's log so far"; }

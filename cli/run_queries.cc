@@ -96,8 +96,8 @@ const char* StatusText(StepStatus s, EngineLiveness engine) {
 }
 
 // For JSON: "alive", "dead" (also when the run finished) or "unknown" (another host).
-const char* EngineText(const RunState& rs) {
-  switch (Liveness(rs)) {
+const char* EngineText(EngineLiveness live) {
+  switch (live) {
     case EngineLiveness::kAlive:
       return "alive";
     case EngineLiveness::kDead:
@@ -222,7 +222,10 @@ std::optional<std::string> RunbookNameOf(const std::string& file) {
 
 namespace {
 
-int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json);
+// `store_connected`: for a run read from the state store, whether its engine's lock connection
+// is open there, which tells about an engine on another host.
+int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json,
+                std::optional<bool> store_connected = std::nullopt);
 
 // The step STEP of `logs RUN STEP --follow` must be one of the run's, started or not.
 bool KnownStep(const RunState& rs, const std::string& step) {
@@ -261,7 +264,13 @@ int StoreStatus(const std::string& url, const std::string& target, bool json, bo
   }
   auto records = (*store)->Records((*run)->run_id);
   if (!records.ok()) return PrintStatus(Result<RunState>::Error(records.message()), "", json);
-  const int rc = PrintStatus(ReplayJournal(*records), "", json);
+  const RunState rs = ReplayJournal(*records);
+  std::optional<bool> connected;
+  if (!rs.finished) {
+    auto c = (*store)->EngineConnected(rs.run_id);
+    if (c.ok()) connected = *c;
+  }
+  const int rc = PrintStatus(rs, "", json, connected);
   if (rc != kExitOk || !follow) return rc;
   std::fflush(stdout);
   auto source = StoreFollowSource(store->get(), (*run)->run_id);
@@ -292,10 +301,22 @@ int CmdStatus(const std::string& target, bool json, const std::string& store_url
 
 namespace {
 
-int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
+int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json,
+                std::optional<bool> store_connected) {
   if (!rs.ok()) {
     std::fprintf(stderr, "runbook: %s\n", rs.message().c_str());
     return kExitRefused;
+  }
+  EngineLiveness live = Liveness(*rs);
+  std::string outcome = RunOutcomeText(*rs);
+  if (live == EngineLiveness::kElsewhere && store_connected) {
+    const std::string engine =
+        "its engine, pid " + std::to_string(rs->pid) + " on " + Printable(rs->host) + ", ";
+    live = *store_connected ? EngineLiveness::kAlive : EngineLiveness::kDead;
+    outcome = *store_connected ? "running (" + engine + "is connected to the state store)"
+                               : "stopped (" + engine +
+                                     "is no longer connected to the state store: it died or "
+                                     "lost the store)";
   }
   if (json) {
     nlohmann::json j = {{"run_id", rs->run_id},
@@ -305,7 +326,7 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
                         {"ended", rs->ended_at},
                         {"finished", rs->finished},
                         {"outcome", rs->finished ? rs->outcome : "unfinished"},
-                        {"engine", EngineText(*rs)},
+                        {"engine", EngineText(live)},
                         {"pid", rs->pid},
                         {"user", rs->user},
                         {"host", rs->host},
@@ -335,7 +356,7 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
       auto it = rs->steps.find(id);
       nlohmann::json s = {{"id", id}, {"status", "pending"}, {"finally", in_finally}};
       if (it != rs->steps.end()) {
-        s["status"] = StatusText(it->second.status, Liveness(*rs));
+        s["status"] = StatusText(it->second.status, live);
         s["attempts"] = it->second.attempts;
         s["duration_ms"] = it->second.duration_ms;
         s["message"] = it->second.message;
@@ -359,7 +380,7 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
                 Operator(s.user, s.host).c_str(), s.pid,
                 given.empty() ? "" : (": " + given).c_str());
   }
-  std::printf("outcome: %s\n", RunOutcomeText(*rs).c_str());
+  std::printf("outcome: %s\n", outcome.c_str());
   bool finally_shown = false;
   for (const auto& [id, in_finally] : StepsInOrder(*rs)) {
     if (in_finally && !finally_shown) {
@@ -372,7 +393,7 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json) {
       continue;
     }
     std::printf("  %-30s %-24s %6.1fs  %d attempt%s  %s\n", id.c_str(),
-                StatusText(it->second.status, Liveness(*rs)), it->second.duration_ms / 1000.0,
+                StatusText(it->second.status, live), it->second.duration_ms / 1000.0,
                 it->second.attempts, it->second.attempts == 1 ? "" : "s",
                 it->second.message.c_str());
   }
@@ -524,7 +545,7 @@ int CmdHistory(const std::string& file, bool json, const std::string& store_url)
                      {"started", rs->started_at},
                      {"ended", rs->ended_at},
                      {"outcome", rs->finished ? rs->outcome : "unfinished"},
-                     {"engine", EngineText(*rs)},
+                     {"engine", EngineText(Liveness(*rs))},
                      {"steps_done", done},
                      {"steps", rs->step_ids.size()},
                      {"finally_done", finally_done},

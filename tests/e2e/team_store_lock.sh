@@ -44,6 +44,10 @@ start_holder() {  # ARGS...: operator A's run, in the background, until its hold
   [ -f "$TEST_TMP/holding" ] || { cat "$TEST_TMP/alice.out"; fail "operator A's run did not start"; }
 }
 count() { grep -cx "$1" "$TEST_TMP/ran" || true; }
+# Operator B on another machine: another host name (a UTS namespace), so that B cannot look at
+# A's engine process and must ask the store.
+elsewhere() { unshare -u sh -c 'hostname operator-b-laptop && exec "$@"' sh "$@"; }
+elsewhere true || fail "cannot give operator B another host name (unshare -u needs root)"
 
 start_holder
 run_id=$(basename "$(ls -d "$TEST_TMP/alice/state/nightly/runs/"*)")
@@ -61,8 +65,11 @@ expect_exit 4 as_operator bob "$RUNBOOK" plan "$TEST_TMP/nightly.yaml"
 grep -qF "held in the state store" "$TEST_TMP/last.out" || { cat "$TEST_TMP/last.out"; fail "plan does not say the store's lock is held"; }
 ok "plan from the other machine says the lock is held in the store"
 
-# A follower elsewhere cannot see the engine's process: it sees its lock connection to the store.
-as_operator bob "$RUNBOOK" status --follow "$run_id" >"$TEST_TMP/follow.out" 2>"$TEST_TMP/follow.err" &
+# From another machine the engine's process cannot be seen: its lock connection to the store can.
+as_operator bob elsewhere "$RUNBOOK" status "$run_id" >"$TEST_TMP/status.out"
+grep -qF "outcome: running (its engine, pid $holder on $(hostname), is connected to the state store)" "$TEST_TMP/status.out" ||
+  { cat "$TEST_TMP/status.out"; fail "status from another machine does not say the engine is connected to the store"; }
+as_operator bob elsewhere "$RUNBOOK" status --follow "$run_id" >"$TEST_TMP/follow.out" 2>"$TEST_TMP/follow.err" &
 follower=$!
 sleep 1
 kill -0 $follower 2>/dev/null || { cat "$TEST_TMP/follow.out" "$TEST_TMP/follow.err"; fail "the follower did not follow"; }
@@ -74,7 +81,10 @@ kill -0 $follower 2>/dev/null && fail "the follower did not notice that the engi
 set +e; wait $follower; rc=$?; set -e
 [ "$rc" = 4 ] || { cat "$TEST_TMP/follow.out" "$TEST_TMP/follow.err"; fail "the follower exited $rc, not 4"; }
 grep -q "no longer connected to the state store" "$TEST_TMP/follow.err" || { cat "$TEST_TMP/follow.err"; fail "the follower does not say why it stopped"; }
-ok "a follower sees the engine's connection to the store end and exits 4"
+as_operator bob elsewhere "$RUNBOOK" status "$run_id" >"$TEST_TMP/status.out"
+grep -qF "outcome: stopped (its engine, pid $holder on $(hostname), is no longer connected to the state store" "$TEST_TMP/status.out" ||
+  { cat "$TEST_TMP/status.out"; fail "status from another machine does not say the engine let go of the store"; }
+ok "from another machine, status and a follower see the engine's connection to the store end (the follower exits 4)"
 
 touch "$TEST_TMP/release"
 set +e; wait $holder; rc=$?; set -e

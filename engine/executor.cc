@@ -13,6 +13,7 @@
 #include "engine/downtime.h"
 #include "engine/graph.h"
 #include "engine/guards.h"
+#include "engine/host_lock.h"
 #include "engine/journal.h"
 #include "engine/lock.h"
 #include "engine/pg.h"
@@ -81,6 +82,7 @@ class Run {
   int OpenJournal();  // of a new run, or of the run being resumed
   void StartServices(const LockHolder& me);
   int LockTargets(const LockHolder& me);
+  int LockHosts(const LockHolder& me);
   // The team's store: its run lock, the refusal of a new run beside an unfinished one another
   // machine left there, and the journal's mirror.
   int OpenStore(const LockHolder& me);
@@ -134,6 +136,7 @@ class Run {
   RunData data_;
   std::unique_ptr<PgPool> pg_pool_;
   std::unique_ptr<TargetLocks> target_locks_;
+  std::unique_ptr<HostLocks> host_locks_;  // ended before remote_ closes its connections
   std::string leftover_run_;  // the unfinished run resumed or started over, whose sessions end
   // A new run with a store: the unfinished run of this state directory and the refusal it
   // means, unless the store says another machine finished it.
@@ -172,13 +175,17 @@ int Run::Prepare() {
     ReportChanges();
     ReportOptionChanges();
   }
-  if (int rc = LockTargets(me); rc >= 0) {
+  int locked = LockTargets(me);
+  if (locked < 0) locked = LockHosts(me);
+  if (locked >= 0) {
+    target_locks_.reset();
+    host_locks_.reset();
     // A new run refused here has written nothing: its directory goes, so that it is no run.
     if (!resuming_) {
       remote_->CloseAll();
       DiscardUnstartedRun(run_dir_);
     }
-    return rc;
+    return locked;
   }
   if (int rc = OpenStore(me); rc >= 0) {
     if (!resuming_) DiscardUnstartedRun(run_dir_);
@@ -261,6 +268,26 @@ int Run::LockTargets(const LockHolder& me) {
   for (const std::string& why : target_locks_->unreachable) {
     c_.reporter->Notice("lock '" + rb_.LockName() + "' not taken: " + why +
                         "; that server is locked only if another database of the run reaches it");
+  }
+  return -1;
+}
+
+int Run::LockHosts(const LockHolder& me) {
+  const std::vector<const Host*> hosts = UsedSshHosts(rb_);
+  if (hosts.empty()) return -1;
+  HostLockAttempt attempt = AcquireHostLocks(
+      remote_.get(), rb_.LockName(), hosts,
+      HostLockHolderLine(run_id_, me.pid, me.started, OsUserName(), me.host), services_.cancel);
+  if (auto* busy = std::get_if<HostLocksBusy>(&attempt)) {
+    c_.reporter->Notice("lock '" + rb_.LockName() + "' on host " + busy->host + " is held by " +
+                        busy->holder +
+                        ": runs sharing a lock use a host one at a time; no step was run");
+    return kExitRefused;
+  }
+  host_locks_ = std::move(std::get<std::unique_ptr<HostLocks>>(attempt));
+  for (const std::string& why : host_locks_->not_locked) {
+    c_.reporter->Notice("lock '" + rb_.LockName() + "' not taken on " + why +
+                        "; runs from other machines are not kept off that host");
   }
   return -1;
 }
@@ -1198,6 +1225,7 @@ ExecResult Run::Execute() {
   pg_pool_.reset();  // before the tunnels the kept connections may go through
   services_.pg_pool = nullptr;
   target_locks_.reset();
+  host_locks_.reset();
   if (remote_) remote_->CloseAll();
   result.exit_code = ExitCode();
   const bool stopped = result.exit_code == kExitInterrupted || !StoreLost().empty();

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -309,6 +310,9 @@ class SshHosts : public RemoteHosts {
       s.timeout = kControlTimeout;
       CollectSink ignored;
       if (c->opened) processes_->Run(s, &ignored, CancelToken());
+      // The master removes its socket as it exits, which may be after `-O exit` returned: a
+      // refused run's directory, removed next, must be empty by then.
+      unlink(c->control_path.c_str());
       std::error_code ec;
       for (const Forward& f : c->forwards) std::filesystem::remove_all(f.socket_dir, ec);
     }

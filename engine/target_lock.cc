@@ -10,6 +10,7 @@
 #include "engine/fnv.h"
 #include "engine/pg.h"
 #include "engine/pg_conninfo.h"
+#include "engine/resolve.h"
 #include "engine/step_kind.h"
 #include "engine/template.h"
 
@@ -19,10 +20,11 @@ namespace {
 // The maintenance database every PostgreSQL cluster has; locks live there (see the header).
 constexpr const char* kMaintenanceDb = "postgres";
 
-// Collects the database names a step's kinds and templates use.
-class DatabaseCollector final : public KindCheck {
+// Collects the database names a step's kinds and templates use, and the hosts its kind names.
+class UseCollector final : public KindCheck {
  public:
-  DatabaseCollector(const Runbook& rb, std::set<std::string>* used) : rb_(rb), used_(used) {}
+  UseCollector(const Runbook& rb, std::set<std::string>* used, std::set<std::string>* hosts)
+      : rb_(rb), used_(used), hosts_(hosts) {}
   void SetStep(const Step* step) { step_ = step; }
 
   using KindCheck::Statement;
@@ -42,15 +44,34 @@ class DatabaseCollector final : public KindCheck {
   void Statement(const Text& text, std::string_view) override { Template(text); }
   void Sql(const Text& query) override { Template(query); }
   void Database(const NameRef& db) override { used_->insert(db.name); }
-  void Host(const NameRef&) override {}
+  void Host(const NameRef& host) override { hosts_->insert(host.name); }
   void RunsAfter(const Step&, const Location&, std::string) override {}
   void Error(const Location&, std::string) override {}
 
  private:
   const Runbook& rb_;
   std::set<std::string>* used_;
+  std::set<std::string>* hosts_;
   const Step* step_ = nullptr;
 };
+
+// Walks the steps, finally steps and their guards.
+void CollectUses(const Runbook& rb, std::set<std::string>* databases,
+                 std::set<std::string>* hosts) {
+  UseCollector collect(rb, databases, hosts);
+  for (const auto* steps : {&rb.steps, &rb.finally}) {
+    for (const Step& s : *steps) {
+      collect.SetStep(&s);
+      hosts->insert(StepHost(s, rb));
+      for (const auto& text : {s.if_expr, s.user, s.cwd, s.confirm}) collect.Template(text);
+      for (const auto& [name, value] : s.env) collect.Template(value);
+      s.kind->Check(collect);
+      for (const auto* guards : {&s.guards, &s.done_when, &s.verify}) {
+        for (const Guard& g : *guards) g.kind->Check(collect);
+      }
+    }
+  }
+}
 
 std::vector<std::string> Split(const std::string& s) {
   std::vector<std::string> words;
@@ -67,22 +88,21 @@ std::string TargetKey(const DbTarget& t) {
 }  // namespace
 
 std::vector<std::string> UsedDatabases(const Runbook& rb) {
-  std::set<std::string> used;
-  DatabaseCollector collect(rb, &used);
-  for (const auto* steps : {&rb.steps, &rb.finally}) {
-    for (const Step& s : *steps) {
-      collect.SetStep(&s);
-      for (const auto& text : {s.if_expr, s.user, s.cwd, s.confirm}) collect.Template(text);
-      for (const auto& [name, value] : s.env) collect.Template(value);
-      s.kind->Check(collect);
-      for (const auto* guards : {&s.guards, &s.done_when, &s.verify}) {
-        for (const Guard& g : *guards) g.kind->Check(collect);
-      }
-    }
-  }
+  std::set<std::string> used, hosts;
+  CollectUses(rb, &used, &hosts);
   std::vector<std::string> out;
   for (const runbook::Database& db : rb.databases) {
     if (used.count(db.name)) out.push_back(db.name);
+  }
+  return out;
+}
+
+std::vector<const Host*> UsedSshHosts(const Runbook& rb) {
+  std::set<std::string> databases, used;
+  CollectUses(rb, &databases, &used);
+  std::vector<const Host*> out;
+  for (const runbook::Host& h : rb.hosts) {
+    if (!h.local && used.count(h.name)) out.push_back(&h);
   }
   return out;
 }

@@ -36,6 +36,11 @@ class PgConnection;
 // `databases:`.
 std::vector<std::string> UsedDatabases(const Runbook& rb);
 
+// The ssh hosts (not `local: true`) the steps, finally steps and their guards run on: a step's
+// `host:` (or the default host) and the hosts its kind names, in the order of `hosts:`. Their
+// lock is engine/host_lock.h.
+std::vector<const Host*> UsedSshHosts(const Runbook& rb);
+
 // The advisory lock key of a lock name: FNV-1a 64 of "runbook:" + name, as a signed bigint.
 int64_t AdvisoryLockKey(const std::string& lock_name);
 

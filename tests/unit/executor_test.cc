@@ -278,8 +278,9 @@ steps:
   - {id: b, needs: [a], host: web, run: "echo b"}
 )");
   EXPECT_EQ(r.exit_code, kExitOk);
-  // ssh runs three times: to open the master, for the step, and to close the master (-O exit).
-  EXPECT_EQ(runner_.ran, (std::vector<std::string>{"echo a", "ssh", "ssh", "ssh"}));
+  // ssh runs four times: to open the master and take the host's lock (before the first step),
+  // for the step, and to close the master (-O exit).
+  EXPECT_EQ(runner_.ran, (std::vector<std::string>{"ssh", "ssh", "echo a", "ssh", "ssh"}));
   EXPECT_EQ(runner_.hooked, (std::vector<std::string>{"ssh"}));
   EXPECT_FALSE(runner_.hook_failed);
   auto run = LatestRun(state_.string(), "t");

@@ -180,7 +180,12 @@ HostLocks::HostLocks(RemoteHosts* remote, std::vector<std::unique_ptr<Session>> 
     : remote_(remote), sessions_(std::move(sessions)) {}
 
 HostLocks::~HostLocks() {
-  for (auto& s : sessions_) s->Release(remote_);
+  // All hosts at once: each release is a round trip to its host.
+  std::vector<std::thread> releases;
+  for (auto& s : sessions_) {
+    releases.emplace_back([this, session = s.get()] { session->Release(remote_); });
+  }
+  for (std::thread& t : releases) t.join();
   sessions_.clear();
 }
 

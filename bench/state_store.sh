@@ -44,7 +44,7 @@ psql -X -q -h "$TMP/pg" -p "$port" -U postgres -d ops <<SQL
 INSERT INTO runbook.runs
   SELECT to_char(r.started - make_interval(secs => g), 'YYYYMMDD"T"HH24MISS"Z-"') || lpad(to_hex(g % 65536), 4, '0'),
          r.runbook, r.started - make_interval(secs => g), r.ended - make_interval(secs => g),
-         r.outcome, r.steps_done, r.steps
+         r.outcome, r.steps_done, r.steps, r.started_user, r.started_host, r.selection
   FROM runbook.runs r, generate_series(1, $N - 1) g;
 INSERT INTO runbook.records
   SELECT n.run_id, rec.seq, rec.record FROM runbook.runs n

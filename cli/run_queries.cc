@@ -151,9 +151,45 @@ std::string RunOutcomeText(const RunState& rs) {
   return "unfinished";
 }
 
-// "alice@ops1"; "?@ops1" in journals written before the user was recorded.
+// "alice@ops1"; "?@ops1" in journals written before the user was recorded; "?" when nothing is
+// known (a store of schema version 1).
 std::string Operator(const std::string& user, const std::string& host) {
+  if (user.empty() && host.empty()) return "?";
   return (user.empty() ? "?" : user) + "@" + host;
+}
+
+// One run in `history`'s text, a table: id, runbook, start, who started it, outcome, steps done,
+// then the steps chosen and the downtime when there are.
+struct HistoryRow {
+  std::string run_id, runbook, started, by, outcome, steps;
+  std::string selection, downtime;  // "" when none
+};
+
+// The columns of varying width are as wide as their widest entry in the list.
+struct HistoryWidths {
+  int runbook = 0, by = 0;
+  void Fit(const std::string& runbook_name, const std::string& started_by) {
+    runbook = std::max(runbook, static_cast<int>(runbook_name.size()));
+    by = std::max(by, static_cast<int>(started_by.size()));
+  }
+};
+
+void PrintHistoryRow(const HistoryWidths& w, const HistoryRow& r) {
+  std::string tail = r.steps;
+  if (!r.selection.empty()) tail += "  " + r.selection;
+  if (!r.downtime.empty()) tail += "  " + r.downtime;
+  std::printf("%-21s  %-*s  %-24s  %-*s  %-11s  %s\n", r.run_id.c_str(), w.runbook,
+              r.runbook.c_str(), r.started.c_str(), w.by, r.by.c_str(), r.outcome.c_str(),
+              tail.c_str());
+}
+
+// Who started a run and the steps chosen, in `history --format json`: "user", "host", and
+// "only", "from", "rerun" when given (as `status` shows each session).
+void PutStartedBy(const std::string& user, const std::string& host, const StepSelection& selection,
+                  nlohmann::json* j) {
+  (*j)["user"] = user;
+  (*j)["host"] = host;
+  j->update(SelectionJson(selection));
 }
 
 // How a question was answered, for `status`.
@@ -421,7 +457,17 @@ int StoreHistory(const std::string& url, const std::string& name, bool json) {
     std::fprintf(stderr, "runbook: %s\n", runs.message().c_str());
     return kExitRefused;
   }
+  if ((*store)->schema_version() < kStoreSchemaVersion) {
+    std::fprintf(stderr,
+                 "runbook: the state store's schema is version %d: who started each run and the "
+                 "steps chosen show once it is upgraded to %d (`runbook state init` by its owner, "
+                 "or any run)\n",
+                 (*store)->schema_version(), kStoreSchemaVersion);
+  }
   nlohmann::json out = nlohmann::json::array();
+  // 10,000 runs are printed a row at a time, once the widths are known: no copy of the list.
+  HistoryWidths widths;
+  for (const StoredRun& r : *runs) widths.Fit(r.runbook, Operator(r.user, r.host));
   for (const StoredRun& r : *runs) {
     const std::string outcome = r.outcome.empty() ? "unfinished" : r.outcome;
     if (json) {
@@ -432,9 +478,12 @@ int StoreHistory(const std::string& url, const std::string& name, bool json) {
                      {"outcome", outcome},
                      {"steps_done", r.steps_done},
                      {"steps", r.steps}});
+      PutStartedBy(r.user, r.host, r.selection, &out.back());
     } else {
-      std::printf("%-26s %-20s %-25s %-12s %d/%d steps\n", r.run_id.c_str(), r.runbook.c_str(),
-                  r.started.c_str(), outcome.c_str(), r.steps_done, r.steps);
+      PrintHistoryRow(widths,
+                      {r.run_id, r.runbook, r.started, Operator(r.user, r.host), outcome,
+                       std::to_string(r.steps_done) + "/" + std::to_string(r.steps) + " steps",
+                       r.selection.Describe(), ""});
     }
   }
   if (json) std::printf("%s\n", out.dump(2).c_str());
@@ -515,6 +564,7 @@ int CmdHistory(const std::string& file, bool json, const std::string& store_url)
   if (!store_url.empty()) return StoreHistory(store_url, name, json);
   auto runs = ListRuns(state, name);  // oldest first, by start time
   nlohmann::json out = nlohmann::json::array();
+  std::vector<HistoryRow> rows;
   for (const RunInfo& r : runs) {
     auto rs = ReadState(r);
     if (!rs.ok()) {
@@ -539,6 +589,7 @@ int CmdHistory(const std::string& file, bool json, const std::string& store_url)
       finally_text = ", finally " + std::to_string(finally_done) + "/" +
                      std::to_string(rs->finally_ids.size());
     }
+    const Session started = rs->sessions.empty() ? Session{} : rs->sessions.front();
     if (json) {
       out.push_back({{"run_id", rs->run_id},
                      {"runbook", rs->runbook},
@@ -550,15 +601,21 @@ int CmdHistory(const std::string& file, bool json, const std::string& store_url)
                      {"steps", rs->step_ids.size()},
                      {"finally_done", finally_done},
                      {"finally", rs->finally_ids.size()}});
+      PutStartedBy(started.user, started.host, started.selection, &out.back());
       if (rs->downtime) out.back()["downtime"] = DowntimeJson(*rs->downtime);
     } else {
-      std::printf("%-26s %-20s %-25s %-12s %d/%zu steps%s%s\n", rs->run_id.c_str(),
-                  rs->runbook.c_str(), rs->started_at.c_str(), ShortOutcome(*rs), done,
-                  rs->step_ids.size(), finally_text.c_str(),
-                  rs->downtime ? ("  " + HistoryDowntime(*rs->downtime)).c_str() : "");
+      rows.push_back({rs->run_id, rs->runbook, rs->started_at, Operator(started.user, started.host),
+                      ShortOutcome(*rs),
+                      std::to_string(done) + "/" + std::to_string(rs->step_ids.size()) + " steps" +
+                          finally_text,
+                      started.selection.Describe(),
+                      rs->downtime ? HistoryDowntime(*rs->downtime) : ""});
     }
   }
   if (json) std::printf("%s\n", out.dump(2).c_str());
+  HistoryWidths widths;
+  for (const HistoryRow& r : rows) widths.Fit(r.runbook, r.by);
+  for (const HistoryRow& r : rows) PrintHistoryRow(widths, r);
   return kExitOk;
 }
 

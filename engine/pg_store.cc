@@ -19,9 +19,14 @@ std::string MsColumn(const std::string& column) {
   return "(extract(epoch FROM " + column + ") * 1000)::bigint";
 }
 
-std::string RunColumns() {
-  return "run_id, runbook, " + MsColumn("started") + ", " + MsColumn("ended") +
-         ", coalesce(outcome, ''), steps_done, steps";
+// What `history` lists of each run, for a store of schema `version`.
+std::string SelectRuns(int version) {
+  const std::string columns = "run_id, runbook, " + MsColumn("started") + ", " + MsColumn("ended") +
+                              ", coalesce(outcome, ''), steps_done, steps, ";
+  // Version 1 has no columns for who started a run: reading its records instead would take
+  // a probe per run (seconds for 10,000 runs), for a store the next run upgrades anyway.
+  if (version < 2) return "SELECT " + columns + "NULL, NULL, NULL FROM runbook.runs";
+  return "SELECT " + columns + "started_user, started_host, selection::text FROM runbook.runs";
 }
 
 std::string TimeOf(const std::optional<std::string>& ms) {
@@ -39,6 +44,11 @@ StoredRun RunOf(const PgRow& row) {
   r.outcome = row[4].value_or("");
   r.steps_done = std::atoi(row[5].value_or("0").c_str());
   r.steps = std::atoi(row[6].value_or("0").c_str());
+  r.user = row[7].value_or("");
+  r.host = row[8].value_or("");
+  if (row[9] && *row[9] != "{}") {  // most runs chose no steps: no JSON to parse
+    r.selection = SelectionOf(nlohmann::json::parse(*row[9], nullptr, false));
+  }
   return r;
 }
 
@@ -80,10 +90,71 @@ std::string StoreError(const std::string& what, const std::string& message) {
   return "state store: " + what + ": " + message;
 }
 
+// Held while the schema is created or upgraded: two engines meeting an empty or older store must
+// not race (the SQL for a DBA takes it too).
+constexpr const char* kSchemaLock = "7243312566052416941";
+
+// The version runbook.meta records; nullopt when the database has no schema 'runbook'.
+Result<std::optional<int>> SchemaVersion(PgConnection& c) {
+  using R = Result<std::optional<int>>;
+  Result<PgResult> exists = c.ExecOne("SELECT to_regclass('runbook.meta') IS NOT NULL");
+  if (!exists.ok()) return R::Error(exists.message());
+  if (exists->rows.empty() || exists->rows[0][0] != std::optional<std::string>("t")) {
+    return std::optional<int>();
+  }
+  Result<PgResult> r = c.ExecOne("SELECT value FROM runbook.meta WHERE key = 'schema_version'");
+  if (!r.ok()) return R::Error(r.message());
+  if (r->rows.empty() || !r->rows[0][0]) return std::optional<int>();
+  return std::optional<int>(std::atoi(r->rows[0][0]->c_str()));
+}
+
+// Records `version`, never over a newer one.
+std::string SetVersionSql(int version) {
+  return "INSERT INTO runbook.meta AS m (key, value) VALUES ('schema_version', '" +
+         std::to_string(version) +
+         "')\n  ON CONFLICT (key) DO UPDATE SET value = excluded.value\n"
+         "  WHERE m.value::integer < excluded.value::integer;\n";
+}
+
+// Creates the schema, or upgrades it from the version it has, to kStoreSchemaVersion: the
+// migrations it lacks and the new version in one transaction, under kSchemaLock.
+Status Migrate(PgConnection& c) {
+  auto fail = [&](const std::string& message) {
+    (void)c.Exec("ROLLBACK");
+    return Status::Error(message);
+  };
+  if (auto r = c.Exec(std::string("BEGIN; SELECT pg_advisory_xact_lock(") + kSchemaLock + ")");
+      !r.ok()) {
+    return fail(r.message());
+  }
+  // Read again under the lock: another engine may have done it meanwhile.
+  auto v = SchemaVersion(c);
+  if (!v.ok()) return fail(v.message());
+  const int from = v->value_or(0);
+  for (int version = from + 1; version <= kStoreSchemaVersion; ++version) {
+    if (auto r = c.Exec(StoreMigrations()[version - 1]); !r.ok()) return fail(r.message());
+  }
+  if (from < kStoreSchemaVersion) {
+    if (auto r = c.Exec(SetVersionSql(kStoreSchemaVersion)); !r.ok()) return fail(r.message());
+  }
+  if (auto r = c.Exec("COMMIT"); !r.ok()) return fail(r.message());
+  return Status::Ok();
+}
+
+// The run's started_user, started_host and selection: who started it and which steps were chosen,
+// from its run_started record.
+std::vector<std::string> StartedColumns(const RunState& rs) {
+  if (rs.sessions.empty()) return {"", "", "{}"};
+  const Session& started = rs.sessions.front();
+  return {started.user, started.host, SelectionJson(started.selection).dump()};
+}
+
 }  // namespace
 
-std::string StoreSchemaSql() {
-  return R"(CREATE SCHEMA IF NOT EXISTS runbook;
+const std::vector<std::string>& StoreMigrations() {
+  static const std::vector<std::string> migrations = {
+      // 1: runs, their records and step logs.
+      R"(CREATE SCHEMA IF NOT EXISTS runbook;
 CREATE TABLE IF NOT EXISTS runbook.meta (
   key text PRIMARY KEY,
   value text NOT NULL
@@ -112,9 +183,50 @@ CREATE TABLE IF NOT EXISTS runbook.log_chunks (
   data bytea NOT NULL,
   PRIMARY KEY (run_id, step, chunk)
 );
-INSERT INTO runbook.meta (key, value) VALUES ('schema_version', ')" +
-         std::to_string(kStoreSchemaVersion) + R"(') ON CONFLICT (key) DO NOTHING;
+)",
+      // 2: who started each run and which steps were chosen (SelectionJson's form), filled for
+      // the runs already there from their first record, run_started (a run filled before is
+      // left as it is).
+      R"(ALTER TABLE runbook.runs ADD COLUMN IF NOT EXISTS started_user text NOT NULL DEFAULT '';
+ALTER TABLE runbook.runs ADD COLUMN IF NOT EXISTS started_host text NOT NULL DEFAULT '';
+ALTER TABLE runbook.runs ADD COLUMN IF NOT EXISTS selection jsonb NOT NULL DEFAULT '{}';
+UPDATE runbook.runs SET started_user = coalesce(first.j->>'user', ''),
+  started_host = coalesce(first.j->>'host', ''),
+  selection = jsonb_strip_nulls(jsonb_build_object('only', first.j->'only',
+    'from', first.j->'from', 'rerun', first.j->'rerun'))
+FROM runbook.runs r JOIN LATERAL (
+  SELECT rec.record::jsonb AS j FROM runbook.records rec WHERE rec.run_id = r.run_id
+  ORDER BY rec.seq LIMIT 1) first ON first.j->>'type' = 'run_started'
+WHERE r.run_id = runs.run_id AND runs.started_user = '' AND runs.started_host = '';
+)",
+  };
+  return migrations;
+}
+
+std::string StoreSchemaSql() {
+  const std::string version = std::to_string(kStoreSchemaVersion);
+  std::string sql = "-- The state store of runbook, schema version " + version +
+                    R"(: creates the schema 'runbook', or upgrades
+-- it from an older version, in one transaction. Applying it again changes nothing.
+BEGIN;
+DO $$
+BEGIN
+  PERFORM pg_advisory_xact_lock()" +
+                    kSchemaLock + R"();
+  IF to_regclass('runbook.meta') IS NOT NULL THEN
+    IF (SELECT value::integer FROM runbook.meta WHERE key = 'schema_version') > )" +
+                    version + R"( THEN
+      RAISE EXCEPTION 'the schema runbook is newer than version )" +
+                    version + R"(: use the SQL of a newer runbook';
+    END IF;
+  END IF;
+END
+$$;
 )";
+  for (size_t i = 0; i < StoreMigrations().size(); ++i) {
+    sql += "-- version " + std::to_string(i + 1) + "\n" + StoreMigrations()[i];
+  }
+  return sql + SetVersionSql(kStoreSchemaVersion) + "COMMIT;\n";
 }
 
 std::string StoreUrl(const std::string& flag, const std::string& inventory) {
@@ -123,7 +235,8 @@ std::string StoreUrl(const std::string& flag, const std::string& inventory) {
   return inventory;
 }
 
-PgStore::PgStore(std::unique_ptr<PgConnection> conn) : conn_(std::move(conn)) {}
+PgStore::PgStore(std::unique_ptr<PgConnection> conn, int version)
+    : conn_(std::move(conn)), version_(version) {}
 PgStore::~PgStore() = default;
 
 Result<std::unique_ptr<PgStore>> PgStore::Open(const std::string& url, bool create,
@@ -135,35 +248,24 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const std::string& url, bool crea
   auto conn = PgConnection::Connect(target, application_name);
   if (!conn.ok()) return R::Error(conn.message());
   PgConnection& c = **conn;
-  auto version = [&]() -> Result<std::optional<int>> {
-    Result<PgResult> exists = c.ExecOne("SELECT to_regclass('runbook.meta') IS NOT NULL");
-    if (!exists.ok()) return Result<std::optional<int>>::Error(exists.message());
-    if (exists->rows.empty() || exists->rows[0][0] != std::optional<std::string>("t")) {
-      return std::optional<int>();
-    }
-    Result<PgResult> r = c.ExecOne("SELECT value FROM runbook.meta WHERE key = 'schema_version'");
-    if (!r.ok()) return Result<std::optional<int>>::Error(r.message());
-    if (r->rows.empty() || !r->rows[0][0]) return std::optional<int>();
-    return std::optional<int>(std::atoi(r->rows[0][0]->c_str()));
-  };
-  auto v = version();
+  auto v = SchemaVersion(c);
   if (!v.ok()) return R::Error(StoreError("cannot read its schema version", v.message()));
-  if (!*v) {
-    if (!create) {
+  if (!*v && !create) {
+    return R::Error(
+        "state store: no schema 'runbook' in this database: `runbook state init` creates it");
+  }
+  // A writer brings an older schema to this version; a reader reads it as it is.
+  if (create && v->value_or(0) < kStoreSchemaVersion) {
+    if (Status st = Migrate(c); !st.ok()) {
       return R::Error(
-          "state store: no schema 'runbook' in this database: `runbook state init` creates it");
+          StoreError((*v ? "cannot upgrade the schema 'runbook' from version " +
+                               std::to_string(**v) + " to " + std::to_string(kStoreSchemaVersion)
+                         : std::string("cannot create the schema 'runbook'")) +
+                         " (its owner runs `runbook state init`, or a DBA applies "
+                         "`runbook state init --print-sql`)",
+                     st.message()));
     }
-    // One creator at a time: two engines starting on an empty store must not race.
-    Result<PgResult> r = c.Exec("BEGIN; SELECT pg_advisory_xact_lock(7243312566052416941); " +
-                                StoreSchemaSql() + "COMMIT;");
-    if (!r.ok()) {
-      (void)c.Exec("ROLLBACK");
-      return R::Error(
-          StoreError("cannot create the schema 'runbook' (ask a DBA to run "
-                     "`runbook state init --print-sql`)",
-                     r.message()));
-    }
-    v = version();
+    v = SchemaVersion(c);
     if (!v.ok() || !*v) return R::Error("state store: the schema 'runbook' was not created");
   }
   if (**v > kStoreSchemaVersion) {
@@ -171,16 +273,15 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const std::string& url, bool crea
                     ", newer than this runbook knows (" + std::to_string(kStoreSchemaVersion) +
                     "): use a newer runbook");
   }
-  return std::unique_ptr<PgStore>(new PgStore(std::move(conn).value()));
+  return std::unique_ptr<PgStore>(new PgStore(std::move(conn).value(), **v));
 }
 
 Result<std::vector<StoredRun>> PgStore::ListRuns(const std::string& runbook) {
   using R = Result<std::vector<StoredRun>>;
   Result<PgResult> r =
       runbook.empty()
-          ? conn_->ExecOne("SELECT " + RunColumns() + " FROM runbook.runs ORDER BY started, run_id")
-          : conn_->ExecOne("SELECT " + RunColumns() +
-                               " FROM runbook.runs WHERE runbook = $1 ORDER BY started, run_id",
+          ? conn_->ExecOne(SelectRuns(version_) + " ORDER BY started, run_id")
+          : conn_->ExecOne(SelectRuns(version_) + " WHERE runbook = $1 ORDER BY started, run_id",
                            {runbook});
   if (!r.ok()) return R::Error(StoreError("cannot list runs", r.message()));
   return RunsOf(*r);
@@ -188,8 +289,7 @@ Result<std::vector<StoredRun>> PgStore::ListRuns(const std::string& runbook) {
 
 Result<std::optional<StoredRun>> PgStore::FindRun(const std::string& run_id) {
   using R = Result<std::optional<StoredRun>>;
-  Result<PgResult> r =
-      conn_->ExecOne("SELECT " + RunColumns() + " FROM runbook.runs WHERE run_id = $1", {run_id});
+  Result<PgResult> r = conn_->ExecOne(SelectRuns(version_) + " WHERE run_id = $1", {run_id});
   if (!r.ok()) return R::Error(StoreError("cannot read run " + run_id, r.message()));
   if (r->rows.empty()) return std::optional<StoredRun>();
   return std::optional<StoredRun>(RunOf(r->rows[0]));
@@ -199,8 +299,7 @@ Result<std::optional<StoredRun>> PgStore::LatestRun(const std::string& runbook) 
   using R = Result<std::optional<StoredRun>>;
   const std::string where = runbook.empty() ? "" : " WHERE runbook = $1";
   Result<PgResult> r = conn_->ExecOne(
-      "SELECT " + RunColumns() + " FROM runbook.runs" + where +
-          " ORDER BY started DESC, run_id DESC LIMIT 1",
+      SelectRuns(version_) + where + " ORDER BY started DESC, run_id DESC LIMIT 1",
       runbook.empty() ? std::vector<std::string>{} : std::vector<std::string>{runbook});
   if (!r.ok()) return R::Error(StoreError("cannot find the latest run", r.message()));
   if (r->rows.empty()) return std::optional<StoredRun>();
@@ -280,14 +379,21 @@ Result<bool> PgStore::EngineConnected(const std::string& run_id) {
 
 Status PgStore::StartRun(const nlohmann::json& run_started) {
   const RunState rs = ReplayJournal({run_started});
+  std::vector<std::string> params = {
+      rs.run_id,
+      rs.runbook,
+      rs.started_at,
+      std::to_string(rs.step_ids.size()),
+      std::to_string(run_started.value("seq", int64_t{0})),
+      run_started.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  for (std::string& column : StartedColumns(rs)) params.push_back(std::move(column));
   Result<PgResult> r = conn_->ExecOne(
-      "WITH run AS (INSERT INTO runbook.runs (run_id, runbook, started, steps) "
-      "VALUES ($1, $2, $3::timestamptz, $4::integer) RETURNING run_id) "
+      "WITH run AS (INSERT INTO runbook.runs (run_id, runbook, started, steps, started_user, "
+      "started_host, selection) VALUES ($1, $2, $3::timestamptz, $4::integer, $7, $8, "
+      "$9::jsonb) RETURNING run_id) "
       "INSERT INTO runbook.records (run_id, seq, record) SELECT run_id, $5::bigint, $6::json "
       "FROM run",
-      {rs.run_id, rs.runbook, rs.started_at, std::to_string(rs.step_ids.size()),
-       std::to_string(run_started.value("seq", int64_t{0})),
-       run_started.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+      params);
   if (!r.ok()) return Status::Error(StoreError("cannot record run " + rs.run_id, r.message()));
   return Status::Ok();
 }
@@ -420,12 +526,20 @@ Result<bool> PgStore::ImportRun(const std::vector<nlohmann::json>& records,
     return R::Error(StoreError(what, message));
   };
   if (auto r = conn_->Exec("BEGIN"); !r.ok()) return fail("cannot begin", r.message());
+  std::vector<std::string> params = {rs.run_id,
+                                     rs.runbook,
+                                     rs.started_at,
+                                     rs.finished ? rs.ended_at : "",
+                                     rs.finished ? rs.outcome : "",
+                                     std::to_string(done),
+                                     std::to_string(rs.step_ids.size())};
+  for (std::string& column : StartedColumns(rs)) params.push_back(std::move(column));
   Result<PgResult> ins = conn_->ExecOne(
-      "INSERT INTO runbook.runs (run_id, runbook, started, ended, outcome, steps_done, steps) "
-      "VALUES ($1, $2, $3::timestamptz, nullif($4, '')::timestamptz, nullif($5, ''), "
-      "$6::integer, $7::integer) ON CONFLICT (run_id) DO NOTHING",
-      {rs.run_id, rs.runbook, rs.started_at, rs.finished ? rs.ended_at : "",
-       rs.finished ? rs.outcome : "", std::to_string(done), std::to_string(rs.step_ids.size())});
+      "INSERT INTO runbook.runs (run_id, runbook, started, ended, outcome, steps_done, steps, "
+      "started_user, started_host, selection) VALUES ($1, $2, $3::timestamptz, "
+      "nullif($4, '')::timestamptz, nullif($5, ''), $6::integer, $7::integer, $8, $9, "
+      "$10::jsonb) ON CONFLICT (run_id) DO NOTHING",
+      params);
   if (!ins.ok()) return fail("cannot record run " + rs.run_id, ins.message());
   if (ins->command_tag == "INSERT 0 0") {
     (void)conn_->Exec("ROLLBACK");

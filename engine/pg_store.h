@@ -2,9 +2,9 @@
 // `runbook` of a database the team shares (docs/team.md), chosen with --state URL or
 // RUNBOOK_STATE_URL (a libpq URI or conninfo).
 //
-// Tables (StoreSchemaSql; the schema's version is the row 'schema_version' of runbook.meta):
-//   runs        one row per run: its runbook, start, end, outcome and step counts (what
-//               `history` lists without reading any record)
+// Tables (StoreMigrations; the schema's version is the row 'schema_version' of runbook.meta):
+//   runs        one row per run: its runbook, start, end, outcome, step counts, who started it
+//               and which steps were chosen (what `history` lists without reading any record)
 //   records     the run's journal records in seq order, as the file journal holds them
 //   log_chunks  each step's log in pieces, in order
 // and the run lock: a session-level advisory lock in the store's database, keyed by the lock name
@@ -34,10 +34,20 @@ namespace runbook {
 
 class PgConnection;
 
-// The schema version this engine reads and writes.
-inline constexpr int kStoreSchemaVersion = 1;
+// The schema version this engine writes. It reads a store of an older version too.
+inline constexpr int kStoreSchemaVersion = 2;
 
-// The SQL that creates the schema (idempotent), for `runbook state init --print-sql`.
+// The schema's migrations, oldest first: StoreMigrations()[N - 1] brings a store of version N - 1
+// (0: none) to version N. Each may be applied again harmlessly (IF NOT EXISTS; a backfill leaves
+// filled rows alone), so the SQL for a DBA may meet a store of any older version.
+//   1  meta, runs, records, log_chunks
+//   2  runs: started_user, started_host and selection (--only/--from/--rerun, as run_started
+//      holds them), filled for the runs already there from their run_started records
+const std::vector<std::string>& StoreMigrations();
+
+// The SQL for `runbook state init --print-sql`: every migration and the new version in one
+// transaction, under the lock engines take for it; refused by a store of a newer version. Safe on
+// an empty database, on a store of any older version, and applied twice.
 std::string StoreSchemaSql();
 
 // The store to use: `flag` (--state), else $RUNBOOK_STATE_URL, else `inventory` (an inventory's
@@ -50,16 +60,22 @@ struct StoredRun {
   std::string started, ended;  // RFC 3339 UTC with milliseconds; ended "" while unfinished
   std::string outcome;         // "" while unfinished
   int steps_done = 0, steps = 0;
+  std::string user, host;   // who started it (OS user, host); user "" when its journal lacks it
+  StepSelection selection;  // the steps chosen when it was started
 };
 
 class PgStore {
  public:
-  // Connects to `url`. With `create`, a missing schema is created (when the role may); without,
-  // a missing schema is an error that says `runbook state init` creates it. A schema of a newer
-  // version than kStoreSchemaVersion is refused. The session is named `application_name`.
+  // Connects to `url`. With `create` (a writer), a missing schema is created and an older one
+  // upgraded to kStoreSchemaVersion, when the role may; else an error names `runbook state init`.
+  // Without (a reader), a missing schema is such an error and an older one is read as it is
+  // (version 1: StoredRun's user, host and selection empty). A schema of a newer version than
+  // kStoreSchemaVersion is refused. The session is named `application_name`.
   static Result<std::unique_ptr<PgStore>> Open(
       const std::string& url, bool create, const std::string& application_name = "runbook/state");
   ~PgStore();
+  // The version of the store's schema: kStoreSchemaVersion, or older for a reader.
+  int schema_version() const { return version_; }
 
   // Runs of `runbook` (every runbook when empty), oldest first.
   Result<std::vector<StoredRun>> ListRuns(const std::string& runbook);
@@ -119,8 +135,9 @@ class PgStore {
                          const std::vector<std::pair<std::string, std::string>>& logs);
 
  private:
-  explicit PgStore(std::unique_ptr<PgConnection> conn);
+  PgStore(std::unique_ptr<PgConnection> conn, int version);
   std::unique_ptr<PgConnection> conn_;
+  int version_;  // the schema's
 };
 
 }  // namespace runbook

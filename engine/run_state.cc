@@ -90,15 +90,6 @@ std::map<std::string, std::string> Params(const json& o) {
   }
   return out;
 }
-// --only, --from and --rerun, written only when given.
-void PutSelection(const StepSelection& selection, json* r) {
-  if (!selection.only.empty()) (*r)["only"] = selection.only;
-  if (!selection.from.empty()) (*r)["from"] = selection.from;
-  if (!selection.rerun.empty()) (*r)["rerun"] = selection.rerun;
-}
-StepSelection SelectionOf(const json& r) {
-  return StepSelection{StrList(r, "only"), Str(r, "from"), StrList(r, "rerun")};
-}
 
 StepStatus StatusOf(const std::string& outcome) {
   std::optional<StepOutcomeKind> parsed = ParseStepOutcome(outcome);
@@ -128,6 +119,18 @@ StepStatus StatusOf(const std::string& outcome) {
 }
 
 }  // namespace
+
+json SelectionJson(const StepSelection& selection) {
+  json r = json::object();
+  if (!selection.only.empty()) r["only"] = selection.only;
+  if (!selection.from.empty()) r["from"] = selection.from;
+  if (!selection.rerun.empty()) r["rerun"] = selection.rerun;
+  return r;
+}
+
+StepSelection SelectionOf(const json& record) {
+  return StepSelection{StrList(record, "only"), Str(record, "from"), StrList(record, "rerun")};
+}
 
 const char* StepOutcomeName(StepOutcomeKind outcome) {
   for (const auto& [o, name] : kStepOutcomes) {
@@ -206,7 +209,7 @@ json RunStartedRecord(const RunStartedInfo& info) {
          {"boot_id", info.boot_id},
          {"finally_ids", info.finally_ids},
          {"step_needs", info.step_needs}};
-  PutSelection(info.selection, &r);
+  r.update(SelectionJson(info.selection));
   if (info.downtime)
     r["downtime"] = {{"from", info.downtime->first}, {"to", info.downtime->second}};
   return r;
@@ -221,7 +224,7 @@ json RunResumedRecord(const RunResumedInfo& info) {
          {"step_ids", info.step_ids},
          {"finally_ids", info.finally_ids},
          {"step_needs", info.step_needs}};
-  PutSelection(info.selection, &r);
+  r.update(SelectionJson(info.selection));
   if (info.inventories) r["inventories"] = *info.inventories;
   if (info.sets) r["sets"] = PairsJson(*info.sets);
   if (info.params) r["params"] = *info.params;

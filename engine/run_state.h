@@ -141,6 +141,12 @@ nlohmann::json DowntimeRecord(const std::string& from, const std::string& to,
                               const std::string& opened, const std::string& closed,
                               int64_t duration_ms);
 
+// --only, --from and --rerun as run_started and run_resumed hold them, each only when given (the
+// state store keeps a run's choice in this form too), and read back from such an object (fields
+// of other types read as empty).
+nlohmann::json SelectionJson(const StepSelection& selection);
+StepSelection SelectionOf(const nlohmann::json& record);
+
 // ---- replay ------------------------------------------------------------------------------------
 
 enum class StepStatus {

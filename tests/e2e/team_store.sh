@@ -13,10 +13,13 @@ expect_exit 4 "$RUNBOOK" history --state "$URL"
 grep -q "runbook state init" "$TEST_TMP/last.err" || { cat "$TEST_TMP/last.err"; fail "a store without schema does not say how to create it"; }
 expect_exit 0 "$RUNBOOK" state init --print-sql
 grep -q "CREATE SCHEMA IF NOT EXISTS runbook" "$TEST_TMP/last.out" || fail "--print-sql printed no schema"
-psql_store -f "$TEST_TMP/last.out"
-[ "$(psql_store -c "SELECT value FROM runbook.meta WHERE key = 'schema_version'")" = 1 ] || fail "the printed SQL records no schema version"
+cp "$TEST_TMP/last.out" "$TEST_TMP/schema.sql"
+psql_store -v ON_ERROR_STOP=1 -f "$TEST_TMP/schema.sql" 2>/dev/null
+psql_store -v ON_ERROR_STOP=1 -f "$TEST_TMP/schema.sql" 2>/dev/null  # a second time: harmless
+[ "$(psql_store -c "SELECT value FROM runbook.meta WHERE key = 'schema_version'")" = 2 ] || fail "the printed SQL records no schema version 2"
 expect_exit 0 "$RUNBOOK" state init --state "$URL"
-ok "state init --print-sql gives a DBA the SQL; state init on an initialised store is harmless"
+grep -q "version 2" "$TEST_TMP/last.out" || { cat "$TEST_TMP/last.out"; fail "state init does not say the version"; }
+ok "state init --print-sql gives a DBA the SQL (applied twice); state init on an initialised store is harmless"
 
 export RB_TEST_TOKEN="s3cr3t-$$-xyzzy"
 cat >"$TEST_TMP/work.yaml" <<'YAML'
@@ -70,6 +73,28 @@ PY
 cmp <(HOME="$TEST_TMP/alice" RUNBOOK_STATE_DIR="$TEST_TMP/alice/state" "$RUNBOOK" logs "$b_run" first) "$TEST_TMP/bob/state/work/runs/$b_run/logs/first.log" ||
   fail "operator A cannot read operator B's log from the store"
 ok "a run with the store records its journal and logs there; another operator lists and reads it"
+
+# history says who started each run and which steps were chosen, from the store and from the
+# state directory alike.
+expect_exit 0 "$RUNBOOK" run "$TEST_TMP/work.yaml" --fresh --only first
+only_run=$(ls "$TEST_TMP/bob/state/work/runs/" | grep -vx "$b_run")
+me="$(id -un)@$(hostname)"
+for store in "$URL" ""; do
+  RUNBOOK_STATE_URL="$store" expect_exit 0 "$RUNBOOK" history
+  grep "^$only_run " "$TEST_TMP/last.out" | grep -q " $me .* 1/2 steps  --only first$" ||
+    { cat "$TEST_TMP/last.out"; fail "history${store:+ from the store} does not show who chose which steps"; }
+  grep "^$b_run " "$TEST_TMP/last.out" | grep -q " $me .* 1/2 steps$" ||
+    { cat "$TEST_TMP/last.out"; fail "history${store:+ from the store} shows a choice of steps where none was made"; }
+  RUNBOOK_STATE_URL="$store" expect_exit 0 "$RUNBOOK" history --format json
+  python3 - "$TEST_TMP/last.out" "$only_run" "$(id -un)" "$(hostname)" <<'PY' || fail "history --format json${store:+ from the store} does not say who chose which steps"
+import json, sys
+runs = {r["run_id"]: r for r in json.load(open(sys.argv[1]))}
+r = runs[sys.argv[2]]
+assert (r["user"], r["host"], r["only"]) == (sys.argv[3], sys.argv[4], ["first"]), r
+assert all("only" not in o and "from" not in o for i, o in runs.items() if i != sys.argv[2]), runs
+PY
+done
+ok "history shows who started each run and the steps chosen (text and JSON, store and state directory)"
 
 # The store stops (pg_ctl stop -m fast) while a step runs: the step finishes, no new step starts,
 # exit 4; once the store is back a resume copies what it missed and completes, repeating nothing.

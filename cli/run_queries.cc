@@ -158,29 +158,32 @@ std::string Operator(const std::string& user, const std::string& host) {
   return (user.empty() ? "?" : user) + "@" + host;
 }
 
-// One run in `history`'s text, a table: id, runbook, start, who started it, outcome, steps done,
-// then the steps chosen and the downtime when there are.
-struct HistoryRow {
-  std::string run_id, runbook, started, by, outcome, steps;
-  std::string selection, downtime;  // "" when none
-};
-
-// The columns of varying width are as wide as their widest entry in the list.
+// `history`'s text is a table: id, runbook, start, who started the run, outcome, steps done, then
+// the steps chosen and the downtime when there are. The runbook and user@host columns are as
+// wide as their widest entry in the list.
 struct HistoryWidths {
   int runbook = 0, by = 0;
-  void Fit(const std::string& runbook_name, const std::string& started_by) {
+  void Fit(std::string_view runbook_name, std::string_view started_by) {
     runbook = std::max(runbook, static_cast<int>(runbook_name.size()));
     by = std::max(by, static_cast<int>(started_by.size()));
   }
 };
 
+// One row. Views, no copies: `history` of a store prints 10,000 of them.
+struct HistoryRow {
+  std::string_view run_id, runbook, started, by, outcome;
+  std::string_view steps;                // "2/3 steps", maybe ", finally 1/1"
+  std::string_view selection, downtime;  // "" when none
+};
+
 void PrintHistoryRow(const HistoryWidths& w, const HistoryRow& r) {
-  std::string tail = r.steps;
-  if (!r.selection.empty()) tail += "  " + r.selection;
-  if (!r.downtime.empty()) tail += "  " + r.downtime;
-  std::printf("%-21s  %-*s  %-24s  %-*s  %-11s  %s\n", r.run_id.c_str(), w.runbook,
-              r.runbook.c_str(), r.started.c_str(), w.by, r.by.c_str(), r.outcome.c_str(),
-              tail.c_str());
+  auto n = [](std::string_view v) { return static_cast<int>(v.size()); };
+  const char* gap = "  ";
+  std::printf("%-21.*s  %-*.*s  %-24.*s  %-*.*s  %-11.*s  %.*s%s%.*s%s%.*s\n", n(r.run_id),
+              r.run_id.data(), w.runbook, n(r.runbook), r.runbook.data(), n(r.started),
+              r.started.data(), w.by, n(r.by), r.by.data(), n(r.outcome), r.outcome.data(),
+              n(r.steps), r.steps.data(), r.selection.empty() ? "" : gap, n(r.selection),
+              r.selection.data(), r.downtime.empty() ? "" : gap, n(r.downtime), r.downtime.data());
 }
 
 // Who started a run and the steps chosen, in `history --format json`: "user", "host", and
@@ -465,11 +468,14 @@ int StoreHistory(const std::string& url, const std::string& name, bool json) {
                  (*store)->schema_version(), kStoreSchemaVersion);
   }
   nlohmann::json out = nlohmann::json::array();
-  // 10,000 runs are printed a row at a time, once the widths are known: no copy of the list.
+  // Printed a row at a time once the widths are known: no copy of the list.
   HistoryWidths widths;
-  for (const StoredRun& r : *runs) widths.Fit(r.runbook, Operator(r.user, r.host));
+  if (!json) {
+    for (const StoredRun& r : *runs) widths.Fit(r.runbook, Operator(r.user, r.host));
+  }
   for (const StoredRun& r : *runs) {
-    const std::string outcome = r.outcome.empty() ? "unfinished" : r.outcome;
+    const std::string_view outcome =
+        r.outcome.empty() ? std::string_view("unfinished") : std::string_view(r.outcome);
     if (json) {
       out.push_back({{"run_id", r.run_id},
                      {"runbook", r.runbook},
@@ -480,10 +486,11 @@ int StoreHistory(const std::string& url, const std::string& name, bool json) {
                      {"steps", r.steps}});
       PutStartedBy(r.user, r.host, r.selection, &out.back());
     } else {
-      PrintHistoryRow(widths,
-                      {r.run_id, r.runbook, r.started, Operator(r.user, r.host), outcome,
-                       std::to_string(r.steps_done) + "/" + std::to_string(r.steps) + " steps",
-                       r.selection.Describe(), ""});
+      char steps[48];
+      std::snprintf(steps, sizeof steps, "%d/%d steps", r.steps_done, r.steps);
+      const std::string by = Operator(r.user, r.host);
+      const std::string selection = r.selection.empty() ? "" : r.selection.Describe();
+      PrintHistoryRow(widths, {r.run_id, r.runbook, r.started, by, outcome, steps, selection, ""});
     }
   }
   if (json) std::printf("%s\n", out.dump(2).c_str());
@@ -564,7 +571,10 @@ int CmdHistory(const std::string& file, bool json, const std::string& store_url)
   if (!store_url.empty()) return StoreHistory(store_url, name, json);
   auto runs = ListRuns(state, name);  // oldest first, by start time
   nlohmann::json out = nlohmann::json::array();
-  std::vector<HistoryRow> rows;
+  struct Row {
+    std::string run_id, runbook, started, by, outcome, steps, selection, downtime;
+  };
+  std::vector<Row> rows;
   for (const RunInfo& r : runs) {
     auto rs = ReadState(r);
     if (!rs.ok()) {
@@ -614,8 +624,11 @@ int CmdHistory(const std::string& file, bool json, const std::string& store_url)
   }
   if (json) std::printf("%s\n", out.dump(2).c_str());
   HistoryWidths widths;
-  for (const HistoryRow& r : rows) widths.Fit(r.runbook, r.by);
-  for (const HistoryRow& r : rows) PrintHistoryRow(widths, r);
+  for (const Row& r : rows) widths.Fit(r.runbook, r.by);
+  for (const Row& r : rows) {
+    PrintHistoryRow(widths, {r.run_id, r.runbook, r.started, r.by, r.outcome, r.steps, r.selection,
+                             r.downtime});
+  }
   return kExitOk;
 }
 

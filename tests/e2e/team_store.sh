@@ -81,9 +81,9 @@ only_run=$(ls "$TEST_TMP/bob/state/work/runs/" | grep -vx "$b_run")
 me="$(id -un)@$(hostname)"
 for store in "$URL" ""; do
   RUNBOOK_STATE_URL="$store" expect_exit 0 "$RUNBOOK" history
-  grep "^$only_run " "$TEST_TMP/last.out" | grep -q " $me .* 1/2 steps  --only first$" ||
+  grep "^$only_run " "$TEST_TMP/last.out" | grep -q " $me  *success  *1/2 steps  --only first$" ||
     { cat "$TEST_TMP/last.out"; fail "history${store:+ from the store} does not show who chose which steps"; }
-  grep "^$b_run " "$TEST_TMP/last.out" | grep -q " $me .* 1/2 steps$" ||
+  grep "^$b_run " "$TEST_TMP/last.out" | grep -q " $me  *failure  *1/2 steps$" ||
     { cat "$TEST_TMP/last.out"; fail "history${store:+ from the store} shows a choice of steps where none was made"; }
   RUNBOOK_STATE_URL="$store" expect_exit 0 "$RUNBOOK" history --format json
   python3 - "$TEST_TMP/last.out" "$only_run" "$(id -un)" "$(hostname)" <<'PY' || fail "history --format json${store:+ from the store} does not say who chose which steps"

@@ -472,17 +472,33 @@ std::optional<RunInfo> RunOfStore(const std::string& url, const std::string& sta
     return std::nullopt;
   }
   const RunState rs = ReplayJournal(*records);
-  // Without its last word the run may still be going on elsewhere: this machine cannot see that
-  // engine. The target locks refuse a takeover while it holds them; the operator says it is gone.
-  if (!rs.finished && EngineLivenessOf(rs.pid, rs.host, rs.boot_id) == EngineLiveness::kElsewhere &&
-      !yes) {
-    std::fprintf(stderr,
-                 "runbook: run %s has not ended; its engine ran on %s (pid %d), which this machine "
-                 "cannot check. If that engine is gone, `runbook resume %s --yes` takes the run "
-                 "over\n",
-                 id.c_str(), Printable(rs.host).c_str(), rs.pid, id.c_str());
-    *rc = kExitRefused;
-    return std::nullopt;
+  // Without its last word the run may still be going on elsewhere. The store sees whether that
+  // engine's lock connection is open; one that let go of it may still finish its running step:
+  // the operator says it is gone.
+  if (!rs.finished && EngineLivenessOf(rs.pid, rs.host, rs.boot_id) == EngineLiveness::kElsewhere) {
+    auto connected = (*store)->EngineConnected(id);
+    if (!connected.ok()) {
+      std::fprintf(stderr, "runbook: %s\n", connected.message().c_str());
+      *rc = kExitRefused;
+      return std::nullopt;
+    }
+    if (*connected) {
+      std::fprintf(stderr,
+                   "runbook: run %s is going on: its engine (pid %d on %s) is connected to the "
+                   "state store; `runbook status --follow %s` follows it\n",
+                   id.c_str(), rs.pid, Printable(rs.host).c_str(), id.c_str());
+      *rc = kExitRefused;
+      return std::nullopt;
+    }
+    if (!yes) {
+      std::fprintf(stderr,
+                   "runbook: run %s has not ended; its engine (pid %d on %s) is no longer "
+                   "connected to the state store: it died, or lost the store and starts no new "
+                   "step. Once that engine is gone, `runbook resume %s --yes` takes the run over\n",
+                   id.c_str(), rs.pid, Printable(rs.host).c_str(), id.c_str());
+      *rc = kExitRefused;
+      return std::nullopt;
+    }
   }
   auto fetched = FetchRun(**store, state, id);
   if (!fetched.ok()) {

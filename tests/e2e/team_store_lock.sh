@@ -69,6 +69,9 @@ ok "plan from the other machine says the lock is held in the store"
 as_operator bob elsewhere "$RUNBOOK" status "$run_id" >"$TEST_TMP/status.out"
 grep -qF "outcome: running (its engine, pid $holder on $(hostname), is connected to the state store)" "$TEST_TMP/status.out" ||
   { cat "$TEST_TMP/status.out"; fail "status from another machine does not say the engine is connected to the store"; }
+expect_exit 4 as_operator bob elsewhere "$RUNBOOK" resume "$run_id" --yes
+grep -qF "run $run_id is going on: its engine (pid $holder on $(hostname)) is connected to the state store" "$TEST_TMP/last.err" ||
+  { cat "$TEST_TMP/last.err"; fail "a takeover from another machine of a run whose engine is connected was not refused"; }
 as_operator bob elsewhere "$RUNBOOK" status --follow "$run_id" >"$TEST_TMP/follow.out" 2>"$TEST_TMP/follow.err" &
 follower=$!
 sleep 1
@@ -84,7 +87,10 @@ grep -q "no longer connected to the state store" "$TEST_TMP/follow.err" || { cat
 as_operator bob elsewhere "$RUNBOOK" status "$run_id" >"$TEST_TMP/status.out"
 grep -qF "outcome: stopped (its engine, pid $holder on $(hostname), is no longer connected to the state store" "$TEST_TMP/status.out" ||
   { cat "$TEST_TMP/status.out"; fail "status from another machine does not say the engine let go of the store"; }
-ok "from another machine, status and a follower see the engine's connection to the store end (the follower exits 4)"
+expect_exit 4 as_operator bob elsewhere "$RUNBOOK" resume "$run_id"
+grep -qF "is no longer connected to the state store: it died, or lost the store and starts no new step" "$TEST_TMP/last.err" ||
+  { cat "$TEST_TMP/last.err"; fail "a takeover without --yes of a run whose engine let go of the store does not say why it waits"; }
+ok "from another machine, status, a follower and resume see the engine's connection to the store (the follower exits 4; no takeover while it is connected, only with --yes once it is not)"
 
 touch "$TEST_TMP/release"
 set +e; wait $holder; rc=$?; set -e

@@ -169,7 +169,13 @@ std::vector<PlannedDatabase> PlanDatabases(const Runbook& rb, const RunServices&
     }
     const Status ping = PingServer(*target);
     d.reachable = ping.ok();
-    if (!ping.ok()) d.message = ping.message();
+    if (!ping.ok()) {
+      d.message = ping.message();
+      continue;
+    }
+    if (auto holder = ProbeTargetLock(rb.LockName(), *target, "runbook/plan")) {
+      d.locked_by = holder->Describe();
+    }
   }
   return out;
 }
@@ -206,6 +212,12 @@ void Judge(const Runbook& rb, const PlanOptions& options, Plan* plan) {
                               Printable(o.user.empty() ? "?" : o.user) + "@" + Printable(o.host) +
                               ", is unfinished in the state store: `runbook resume " + o.run_id +
                               "` continues it, `run --fresh` starts anew");
+    }
+  }
+  for (const PlannedDatabase& d : plan->header.databases) {
+    if (!d.locked_by.empty()) {
+      plan->reasons.push_back("the lock '" + rb.LockName() + "' on the server of database " +
+                              d.name + " is held by " + d.locked_by);
     }
   }
   if (!plan->header.resume_run.empty() && !options.resume) {
@@ -603,6 +615,7 @@ nlohmann::json PlanToJson(const Plan& plan) {
     if (!d.tunnel.empty()) j["tunnel"] = d.tunnel;
     if (d.reachable) j["reachable"] = *d.reachable;
     if (!d.message.empty()) j["message"] = d.message;
+    if (!d.locked_by.empty()) j["locked_by"] = d.locked_by;
     databases.push_back(std::move(j));
   }
   nlohmann::json params = nlohmann::json::object();

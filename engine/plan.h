@@ -71,12 +71,14 @@ struct PlannedDatabase {
   bool password = false;  // a `password:` is configured (it is not part of the conninfo)
   std::string tunnel;     // the ssh host it is reached through, or ""
   std::optional<bool> reachable;
-  std::string message;  // why it is unreachable or does not resolve
+  std::string message;    // why it is unreachable or does not resolve
+  std::string locked_by;  // who holds the run's lock on its server now (engine/target_lock.h)
 };
 
 // What `run` would do with this plan, and the plan's exit code: start (0), stop at a guard or an
 // unreachable host or database server (blocked, 3), or refuse to start (4: the run lock is
-// held, or an unfinished run exists and neither --resume nor --fresh was given).
+// held, here, in the state store or on a database server, or an unfinished run exists and
+// neither --resume nor --fresh was given).
 enum class PlanVerdict { kStart, kBlocked, kRefused };
 
 struct PlanHeader {

@@ -271,6 +271,18 @@ Result<AdvisoryLockTry> TryAdvisoryLock(PgConnection& conn, int64_t key) {
   }
 }
 
+std::optional<TargetLockHolder> ProbeTargetLock(const std::string& lock_name,
+                                                const DbTarget& target,
+                                                const std::string& application_name) {
+  auto conn = PgConnection::Connect(target, application_name, kMaintenanceDb);
+  if (!conn.ok()) return std::nullopt;
+  auto holder = FindAdvisoryLockHolder(**conn, AdvisoryLockKey(lock_name));
+  if (!holder.ok() || !*holder) return std::nullopt;
+  TargetLockHolder h = **holder;
+  h.database = target.name;
+  return h;
+}
+
 Result<TargetLockAttempt> AcquireTargetLocks(const std::string& lock_name,
                                              const std::vector<DbTarget>& targets,
                                              const std::string& application_name) {

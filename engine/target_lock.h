@@ -120,6 +120,13 @@ struct TargetLocksBusy {
 };
 using TargetLockAttempt = std::variant<std::unique_ptr<TargetLocks>, TargetLocksBusy>;
 
+// Who holds `lock_name` on the server of `target` now, as a plan asks (connecting to the
+// maintenance database with `application_name`); nullopt when nobody does or the server cannot be
+// asked: the run would not take the lock there either, and says so.
+std::optional<TargetLockHolder> ProbeTargetLock(const std::string& lock_name,
+                                                const DbTarget& target,
+                                                const std::string& application_name);
+
 // Takes `lock_name` on the server of each of `targets` (resolved databases), connecting as them to
 // the maintenance database with `application_name`. Two targets on one server (two databases, or
 // two routes to it) share the lock: a lock held by a connection with our own application_name is

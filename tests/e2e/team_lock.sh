@@ -66,6 +66,19 @@ done
   fail "the refused run left a run behind: $(ls "$TEST_TMP/bob/state/other/runs")"
 ok "a second operator (another HOME and state directory) is refused with exit 4 naming the holder"
 
+expect_exit 4 as_operator bob "$RUNBOOK" plan "$TEST_TMP/other.yaml"
+grep -qF "the lock 'app-maintenance' on the server of database admin is held by" "$TEST_TMP/last.out" &&
+  grep -qF "(pid $holder, run " "$TEST_TMP/last.out" ||
+  { cat "$TEST_TMP/last.out"; fail "the plan does not say that the server's lock is held"; }
+as_operator bob "$RUNBOOK" plan "$TEST_TMP/other.yaml" --format json >"$TEST_TMP/plan.json" || true
+python3 - "$TEST_TMP/plan.json" <<'PY' || fail "the JSON plan does not name the holder on the database"
+import json, sys
+plan = json.load(open(sys.argv[1]))
+assert plan["verdict"] == "refused", plan["verdict"]
+assert "pid " in plan["databases"][0]["locked_by"], plan["databases"]
+PY
+ok "plan from the other operator says the run would be refused, naming the holder"
+
 expect_exit 4 as_operator bob "$RUNBOOK" run "$TEST_TMP/hold.yaml"
 grep -qF "pid $holder" "$TEST_TMP/last.out" "$TEST_TMP/last.err" || fail "the same runbook from another state directory was not refused naming the holder"
 ok "the same runbook from another state directory is refused too"

@@ -7,6 +7,7 @@
 
 #include "engine/printable.h"
 #include "engine/step_kind.h"
+#include "engine/step_selection.h"
 #include "engine/units.h"
 
 namespace runbook {
@@ -130,9 +131,17 @@ std::string OutcomeWords(const std::string& outcome) {
 }
 
 // What a run would do with the step, in words; "" when it simply runs.
-std::string StepFate(const PlannedStep& p, const std::string& resume_run) {
+std::string StepFate(const PlannedStep& p, const PlanHeader& h) {
+  const std::string& resume_run = h.resume_run;
   if (p.resume) {
     const std::string in_run = " in run " + resume_run;
+    if (p.rerun) {
+      return "runs again (--rerun), although it " + OutcomeWords(p.earlier_outcome.value_or("")) +
+             in_run;
+    }
+    if (!p.chosen && p.resume != ResumeDecision::kFinishedEarlier) {
+      return "not chosen (" + h.selection.Describe() + "), does not run";
+    }
     switch (*p.resume) {
       case ResumeDecision::kFinishedEarlier:
         if (p.earlier_outcome == "skipped") return "skipped, as in run " + resume_run;
@@ -149,6 +158,10 @@ std::string StepFate(const PlannedStep& p, const std::string& resume_run) {
         }
         break;
     }
+  }
+  if (!p.chosen) return "not chosen (" + h.selection.Describe() + "), does not run";
+  if (p.step->in_finally && !p.needs_left_out.empty()) {
+    return "skipped: it needs " + List(p.needs_left_out) + ", which would not succeed (not chosen)";
   }
   switch (p.decision) {
     case StepDecision::kRun:
@@ -201,13 +214,25 @@ std::string GuardTitle(const PlannedGuard& g) {
 
 void SummarySteps(const Plan& plan, std::vector<std::string>& out) {
   int steps = 0, finally = 0, runs = 0;
-  std::vector<std::string> skipped, skipped_by_guard, done, earlier, skipped_earlier, blocked;
+  std::vector<std::string> skipped, skipped_by_guard, done, earlier, skipped_earlier, blocked,
+      not_chosen, rerun, left_out, finally_left_out;
   for (const PlannedStep& p : plan.steps) {
     ++(p.step->in_finally ? finally : steps);
+    // A step runs without its needs left out; a finally step is skipped for them.
+    const bool finally_skipped = p.step->in_finally && !p.needs_left_out.empty();
+    for (const std::string& need :
+         finally_skipped ? std::vector<std::string>() : p.needs_left_out) {
+      left_out.push_back(LeftOutNeedText(p.step->id, need));
+    }
     if (p.resume == ResumeDecision::kFinishedEarlier) {
       (p.earlier_outcome == "skipped" ? skipped_earlier : earlier).push_back(p.step->id);
+    } else if (!p.chosen) {
+      not_chosen.push_back(p.step->id);
+    } else if (finally_skipped) {
+      finally_left_out.push_back(p.step->id);
     } else if (p.decision == StepDecision::kRun) {
       ++runs;
+      if (p.rerun) rerun.push_back(p.step->id);
     } else if (p.decision == StepDecision::kDone) {
       done.push_back(p.step->id);
     } else if (p.decision == StepDecision::kBlocked) {
@@ -227,17 +252,24 @@ void SummarySteps(const Plan& plan, std::vector<std::string>& out) {
     if (ids.empty()) return;
     for (const std::string& l : Wrap(what + ": " + List(ids), "  ", "    ")) out.push_back(l);
   };
+  add(not_chosen, "not chosen (" + plan.header.selection.Describe() + "), do not run");
+  add(rerun, "run again (--rerun), although finished in run " + run);
   add(earlier, "already done in run " + run + ", skipped");
   add(skipped_earlier, "skipped, as in run " + run);
   add(done, "already done (done_when holds now), skipped");
   add(skipped, "skipped (its if: is false)");
   add(skipped_by_guard, "skipped (a guard with on_fail: skip)");
   add(blocked, "BLOCKED by a guard");
+  add(finally_left_out, "skipped (they need steps not chosen)");
+  for (const std::string& text : left_out) {
+    for (const std::string& l : Wrap(text, "  ", "    ")) out.push_back(l);
+  }
 }
 
 void SummaryQuestions(const Plan& plan, std::vector<std::string>& out) {
   std::vector<std::string> confirm, manual, again;
   for (const PlannedStep& p : plan.steps) {
+    if (!p.chosen) continue;  // not run, nothing asked
     const bool skipped =
         p.decision != StepDecision::kRun || p.resume == ResumeDecision::kFinishedEarlier;
     if (p.resume == ResumeDecision::kNeedsAnswer) again.push_back(p.step->id);
@@ -330,6 +362,19 @@ void SummaryTimes(const PlanHeader& h, std::vector<std::string>& out) {
               "", "  ")) {
       out.push_back(l);
     }
+    if (!w.not_chosen.empty()) {
+      std::string text = "not chosen of them: " + List(w.not_chosen) + "; ";
+      auto left_out = [&](const std::string& id) {
+        return std::find(w.not_chosen.begin(), w.not_chosen.end(), id) != w.not_chosen.end();
+      };
+      if (left_out(w.from)) {
+        text += w.from + " does not run: this run does not open the window. ";
+      } else if (left_out(w.to)) {
+        text += w.to + " does not run: the window would stay open after this run. ";
+      }
+      text += "The expected downtime is that of earlier runs of the whole window";
+      for (const std::string& l : Wrap(text, "  ", "    ")) out.push_back(l);
+    }
     out.push_back("expected downtime: " +
                   (w.expected.seconds ? FormatElapsed(*w.expected.seconds) + " (median of " +
                                             std::to_string(w.expected.runs) + " earlier run" +
@@ -337,7 +382,8 @@ void SummaryTimes(const PlanHeader& h, std::vector<std::string>& out) {
                                       : std::string("unknown (no earlier run measured it)")));
   }
   out.push_back("expected duration: " +
-                (h.expected_seconds ? FormatElapsed(*h.expected_seconds) + " (from earlier runs)"
+                (h.expected_seconds ? FormatElapsed(*h.expected_seconds) + " (from earlier runs" +
+                                          (h.selection.empty() ? ")" : ", of the chosen steps)")
                                     : std::string("unknown (no earlier run)")));
 }
 
@@ -354,6 +400,9 @@ std::vector<std::string> Summary(const Plan& plan, bool color) {
               "", "  ")) {
       out.push_back(Paint(color, "33", l));
     }
+  }
+  if (!h.selection.empty()) {
+    out.push_back(Paint(color, "33", "steps chosen: " + h.selection.Describe()));
   }
   SummarySteps(plan, out);
   SummaryQuestions(plan, out);
@@ -459,7 +508,7 @@ std::vector<std::string> StepLines(const PlannedStep& p, const PlanHeader& h, bo
   const Step& s = *p.step;
   std::string head = s.id + " [" + s.kind->Name() + "]";
   if (*p.host != "local") head += " on " + *p.host;
-  const std::string fate = StepFate(p, h.resume_run);
+  const std::string fate = StepFate(p, h);
   if (!fate.empty()) head += ": " + fate;
   const bool runs = fate.empty() || fate.rfind("runs", 0) == 0 || fate.rfind("asks", 0) == 0;
   const char* code = p.decision == StepDecision::kBlocked ? "31" : runs ? "1" : "2";
@@ -470,6 +519,9 @@ std::vector<std::string> StepLines(const PlannedStep& p, const PlanHeader& h, bo
     std::vector<std::string> needs;
     for (const NameRef& n : s.needs) needs.push_back(n.name);
     body.push_back("needs " + List(needs));
+  }
+  for (const std::string& need : s.in_finally ? std::vector<std::string>() : p.needs_left_out) {
+    body.push_back(Paint(color, "33", LeftOutNeedText(s.id, need)));
   }
   if (p.condition != "always") body.push_back(ConditionLine(p));
   if (!p.definition) body.push_back(Paint(color, "31", "error: " + p.error));

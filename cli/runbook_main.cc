@@ -166,6 +166,16 @@ struct SelectionArgs {
   }
 };
 
+// --rerun continues a run: refused (exit 2, said) without --resume.
+bool RerunAllowed(const StepSelection& selection, bool resume) {
+  if (selection.rerun.empty() || resume) return true;
+  std::fprintf(stderr,
+               "runbook: --rerun runs again a step that finished in the run being continued: "
+               "use it with `resume` or `run --resume` (a new run runs every step; --only "
+               "chooses some)\n");
+  return false;
+}
+
 // The steps it names must be steps of the runbook: else exit 2 with the nearest id suggested.
 bool SelectionValid(const LoadedRunbook& loaded, const StepSelection& selection) {
   Status st = CheckSelection(loaded.runbook, selection);
@@ -219,11 +229,14 @@ struct PlanArgs {
   bool resume = false;
   bool fresh = false;
   std::string state_url;  // --state
+  SelectionArgs selection;
 };
 
 int CmdPlan(const std::string& file, const Common& common, const PlanArgs& args) {
   const std::string& format = args.format;
   const std::string& out_path = args.out_path;
+  const StepSelection selection = args.selection.Selection();
+  if (!RerunAllowed(selection, args.resume)) return kExitInvalid;
   bool ok = true;
   LoadOptions options;
   options.inventories = common.inventories;
@@ -231,9 +244,11 @@ int CmdPlan(const std::string& file, const Common& common, const PlanArgs& args)
   if (!ok) return kExitInvalid;
   auto loaded = Load(file, options);
   if (!loaded) return kExitInvalid;
+  if (!SelectionValid(*loaded, selection)) return kExitInvalid;
   PlanOptions plan_options;
   plan_options.state_dir = StateDir();
   plan_options.offline = args.offline;
+  plan_options.selection = selection;
   plan_options.resume = args.resume;
   plan_options.fresh = args.fresh;
   plan_options.inventories = options.inventories;
@@ -336,18 +351,14 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
     std::fprintf(stderr, "runbook: --jobs must be at least 1\n");
     return kExitInvalid;
   }
-  const StepSelection selection = args.selection.Selection();
-  if (!selection.rerun.empty() && !args.resume) {
-    std::fprintf(stderr,
-                 "runbook: --rerun runs again a step that finished in the run being continued: "
-                 "use it with `resume` or `run --resume` (a new run runs every step; --only "
-                 "chooses some)\n");
-    return kExitInvalid;
-  }
+  StepSelection selection = args.selection.Selection();
+  if (!RerunAllowed(selection, args.resume)) return kExitInvalid;
   if (args.dry_run) {
+    // The preview of exactly this command: its selection too.
     PlanArgs plan;
     plan.resume = args.resume;
     plan.fresh = args.fresh;
+    plan.selection = args.selection;
     return CmdPlan(file, common, plan);
   }
   bool ok = true;
@@ -377,11 +388,15 @@ int CmdRun(const std::string& file, const Common& common, const RunArgs& args) {
       options.inventories = saved.value("inventories", std::vector<std::string>{});
       options.sets = saved.value("sets", std::vector<std::pair<std::string, std::string>>{});
     }
+    // The steps the plan chose, unless chosen here (then a difference refuses, as any other).
+    if (selection.empty()) selection = SavedSelection(saved);
+    if (!RerunAllowed(selection, args.resume)) return kExitInvalid;
     auto loaded = Load(file, options);
     if (!loaded) return kExitInvalid;
     if (!SelectionValid(*loaded, selection)) return kExitInvalid;
     PlanOptions plan_options;
     plan_options.state_dir = StateDir();
+    plan_options.selection = selection;
     plan_options.inventories = options.inventories;
     plan_options.sets = options.sets;
     auto processes = MakeSystemProcessRunner();
@@ -744,6 +759,7 @@ int RunbookMain(int argc, char** argv) {
                     "Run these finished steps again: STEP[,STEP...] (resume only)");
   };
   add_selection(run, &run_args.selection);
+  add_selection(plan, &plan_args.selection);
 
   std::string resume_target;
   ResumeArgs resume_args;

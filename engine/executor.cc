@@ -627,9 +627,7 @@ void Run::ReportSelection(const Graph& graph) {
     // anyway, its guards still evaluated; the operator is told.
     for (int d : graph.deps[i]) {
       if (selected_[d] || Resumed(rb_.steps[d]) == ResumeDecision::kFinishedEarlier) continue;
-      c_.reporter->Notice("step '" + step.id + "' needs '" + rb_.steps[d].id +
-                          "', which is not selected and has not succeeded in this run: it runs "
-                          "anyway");
+      c_.reporter->Notice(LeftOutNeedText(step.id, rb_.steps[d].id));
     }
   }
 }

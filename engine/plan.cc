@@ -28,6 +28,7 @@
 #include "engine/state_dir.h"
 #include "engine/step_context.h"
 #include "engine/step_kind.h"
+#include "engine/step_selection.h"
 #include "engine/target_lock.h"
 #include "engine/units.h"
 
@@ -86,7 +87,10 @@ nlohmann::json StepJson(const PlannedStep& p) {
                       {"needs", nlohmann::json::array()},
                       {"retries", p.retries},
                       {"timeout", FormatDuration(p.timeout)},
-                      {"would", WouldName(p.decision)}};
+                      {"chosen", p.chosen},
+                      {"would", StepWould(p)}};
+  if (p.rerun) j["rerun"] = true;
+  if (!p.needs_left_out.empty()) j["needs_left_out"] = Strings(p.needs_left_out);
   if (p.confirm) j["confirm"] = *p.confirm;
   if (p.definition) {
     j["definition"] = p.definition->ToJson();
@@ -256,6 +260,7 @@ class Planner {
         services_(services),
         prior_(prior),
         resuming_(resuming),
+        selected_(SelectedSteps(rb_, graph_, options.selection)),
         runs_(rb_.steps.size(), 0),
         position_(rb_.steps.size(), 0) {
     for (size_t k = 0; k < graph_.order.size(); ++k) {
@@ -278,6 +283,8 @@ class Planner {
   std::vector<GuardFact> Guards(const Step& step, const std::vector<Guard>& guards,
                                 GuardPhase phase, bool evaluate, PlannedStep& p);
   void Resume(const Step& step, PlannedStep& p);
+  bool FinishedEarlier(const Step& step) const;
+  std::vector<std::string> NeedsLeftOut(const Step& step) const;
   std::vector<std::string> RunsBefore(const Step& step) const;
 
   const Runbook& rb_;
@@ -289,6 +296,7 @@ class Planner {
   const RunState& prior_;
   const bool resuming_;
   std::optional<StepContext> ctx_;
+  const std::vector<bool> selected_;  // per step: --only / --from / --rerun let it run
   // Which steps would run, as far as the plan knows (not skipped, done, blocked, or skipped by a
   // resume), and in what order: a guard that does not hold now blocks the plan only when no step
   // would run before its step (none it needs, directly or not; for a `finally` step, none at
@@ -307,6 +315,10 @@ PlannedStep Planner::Plan(const Step& step, int level) {
   p.host = &StepHost(step, rb_);
   p.timeout = StepTimeout(step, rb_);
   p.retries = StepRetries(step, rb_);
+  p.chosen = step.in_finally || selected_[&step - rb_.steps.data()];
+  // A finally step needing a step left out is skipped, as the run skips it (the need did not
+  // succeed in this run).
+  if (step.in_finally) p.needs_left_out = NeedsLeftOut(step);
   auto def = ResolveDefinition(step, rb_, stable_);
   if (!def.ok()) {
     p.error = def.message();
@@ -317,14 +329,20 @@ PlannedStep Planner::Plan(const Step& step, int level) {
   StepFacts facts;
   Condition(step, p, facts);
   Describe(step, p);
-  // verify guards describe the state after the step: not evaluated beforehand.
-  const bool evaluate = !options_.offline && facts.condition != false;
+  // verify guards describe the state after the step: not evaluated beforehand. A step the
+  // selection leaves out does not run: its guards are not the run's business.
+  const bool evaluate =
+      p.chosen && p.needs_left_out.empty() && !options_.offline && facts.condition != false;
   facts.done_when = Guards(step, step.done_when, GuardPhase::kDoneWhen, evaluate, p);
   facts.guards = Guards(step, step.guards, GuardPhase::kGuards, evaluate, p);
   Guards(step, step.verify, GuardPhase::kVerify, false, p);
-  p.decision = DecideStep(facts);
+  p.decision = p.needs_left_out.empty() ? DecideStep(facts) : StepDecision::kSkipCondition;
   Resume(step, p);
-  if (p.decision == StepDecision::kRun && p.resume != ResumeDecision::kFinishedEarlier) {
+  if (p.chosen && !step.in_finally && p.resume != ResumeDecision::kFinishedEarlier) {
+    p.needs_left_out = NeedsLeftOut(step);
+  }
+  if (p.chosen && p.decision == StepDecision::kRun &&
+      p.resume != ResumeDecision::kFinishedEarlier) {
     if (!step.in_finally) runs_[&step - rb_.steps.data()] = 1;
     planned_runs_.push_back(step.id);
   }
@@ -352,7 +370,7 @@ void Planner::Condition(const Step& step, PlannedStep& p, StepFacts& facts) {
 void Planner::Describe(const Step& step, PlannedStep& p) {
   StepDescription description = step.kind->Describe(Context(step));
   if (p.definition) p.details = std::move(description.details);
-  if (!options_.offline && p.definition && p.condition != "false") {
+  if (p.chosen && !options_.offline && p.definition && p.condition != "false") {
     for (const std::string& line : step.kind->Observe(Context(step))) {
       p.observed.push_back(Mask(line));
     }
@@ -397,9 +415,37 @@ void Planner::Resume(const Step& step, PlannedStep& p) {
   auto it = prior_.steps.find(step.id);
   const StepState* earlier = it == prior_.steps.end() ? nullptr : &it->second;
   p.resume = DecideResume(earlier, step.idempotent);
+  // --rerun: the operator runs a finished step again on purpose (as the executor does).
+  const auto& rerun = options_.selection.rerun;
+  if (p.resume == ResumeDecision::kFinishedEarlier &&
+      std::find(rerun.begin(), rerun.end(), step.id) != rerun.end()) {
+    p.resume = ResumeDecision::kRun;
+    p.rerun = true;
+  }
   if (!earlier) return;
   p.earlier_outcome = earlier->outcome;
   p.definition_changed = p.definition && !earlier->hash.empty() && earlier->hash != p.hash;
+}
+
+bool Planner::FinishedEarlier(const Step& step) const {
+  if (!resuming_) return false;
+  auto it = prior_.steps.find(step.id);
+  return it != prior_.steps.end() &&
+         DecideResume(&it->second, step.idempotent) == ResumeDecision::kFinishedEarlier;
+}
+
+// As the executor names them before anything runs: direct needs not chosen and not finished in
+// the run resumed (a --rerun step is chosen).
+std::vector<std::string> Planner::NeedsLeftOut(const Step& step) const {
+  std::vector<std::string> ids;
+  for (const NameRef& need : step.needs) {
+    for (size_t d = 0; d < rb_.steps.size(); ++d) {
+      if (rb_.steps[d].id == need.name && !selected_[d] && !FinishedEarlier(rb_.steps[d])) {
+        ids.push_back(need.name);
+      }
+    }
+  }
+  return ids;
 }
 
 std::vector<std::string> Planner::RunsBefore(const Step& step) const {
@@ -421,16 +467,15 @@ std::vector<std::string> Planner::RunsBefore(const Step& step) const {
   return ids;
 }
 
-// Sums what earlier runs took, in plan order, as the steps will show them.
-std::optional<double> TotalExpected(const Runbook& rb, const Graph& graph,
-                                    const std::map<std::string, double>& expected) {
+// Sums what earlier runs took of the steps the selection lets run, as the steps show them.
+std::optional<double> TotalExpected(const std::vector<PlannedStep>& steps) {
   std::optional<double> total;
-  auto add = [&](const Step& s) {
-    auto e = expected.find(s.id);
-    if (e != expected.end()) total = total.value_or(0) + e->second;
-  };
-  for (int i : graph.order) add(rb.steps[i]);
-  for (const Step& s : rb.finally) add(s);
+  for (const PlannedStep& p : steps) {
+    const bool skipped_finally = p.step->in_finally && !p.needs_left_out.empty();
+    if (p.chosen && !skipped_finally && p.expected_seconds) {
+      total = total.value_or(0) + *p.expected_seconds;
+    }
+  }
   return total;
 }
 
@@ -494,12 +539,12 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
   header.file_hash = FileHash(rb.path);
   header.offline = options.offline;
   header.inventories = options.inventories;
+  header.selection = options.selection;
   header.sets = options.sets;
   header.params = loaded.params;
   header.declared = &rb;
   header.hosts = PlanHosts(rb, remote.get());
   header.databases = PlanDatabases(rb, services, scope, options.offline);
-  header.expected_seconds = TotalExpected(rb, graph, expected);
   header.level_sizes.assign(graph.LevelCount(), 0);
   for (int level : graph.level) ++header.level_sizes[level];
   std::set<const Step*> in_window;
@@ -525,6 +570,14 @@ Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
   for (int i : graph.order) add(rb.steps[i], graph.level[i]);
   const int finally_level = graph.order.empty() ? 0 : graph.level[graph.order.back()] + 1;
   for (const Step& s : rb.finally) add(s, finally_level);
+  header.expected_seconds = TotalExpected(plan.steps);
+  if (header.downtime) {
+    for (const PlannedStep& p : plan.steps) {
+      if (p.in_window && !p.chosen && p.resume != ResumeDecision::kFinishedEarlier) {
+        header.downtime->not_chosen.push_back(p.step->id);
+      }
+    }
+  }
 
   if (remote) remote->CloseAll();
   Judge(rb, options, &plan);
@@ -545,6 +598,10 @@ const char* VerdictName(PlanVerdict verdict) {
       return "refused";
   }
   return "start";
+}
+
+const char* StepWould(const PlannedStep& step) {
+  return step.chosen ? WouldName(step.decision) : "not_chosen";
 }
 
 const char* WouldName(StepDecision decision) {
@@ -591,6 +648,7 @@ std::string ResumeText(const PlannedStep& step) {
     case ResumeDecision::kRun:
       break;
   }
+  if (step.rerun) return "run again (--rerun): finished (" + outcome + ")";
   return step.earlier_outcome ? "run: " + outcome : "run";
 }
 
@@ -631,8 +689,14 @@ nlohmann::json PlanToJson(const Plan& plan) {
                 {"steps", Strings(w.steps)},
                 {"expected_seconds",
                  w.expected.seconds ? nlohmann::json(*w.expected.seconds) : nlohmann::json()},
-                {"measured_runs", w.expected.runs}};
+                {"measured_runs", w.expected.runs},
+                {"not_chosen", Strings(w.not_chosen)}};
   }
+  const StepSelection& sel = h.selection;
+  nlohmann::json selection = {
+      {"only", Strings(sel.only)},
+      {"from", sel.from.empty() ? nlohmann::json() : nlohmann::json(sel.from)},
+      {"rerun", Strings(sel.rerun)}};
   return {{"blocked", plan.blocked},
           {"databases", std::move(databases)},
           {"downtime", std::move(downtime)},
@@ -647,6 +711,7 @@ nlohmann::json PlanToJson(const Plan& plan) {
           {"path", h.path},
           {"resume_run", h.resume_run.empty() ? nlohmann::json() : nlohmann::json(h.resume_run)},
           {"runbook", h.runbook},
+          {"selection", std::move(selection)},
           {"sets", std::move(sets)},
           {"steps", std::move(steps)},
           {"verdict", VerdictName(plan.verdict)},

@@ -25,6 +25,7 @@
 #include "engine/process.h"
 #include "engine/resolve.h"
 #include "engine/run_state.h"
+#include "engine/step_selection.h"
 
 namespace runbook {
 
@@ -35,6 +36,9 @@ struct PlanOptions {
   // a new run. Neither: an unfinished run makes the verdict "refused", as `run` would be.
   bool resume = false;
   bool fresh = false;
+  // --only / --from / --rerun, checked (CheckSelection): the plan is of the run that runs just
+  // those; the steps left out are shown as not chosen, their guards not evaluated.
+  StepSelection selection;
   std::vector<std::string> inventories;
   std::vector<std::pair<std::string, std::string>> sets;
   // The runbook's earlier runs, for expected durations: the team's store's when it has one
@@ -57,8 +61,9 @@ struct PlannedHost {
 // The runbook's `downtime:` window as a plan shows it.
 struct PlannedWindow {
   std::string from, to;
-  std::vector<std::string> steps;  // inside the window, in plan order (engine/downtime.h)
-  ExpectedDowntime expected;       // from earlier runs
+  std::vector<std::string> steps;       // inside the window, in plan order (engine/downtime.h)
+  std::vector<std::string> not_chosen;  // of `steps`, those the selection leaves out
+  ExpectedDowntime expected;            // from earlier runs
 };
 
 // A database the steps use ("databases" in the JSON): its resolved conninfo, and whether its
@@ -93,6 +98,7 @@ struct PlanHeader {
   std::vector<PlannedHost> hosts;
   std::vector<PlannedDatabase> databases;
   std::string resume_run;                  // the unfinished run a resume would continue, or ""
+  StepSelection selection;                 // the steps chosen; empty: every step
   std::optional<double> expected_seconds;  // from earlier runs; unset when no step has one
   // The number of steps (not finally steps) at each level.
   std::vector<int> level_sizes;
@@ -113,6 +119,13 @@ struct PlannedGuard {
 
 struct PlannedStep {
   const Step* step = nullptr;
+  // Whether the selection (--only, --from, --rerun) lets it run; finally steps always. A step
+  // not chosen does not run: nothing of it is evaluated but its `if:`, and it counts for nothing.
+  bool chosen = true;
+  bool rerun = false;  // --rerun: it runs again although it finished in the run resumed
+  // Its needs the selection leaves out and that have not succeeded in the run resumed: it runs
+  // anyway, as the run says before anything runs (LeftOutNeedText).
+  std::vector<std::string> needs_left_out;
   int level = 0;
   const std::string* host = nullptr;  // the effective host
   Duration timeout{};
@@ -162,10 +175,12 @@ const char* VerdictName(PlanVerdict verdict);
 Result<Plan> BuildPlan(const LoadedRunbook& loaded, const PlanOptions& options,
                        ProcessRunner* processes);
 
-// The decisions as plans show them: "run", "skip", "block" or "done"; for a guard that does not
+// The decisions as plans show them: "run", "skip", "block" or "done" ("not_chosen" for a step
+// the selection leaves out, StepWould); for a guard that does not
 // hold, "wait up to 5m" or "be evaluated again after a, b and c" (else ""); what a resume would
 // do ("skip: finished (success)", "run again: ...", ...).
 const char* WouldName(StepDecision decision);
+const char* StepWould(const PlannedStep& step);
 std::string GuardWould(const PlannedGuard& guard);
 std::string ResumeText(const PlannedStep& step);
 

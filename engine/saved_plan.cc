@@ -45,6 +45,24 @@ class FieldChecker {
 
 using J = nlohmann::json;
 
+void CheckIds(const J& obj, const std::string& where, const char* key, FieldChecker* c) {
+  if (!c->Has(obj, where, key, &J::is_array, "a list", false)) return;
+  const J& ids = obj[key];
+  for (size_t i = 0; i < ids.size(); ++i) {
+    c->Is(ids[i], where + "." + key + "[" + std::to_string(i) + "]", &J::is_string, "a string");
+  }
+}
+
+void CheckSelection(const J& saved, FieldChecker* c) {
+  if (!c->Has(saved, "", "selection", &J::is_object, "an object", false)) return;
+  const J& selection = saved["selection"];
+  CheckIds(selection, "selection", "only", c);
+  CheckIds(selection, "selection", "rerun", c);
+  if (selection.contains("from") && !selection["from"].is_null()) {
+    c->Has(selection, "selection", "from", &J::is_string, "a string or null");
+  }
+}
+
 void CheckStep(const J& step, const std::string& name, FieldChecker* c) {
   if (!c->Is(step, name, &J::is_object, "an object")) return;
   c->Has(step, name, "id", &J::is_string, "a string");
@@ -97,6 +115,7 @@ Status CheckSavedPlan(const J& saved) {
       }
     }
   }
+  CheckSelection(saved, &c);
   if (c.Has(saved, "", "steps", &J::is_array, "a list")) {
     const J& steps = saved["steps"];
     for (size_t i = 0; i < steps.size(); ++i) {
@@ -106,8 +125,24 @@ Status CheckSavedPlan(const J& saved) {
   return c.error().empty() ? Status::Ok() : Status::Error(c.error());
 }
 
+StepSelection SavedSelection(const J& saved) {
+  StepSelection selection;
+  if (!saved.contains("selection")) return selection;
+  const J& s = saved["selection"];
+  if (s.contains("only")) selection.only = s["only"].get<std::vector<std::string>>();
+  if (s.contains("from") && s["from"].is_string()) selection.from = s["from"].get<std::string>();
+  if (s.contains("rerun")) selection.rerun = s["rerun"].get<std::vector<std::string>>();
+  return selection;
+}
+
 std::vector<std::string> ComparePlans(const nlohmann::json& saved, const nlohmann::json& now) {
   std::vector<std::string> diffs;
+  const std::string chosen = SavedSelection(saved).Describe();
+  const std::string chosen_now = SavedSelection(now).Describe();
+  if (chosen != chosen_now) {
+    diffs.push_back("the steps chosen: " + (chosen.empty() ? "every step" : chosen) +
+                    " in the plan, " + (chosen_now.empty() ? "every step" : chosen_now) + " now");
+  }
   if (saved.value("file_hash", "") != now.value("file_hash", "")) {
     diffs.push_back("the runbook file " + now.value("path", "") +
                     " changed since the plan was made");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/diag.h"
+#include "engine/step_selection.h"
 
 namespace runbook {
 
@@ -15,8 +16,13 @@ namespace runbook {
 // first wrong field, e.g. "steps[2].id must be a string, not a number".
 Status CheckSavedPlan(const nlohmann::json& saved);
 
+// The steps a checked saved plan chose (--only, --from, --rerun); empty for a plan that chose
+// none or was saved before plans recorded the choice.
+StepSelection SavedSelection(const nlohmann::json& saved);
+
 // The differences between a checked saved plan and a fresh one that make `run --plan` refuse: the
-// runbook file, params, the step list and each step's resolved definition. Empty when equal.
+// runbook file, params, the steps chosen, the step list and each step's resolved definition.
+// Empty when equal.
 std::vector<std::string> ComparePlans(const nlohmann::json& saved, const nlohmann::json& now);
 
 }  // namespace runbook

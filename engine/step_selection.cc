@@ -89,4 +89,9 @@ std::vector<bool> SelectedSteps(const Runbook& rb, const Graph& graph,
   return selected;
 }
 
+std::string LeftOutNeedText(const std::string& step, const std::string& need) {
+  return "step '" + step + "' needs '" + need +
+         "', which is not selected and has not succeeded in this run: it runs anyway";
+}
+
 }  // namespace runbook

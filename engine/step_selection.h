@@ -36,4 +36,9 @@ Status CheckSelection(const Runbook& rb, const StepSelection& selection);
 std::vector<bool> SelectedSteps(const Runbook& rb, const Graph& graph,
                                 const StepSelection& selection);
 
+// What the run says, before anything runs, of a chosen step `step` whose need `need` the
+// selection leaves out and that has not succeeded in this run: the step runs anyway (its guards
+// still apply). The plan says the same words.
+std::string LeftOutNeedText(const std::string& step, const std::string& need);
+
 }  // namespace runbook

@@ -15,7 +15,7 @@
 # cannot know, listed by name; never a corpus file whose header says "# schema: reject" (a
 # mistake an editor flags while typing).
 # Plans: `runbook plan --format json` of the shipped runbooks (offline) and of a runbook whose
-# guards are evaluated validate against schemas/plan.schema.json (tests/e2e/lib/plan_schema.mjs),
+# guards are evaluated (also with --only) validate against schemas/plan.schema.json (tests/e2e/lib/plan_schema.mjs),
 # and typed params stay typed (an integer a number, a boolean true or false).
 # Env: RUNBOOK (the binary), SOURCE_DIR (the repository root).
 set -u
@@ -94,6 +94,9 @@ finally:
 EOF
 "$RUNBOOK" plan "$plans/typed.yaml" --format json >"$plans/typed.json" ||
   { echo "FAIL plan of typed.yaml"; plan_failed=1; }
+# A choice of steps: the selection, steps not chosen, a need left out, the window partly chosen.
+"$RUNBOOK" plan "$plans/typed.yaml" --only b --format json >"$plans/typed-only.json" ||
+  { echo "FAIL plan --only b of typed.yaml"; plan_failed=1; }
 if jq -e '.params == {count: 3, ratio: 1.5, go: true, pause: "5m", who: "42"}' \
   "$plans/typed.json" >/dev/null; then
   echo "ok: plan params keep their types"

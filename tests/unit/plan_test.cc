@@ -12,20 +12,10 @@
 
 #include "engine/fnv.h"
 #include "steps/registry.h"
+#include "tests/unit/fake_runner.h"
 
 namespace runbook {
 namespace {
-
-// Succeeds, except for commands containing "false".
-class FakeRunner : public ProcessRunner {
- public:
-  ProcessResult Run(const ProcessSpec& spec, OutputSink*, const CancelToken&) override {
-    ProcessResult r;
-    r.started = true;
-    r.exit_code = spec.argv.back().find("false") == std::string::npos ? 0 : 1;
-    return r;
-  }
-};
 
 class PlanTest : public ::testing::Test {
  protected:
@@ -277,6 +267,97 @@ TEST_F(PlanTest, MissingSecretFails) {
   auto r = BuildPlan(loaded, options, &runner_);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("PLAN_TEST_TOKEN"), std::string::npos) << r.message();
+}
+
+// The plan of `run --from b`: the step before it is not chosen, said so ("not_chosen", never
+// "run"), its guard not evaluated, so it blocks nothing; b runs although its need is left out,
+// as the run says before anything runs.
+const char kChain[] = R"(name: chain
+steps:
+  - id: a
+    run: echo a
+    guards:
+      - command: "false"
+  - id: b
+    needs: [a]
+    run: echo b
+    guards:
+      - command: "true"
+  - id: c
+    needs: [b]
+    run: echo c
+    confirm: "Sure?"
+)";
+
+TEST_F(PlanTest, AChoiceOfStepsLeavesTheOthersOutAndTheirGuardsUnevaluated) {
+  const LoadedRunbook loaded = Load(kChain);
+  PlanOptions options;
+  options.state_dir = (dir_ / "state").string();
+  auto whole = BuildPlan(loaded, options, &runner_);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole->verdict, PlanVerdict::kBlocked);  // a's guard, without a choice
+  options.selection.from = "b";
+  auto plan = BuildPlan(loaded, options, &runner_);
+  ASSERT_TRUE(plan.ok()) << plan.message();
+  EXPECT_EQ(plan->verdict, PlanVerdict::kStart);
+  EXPECT_FALSE(plan->blocked);
+  const nlohmann::json j = PlanToJson(*plan);
+  EXPECT_EQ(j["selection"], (nlohmann::json{{"only", nlohmann::json::array()},
+                                            {"from", "b"},
+                                            {"rerun", nlohmann::json::array()}}));
+  EXPECT_EQ(j["steps"][0]["chosen"], false);
+  EXPECT_EQ(j["steps"][0]["would"], "not_chosen");
+  EXPECT_EQ(j["steps"][0]["guards"][0]["evaluated"], false);
+  EXPECT_EQ(j["steps"][1]["chosen"], true);
+  EXPECT_EQ(j["steps"][1]["would"], "run");
+  EXPECT_EQ(j["steps"][1]["needs_left_out"], nlohmann::json::array({"a"}));
+  EXPECT_EQ(j["steps"][1]["guards"][0]["held"], true);
+  EXPECT_FALSE(j["steps"][2].contains("needs_left_out"));  // b is chosen
+  EXPECT_EQ(LeftOutNeedText("b", "a"),
+            "step 'b' needs 'a', which is not selected and has not succeeded in this run: it "
+            "runs anyway");
+  // --only c: a and b left out; c's need b named.
+  options.selection = {};
+  options.selection.only = {"c"};
+  auto only = BuildPlan(loaded, options, &runner_);
+  ASSERT_TRUE(only.ok());
+  const nlohmann::json o = PlanToJson(*only);
+  EXPECT_EQ(o["steps"][1]["would"], "not_chosen");
+  EXPECT_EQ(o["steps"][2]["needs_left_out"], nlohmann::json::array({"b"}));
+  // Without a choice every step is chosen, and the selection is empty.
+  const nlohmann::json w = PlanToJson(*whole);
+  EXPECT_EQ(w["steps"][0]["chosen"], true);
+  EXPECT_TRUE(w["selection"]["from"].is_null());
+}
+
+// A saved plan records the choice: `run --plan` takes it (SavedSelection) and refuses a run that
+// chooses otherwise; a plan saved before plans recorded it chose every step.
+TEST_F(PlanTest, ASavedPlanRecordsTheStepsChosen) {
+  const LoadedRunbook loaded = Load(kChain);
+  PlanOptions options;
+  options.state_dir = (dir_ / "state").string();
+  options.offline = true;
+  options.selection.only = {"b", "c"};
+  auto chosen = BuildPlan(loaded, options, &runner_);
+  options.selection = {};
+  auto every = BuildPlan(loaded, options, &runner_);
+  ASSERT_TRUE(chosen.ok() && every.ok());
+  const nlohmann::json saved = PlanToJson(*chosen);
+  EXPECT_TRUE(CheckSavedPlan(saved).ok());
+  EXPECT_EQ(SavedSelection(saved).Describe(), "--only b,c");
+  EXPECT_TRUE(ComparePlans(saved, saved).empty());
+  EXPECT_EQ(ComparePlans(saved, PlanToJson(*every)),
+            (std::vector<std::string>{"the steps chosen: --only b,c in the plan, every step now"}));
+  nlohmann::json old = PlanToJson(*every);
+  old.erase("selection");
+  EXPECT_TRUE(SavedSelection(old).empty());
+  EXPECT_TRUE(ComparePlans(old, PlanToJson(*every)).empty());
+  nlohmann::json bad = saved;
+  bad["selection"]["only"][1] = 3;
+  EXPECT_EQ(CheckSavedPlan(bad).message(), "selection.only[1] must be a string, not a number");
+  bad = saved;
+  bad["selection"]["from"] = 3;
+  EXPECT_EQ(CheckSavedPlan(bad).message(), "selection.from must be a string or null, not a number");
 }
 
 }  // namespace

@@ -12,20 +12,10 @@
 #include <sstream>
 
 #include "steps/registry.h"
+#include "tests/unit/fake_runner.h"
 
 namespace runbook {
 namespace {
-
-// Commands fail when their script contains "false".
-class FakeRunner : public ProcessRunner {
- public:
-  ProcessResult Run(const ProcessSpec& spec, OutputSink*, const CancelToken&) override {
-    ProcessResult r;
-    r.started = true;
-    r.exit_code = spec.argv.back().find("false") == std::string::npos ? 0 : 1;
-    return r;
-  }
-};
 
 class PlanTextTest : public ::testing::Test {
  protected:
@@ -37,8 +27,10 @@ class PlanTextTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  // The plan's text; `summary` gets its lines before the first empty one.
-  std::string Text(const std::string& yaml, std::vector<std::string>* summary = nullptr) {
+  // The plan's text of a run choosing `selection`; `summary` gets its lines before the first
+  // empty one.
+  std::string Text(const std::string& yaml, std::vector<std::string>* summary = nullptr,
+                   const StepSelection& selection = {}) {
     const std::string path = (dir_ / "rb.yaml").string();
     std::ofstream(path) << yaml;
     Diagnostics diags;
@@ -49,6 +41,7 @@ class PlanTextTest : public ::testing::Test {
     if (!loaded) return "";
     PlanOptions plan_options;
     plan_options.state_dir = (dir_ / "state").string();
+    plan_options.selection = selection;
     auto plan = BuildPlan(*loaded, plan_options, &runner_);
     EXPECT_TRUE(plan.ok()) << plan.message();
     if (!plan.ok()) return "";
@@ -159,6 +152,68 @@ steps:
       << text;
   EXPECT_EQ(text.find("level "), std::string::npos) << text;
   EXPECT_EQ(text.find("-> would"), std::string::npos) << text;
+}
+
+// `--from migrate` of a maintenance: the steps before it are said not chosen (never as running),
+// the summary counts, asks and times only what runs, names the need left out as the run does,
+// and says what leaving out the window's first step means.
+TEST_F(PlanTextTest, StepsLeftOutByAChoiceAreSaidNotChosenAndCountForNothing) {
+  const std::string yaml = R"(name: chosen
+downtime: {from: stop, to: start}
+steps:
+  - id: backup
+    run: echo backup
+    confirm: "Back up?"
+    guards:
+      - command: "false"
+  - id: stop
+    needs: [backup]
+    run: echo stop
+  - id: migrate
+    needs: [stop]
+    run: echo migrate
+    confirm: "Migrate?"
+  - id: start
+    needs: [migrate]
+    run: echo start
+)";
+  StepSelection from;
+  from.from = "migrate";
+  std::vector<std::string> summary;
+  const std::string text = Text(yaml, &summary, from);
+  auto has = [&](const std::string& line) {
+    return std::find(summary.begin(), summary.end(), line) != summary.end();
+  };
+  EXPECT_TRUE(has("the run would start")) << text;  // backup's guard is not the run's
+  EXPECT_TRUE(has("steps chosen: --from migrate")) << text;
+  EXPECT_TRUE(has("steps: 4; 2 would run")) << text;
+  EXPECT_TRUE(has("  not chosen (--from migrate), do not run: backup and stop")) << text;
+  EXPECT_TRUE(has("  step 'migrate' needs 'stop', which is not selected and has not succeeded in"))
+      << text;
+  EXPECT_TRUE(has("    this run: it runs anyway")) << text;
+  EXPECT_TRUE(has("asks for confirmation: migrate (--yes answers)")) << text;
+  EXPECT_TRUE(has("  not chosen of them: stop; stop does not run: this run does not open the"))
+      << text;
+  EXPECT_EQ(text.find("guards that do not hold"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n  backup [run]: not chosen (--from migrate), does not run\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\n      guard command: not evaluated\n"), std::string::npos) << text;
+  EXPECT_NE(
+      text.find(
+          "\n| migrate [run]\n|     needs stop\n|     step 'migrate' needs 'stop', which is not "
+          "selected and has not succeeded in this run: it runs anyway\n"),
+      std::string::npos)
+      << text;
+  // --only stop: the window's end is left out; the service would stay down.
+  StepSelection only;
+  only.only = {"stop"};
+  summary.clear();
+  const std::string stop = Text(yaml, &summary, only);
+  EXPECT_TRUE(has("  not chosen of them: migrate and start; start does not run: the window would"))
+      << stop;
+  EXPECT_TRUE(has("    stay open after this run. The expected downtime is that of earlier runs of"))
+      << stop;
 }
 
 }  // namespace

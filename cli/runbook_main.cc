@@ -756,7 +756,7 @@ int RunbookMain(int argc, char** argv) {
                     "Run from this step on, in the plan's order; the steps before it do not run")
         ->excludes(only);
     sub->add_option("--rerun", selection->rerun,
-                    "Run these finished steps again: STEP[,STEP...] (resume only)");
+                    "Run these finished steps again: STEP[,STEP...] (resume, or with --resume)");
   };
   add_selection(run, &run_args.selection);
   add_selection(plan, &plan_args.selection);

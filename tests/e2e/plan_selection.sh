@@ -97,4 +97,11 @@ expect_exit 2 "$RUNBOOK" run sel.yaml --dry-run --rerun migrate
 expect_exit 0 "$RUNBOOK" run sel.yaml --resume --only restart --rerun migrate
 [ "$(ran)" = "migrate restart tidy" ] || fail "the resume previewed ran: $(ran)"
 ok "plan --resume --rerun: finished steps already done, the --rerun one runs again, as the resume does"
+# The expected duration is of the steps that would run: the chosen ones (from the runs above).
+expect_exit 0 "$RUNBOOK" plan sel.yaml --only report --format json
+jq -e '(.steps | map(select(.chosen | not)) | map(.expected_seconds) | all) and
+  .expected_seconds == (.steps | map(select(.chosen and (has("needs_left_out") | not)))
+                               | map(.expected_seconds // 0) | add)' "$TEST_TMP/last.out" >/dev/null ||
+  fail "expected duration of the chosen steps: $(jq -c '[.expected_seconds, [.steps[] | [.id, .chosen, .expected_seconds]]]' "$TEST_TMP/last.out")"
+ok "the expected duration counts only the chosen steps"
 echo "plan_selection: $pass_count checks passed"

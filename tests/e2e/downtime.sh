@@ -38,7 +38,7 @@ marked=$(grep -c '^| [a-z-]* \[' "$TEST_TMP/last.out")
   grep -q '^| start ' "$TEST_TMP/last.out" && grep -q '^  prepare ' "$TEST_TMP/last.out" ||
   { cat "$TEST_TMP/last.out"; fail "plan marks $marked steps, not stop, migrate and start"; }
 expect_exit 0 "$RUNBOOK" plan --format json "$TEST_TMP/window.yaml"
-jq -e '.downtime == {from: "stop", to: "start", steps: ["stop", "migrate", "start"], expected_seconds: null, measured_runs: 0}' \
+jq -e '.downtime == {from: "stop", to: "start", steps: ["stop", "migrate", "start"], expected_seconds: null, measured_runs: 0, not_chosen: []}' \
   "$TEST_TMP/last.out" >/dev/null || { jq .downtime "$TEST_TMP/last.out"; fail "plan --format json: downtime"; }
 ok "plan shows the window's steps and an unknown downtime before any run"
 

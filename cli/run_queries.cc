@@ -151,13 +151,6 @@ std::string RunOutcomeText(const RunState& rs) {
   return "unfinished";
 }
 
-// "alice@ops1"; "?@ops1" in journals written before the user was recorded; "?" when nothing is
-// known (a store of schema version 1).
-std::string Operator(const std::string& user, const std::string& host) {
-  if (user.empty() && host.empty()) return "?";
-  return (user.empty() ? "?" : user) + "@" + host;
-}
-
 // `history`'s text is a table: id, runbook, start, who started the run, outcome, steps done, then
 // the steps chosen and the downtime when there are. The runbook and user@host columns are as
 // wide as their widest entry in the list.
@@ -416,7 +409,7 @@ int PrintStatus(const Result<RunState>& rs, const std::string& dir, bool json,
       given += (given.empty() ? "" : "; ") + ("renamed " + old_id + " -> " + new_id);
     }
     std::printf("%s %s by %s pid %d%s\n", i == 0 ? "started" : "resumed", s.ts.c_str(),
-                Operator(s.user, s.host).c_str(), s.pid,
+                OperatorName(s.user, s.host).c_str(), s.pid,
                 given.empty() ? "" : (": " + given).c_str());
   }
   std::printf("outcome: %s\n", outcome.c_str());
@@ -471,7 +464,7 @@ int StoreHistory(const std::string& url, const std::string& name, bool json) {
   // Printed a row at a time once the widths are known: no copy of the list.
   HistoryWidths widths;
   if (!json) {
-    for (const StoredRun& r : *runs) widths.Fit(r.runbook, Operator(r.user, r.host));
+    for (const StoredRun& r : *runs) widths.Fit(r.runbook, OperatorName(r.user, r.host));
   }
   for (const StoredRun& r : *runs) {
     const std::string_view outcome =
@@ -488,7 +481,7 @@ int StoreHistory(const std::string& url, const std::string& name, bool json) {
     } else {
       char steps[48];
       std::snprintf(steps, sizeof steps, "%d/%d steps", r.steps_done, r.steps);
-      const std::string by = Operator(r.user, r.host);
+      const std::string by = OperatorName(r.user, r.host);
       const std::string selection = r.selection.empty() ? "" : r.selection.Describe();
       PrintHistoryRow(widths, {r.run_id, r.runbook, r.started, by, outcome, steps, selection, ""});
     }
@@ -614,8 +607,8 @@ int CmdHistory(const std::string& file, bool json, const std::string& store_url)
       PutStartedBy(started.user, started.host, started.selection, &out.back());
       if (rs->downtime) out.back()["downtime"] = DowntimeJson(*rs->downtime);
     } else {
-      rows.push_back({rs->run_id, rs->runbook, rs->started_at, Operator(started.user, started.host),
-                      ShortOutcome(*rs),
+      rows.push_back({rs->run_id, rs->runbook, rs->started_at,
+                      OperatorName(started.user, started.host), ShortOutcome(*rs),
                       std::to_string(done) + "/" + std::to_string(rs->step_ids.size()) + " steps" +
                           finally_text,
                       started.selection.Describe(),

@@ -437,8 +437,7 @@ int Run::OpenStore(const LockHolder& me) {
       const RunState& o = **other;
       if (options_.start == StartMode::kNew) {
         c_.reporter->Notice("run " + o.run_id + " of '" + rb_.name + "', started by " +
-                            Printable(o.user.empty() ? "?" : o.user) + "@" + Printable(o.host) +
-                            ", did not finish (" +
+                            Printable(OperatorName(o.user, o.host)) + ", did not finish (" +
                             (o.outcome.empty() ? "it was stopped" : o.outcome) +
                             "): `runbook resume " + o.run_id +
                             "` continues it, here too (it is in the state store), `runbook run "

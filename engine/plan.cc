@@ -213,7 +213,7 @@ void Judge(const Runbook& rb, const PlanOptions& options, Plan* plan) {
     } else if (*other && (*other)->run_id != plan->header.resume_run) {
       const RunState& o = **other;
       plan->reasons.push_back("run " + o.run_id + ", started by " +
-                              Printable(o.user.empty() ? "?" : o.user) + "@" + Printable(o.host) +
+                              Printable(OperatorName(o.user, o.host)) +
                               ", is unfinished in the state store: `runbook resume " + o.run_id +
                               "` continues it, `run --fresh` starts anew");
     }

@@ -444,6 +444,11 @@ bool Crashed(const RunState& run) {
   return !run.finished;
 }
 
+std::string OperatorName(const std::string& user, const std::string& host) {
+  if (user.empty() && host.empty()) return "?";
+  return (user.empty() ? "?" : user) + "@" + host;
+}
+
 bool Unfinished(const RunState& run) {
   return !run.finished || run.outcome != "success";
 }

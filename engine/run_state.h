@@ -254,6 +254,10 @@ RunState ReplayJournal(const std::vector<nlohmann::json>& records);
 // runbook while such a run exists, unless --fresh or --resume.
 bool Unfinished(const RunState& run);
 
+// Who ran an engine, as status, history and refusals say it: "alice@ops1" ("?@ops1" in journals
+// written before the OS user was recorded; "?" when nothing is known: a store of schema version 1).
+std::string OperatorName(const std::string& user, const std::string& host);
+
 // True when the run has no run_finished record: its engine died (or is still running).
 bool Crashed(const RunState& run);
 
